@@ -1,0 +1,126 @@
+// Builds the Config from defaults < config file < environment < CLI. A bad value stops start-up with ONE line
+// naming the setting (as the user wrote it: env name, CLI flag or config key) and the expected form.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { SETTINGS, type Config, type SettingSpec } from './settings';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  argv?: string[];
+  /** Default data directory when none is set (Electron passes its userData path). */
+  defaultHome?: string;
+}
+
+/** Parses `--name value` and `--name=value`; a bare boolean flag (`--headless`) means true. */
+export function parseCli(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const known = new Set(SETTINGS.map((s) => (s as SettingSpec).cli).filter(Boolean));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    if (!known.has(name)) {
+      // Electron and Chromium add their own switches; only our flags are ours to judge.
+      continue;
+    }
+    if (eq > 0) out.set(name, arg.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) out.set(name, argv[++i]);
+    else out.set(name, 'true');
+  }
+  return out;
+}
+
+function describeInput(value: unknown): string {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const cli = parseCli(sources.argv ?? []);
+  const raw: Record<string, { value: unknown; origin: string }> = {};
+
+  const fromEnvOrCli = (spec: SettingSpec): { value: unknown; origin: string } | undefined => {
+    if (spec.cli && cli.has(spec.cli)) return { value: cli.get(spec.cli), origin: spec.cli };
+    const envValue = env[spec.env];
+    if (envValue !== undefined && envValue !== '') return { value: envValue, origin: spec.env };
+    return undefined;
+  };
+
+  // The home and the config file decide where the rest may come from, so they resolve first.
+  const homeSpec = SETTINGS.find((s) => s.key === 'home') as SettingSpec;
+  const home = (fromEnvOrCli(homeSpec)?.value as string | undefined) ?? sources.defaultHome ?? join(homedir(), '.strikedesk');
+  const configSpec = SETTINGS.find((s) => s.key === 'configFile') as SettingSpec;
+  const explicitConfig = fromEnvOrCli(configSpec);
+  const configPath = (explicitConfig?.value as string | undefined) ?? join(home, 'config.json');
+  let fileValues: Record<string, unknown> = {};
+  if (existsSync(configPath)) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(configPath, 'utf8'));
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+      fileValues = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration: ${explicitConfig?.origin ?? 'config file'} ${configPath} must be a JSON object (${(err as Error).message})`);
+    }
+    const knownKeys = new Set(SETTINGS.map((s) => s.key));
+    for (const key of Object.keys(fileValues)) {
+      if (!knownKeys.has(key as never)) throw new ConfigError(`Invalid configuration: unknown key "${key}" in ${configPath}`);
+    }
+  } else if (explicitConfig) {
+    throw new ConfigError(`Invalid configuration: ${explicitConfig.origin} points to ${configPath}, which does not exist`);
+  }
+
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    const chosen = fromEnvOrCli(spec);
+    if (chosen) raw[spec.key] = chosen;
+    else if (spec.key in fileValues) raw[spec.key] = { value: fileValues[spec.key], origin: `${spec.key} in ${configPath}` };
+  }
+  raw.home = { value: home, origin: homeSpec.env };
+  if (existsSync(configPath)) raw.configFile = { value: configPath, origin: configSpec.env };
+
+  const config: Record<string, unknown> = {};
+  for (const spec of SETTINGS as readonly SettingSpec[]) {
+    const entry = raw[spec.key];
+    if (!entry) {
+      if (spec.default !== undefined) config[spec.key] = spec.default;
+      continue;
+    }
+    const parsed = spec.schema.safeParse(entry.value);
+    if (!parsed.success) {
+      throw new ConfigError(
+        `Invalid configuration: ${entry.origin} must be ${spec.expected} (got "${describeInput(entry.value)}")`,
+      );
+    }
+    config[spec.key] = parsed.data;
+  }
+  const result = config as unknown as Config;
+  checkCombinations(result);
+  return result;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+export const isLoopbackHost = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
+
+function checkCombinations(config: Config): void {
+  if (!isLoopbackHost(config.host)) {
+    if (!config.apiToken) {
+      throw new ConfigError(
+        `Invalid configuration: STRIKEDESK_HOST=${config.host} is not a loopback address, so STRIKEDESK_API_TOKEN must be set`,
+      );
+    }
+    if (!config.webhookSecret) {
+      throw new ConfigError(
+        `Invalid configuration: STRIKEDESK_HOST=${config.host} is not a loopback address, so STRIKEDESK_WEBHOOK_SECRET must be set`,
+      );
+    }
+  }
+}

@@ -1,0 +1,5 @@
+// The state store's migration chain. Add a file NNNN_name.ts and append it here; never edit an applied one.
+import type { SqliteMigration } from '../migrate';
+import m0001 from './0001_flags';
+
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001];

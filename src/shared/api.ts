@@ -1,0 +1,399 @@
+// The ConsoleApi: the one contract between main and the renderer (IPC in Electron, HTTP when headless).
+// Each channel is `domain:verb`, with a zod schema for its request (parsed in main, at the edge) and a result type.
+// Main implements every channel once (src/main/api); the preload and the headless adapter derive from CHANNELS.
+
+import { z } from 'zod';
+import type { FlagKey, FlagValue } from './flags';
+
+// ---------- shared primitives ----------
+
+export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+export const timeframeSchema = z.enum(['1min', '5min', '15min']);
+export type Timeframe = z.infer<typeof timeframeSchema>;
+export type OptionSide = 'CE' | 'PE';
+/** ISO-8601 UTC instant with Z. */
+export type IsoInstant = string;
+
+// ---------- flags ----------
+
+export interface FlagView {
+  key: FlagKey;
+  type: 'boolean' | 'number';
+  value: FlagValue;
+  default: FlagValue;
+  description: string;
+  unit?: string;
+  min?: number;
+  max?: number;
+  /** Name of the environment variable pinning it, when pinned. */
+  pinnedBy: string | null;
+  updatedAt: IsoInstant | null;
+  updatedBy: string | null;
+}
+
+export interface FlagAuditEntry {
+  id: number;
+  key: FlagKey;
+  oldValue: FlagValue | null;
+  newValue: FlagValue;
+  actor: string;
+  reason: string;
+  at: IsoInstant;
+}
+
+export const flagsSetRequest = z.object({
+  key: z.string().min(1),
+  value: z.union([z.boolean(), z.number()]),
+  reason: z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500),
+});
+
+// ---------- health ----------
+
+export type ComponentState = 'ok' | 'degraded' | 'down' | 'disabled' | 'starting';
+export interface ComponentHealth {
+  status: ComponentState;
+  detail?: string;
+  /** Last event or activity time, when the component has one. */
+  lastEventAt?: IsoInstant | null;
+}
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  timestamp: IsoInstant;
+  version: string;
+  components: Record<string, ComponentHealth>;
+}
+
+// ---------- chain / strike distribution ----------
+
+export interface StrikeLeg {
+  strike: number;
+  token: number | null;
+  oi: number | null;
+  /** Change in OI against `oiChangeBasis`. */
+  oi_change: number | null;
+  volume: number | null;
+  ltp: number | null;
+  iv: number | null;
+  delta: number | null;
+  gamma: number | null;
+  theta: number | null;
+  vega: number | null;
+  ticks: number | null;
+  /** 'ATM', 'ITM3', 'OTM2' ... per side. */
+  moneyness: string;
+  illiquid: boolean;
+  /** live: a bar exists at the bucket; pending: subscribed or being subscribed, no data yet; missing: not subscribed. */
+  state: 'live' | 'pending' | 'failed' | 'missing';
+}
+
+export interface ExpirySeries {
+  expiry: string;
+  days_to_expiry: number;
+  bucket_time: IsoInstant | null;
+  is_stale: boolean;
+  atm_strike: number | null;
+  strike_step: number | null;
+  /** total put OI / total call OI over the returned strikes; null when call OI is 0. */
+  pcr_oi: number | null;
+  pcr_volume: number | null;
+  max_pain_strike: number | null;
+  /** What oi_change compares against. */
+  oi_change_basis: 'one_hour_earlier' | 'session_open';
+  call: StrikeLeg[];
+  put: StrikeLeg[];
+}
+
+export interface SubscriptionOutcome {
+  state: 'disabled' | 'complete' | 'pending' | 'partial' | 'failed' | 'not_requested';
+  already: number[];
+  newly: number[];
+  failed: { token: number; reason: string; retryAt: IsoInstant | null }[];
+  pending: number[];
+  retry_after_ms: number | null;
+}
+
+export interface StrikeDistribution {
+  status: 'ok';
+  symbol: string;
+  timeframe: Timeframe;
+  series: ExpirySeries[];
+  metadata: {
+    expiries: string[];
+    underlying_price: number | null;
+    underlying_time: IsoInstant | null;
+    auto_subscribed: boolean;
+    subscription: SubscriptionOutcome;
+  };
+}
+
+export const chainDistributionRequest = z.object({
+  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  expiries: z.array(isoDate).max(6).optional(),
+  timeframe: timeframeSchema.default('1min'),
+  strikeRange: z.number().int().min(1).max(100).default(10),
+  autoSubscribe: z.boolean().default(true),
+  /** Centre on this strike instead of ATM (click-to-recentre). */
+  centerStrike: z.number().positive().optional(),
+});
+
+export interface UnderlyingInfo {
+  symbol: string;
+  token: number | null;
+  spot: number | null;
+  spotTime: IsoInstant | null;
+  strikeStep: number | null;
+  expiries: { expiry: string; days_to_expiry: number; kind: 'weekly' | 'monthly' }[];
+}
+
+// ---------- subscriptions ----------
+
+export type SubscriptionState = 'active' | 'pending' | 'failed' | 'backing_off' | 'inactive';
+export interface SubscriptionRow {
+  token: number;
+  tradingsymbol: string;
+  symbol: string | null;
+  segment: string;
+  expiry: string | null;
+  strike: number | null;
+  type: string | null;
+  state: SubscriptionState;
+  mode: string;
+  account: string;
+  /** 'auto:NIFTY 2025-11-25', 'manual', 'external'. */
+  owners: string[];
+  failureReason: string | null;
+  nextRetryAt: IsoInstant | null;
+  attempts: number;
+  lastTickAt: IsoInstant | null;
+  lastTickAgeMs: number | null;
+  createdAt: IsoInstant | null;
+}
+
+export interface CapacityView {
+  perConnection: number;
+  connectionsPerAccount: number;
+  accounts: { account: string; used: number; limit: number; connections: { index: number; used: number }[] }[];
+}
+
+export const subscriptionsListRequest = z.object({
+  state: z.enum(['active', 'pending', 'failed', 'backing_off', 'inactive', 'all']).default('all'),
+  search: z.string().max(64).optional(),
+  limit: z.number().int().min(1).max(10000).default(2000),
+});
+export const subscriptionsChangeRequest = z.object({
+  tokens: z.array(z.number().int().positive()).min(1).max(500),
+});
+
+export interface IntakeEvent {
+  id: number;
+  source: 'webhook' | 'redis' | 'poll' | 'manual';
+  type: 'created' | 'removed';
+  token: number;
+  tradingsymbol: string | null;
+  occurredAt: IsoInstant;
+  receivedAt: IsoInstant;
+  state: 'queued' | 'processing' | 'done' | 'failed' | 'duplicate';
+  outcome: string | null;
+}
+export const eventsListRequest = z.object({ limit: z.number().int().min(1).max(1000).default(200) });
+
+// ---------- backfill ----------
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+export const backfillScopeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('instrument'), token: z.number().int().positive() }),
+  z.object({
+    kind: z.literal('chain'),
+    symbol: z.string().min(1).max(32),
+    expiries: z.array(isoDate).max(6).optional(),
+    strikeRange: z.number().int().min(1).max(100).default(10),
+  }),
+  z.object({ kind: z.literal('symbol'), symbol: z.string().min(1).max(32) }),
+  z.object({ kind: z.literal('subscribed') }),
+]);
+export type BackfillScope = z.infer<typeof backfillScopeSchema>;
+
+export interface BackfillJob {
+  id: number;
+  scope: BackfillScope;
+  label: string;
+  windowStart: IsoInstant;
+  windowEnd: IsoInstant;
+  priority: 'immediate' | 'scheduled';
+  state: JobState;
+  requestsDone: number;
+  requestsPlanned: number;
+  rowsWritten: number;
+  instruments: number;
+  attempts: number;
+  lastError: string | null;
+  createdBy: string;
+  createdAt: IsoInstant;
+  startedAt: IsoInstant | null;
+  finishedAt: IsoInstant | null;
+  etaSeconds: number | null;
+  stopRequested: boolean;
+}
+
+export interface BackfillPlanView {
+  instruments: number;
+  plannedRequests: number;
+  missingMinutes: number;
+  etaSeconds: number;
+  windowStart: IsoInstant;
+  windowEnd: IsoInstant;
+  notes: string[];
+}
+
+export const backfillPlanRequest = z.object({
+  scope: backfillScopeSchema,
+  lookbackMinutes: z.number().int().min(1).max(60 * 24 * 30).optional(),
+});
+export const backfillStartRequest = backfillPlanRequest.extend({
+  reason: z.string().max(200).optional(),
+});
+export const backfillJobsRequest = z.object({
+  state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled', 'all']).default('all'),
+  limit: z.number().int().min(1).max(1000).default(200),
+});
+export const jobIdRequest = z.object({ id: z.number().int().positive() });
+
+export type CoverageCell = 'filled' | 'no_trades' | 'failed' | 'missing' | 'not_expected';
+export interface CoverageGrid {
+  symbol: string;
+  expiry: string;
+  /** Column starts (UTC) of each slot; a slot spans `slotMinutes`. */
+  slots: IsoInstant[];
+  slotMinutes: number;
+  rows: { strike: number; side: OptionSide; token: number | null; cells: CoverageCell[] }[];
+}
+export const backfillCoverageRequest = z.object({
+  symbol: z.string().min(1).max(32),
+  expiry: isoDate,
+  strikeRange: z.number().int().min(1).max(100).default(10),
+  lookbackMinutes: z.number().int().min(15).max(60 * 24 * 7).default(375),
+  slotMinutes: z.number().int().min(1).max(60).default(15),
+});
+
+// ---------- metrics and alerts ----------
+
+export interface MetricPoint {
+  /** Minute start, UTC ms. */
+  t: number;
+  v: number | null;
+}
+export interface MetricsSummary {
+  window: { from: IsoInstant; to: IsoInstant };
+  autoSubscribe: { attempted: number; succeeded: number; failed: number; successRate: number | null; series: MetricPoint[] };
+  timeToData: { p50: number | null; p95: number | null; count: number; histogram: { le: number; count: number }[]; series: MetricPoint[] };
+  backfill: { lastCycle: { considered: number; backfilled: number; requests: number; minimumRequests: number; rowsWritten: number } | null; seriesInstruments: MetricPoint[]; seriesRequests: MetricPoint[] };
+  subscriptionCalls: { lastHour: number; lastDay: number; seriesPerHour: MetricPoint[] };
+  feed: { state: 'live' | 'stale' | 'idle' | 'closed'; lastTickAt: IsoInstant | null; droppedBars: number; parseErrors: number };
+  thresholds: AlertThresholds;
+}
+export interface AlertThresholds {
+  autoSubscribeFailureRatio: number;
+  autoSubscribeWindowMinutes: number;
+  timeToDataSeconds: number;
+  subscriptionCallsPerHour: number;
+}
+export interface AlertView {
+  id: number;
+  rule: 'auto_subscribe_failures' | 'slow_data' | 'excessive_subscription_calls' | 'feed_stale';
+  state: 'firing' | 'resolved';
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  firedAt: IsoInstant;
+  resolvedAt: IsoInstant | null;
+}
+export const metricsSummaryRequest = z.object({ hours: z.number().min(1).max(24 * 7).default(6) });
+export const alertsListRequest = z.object({ limit: z.number().int().min(1).max(500).default(100) });
+export const alertThresholdsRequest = z.object({
+  autoSubscribeFailureRatio: z.number().min(0).max(1).optional(),
+  autoSubscribeWindowMinutes: z.number().int().min(1).max(1440).optional(),
+  timeToDataSeconds: z.number().min(1).max(3600).optional(),
+  subscriptionCallsPerHour: z.number().int().min(1).max(1_000_000).optional(),
+  reason: z.string().trim().min(3).max(500),
+});
+
+// ---------- settings ----------
+
+export interface SettingsView {
+  webhook: {
+    url: string;
+    secret: string;
+    secretSource: 'env' | 'config' | 'generated';
+    acceptPlainHeader: boolean;
+    toleranceSeconds: number;
+  };
+  intake: { redis: boolean; pollIntervalSeconds: number };
+  ticker: { url: string; embedded: boolean };
+  market: { backend: 'postgres' | 'pglite'; timescale: boolean };
+  dataDir: string;
+}
+
+// ---------- the channel table ----------
+
+const empty = z.object({}).strict().default({});
+
+export const CONTRACT = {
+  'health:get': { request: empty, result: null as unknown as HealthReport },
+  'flags:list': { request: empty, result: null as unknown as FlagView[] },
+  'flags:set': { request: flagsSetRequest, result: null as unknown as FlagView },
+  'flags:audit': { request: z.object({ limit: z.number().int().min(1).max(1000).default(100) }), result: null as unknown as FlagAuditEntry[] },
+  'chain:underlyings': { request: empty, result: null as unknown as UnderlyingInfo[] },
+  'chain:distribution': { request: chainDistributionRequest, result: null as unknown as StrikeDistribution },
+  'subscriptions:list': { request: subscriptionsListRequest, result: null as unknown as SubscriptionRow[] },
+  'subscriptions:capacity': { request: empty, result: null as unknown as CapacityView },
+  'subscriptions:subscribe': { request: subscriptionsChangeRequest, result: null as unknown as SubscriptionOutcome },
+  'subscriptions:unsubscribe': { request: subscriptionsChangeRequest, result: null as unknown as { removed: number[]; failed: { token: number; reason: string }[] } },
+  'events:list': { request: eventsListRequest, result: null as unknown as IntakeEvent[] },
+  'backfill:jobs': { request: backfillJobsRequest, result: null as unknown as BackfillJob[] },
+  'backfill:plan': { request: backfillPlanRequest, result: null as unknown as BackfillPlanView },
+  'backfill:start': { request: backfillStartRequest, result: null as unknown as BackfillJob },
+  'backfill:cancel': { request: jobIdRequest, result: null as unknown as BackfillJob },
+  'backfill:retry': { request: jobIdRequest, result: null as unknown as BackfillJob },
+  'backfill:coverage': { request: backfillCoverageRequest, result: null as unknown as CoverageGrid },
+  'metrics:summary': { request: metricsSummaryRequest, result: null as unknown as MetricsSummary },
+  'alerts:list': { request: alertsListRequest, result: null as unknown as { active: AlertView[]; history: AlertView[] } },
+  'alerts:thresholds': { request: alertThresholdsRequest, result: null as unknown as AlertThresholds },
+  'settings:get': { request: empty, result: null as unknown as SettingsView },
+} as const;
+
+export type Channel = keyof typeof CONTRACT;
+export const CHANNELS = Object.keys(CONTRACT) as Channel[];
+export type RequestOf<C extends Channel> = z.input<(typeof CONTRACT)[C]['request']>;
+export type ParsedRequestOf<C extends Channel> = z.output<(typeof CONTRACT)[C]['request']>;
+export type ResultOf<C extends Channel> = (typeof CONTRACT)[C]['result'];
+
+// ---------- pushed events (main -> renderer): invalidations, never data ----------
+
+export const PUSH_TOPICS = [
+  'flags:changed',
+  'chain:changed',
+  'subscriptions:changed',
+  'events:changed',
+  'backfill:changed',
+  'metrics:changed',
+  'alerts:changed',
+  'health:changed',
+] as const;
+export type PushTopic = (typeof PUSH_TOPICS)[number];
+export interface PushEvent {
+  topic: PushTopic;
+  /** Optional narrowing, e.g. the symbol whose chain changed. */
+  key?: string;
+  /** Alerts carry their text so Electron can raise a desktop notification. */
+  message?: string;
+}
+
+/** The renderer-facing bridge that the preload builds (one function per channel) and the HTTP adapter mirrors. */
+export type ConsoleBridge = {
+  [C in Channel]: (request: RequestOf<C>) => Promise<import('./result').Result<ResultOf<C>>>;
+} & {
+  onPush(listener: (event: PushEvent) => void): () => void;
+};
+
+/** IPC channel that carries pushed events to the window. */
+export const PUSH_CHANNEL = 'console:push';
