@@ -3,6 +3,7 @@
 // Main implements every channel once (src/main/api); the preload and the headless adapter derive from CHANNELS.
 
 import { z } from 'zod';
+import { CHANNEL_NAMES, PUSH_CHANNEL } from './channels';
 import type { FlagKey, FlagValue } from './flags';
 
 // ---------- shared primitives ----------
@@ -362,7 +363,10 @@ export const CONTRACT = {
 } as const;
 
 export type Channel = keyof typeof CONTRACT;
-export const CHANNELS = Object.keys(CONTRACT) as Channel[];
+export const CHANNELS: readonly Channel[] = CHANNEL_NAMES;
+// Compile-time check that channels.ts lists exactly the contract's channels.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+export const channelListMatchesContract: Same<(typeof CHANNEL_NAMES)[number], Channel> = true;
 export type RequestOf<C extends Channel> = z.input<(typeof CONTRACT)[C]['request']>;
 export type ParsedRequestOf<C extends Channel> = z.output<(typeof CONTRACT)[C]['request']>;
 export type ResultOf<C extends Channel> = (typeof CONTRACT)[C]['result'];
@@ -395,5 +399,4 @@ export type ConsoleBridge = {
   onPush(listener: (event: PushEvent) => void): () => void;
 };
 
-/** IPC channel that carries pushed events to the window. */
-export const PUSH_CHANNEL = 'console:push';
+export { PUSH_CHANNEL };

@@ -1,0 +1,153 @@
+// The composition root: builds every service from the Config, starts them in dependency order and stops them in
+// reverse. No module-level singletons: everything a service needs is passed to it here.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { userInfo } from 'node:os';
+import pkg from '../../../package.json';
+import type { Clock } from '../../shared/clock';
+import { systemClock } from '../../shared/clock';
+import type { FeedBus } from '../../shared/feed';
+import { ConsoleApi } from '../api/console-api';
+import { flagHandlers } from '../api/flags';
+import { PushHub } from '../api/push';
+import { isLoopbackHost } from '../config/load';
+import type { Config } from '../config/settings';
+import { FlagService } from '../flags/flags';
+import { registerConsoleRoutes } from '../http/console-routes';
+import { HttpServer, type HttpListener } from '../http/server';
+import { redactUrl, scopedLogger, type Logger } from '../log';
+import { openMarketDb, type MarketDb } from '../market/db';
+import { enableTimescale, migrateMarket } from '../market/migrate';
+import { StateStore } from '../state/store';
+import { DataSignals } from '../market/data-signals';
+import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
+import { HealthRegistry } from './health';
+
+export const VERSION: string = pkg.version;
+
+export interface AppOptions {
+  /** The renderer build served to the headless console. */
+  staticDir?: string;
+  env?: NodeJS.ProcessEnv;
+  clock?: Clock;
+  /** Who acts in Electron (the OS user); over HTTP the actor is the API client. */
+  localActor?: string;
+}
+
+/** What the services of the later issues receive: built so far, in start order. */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  clock: Clock;
+  state: StateStore;
+  flags: FlagService;
+  market: MarketDb;
+  push: PushHub;
+  health: HealthRegistry;
+  api: ConsoleApi;
+  http: HttpServer;
+  /** The feed transport (in-process bus of the embedded devticker, or Redis). Set by the feed step. */
+  bus?: FeedBus;
+  /** Base URL of the ticker service (the embedded devticker's when TICKER_URL is unset). */
+  tickerUrl?: string;
+  telemetry: Telemetry;
+  /** First-data evidence from the writers (ingest, backfill). */
+  signals: DataSignals;
+  /** Registers a stop step, run in reverse order at shutdown. */
+  onStop(name: string, stop: () => Promise<void> | void): void;
+}
+
+export interface RunningApp {
+  url: string;
+  apiToken: string;
+  /** The URL a user opens: carries the API token for the headless UI. */
+  consoleUrl: string;
+  context: AppContext;
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
+  const logger = scopedLogger('app');
+  const stops: { name: string; stop: () => Promise<void> | void }[] = [];
+  const onStop = (name: string, stop: () => Promise<void> | void) => stops.push({ name, stop });
+  let stopped = false;
+  const stopAll = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const step of stops.reverse()) {
+      try {
+        await step.stop();
+        logger.debug({ service: step.name }, 'stopped');
+      } catch (err) {
+        logger.error({ err, service: step.name }, 'stop failed');
+      }
+    }
+  };
+
+  try {
+    const apiToken = config.apiToken ?? randomBytes(24).toString('base64url');
+    const clock = options.clock ?? systemClock;
+    const push = new PushHub();
+    onStop('push', () => push.stop());
+    const health = new HealthRegistry(VERSION);
+
+    const state = new StateStore(join(config.home, 'state.db'));
+    state.migrate();
+    onStop('state store', () => state.close());
+    health.register('state_store', () => ({ status: 'ok', detail: state.path }));
+
+    const flags = new FlagService(state, options.env ?? process.env);
+    flags.onChange(() => push.publish('flags:changed'));
+
+    logger.info({ backend: config.databaseUrl ? 'postgres' : 'pglite', url: redactUrl(config.databaseUrl) }, 'opening market store');
+    const market = await openMarketDb({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? undefined : join(config.home, 'market') });
+    onStop('market store', () => market.close());
+    await migrateMarket(market);
+    const timescale = await enableTimescale(market);
+    health.register('market_store', () => ({ status: 'ok', detail: `${market.backend}${timescale ? ' + timescaledb' : ''}` }));
+
+    const api = new ConsoleApi(scopedLogger('api'));
+    api.register(flagHandlers(flags, push));
+    api.register({ 'health:get': () => health.report() });
+
+    const http = new HttpServer({
+      host: config.host,
+      port: config.port,
+      apiToken,
+      loopbackBind: isLoopbackHost(config.host),
+      staticDir: options.staticDir,
+      logger: scopedLogger('http'),
+      version: VERSION,
+    });
+    registerConsoleRoutes(http, api, push, health, VERSION);
+
+    const signals = new DataSignals();
+    const context: AppContext = { config, logger, clock, state, flags, market, push, health, api, http, telemetry: noopTelemetry, signals, onStop };
+
+    // ---- services of the later issues are composed here, in dependency order. Each block owns its lines. ----
+    // [metrics] (issue 9): replaces context.telemetry with the real service, registers /metrics and metrics:*, alerts:*
+    // [feed] (issues 3, 7): embedded devticker when TICKER_URL is unset; bus = in-process or Redis; context.tickerUrl
+    // [ticker] (issue 4): TickerClient, instrument registry loader
+    // [ingest] (issue 7): tick consumer -> bars, DataSignals.stored, staleness
+    // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
+    // [backfill] (issue 5): job queue, scheduler, backfill:*
+    // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get
+
+    const listener: HttpListener = await http.listen();
+    onStop('http', () => listener.close());
+    const consoleUrl = `${listener.url}/?token=${encodeURIComponent(apiToken)}`;
+    logger.info({ url: listener.url }, 'console listening');
+    return { url: listener.url, apiToken, consoleUrl, context, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+export const defaultLocalActor = (): string => {
+  try {
+    return `os:${userInfo().username}`;
+  } catch {
+    return 'os:unknown';
+  }
+};

@@ -1,0 +1,27 @@
+// Each service contributes a probe; GET /internal/health and the health:get channel read them all.
+import type { ComponentHealth, HealthReport } from '../../shared/api';
+
+export type HealthProbe = () => ComponentHealth;
+
+export class HealthRegistry {
+  private readonly probes = new Map<string, HealthProbe>();
+
+  constructor(private readonly version: string) {}
+
+  register(name: string, probe: HealthProbe): void {
+    this.probes.set(name, probe);
+  }
+
+  report(): HealthReport {
+    const components: Record<string, ComponentHealth> = {};
+    for (const [name, probe] of this.probes) {
+      try {
+        components[name] = probe();
+      } catch (err) {
+        components[name] = { status: 'down', detail: (err as Error).message };
+      }
+    }
+    const degraded = Object.values(components).some((c) => c.status === 'down' || c.status === 'degraded');
+    return { status: degraded ? 'degraded' : 'ok', timestamp: new Date().toISOString(), version: this.version, components };
+  }
+}

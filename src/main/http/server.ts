@@ -1,0 +1,300 @@
+// The console's local HTTP server: /internal/*, /fo/*, /metrics, /api/* (the ConsoleApi for the headless UI),
+// /openapi.json and the renderer build. Every route is declared with its zod schemas; client mistakes get a 4xx
+// naming the field, never a 500. Loopback bind by default (the composition root refuses a non-loopback bind
+// without a token).
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import type { Logger } from '../log';
+import { serveStatic } from './static';
+
+export type RouteAuth =
+  /** anyone (health, static files) */
+  | 'public'
+  /** Authorization: Bearer <apiToken> or ?token= */
+  | 'token'
+  /** open on a loopback bind (legacy /fo/* clients and the plan's curl tests), token otherwise */
+  | 'loopback-open'
+  /** the route authenticates itself from the raw body (webhook HMAC) */
+  | 'custom';
+
+export interface HttpReply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Body already written by the handler (SSE, text exposition). */
+  raw?: boolean;
+}
+
+export interface RouteContext<Q = unknown, B = unknown> {
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: Q;
+  body: B;
+  rawBody: Buffer;
+  params: Record<string, string>;
+  /** Who is calling, for audit: 'api-token', 'loopback', or what a custom authenticator says. */
+  actor: string;
+  requestId: string;
+}
+
+export type AuthResult = { ok: true; actor: string } | { ok: false; status: number; message: string };
+
+export interface RouteDef<Q = any, B = any> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Literal segments and `:name` parameters. */
+  path: string;
+  summary: string;
+  tag: string;
+  auth: RouteAuth;
+  authenticate?: (req: IncomingMessage, rawBody: Buffer) => AuthResult | Promise<AuthResult>;
+  query?: z.ZodType<Q>;
+  body?: z.ZodType<B>;
+  /** A body schema shown in the OpenAPI document but parsed by the handler itself (the ConsoleApi). */
+  docBody?: z.ZodType;
+  /** Documented answers for the OpenAPI document, e.g. { 200: 'ok', 422: 'schema error' }. */
+  responses?: Record<number, string>;
+  /** Maximum accepted body in bytes (default 64 KiB). */
+  bodyLimit?: number;
+  handler: (ctx: RouteContext<Q, B>) => Promise<HttpReply> | HttpReply;
+}
+
+export interface HttpServerOptions {
+  host: string;
+  port: number;
+  apiToken: string;
+  /** /fo/* answers without a token only on a loopback bind. */
+  loopbackBind: boolean;
+  staticDir?: string;
+  logger: Logger;
+  version: string;
+}
+
+export interface HttpListener {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Names the failing field(s) of a zod error in one message: "expiry.1: expected YYYY-MM-DD". */
+export function describeZodError(error: z.ZodError, prefix = ''): { message: string; errors: { field: string; message: string }[] } {
+  const errors = error.issues.map((issue) => ({
+    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || prefix || '(body)',
+    message: issue.message,
+  }));
+  return { message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors };
+}
+
+const DEFAULT_BODY_LIMIT = 64 * 1024;
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  // The console URL carries the API token: never leak it in a Referer.
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function safeEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+function matchPath(pattern: string, path: string): Record<string, string> | null {
+  const ps = pattern.split('/');
+  const xs = path.split('/');
+  if (ps.length !== xs.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < ps.length; i++) {
+    if (ps[i].startsWith(':')) params[ps[i].slice(1)] = decodeURIComponent(xs[i]);
+    else if (ps[i] !== xs[i]) return null;
+  }
+  return params;
+}
+
+function queryObject(search: URLSearchParams): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const key of new Set(search.keys())) {
+    const all = search.getAll(key);
+    out[key] = all.length > 1 ? all : all[0];
+  }
+  return out;
+}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > limit) throw new HttpError(413, `body exceeds ${limit} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, `body exceeds ${limit} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...SECURITY_HEADERS, ...headers });
+  res.end(text);
+}
+
+export class HttpServer {
+  private readonly routes: RouteDef[] = [];
+  private readonly sockets = new Set<import('node:net').Socket>();
+
+  constructor(private readonly options: HttpServerOptions) {}
+
+  addRoute<Q, B>(route: RouteDef<Q, B>): void {
+    if (this.routes.some((r) => r.method === route.method && r.path === route.path)) {
+      throw new Error(`route ${route.method} ${route.path} declared twice`);
+    }
+    this.routes.push(route as RouteDef);
+  }
+
+  listRoutes(): readonly RouteDef[] {
+    return this.routes;
+  }
+
+  /** Checks the API token from the Authorization header or the `token` query parameter. */
+  hasValidToken(req: IncomingMessage, url: URL): boolean {
+    const header = req.headers.authorization;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('token');
+    return !!presented && safeEqual(presented, this.options.apiToken);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
+    res.setHeader('X-Request-ID', requestId);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const method = (req.method ?? 'GET').toUpperCase();
+    const candidates = this.routes.map((r) => ({ route: r, params: matchPath(r.path, url.pathname) })).filter((c) => c.params);
+    const match = candidates.find((c) => c.route.method === method);
+
+    if (!match) {
+      if (candidates.length > 0) {
+        const allow = [...new Set(candidates.map((c) => c.route.method))].join(', ');
+        sendJson(res, 405, { detail: `method ${method} not allowed on ${url.pathname}; allowed: ${allow}` }, { Allow: allow });
+        return;
+      }
+      if ((method === 'GET' || method === 'HEAD') && this.options.staticDir && !url.pathname.startsWith('/api/')) {
+        if (await serveStatic(this.options.staticDir, url.pathname, res)) return;
+      }
+      sendJson(res, 404, { detail: `no route ${method} ${url.pathname}` });
+      return;
+    }
+
+    const { route } = match;
+    let actor = 'anonymous';
+    if (route.auth === 'token' || (route.auth === 'loopback-open' && !this.options.loopbackBind)) {
+      if (!this.hasValidToken(req, url)) {
+        sendJson(res, 401, { detail: 'missing or invalid API token (Authorization: Bearer <token>)' }, { 'WWW-Authenticate': 'Bearer' });
+        return;
+      }
+      actor = 'api-token';
+    } else if (route.auth === 'loopback-open') {
+      actor = 'loopback';
+    }
+
+    let rawBody: Buffer = Buffer.alloc(0);
+    if (method === 'POST' || method === 'PUT' || method === 'DELETE') {
+      rawBody = await readBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
+    }
+    if (route.auth === 'custom') {
+      if (!route.authenticate) throw new Error(`route ${route.path} has custom auth but no authenticator`);
+      const verdict = await route.authenticate(req, rawBody);
+      if (!verdict.ok) {
+        sendJson(res, verdict.status, { detail: verdict.message });
+        return;
+      }
+      actor = verdict.actor;
+    }
+
+    let body: unknown;
+    if (route.body) {
+      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+      if (type !== 'application/json') throw new HttpError(415, 'Content-Type must be application/json');
+      let parsed: unknown;
+      try {
+        parsed = rawBody.length ? JSON.parse(rawBody.toString('utf8')) : {};
+      } catch (err) {
+        throw new HttpError(400, `malformed JSON body: ${(err as Error).message}`);
+      }
+      const result = route.body.safeParse(parsed);
+      if (!result.success) {
+        const { message, errors } = describeZodError(result.error);
+        throw new HttpError(422, message, { errors });
+      }
+      body = result.data;
+    }
+    let query: unknown = queryObject(url.searchParams);
+    if (route.query) {
+      const result = route.query.safeParse(query);
+      if (!result.success) {
+        const { message, errors } = describeZodError(result.error);
+        throw new HttpError(400, message, { errors });
+      }
+      query = result.data;
+    }
+
+    const reply = await route.handler({ req, res, query, body, rawBody, params: match.params as Record<string, string>, actor, requestId });
+    if (reply.raw) return;
+    sendJson(res, reply.status ?? 200, reply.body ?? null, reply.headers);
+  }
+
+  async listen(): Promise<HttpListener> {
+    const log = this.options.logger;
+    const server = createServer((req, res) => {
+      this.dispatch(req, res).catch((err: unknown) => {
+        if (err instanceof HttpError) {
+          sendJson(res, err.status, { detail: err.message, ...err.extra });
+          if (err.status === 413) req.resume();
+          return;
+        }
+        log.error({ err, path: req.url?.split('?')[0] }, 'request failed');
+        sendJson(res, 500, { detail: 'internal error', request_id: res.getHeader('X-Request-ID') });
+      });
+    });
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    return {
+      url,
+      port: address.port,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // SSE streams and keep-alive sockets would hold close() open forever.
+          for (const socket of this.sockets) socket.destroy();
+        }),
+    };
+  }
+}
