@@ -16,9 +16,9 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record
 export function buildOpenApi(routes: readonly RouteDef[], version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const path = route.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+    const path = route.path.replace(/\/:([A-Za-z_]+)/g, '/{$1}');
     const parameters: unknown[] = [];
-    for (const m of route.path.matchAll(/:([A-Za-z_]+)/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
+    for (const m of route.path.matchAll(/\/:([A-Za-z_]+)/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
     if (route.query) {
       const qs = jsonSchema(route.query) as { properties?: Record<string, unknown>; required?: string[] };
       for (const [name, schema] of Object.entries(qs.properties ?? {})) {
