@@ -5,7 +5,7 @@
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?data dir}; port=${3:-55432}
 bin=/usr/lib/postgresql/15/bin
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 case "$cmd" in
   start)
     mkdir -p "$dir"; [ "$(id -u)" = 0 ] && chown postgres "$dir"
