@@ -15,6 +15,8 @@ import { SubscriptionStore, type SubscriptionRow } from './subscriptions';
 export const INSTRUMENTS_PER_CONNECTION = 3000;
 export const CONNECTIONS_PER_ACCOUNT = 3;
 
+export type ApplyMode = 'reload' | 'immediate' | 'none';
+
 export interface Logger {
   info: (...a: unknown[]) => void;
   warn: (...a: unknown[]) => void;
@@ -138,24 +140,29 @@ export class DevTickerCore {
 
   // ---- subscriptions ---------------------------------------------------------------------------------------
 
-  subscribe(inst: Instrument, mode: string, accountId: string, immediate: boolean): SubscriptionRow {
+  /**
+   * Upserts an active subscription. `apply`: 'reload' = as the real service (debounced full reload, or at once in
+   * incremental mode); 'immediate' = streams change now; 'none' = the caller calls applyNow() after a batch.
+   */
+  subscribe(inst: Instrument, mode: string, accountId: string, apply: ApplyMode): SubscriptionRow {
     const now = this.opts.marketClock.now();
     const { row, activated } = this.store.upsert(inst.token, inst.tradingsymbol, inst.segment, mode, accountId, now);
     if (activated) this.emitEvent('created', row, inst);
-    this.changed(immediate);
+    this.changed(apply);
     return row;
   }
 
-  unsubscribe(token: number, immediate: boolean): SubscriptionRow | null {
+  unsubscribe(token: number, apply: ApplyMode): SubscriptionRow | null {
     const res = this.store.deactivate(token, this.opts.marketClock.now());
     if (!res) return null;
     if (res.deactivated) this.emitEvent('deleted', res.row, this.registry.byToken(token));
-    this.changed(immediate);
+    this.changed(apply);
     return res.row;
   }
 
-  private changed(immediate: boolean): void {
-    if (immediate || this.opts.reloadMode === 'incremental') {
+  private changed(apply: ApplyMode): void {
+    if (apply === 'none') return;
+    if (apply === 'immediate' || this.opts.reloadMode === 'incremental') {
       this.applyTargets();
       return;
     }

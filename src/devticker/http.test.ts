@@ -16,7 +16,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: any = null;
+  let json: any;
   try {
     json = JSON.parse(text);
   } catch {
@@ -189,7 +189,7 @@ describe('DELETE /subscriptions/{token}', () => {
 });
 
 describe('GET /history', () => {
-  const q = (params: Record<string, string | number>) => `/history?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)]))}`;
+  const q = (params: Record<string, string | number>) => `/history?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
 
   it('answers candles for session minutes only, up to now', async () => {
     const r = await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-04T09:00:00', to_ts: '2025-11-04T15:30:00' }));

@@ -229,7 +229,7 @@ export class DevTickerHttp {
     if (!inst) return detail(404, 'Instrument token not found or inactive in registry');
     const accountId = (rawAccount as string | null | undefined) ?? this.core.opts.accounts[0];
     if (!this.core.opts.accounts.includes(accountId)) return detail(400, `Account '${accountId}' is not configured`);
-    const row = this.core.subscribe(inst, mode, accountId, false);
+    const row = this.core.subscribe(inst, mode, accountId, 'reload');
     return { status: 201, body: row };
   }
 
@@ -237,7 +237,7 @@ export class DevTickerHttp {
     const errors: ValidationError[] = [];
     const token = parseInt_(rawToken, ['path', 'instrument_token'], errors);
     if (errors.length) return invalid(errors);
-    const row = this.core.unsubscribe(token as number, false);
+    const row = this.core.unsubscribe(token as number, 'reload');
     if (!row) return detail(404, 'Subscription not found');
     return { status: 200, body: row };
   }
@@ -347,9 +347,10 @@ export class DevTickerHttp {
       const missing: number[] = [];
       for (const t of tokens) {
         const inst = core.registry.liveByToken(t);
-        if (inst) core.subscribe(inst, 'FULL', account, true);
+        if (inst) core.subscribe(inst, 'FULL', account, 'none');
         else missing.push(t);
       }
+      core.applyNow();
       return { status: 200, body: { subscribed: tokens.length - missing.length, missing } };
     }
     return detail(404, 'Not Found');

@@ -252,14 +252,19 @@ export async function startDevTicker(opts: DevTickerOptions = {}): Promise<DevTi
       const account = o.accountId ?? accounts[0];
       if (!accounts.includes(account)) throw new Error(`Account '${account}' is not configured`);
       core.ensureRegistry(marketClock.now());
-      return toArray(tokens).map((t) => {
+      const list = toArray(tokens);
+      const insts = list.map((t) => {
         const inst = core.registry.liveByToken(t);
         if (!inst) throw new Error(`Instrument token not found or inactive in registry: ${t}`);
-        return core.subscribe(inst, (o.mode ?? 'FULL').toUpperCase(), account, !o.viaReload);
+        return inst;
       });
+      const rows = insts.map((inst) => core.subscribe(inst, (o.mode ?? 'FULL').toUpperCase(), account, o.viaReload ? 'reload' : 'none'));
+      if (!o.viaReload) core.applyNow();
+      return rows;
     },
     unsubscribe: (tokens, o = {}) => {
-      for (const t of toArray(tokens)) core.unsubscribe(t, !o.viaReload);
+      for (const t of toArray(tokens)) core.unsubscribe(t, o.viaReload ? 'reload' : 'none');
+      if (!o.viaReload) core.applyNow();
     },
     tick: () => core.step(marketClock.now()),
     underlyingPrice: (symbol) => {

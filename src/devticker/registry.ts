@@ -84,7 +84,7 @@ export interface RegistryOptions {
 
 const EXPIRED_STRIKES_PER_SIDE = 20;
 
-interface Draft extends Omit<Instrument, 'token' | 'exchangeToken'> {}
+type Draft = Omit<Instrument, 'token' | 'exchangeToken'>;
 
 export class Registry {
   readonly date: IstDate;

@@ -29,7 +29,7 @@ export function parseHolidayFile(text: string, source = 'holiday file'): Holiday
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const parsed = fileSchema.safeParse(json);
   if (!parsed.success) throw new Error(`${source}: invalid holiday list: ${parsed.error.message}`);
