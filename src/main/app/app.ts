@@ -22,6 +22,9 @@ import { StateStore } from '../state/store';
 import { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { HealthRegistry } from './health';
+import type { DevTicker } from '../../devticker';
+import type { FeedMonitor } from '../feed/monitor';
+import { startFeed } from '../feed/start';
 
 export const VERSION: string = pkg.version;
 
@@ -50,6 +53,10 @@ export interface AppContext {
   bus?: FeedBus;
   /** Base URL of the ticker service (the embedded devticker's when TICKER_URL is unset). */
   tickerUrl?: string;
+  /** Feed staleness: last tick per token and per feed (issue 7). */
+  feedMonitor?: FeedMonitor;
+  /** The embedded devticker, when TICKER_URL is unset. */
+  devticker?: DevTicker;
   telemetry: Telemetry;
   /** First-data evidence from the writers (ingest, backfill). */
   signals: DataSignals;
@@ -127,6 +134,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // ---- services of the later issues are composed here, in dependency order. Each block owns its lines. ----
     // [metrics] (issue 9): replaces context.telemetry with the real service, registers /metrics and metrics:*, alerts:*
     // [feed] (issues 3, 7): embedded devticker when TICKER_URL is unset; bus = in-process or Redis; context.tickerUrl
+    {
+      const feed = await startFeed(context);
+      context.tickerUrl = feed.tickerUrl;
+      context.bus = feed.bus;
+      context.devticker = feed.devticker;
+      context.feedMonitor = feed.monitor;
+    }
     // [ticker] (issue 4): TickerClient, instrument registry loader
     // [ingest] (issue 7): tick consumer -> bars, DataSignals.stored, staleness
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
