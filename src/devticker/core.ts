@@ -45,6 +45,7 @@ export interface CoreOptions {
   underlyingShape: UnderlyingShape;
   registry: Omit<RegistryOptions, 'seed' | 'date' | 'calendar'>;
   faults: Partial<SimFaults>;
+  denseTicks: boolean;
   logger: Logger;
 }
 
@@ -71,7 +72,7 @@ export class DevTickerCore {
   private closed = false;
 
   constructor(readonly opts: CoreOptions) {
-    this.model = new MarketModel(opts.seed);
+    this.model = new MarketModel(opts.seed, opts.denseTicks);
     this.faults = { ...DEFAULT_FAULTS, ...opts.faults };
     this.random = prng(opts.seed ^ 0x5eed);
     this.startedAt = opts.baseClock.now();

@@ -72,6 +72,8 @@ export interface DevTickerOptions {
   weeklyExpiries?: number;
   /** monthly expiries listed per underlying (default 3) */
   monthlyExpiries?: number;
+  /** every instrument trades every second, far strikes too (load tests); default false */
+  denseTicks?: boolean;
   /** initial fault switches */
   faults?: Partial<SimFaults>;
   /** run the tick loop on timers (default true); tests with a ManualClock set false and call sim.tick() */
@@ -192,6 +194,7 @@ export async function startDevTicker(opts: DevTickerOptions = {}): Promise<DevTi
     underlyingShape: opts.underlyingShape ?? 'alternate',
     registry: { expiryWeekday: opts.expiryWeekday, strikesPerSide: opts.strikesPerSide, weeklyExpiries: opts.weeklyExpiries, monthlyExpiries: opts.monthlyExpiries },
     faults,
+    denseTicks: opts.denseTicks ?? false,
     logger,
   });
   const http = new DevTickerHttp(core);

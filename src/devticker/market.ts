@@ -150,7 +150,8 @@ export class MarketModel {
   private readonly paths = new Map<string, IndexPath>();
   private readonly derivDays = new Map<string, DerivDay>();
 
-  constructor(readonly seed: number) {}
+  /** `dense`: every instrument trades every second (load tests); otherwise liquidity falls off away from ATM. */
+  constructor(readonly seed: number, private readonly dense = false) {}
 
   private path(u: UnderlyingSpec, dayNum: number): IndexPath {
     const key = `${u.ordinal}:${dayNum}`;
@@ -209,6 +210,10 @@ export class MarketModel {
         oiBaseLots: Math.max(5, 60_000 * conc * round * otm * dteFactor * drift),
         expirySec,
       };
+    }
+    if (this.dense) {
+      d.pMinute = 1;
+      d.pSecond = 1;
     }
     this.derivDays.set(key, d);
     if (this.derivDays.size > 50_000) this.derivDays.clear();

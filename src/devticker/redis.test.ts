@@ -1,0 +1,95 @@
+// Publishes through a real redis-server (started here on a free loopback port) and checks the channel shapes.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromIstWallClock } from '../main/calendar';
+import { ManualClock } from '../shared/clock';
+import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../shared/feed';
+import { startDevTicker } from './index';
+
+const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
+if (!hasRedis) process.stdout.write('redis.test.ts skipped: redis-server is not on PATH (apt-get install -y redis-server)\n');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe.skipIf(!hasRedis)('devticker on Redis', () => {
+  let server: ChildProcess;
+  let url: string;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    url = `redis://127.0.0.1:${port}`;
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    // wait until it accepts connections
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => {});
+      try {
+        await probe.connect();
+        await probe.ping();
+        await probe.quit();
+        break;
+      } catch (err) {
+        probe.disconnect();
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server.once('exit', r));
+      server.kill('SIGTERM');
+      await exited;
+    }
+  });
+
+  it('publishes ticks and events with the contract shapes', async () => {
+    const clock = new ManualClock(fromIstWallClock('2025-11-04T10:00:00'));
+    const dt = await startDevTicker({ port: 0, clock, autoTick: false, redisUrl: url, publishRedisEvents: true });
+    const sub = new Redis(url);
+    try {
+      await dt.redisReady();
+      const got: Record<string, any[]> = { [CHANNEL_OPTIONS]: [], [CHANNEL_UNDERLYING]: [], [CHANNEL_EVENTS]: [] };
+      sub.on('message', (channel: string, message: string) => got[channel].push(JSON.parse(message)));
+      await sub.subscribe(CHANNEL_OPTIONS, CHANNEL_UNDERLYING, CHANNEL_EVENTS);
+      const spot = dt.sim.underlyingPrice('NIFTY');
+      const atm = dt.registry.chain('NIFTY', '2025-11-11').find((i) => i.instrumentType === 'CE' && Math.abs(i.strike - spot) <= 25)!;
+      const fut = dt.registry.byTradingsymbol('NIFTY25NOVFUT')!;
+      dt.sim.subscribe([atm.token, fut.token]);
+      for (let i = 0; i < 3; i++) {
+        dt.sim.tick();
+        clock.advance(1000);
+      }
+      const deadline = Date.now() + 5000;
+      while ((got[CHANNEL_OPTIONS].length < 6 || got[CHANNEL_UNDERLYING].length < 3 || got[CHANNEL_EVENTS].length < 2) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const opt = got[CHANNEL_OPTIONS].find((m) => m.token === atm.token);
+      expect(opt).toMatchObject({ symbol: 'NIFTY', token: atm.token, tradingsymbol: atm.tradingsymbol, segment: 'NFO-OPT', exchange: 'NFO', type: 'CE', lot_size: 75, is_mock: false });
+      for (const key of ['price', 'volume', 'oi', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ts']) expect(typeof opt[key]).toBe('number');
+      expect(got[CHANNEL_OPTIONS].find((m) => m.token === fut.token)).toMatchObject({ type: 'FUT', strike: 0, iv: 0 });
+      const shapes = got[CHANNEL_UNDERLYING].map((u) => ('last_price' in u ? 'A' : 'B'));
+      expect(new Set(shapes)).toEqual(new Set(['A', 'B']));
+      expect(got[CHANNEL_EVENTS].map((e) => e.event_type)).toEqual(['subscription_created', 'subscription_created']);
+      expect(got[CHANNEL_EVENTS][0]).toMatchObject({ instrument_token: atm.token, metadata: { segment: 'NFO', account_id: 'primary' } });
+      const health = (await (await fetch(`${dt.url}/health`)).json()) as any;
+      expect(health.dependencies.redis).toBe('ok');
+    } finally {
+      await sub.quit();
+      await dt.close();
+    }
+  });
+});
