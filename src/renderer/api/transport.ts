@@ -1,0 +1,165 @@
+// How the renderer reaches main: the Electron preload's window.strikedesk when present, else the headless console's
+// HTTP adapter (POST /api/<channel>, pushed invalidations over SSE). Both answer Results; nothing else crosses.
+import { CHANNELS, type Channel, type ConsoleBridge, type PushEvent, type RequestOf, type ResultOf } from '../../shared/api';
+import type { ApiError, ErrorCode, Result } from '../../shared/result';
+
+declare global {
+  interface Window {
+    strikedesk?: ConsoleBridge;
+  }
+}
+
+export type ConnectionState = 'connecting' | 'open' | 'lost';
+
+export interface Transport {
+  readonly kind: 'ipc' | 'http';
+  /** Why no call can succeed (no API token in the headless console), or null. */
+  readonly problem: string | null;
+  call<C extends Channel>(channel: C, request: RequestOf<C>): Promise<Result<ResultOf<C>>>;
+  onPush(listener: (event: PushEvent) => void): () => void;
+  /** Push stream health; 'open' after 'lost' means events may have been missed (the caller refetches everything). */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
+}
+
+const TOKEN_KEY = 'strikedesk.apiToken';
+
+/**
+ * Reads the API token once from `?token=` (the URL the headless console prints), keeps it for this tab only and
+ * removes it from the address bar so it does not end up in history, bookmarks or screenshots.
+ */
+export function takeApiToken(loc: Location = window.location, storage: Storage = window.sessionStorage): string | null {
+  const url = new URL(loc.href);
+  const fromUrl = url.searchParams.get('token');
+  if (fromUrl) {
+    storage.setItem(TOKEN_KEY, fromUrl);
+    url.searchParams.delete('token');
+    window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
+    return fromUrl;
+  }
+  return storage.getItem(TOKEN_KEY);
+}
+
+const HTTP_CODES: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  409: 'CONFLICT',
+  429: 'RATE_LIMITED',
+  503: 'UNAVAILABLE',
+};
+
+/** A body is a Result only if it says so; anything else (`{detail}` on 401, an HTML error page) becomes an error. */
+export function toResult(status: number, body: unknown): Result<unknown> {
+  if (body && typeof body === 'object' && 'ok' in body) {
+    const candidate = body as { ok: unknown; value?: unknown; error?: Partial<ApiError> };
+    if (candidate.ok === true) return { ok: true, value: candidate.value };
+    if (candidate.ok === false && candidate.error && typeof candidate.error === 'object') {
+      const code = (candidate.error.code ?? HTTP_CODES[status] ?? 'INTERNAL') as ErrorCode;
+      return { ok: false, error: { ...candidate.error, code, message: candidate.error.message ?? `HTTP ${status}` } };
+    }
+  }
+  const detail = body && typeof body === 'object' && 'detail' in body ? (body as { detail: unknown }).detail : null;
+  const message = typeof detail === 'string' ? detail : detail != null ? JSON.stringify(detail) : `unexpected answer (HTTP ${status})`;
+  return { ok: false, error: { code: HTTP_CODES[status] ?? 'INTERNAL', message } };
+}
+
+const NO_TOKEN = 'No API token: open the console with the URL Strikedesk printed when it started (…/?token=…).';
+
+const parseJson = (text: string): unknown => {
+  try {
+    return text ? JSON.parse(text) : null;
+  } catch {
+    return null;
+  }
+};
+
+export function httpTransport(token: string | null, base = ''): Transport {
+  const pushListeners = new Set<(event: PushEvent) => void>();
+  const connectionListeners = new Set<(state: ConnectionState) => void>();
+  let source: EventSource | null = null;
+  let state: ConnectionState = 'connecting';
+
+  const setState = (next: ConnectionState) => {
+    if (next === state) return;
+    state = next;
+    for (const listener of connectionListeners) listener(next);
+  };
+
+  // One EventSource for the page, opened with the first listener; EventSource reconnects by itself (retry: 2000).
+  const ensureSource = () => {
+    if (source || !token) return;
+    source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
+    source.onopen = () => setState('open');
+    source.onerror = () => setState('lost');
+    source.onmessage = (message) => {
+      let event: PushEvent;
+      try {
+        event = JSON.parse(message.data as string) as PushEvent;
+      } catch {
+        return;
+      }
+      if (!event || typeof event.topic !== 'string') return;
+      for (const listener of pushListeners) listener(event);
+    };
+  };
+
+  return {
+    kind: 'http',
+    problem: token ? null : NO_TOKEN,
+    async call(channel, request) {
+      if (!token) {
+        return { ok: false, error: { code: 'UNAUTHORIZED', message: NO_TOKEN } };
+      }
+      let response: Response;
+      try {
+        response = await fetch(`${base}/api/${channel}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          body: JSON.stringify(request ?? {}),
+        });
+      } catch (err) {
+        return { ok: false, error: { code: 'UNAVAILABLE', message: `The Strikedesk console is not reachable: ${(err as Error).message}` } };
+      }
+      return toResult(response.status, parseJson(await response.text())) as Result<ResultOf<typeof channel>>;
+    },
+    onPush(listener) {
+      pushListeners.add(listener);
+      ensureSource();
+      return () => pushListeners.delete(listener);
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      listener(state);
+      return () => connectionListeners.delete(listener);
+    },
+  };
+}
+
+/** The preload bridge: IPC has no connection to lose. */
+export function ipcTransport(bridge: ConsoleBridge): Transport {
+  return {
+    kind: 'ipc',
+    problem: null,
+    call: (channel, request) => {
+      const fn = bridge[channel] as ((req: unknown) => Promise<Result<unknown>>) | undefined;
+      if (typeof fn !== 'function') {
+        return Promise.resolve({ ok: false, error: { code: 'NOT_FOUND', message: `channel ${channel} is not exposed by the preload` } });
+      }
+      return fn(request ?? {}).catch((err: unknown) => ({
+        ok: false as const,
+        error: { code: 'INTERNAL' as const, message: err instanceof Error ? err.message : String(err) },
+      })) as Promise<Result<ResultOf<typeof channel>>>;
+    },
+    onPush: (listener) => bridge.onPush(listener),
+    onConnection: (listener) => {
+      listener('open');
+      return () => undefined;
+    },
+  };
+}
+
+export function defaultTransport(): Transport {
+  if (window.strikedesk && CHANNELS.every((c) => typeof window.strikedesk?.[c] === 'function')) return ipcTransport(window.strikedesk);
+  return httpTransport(takeApiToken());
+}

@@ -1,0 +1,113 @@
+// uPlot in React: the chart is built once per `options` identity and fed new data with setData, which is what keeps
+// second-by-second updates cheap. Threshold lines (the plan's alert levels) are drawn by a small plugin.
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface Threshold {
+  value: number;
+  label: string;
+  scale?: string;
+  /** Which side is bad, for the dashed line's colour hint. */
+  color?: string;
+}
+
+export const CHART_COLORS = {
+  axis: '#9aa4b2',
+  grid: 'rgba(154, 164, 178, 0.12)',
+  call: '#ef5350',
+  put: '#26a69a',
+  accent: '#5c9dff',
+  amber: '#f0b429',
+  violet: '#b388ff',
+};
+
+export const darkAxis = (extra: uPlot.Axis = {}): uPlot.Axis => ({
+  stroke: CHART_COLORS.axis,
+  grid: { stroke: CHART_COLORS.grid, width: 1 },
+  ticks: { stroke: CHART_COLORS.grid, width: 1 },
+  font: '11px system-ui, sans-serif',
+  ...extra,
+});
+
+/** IST on every time axis, whatever the machine's zone. */
+export const istTzDate = (ts: number): Date => uPlot.tzDate(new Date(ts * 1e3), 'Asia/Kolkata');
+
+/** Reads the thresholds on every draw, so editing them needs a redraw, not a rebuild. */
+function thresholdPlugin(current: () => Threshold[]): uPlot.Plugin {
+  return {
+    hooks: {
+      draw: (u) => {
+        const { ctx, bbox } = u;
+        for (const t of current()) {
+          const y = u.valToPos(t.value, t.scale ?? 'y', true);
+          if (!Number.isFinite(y) || y < bbox.top || y > bbox.top + bbox.height) continue;
+          ctx.save();
+          ctx.strokeStyle = t.color ?? CHART_COLORS.amber;
+          ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
+          ctx.lineWidth = 1.5 * devicePixelRatio;
+          ctx.beginPath();
+          ctx.moveTo(bbox.left, y);
+          ctx.lineTo(bbox.left + bbox.width, y);
+          ctx.stroke();
+          ctx.setLineDash([]);
+          ctx.fillStyle = t.color ?? CHART_COLORS.amber;
+          ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
+          ctx.textAlign = 'right';
+          ctx.fillText(t.label, bbox.left + bbox.width - 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+          ctx.restore();
+        }
+      },
+    },
+  };
+}
+
+export interface ChartProps {
+  /** Build with useMemo: a new identity rebuilds the chart. */
+  options: Omit<uPlot.Options, 'width' | 'height'>;
+  data: uPlot.AlignedData;
+  height: number;
+  thresholds?: Threshold[];
+  label: string;
+  testId?: string;
+}
+
+export function Chart({ options, data, height, thresholds, label, testId }: ChartProps) {
+  const holder = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const latest = useRef(data);
+  const thresholdsRef = useRef<Threshold[]>(thresholds ?? []);
+
+  useEffect(() => {
+    latest.current = data;
+    thresholdsRef.current = thresholds ?? [];
+  });
+
+  useEffect(() => {
+    const el = holder.current;
+    if (!el) return;
+    const plugin = thresholdPlugin(() => thresholdsRef.current);
+    const chart = new uPlot({ ...options, width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
+    plot.current = chart;
+    const observer = new ResizeObserver(() => {
+      const width = Math.max(200, el.clientWidth);
+      if (width !== chart.width) chart.setSize({ width, height });
+    });
+    observer.observe(el);
+    return () => {
+      observer.disconnect();
+      chart.destroy();
+      plot.current = null;
+    };
+  }, [options, height]);
+
+  useEffect(() => {
+    plot.current?.setData(data);
+  }, [data]);
+
+  useEffect(() => {
+    plot.current?.redraw(false, false);
+  }, [thresholds]);
+
+  return <div ref={holder} className="chart" role="img" aria-label={label} data-testid={testId} />;
+}

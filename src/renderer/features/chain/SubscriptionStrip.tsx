@@ -1,0 +1,55 @@
+// "Subscribing N strikes, M live": a chain nobody subscribed fills in as its first bars arrive (main subscribes
+// nearest ATM first). Failures show their reason and when they will be retried.
+import type { StrikeDistribution } from '../../../shared/api';
+import { Badge, ProgressBar } from '../../components/Bits';
+import { istTime } from '../../format/time';
+import { fillProgress } from './chainModel';
+
+export function SubscriptionStrip({ distribution }: { distribution: StrikeDistribution }) {
+  const progress = fillProgress(distribution);
+  const sub = distribution.metadata.subscription;
+  const complete = !progress.filling && progress.liveStrikes === progress.strikes;
+  let text: string;
+  if (sub.state === 'disabled' && progress.live === 0) text = `Auto-subscribe is off (flag smart_subscription_enabled); ${progress.liveStrikes} of ${progress.strikes} strikes have data`;
+  else if (progress.filling) text = `Subscribing ${progress.strikes} strikes, ${progress.liveStrikes} live`;
+  else if (complete) text = `${progress.strikes} strikes live`;
+  else text = `${progress.liveStrikes} of ${progress.strikes} strikes live`;
+
+  return (
+    <div
+      className={`fill-strip${progress.filling ? ' filling' : ''}`}
+      data-testid="fill-status"
+      data-filling={progress.filling}
+      data-strikes={progress.strikes}
+      data-live={progress.liveStrikes}
+      role="status"
+      aria-live="polite"
+    >
+      <span className="fill-text">{text}</span>
+      <ProgressBar done={progress.live} total={progress.legs} label="Legs with data" tone={progress.failed ? 'warn' : complete ? 'ok' : 'info'} />
+      <span className="small muted">
+        {progress.live}/{progress.legs} legs
+        {progress.pending > 0 && ` · ${progress.pending} pending`}
+        {progress.missing > 0 && ` · ${progress.missing} not subscribed`}
+      </span>
+      {distribution.metadata.auto_subscribed && sub.newly.length > 0 && <Badge tone="info">auto-subscribed {sub.newly.length} now</Badge>}
+      {sub.failed.length > 0 && (
+        <details className="fill-failures">
+          <summary>
+            <Badge tone="bad">{sub.failed.length} failed</Badge>
+          </summary>
+          <ul className="small">
+            {sub.failed.slice(0, 20).map((f) => (
+              <li key={f.token}>
+                <span className="mono">{f.token}</span>: {f.reason}
+                {f.retryAt && <span className="muted"> · retry at {istTime(f.retryAt)}</span>}
+              </li>
+            ))}
+            {sub.failed.length > 20 && <li className="muted">…and {sub.failed.length - 20} more</li>}
+          </ul>
+        </details>
+      )}
+      {sub.retry_after_ms !== null && sub.retry_after_ms > 0 && <span className="small muted">next attempt in {Math.ceil(sub.retry_after_ms / 1000)} s</span>}
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+// The plan's four success metrics, each over time with its alert threshold drawn: auto-subscribe success rate,
+// time to data (p50/p95 and a histogram), backfill efficiency (instruments and requests per cycle against the
+// minimum), subscription API calls per hour. Alerts (firing and history) and their thresholds below.
+import { useState } from 'react';
+import type { MetricsSummary } from '../../../shared/api';
+import { useMetricsSummary } from '../../api/metrics';
+import { Section, Stat } from '../../components/Bits';
+import { QueryView } from '../../components/States';
+import { fmtDuration, fmtInt, fmtPct } from '../../format/numbers';
+import { istTime } from '../../format/time';
+import { AlertsPanel } from './AlertsPanel';
+import { Histogram } from './Histogram';
+import { CHART_COLORS, TimeChart } from './TimeChart';
+
+const WINDOWS = [1, 6, 24, 72, 168];
+/** Success rates arrive as ratios (0..1); charts read percent. */
+const toPercent = (v: number) => (v <= 1 ? v * 100 : v);
+
+export function MetricsScreen() {
+  const [hours, setHours] = useState(6);
+  const summary = useMetricsSummary(hours);
+  return (
+    <div className="screen" data-screen="metrics">
+      <Section
+        title="Success metrics"
+        id="metrics-title"
+        actions={
+          <label className="inline-field">
+            <span>Window</span>
+            <select value={hours} onChange={(e) => setHours(Number(e.target.value))} aria-label="Metrics window">
+              {WINDOWS.map((h) => (
+                <option key={h} value={h}>
+                  last {h < 24 ? `${h} h` : `${h / 24} d`}
+                </option>
+              ))}
+            </select>
+          </label>
+        }
+      >
+        <QueryView query={summary} what="metrics">
+          {(m) => <MetricsBody m={m} />}
+        </QueryView>
+      </Section>
+      <AlertsPanel thresholds={summary.data?.thresholds ?? null} />
+    </div>
+  );
+}
+
+function MetricsBody({ m }: { m: MetricsSummary }) {
+  const t = m.thresholds;
+  const minSuccess = (1 - t.autoSubscribeFailureRatio) * 100;
+  const cycle = m.backfill.lastCycle;
+  return (
+    <>
+      <div className="stats">
+        <Stat
+          label="Auto-subscribe success"
+          value={fmtPct(m.autoSubscribe.successRate)}
+          hint={`${fmtInt(m.autoSubscribe.succeeded)} of ${fmtInt(m.autoSubscribe.attempted)} · ${fmtInt(m.autoSubscribe.failed)} failed`}
+          tone={m.autoSubscribe.successRate !== null && m.autoSubscribe.successRate * 100 < minSuccess ? 'bad' : 'ok'}
+        />
+        <Stat
+          label="Time to data p50 / p95"
+          value={`${fmtDuration(m.timeToData.p50)} / ${fmtDuration(m.timeToData.p95)}`}
+          hint={`${fmtInt(m.timeToData.count)} instruments`}
+          tone={m.timeToData.p95 !== null && m.timeToData.p95 > t.timeToDataSeconds ? 'bad' : 'ok'}
+        />
+        <Stat
+          label="Last backfill cycle"
+          value={cycle ? `${fmtInt(cycle.backfilled)} / ${fmtInt(cycle.considered)}` : '–'}
+          hint={cycle ? `${fmtInt(cycle.requests)} requests (minimum ${fmtInt(cycle.minimumRequests)}) · ${fmtInt(cycle.rowsWritten)} rows` : 'no cycle yet'}
+          tone={cycle && cycle.requests > cycle.minimumRequests ? 'warn' : undefined}
+        />
+        <Stat
+          label="Subscription API calls"
+          value={`${fmtInt(m.subscriptionCalls.lastHour)} / h`}
+          hint={`${fmtInt(m.subscriptionCalls.lastDay)} in 24 h · limit ${fmtInt(t.subscriptionCallsPerHour)}/h`}
+          tone={m.subscriptionCalls.lastHour > t.subscriptionCallsPerHour ? 'bad' : 'ok'}
+        />
+        <Stat
+          label="Feed"
+          value={m.feed.state}
+          hint={`last tick ${m.feed.lastTickAt ? istTime(m.feed.lastTickAt) : '–'} · ${fmtInt(m.feed.droppedBars)} dropped bars · ${fmtInt(m.feed.parseErrors)} parse errors`}
+          tone={m.feed.state === 'live' ? 'ok' : m.feed.state === 'stale' ? 'bad' : 'muted'}
+        />
+      </div>
+      <div className="chart-grid">
+        <TimeChart
+          title="Auto-subscribe success rate"
+          unit="%"
+          lines={[{ label: 'success', points: m.autoSubscribe.series, color: CHART_COLORS.put, map: toPercent }]}
+          thresholds={[{ value: minSuccess, label: `alert below ${minSuccess.toFixed(0)}%`, color: CHART_COLORS.call }]}
+          testId="chart-success"
+          yMin={0}
+        />
+        <TimeChart
+          title="Time to data"
+          unit="s"
+          lines={[{ label: 'time to data', points: m.timeToData.series, color: CHART_COLORS.accent }]}
+          thresholds={[{ value: t.timeToDataSeconds, label: `alert above ${t.timeToDataSeconds} s`, color: CHART_COLORS.call }]}
+          testId="chart-ttd"
+        />
+        <Histogram title="Time to data, distribution" buckets={m.timeToData.histogram} threshold={t.timeToDataSeconds} total={m.timeToData.count} />
+        <TimeChart
+          title="Backfill efficiency (per cycle)"
+          unit="n"
+          lines={[
+            { label: 'instruments', points: m.backfill.seriesInstruments, color: CHART_COLORS.violet },
+            { label: 'requests', points: m.backfill.seriesRequests, color: CHART_COLORS.amber },
+          ]}
+          thresholds={cycle ? [{ value: cycle.minimumRequests, label: `minimum requests last cycle: ${cycle.minimumRequests}`, color: CHART_COLORS.put }] : []}
+          testId="chart-backfill"
+        />
+        <TimeChart
+          title="Subscription API calls per hour"
+          unit="calls"
+          lines={[{ label: 'calls/h', points: m.subscriptionCalls.seriesPerHour, color: CHART_COLORS.accent }]}
+          thresholds={[{ value: t.subscriptionCallsPerHour, label: `alert above ${fmtInt(t.subscriptionCallsPerHour)}/h`, color: CHART_COLORS.call }]}
+          testId="chart-calls"
+        />
+      </div>
+    </>
+  );
+}

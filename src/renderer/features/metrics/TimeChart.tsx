@@ -1,0 +1,68 @@
+// A metric over time as a uPlot line chart, IST on the x axis, with the plan's threshold drawn across it.
+import { useMemo } from 'react';
+import uPlot from 'uplot';
+import type { MetricPoint } from '../../../shared/api';
+import { Chart, CHART_COLORS, darkAxis, istTzDate, type Threshold } from '../../components/Chart';
+
+export interface Line {
+  label: string;
+  points: MetricPoint[];
+  color: string;
+  /** Scale each value (e.g. ratio -> percent). */
+  map?: (v: number) => number;
+  bars?: boolean;
+}
+
+/** Aligns several series on one sorted time axis (seconds, as uPlot wants), null where a series has no point. */
+export function alignSeries(lines: { points: MetricPoint[]; map?: (v: number) => number }[]): uPlot.AlignedData {
+  const times = [...new Set(lines.flatMap((l) => l.points.map((p) => p.t)))].sort((a, b) => a - b);
+  const index = new Map(times.map((t, i) => [t, i]));
+  const ys = lines.map((l) => {
+    const y: (number | null)[] = new Array(times.length).fill(null);
+    for (const p of l.points) y[index.get(p.t) as number] = p.v === null ? null : l.map ? l.map(p.v) : p.v;
+    return y;
+  });
+  return [times.map((t) => t / 1000), ...ys];
+}
+
+export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number }) {
+  const layout = lines.map((l) => `${l.label}|${l.color}|${l.bars ? 1 : 0}`).join(';');
+  const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
+  const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
+    const specs = layout.split(';').map((s) => s.split('|'));
+    return {
+      tzDate: istTzDate,
+      legend: { show: true },
+      cursor: { drag: { x: true, y: false } },
+      scales: {
+        x: { time: true },
+        // Keep the threshold in view even when every value is far below it.
+        y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
+      },
+      axes: [darkAxis(), darkAxis({ label: unit, size: 56 })],
+      series: [
+        {},
+        ...specs.map(([label, color, bars]) => ({
+          label,
+          stroke: color,
+          fill: bars === '1' ? `${color}66` : undefined,
+          width: bars === '1' ? 1 : 2,
+          spanGaps: false,
+          points: { show: false },
+          paths: bars === '1' ? uPlot.paths.bars?.({ size: [0.8, 40] }) : undefined,
+          value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${Number.isInteger(v) ? v : v.toFixed(2)} ${unit}`),
+        })),
+      ],
+    };
+  }, [layout, unit, thresholdMax, yMin]);
+  const data = alignSeries(lines);
+  const empty = (data[0] as number[]).length === 0;
+  return (
+    <div className="chart-card">
+      <h3>{title}</h3>
+      {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} />}
+    </div>
+  );
+}
+
+export { CHART_COLORS };
