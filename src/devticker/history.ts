@@ -98,8 +98,11 @@ export interface CandleJson {
   underlying?: number | null;
 }
 
-/** Candles of `interval` for bucket starts in [fromMs, toMs], only minutes already begun at `nowMs`. */
-export function computeCandles(
+/**
+ * Candles of `interval` for bucket starts in [fromMs, toMs], only minutes already begun at `nowMs`. Yields to the
+ * event loop every few days so that a long request never stalls the ticks (or an embedding console).
+ */
+export async function computeCandles(
   model: MarketModel,
   calendar: HolidayCalendar,
   inst: Instrument,
@@ -108,7 +111,7 @@ export function computeCandles(
   nowMs: number,
   interval: string,
   withOi: boolean,
-): CandleJson[] {
+): Promise<CandleJson[]> {
   const size = INTERVAL_MINUTES[interval];
   const endMs = Math.min(toMs, nowMs);
   if (endMs < fromMs && size !== 0) return [];
@@ -126,11 +129,20 @@ export function computeCandles(
   const q = model.newQuote();
   const out: CandleJson[] = [];
   const isOption = inst.kind === 'option';
+  let n = 0;
   for (const date of calendar.tradingDaysBetween(firstDate, lastDate)) {
+    if (++n % 4 === 0) await new Promise((r) => setImmediate(r));
     const dayNum = istDayNumber(date);
     const dayStart = modelDayStart(dayNum);
     const maxK = Math.min(SESSION_SECONDS - 1, nowSec - dayStart);
     if (maxK < 0) continue;
+    if (size === 0 && inst.kind === 'index') {
+      const dayMs = fromIstWallClock(date);
+      if (dayMs + 86_399_999 < fromMs || dayMs > toMs) continue;
+      const c = model.indexRange(inst.underlying, dayNum, 0, maxK, dayMs / 1000);
+      out.push(toJson(c, withOi, false));
+      continue;
+    }
     minutes.length = 0;
     for (let m = 0; m * 60 <= maxK && m < 375; m++) {
       const startMs = (dayStart + m * 60) * 1000;

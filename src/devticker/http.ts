@@ -118,7 +118,7 @@ export class DevTickerHttp {
       case 'DELETE /subscriptions/{instrument_token}':
         return this.deleteSubscription(decodeURIComponent(path.slice('/subscriptions/'.length)));
       case 'GET /history':
-        return this.history(url);
+        return await this.history(url);
       case 'GET /instruments':
         return { status: 200, body: this.core.registry.toCsv(), contentType: 'text/csv; charset=utf-8' };
       default:
@@ -242,7 +242,7 @@ export class DevTickerHttp {
     return { status: 200, body: row };
   }
 
-  private history(url: URL): Reply {
+  private async history(url: URL): Promise<Reply> {
     const core = this.core;
     const now = core.opts.marketClock.now();
     const q = url.searchParams;
@@ -299,7 +299,7 @@ export class DevTickerHttp {
     const maxDays = KITE_MAX_DAYS[interval];
     if (to.istMs - from.istMs > maxDays * 86_400_000) return kiteFail(`interval exceeds max limit: ${maxDays} days`);
     if (inst.expired) return kiteFail('Intraday history for expired contracts is not available');
-    const candles = computeCandles(core.model, core.opts.calendar, inst, from.istMs, to.istMs, now, interval, withOi);
+    const candles = await computeCandles(core.model, core.opts.calendar, inst, from.istMs, to.istMs, now, interval, withOi);
     record(200);
     return {
       status: 200,

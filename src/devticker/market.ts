@@ -9,7 +9,7 @@
 // A /history candle and the ticks streamed in its minute therefore agree exactly.
 import { bsGreeksInto, type Greeks, RISK_FREE_RATE, expiryInstant } from '../shared/greeks';
 import { istDayNumber } from '../main/calendar';
-import { gauss4, hash4, mix32, popcount32, smoothNoise, unit } from './hash';
+import { expStepTable, gauss4, gaussIndex4, hash4, mix32, popcount32, smoothNoise, unit } from './hash';
 import type { Instrument, UnderlyingSpec } from './registry';
 
 export const SESSION_SECONDS = 22_500;
@@ -31,18 +31,30 @@ export function modelDayStart(dayNum: number): number {
 }
 
 /** One index's per-second path over one model day (grown lazily: session first, then the rest of the day). */
+const STEP_TABLES = new Map<number, Float64Array>();
+/** exp(sd * z) lookup per underlying: a walk step is one hash, one table read and one multiplication. */
+function stepTable(u: UnderlyingSpec): Float64Array {
+  let t = STEP_TABLES.get(u.ordinal);
+  if (!t) {
+    t = expStepTable(u.realisedVol / Math.sqrt(252) / Math.sqrt(SESSION_SECONDS));
+    STEP_TABLES.set(u.ordinal, t);
+  }
+  return t;
+}
+
 class IndexPath {
   prices: Float64Array;
   filled = 0;
-  private x: number;
-  private readonly sd: number;
+  /** unrounded level of the last filled second */
+  private level: number;
+  private readonly steps: Float64Array;
 
   constructor(private readonly seed: number, private readonly u: UnderlyingSpec, private readonly dayNum: number) {
     this.prices = new Float64Array(SESSION_SECONDS);
     const slow = 0.03 * smoothNoise(seed, 900 + u.ordinal, dayNum / 12);
     const daily = 0.004 * Math.max(-3, Math.min(3, gauss4(seed, 950 + u.ordinal, dayNum)));
-    this.x = Math.log(u.baseSpot) + slow + daily;
-    this.sd = u.realisedVol / Math.sqrt(252) / Math.sqrt(SESSION_SECONDS);
+    this.level = Math.exp(Math.log(u.baseSpot) + slow + daily);
+    this.steps = stepTable(u);
   }
 
   at(k: number): number {
@@ -57,10 +69,14 @@ class IndexPath {
       this.prices = grown;
     }
     const key = 1000 + this.u.ordinal;
+    const steps = this.steps;
+    const prices = this.prices;
+    let level = this.level;
     for (let i = this.filled; i <= k; i++) {
-      if (i > 0) this.x += this.sd * gauss4(this.seed, key, this.dayNum, i);
-      this.prices[i] = round05(Math.exp(this.x));
+      if (i > 0) level *= steps[gaussIndex4(this.seed, key, this.dayNum, i)];
+      prices[i] = Math.round(level * 20) / 20;
     }
+    this.level = level;
     this.filled = k + 1;
   }
 }
@@ -371,6 +387,22 @@ export class MarketModel {
       vega: isOption ? round(q.greeks.vega, 4) : null,
       underlying: isOption ? underlying : null,
     };
+  }
+
+  /** OHLC of an index over seconds [fromK, toK] of a model day, labelled `t`. */
+  indexRange(u: UnderlyingSpec, dayNum: number, fromK: number, toK: number, t: number): Candle {
+    const path = this.path(u, dayNum);
+    path.at(toK);
+    const prices = path.prices;
+    const open = prices[fromK];
+    let high = open;
+    let low = open;
+    for (let k = fromK + 1; k <= toK; k++) {
+      const p = prices[k];
+      if (p > high) high = p;
+      else if (p < low) low = p;
+    }
+    return { t, open, high, low, close: prices[toK], volume: 0, oi: 0, iv: null, delta: null, gamma: null, theta: null, vega: null, underlying: null };
   }
 
   /** The 1-minute candle of an index (every second ticks; volume and OI are 0). */
