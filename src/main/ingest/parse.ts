@@ -1,0 +1,213 @@
+// Parsing of the live feed's messages (shared/spec/ticker-service.md section 3) into normalized ticks.
+// Untrusted input: every field is checked with zod; a bad greek or volume makes that field missing, never the
+// whole tick invalid; only a tick we cannot place (no token, no symbol, no time we can trust) is rejected.
+import { z } from 'zod';
+
+export type OptionType = 'CE' | 'PE' | 'FUT';
+
+/** One `ticker:nifty:options` tick (options and futures). */
+export interface OptionTick {
+  token: number;
+  /** Underlying name, normalized (NIFTY, BANKNIFTY, ...). */
+  symbol: string;
+  expiry: string | null;
+  strike: number;
+  type: OptionType;
+  /** Last traded price; null when the feed says 0 (no trade yet) or sends nothing usable. */
+  price: number | null;
+  /** CUMULATIVE day volume, or null. */
+  cumVolume: number | null;
+  oi: number | null;
+  iv: number | null;
+  delta: number | null;
+  gamma: number | null;
+  theta: number | null;
+  vega: number | null;
+  /** Tick time, epoch ms (see tickTime for the guards). */
+  tsMs: number;
+  /** True when the tick's own time could not be trusted and the receive time was used. */
+  tsAdjusted: boolean;
+  isMock: boolean;
+}
+
+/** One `ticker:nifty:underlying` tick in either shape. */
+export interface UnderlyingTick {
+  symbol: string;
+  /** Index token: from shape A; null for shape B (resolved by symbol later). */
+  token: number | null;
+  price: number;
+  tsMs: number;
+  tsAdjusted: boolean;
+  shape: 'A' | 'B';
+}
+
+export type Parsed<T> = { ok: true; tick: T } | { ok: false; error: string };
+
+/** Index names as Kite's instrument dump spells them, mapped to the derivatives' underlying name. */
+const SYMBOL_ALIASES: Record<string, string> = {
+  'NIFTY 50': 'NIFTY',
+  'NIFTY BANK': 'BANKNIFTY',
+  'NIFTY FIN SERVICE': 'FINNIFTY',
+  'NIFTY MID SELECT': 'MIDCPNIFTY',
+};
+
+/** Kite's index tokens, the last resort for resolving a shape-B underlying tick (which carries no token). */
+export const KNOWN_INDEX_TOKENS: Readonly<Record<string, number>> = {
+  NIFTY: 256265,
+  BANKNIFTY: 260105,
+  FINNIFTY: 257801,
+  MIDCPNIFTY: 288009,
+  SENSEX: 265,
+};
+
+export function normalizeSymbol(raw: string): string {
+  const upper = raw.trim().toUpperCase();
+  return SYMBOL_ALIASES[upper] ?? upper;
+}
+
+/** A tick time further ahead of our clock than this is not believed (clock skew, or ms sent as s). */
+export const MAX_FUTURE_SKEW_MS = 5_000;
+
+/**
+ * Tick time in epoch ms from a feed timestamp. The real service's `ts` is sometimes its RECEIVE time (a float of
+ * seconds), not the exchange time: that is still the best time we have and buckets by it are right to within the
+ * network delay, so it is used as is. Guards: milliseconds sent where seconds are expected are recognised; ISO
+ * strings are accepted; a missing or unreadable time, or one more than 5 s in the future, is replaced by our
+ * receive time (counted as adjusted, so a broken clock shows up in the stats).
+ */
+export function tickTime(ts: unknown, receivedAtMs: number): { ms: number; adjusted: boolean } {
+  let ms: number | null = null;
+  if (typeof ts === 'number' && Number.isFinite(ts) && ts > 0) ms = ts > 1e11 ? ts : ts * 1000;
+  else if (typeof ts === 'string' && ts.trim() !== '') {
+    const n = Number(ts);
+    if (Number.isFinite(n) && n > 0) ms = n > 1e11 ? n : n * 1000;
+    else {
+      const parsed = Date.parse(ts);
+      if (Number.isFinite(parsed)) ms = parsed;
+    }
+  }
+  if (ms === null || ms > receivedAtMs + MAX_FUTURE_SKEW_MS) return { ms: receivedAtMs, adjusted: true };
+  return { ms: Math.floor(ms), adjusted: false };
+}
+
+/** Python's json.dumps writes NaN / Infinity as bare words, which JSON.parse rejects: read them as null. */
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    if (!/NaN|Infinity/.test(text)) throw err;
+    return JSON.parse(text.replace(/([:,[]\s*)-?(?:NaN|Infinity)(?=\s*[,}\]])/g, '$1null'));
+  }
+}
+
+// A field that is not a usable number becomes null instead of failing the tick.
+const num = z.number().nullish().catch(null);
+const time = z.union([z.number(), z.string()]).nullish().catch(null);
+
+const optionSchema = z.object({
+  symbol: z.string().min(1),
+  token: z.number().int().positive(),
+  strike: z.number().nullish().catch(null),
+  expiry: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish().catch(null),
+  type: z.enum(['CE', 'PE', 'FUT']),
+  price: num,
+  volume: num,
+  oi: num,
+  iv: num,
+  delta: num,
+  gamma: num,
+  theta: num,
+  vega: num,
+  ts: time,
+  is_mock: z.boolean().nullish().catch(null),
+});
+
+const shapeA = z.object({ symbol: z.string().min(1), instrument_token: z.number().int().positive().nullish().catch(null), last_price: z.number(), timestamp: time, ts: time });
+const shapeB = z.object({ symbol: z.string().min(1), close: z.number(), ts: time, timestamp: time });
+
+const positive = (v: number | null | undefined): number | null => (v === null || v === undefined || !(v > 0) ? null : v);
+const nonNegative = (v: number | null | undefined): number | null => (v === null || v === undefined || !(v >= 0) ? null : v);
+
+function issueText(error: z.ZodError): string {
+  const issue = error.issues[0];
+  return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
+}
+
+/**
+ * Greeks as the feed carries them, made null where invalid: iv must be in (0, 5] (a decimal), |delta| <= 1,
+ * gamma and vega >= 0, theta finite. All five exactly 0 is the "not computed" marker (futures always send it, and
+ * so does the real service when its IV solve fails): all missing, never averaged in as zero.
+ */
+export function validGreeks(g: { iv?: number | null; delta?: number | null; gamma?: number | null; theta?: number | null; vega?: number | null }): {
+  iv: number | null; delta: number | null; gamma: number | null; theta: number | null; vega: number | null;
+} {
+  const iv = g.iv ?? null;
+  const delta = g.delta ?? null;
+  const gamma = g.gamma ?? null;
+  const theta = g.theta ?? null;
+  const vega = g.vega ?? null;
+  if (iv === 0 && delta === 0 && gamma === 0 && theta === 0 && vega === 0) return { iv: null, delta: null, gamma: null, theta: null, vega: null };
+  return {
+    iv: iv !== null && Number.isFinite(iv) && iv > 0 && iv <= 5 ? iv : null,
+    delta: delta !== null && Number.isFinite(delta) && delta >= -1 && delta <= 1 ? delta : null,
+    gamma: gamma !== null && Number.isFinite(gamma) && gamma >= 0 ? gamma : null,
+    theta: theta !== null && Number.isFinite(theta) ? theta : null,
+    vega: vega !== null && Number.isFinite(vega) && vega >= 0 ? vega : null,
+  };
+}
+
+export function parseOptionMessage(text: string, receivedAtMs: number): Parsed<OptionTick> {
+  let raw: unknown;
+  try {
+    raw = parseJson(text);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  const r = optionSchema.safeParse(raw);
+  if (!r.success) return { ok: false, error: issueText(r.error) };
+  const m = r.data;
+  const isFuture = m.type === 'FUT';
+  if (!isFuture && (m.strike === null || m.strike === undefined || !(m.strike > 0) || !m.expiry)) {
+    return { ok: false, error: 'option without strike or expiry' };
+  }
+  const t = tickTime(m.ts, receivedAtMs);
+  const greeks = isFuture ? { iv: null, delta: null, gamma: null, theta: null, vega: null } : validGreeks(m);
+  return {
+    ok: true,
+    tick: {
+      token: m.token,
+      symbol: normalizeSymbol(m.symbol),
+      expiry: m.expiry ?? null,
+      strike: isFuture ? 0 : (m.strike as number),
+      type: m.type,
+      price: positive(m.price),
+      cumVolume: nonNegative(m.volume),
+      oi: nonNegative(m.oi),
+      ...greeks,
+      tsMs: t.ms,
+      tsAdjusted: t.adjusted,
+      isMock: m.is_mock === true,
+    },
+  };
+}
+
+export function parseUnderlyingMessage(text: string, receivedAtMs: number): Parsed<UnderlyingTick> {
+  let raw: unknown;
+  try {
+    raw = parseJson(text);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  if (raw !== null && typeof raw === 'object' && 'last_price' in raw) {
+    const r = shapeA.safeParse(raw);
+    if (!r.success) return { ok: false, error: `shape A ${issueText(r.error)}` };
+    if (!(r.data.last_price > 0)) return { ok: false, error: 'shape A: last_price not positive' };
+    const t = tickTime(r.data.timestamp ?? r.data.ts, receivedAtMs);
+    return { ok: true, tick: { symbol: normalizeSymbol(r.data.symbol), token: r.data.instrument_token ?? null, price: r.data.last_price, tsMs: t.ms, tsAdjusted: t.adjusted, shape: 'A' } };
+  }
+  const r = shapeB.safeParse(raw);
+  if (!r.success) return { ok: false, error: `shape B ${issueText(r.error)}` };
+  if (!(r.data.close > 0)) return { ok: false, error: 'shape B: close not positive' };
+  const t = tickTime(r.data.ts ?? r.data.timestamp, receivedAtMs);
+  return { ok: true, tick: { symbol: normalizeSymbol(r.data.symbol), token: null, price: r.data.close, tsMs: t.ms, tsAdjusted: t.adjusted, shape: 'B' } };
+}
