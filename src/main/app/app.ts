@@ -25,6 +25,8 @@ import { HealthRegistry } from './health';
 import type { DevTicker } from '../../devticker';
 import type { FeedMonitor } from '../feed/monitor';
 import { startFeed } from '../feed/start';
+import type { TickIngestor } from '../ingest/ingestor';
+import { startIngest } from '../ingest/start';
 
 export const VERSION: string = pkg.version;
 
@@ -57,6 +59,8 @@ export interface AppContext {
   feedMonitor?: FeedMonitor;
   /** The embedded devticker, when TICKER_URL is unset. */
   devticker?: DevTicker;
+  /** Live tick ingestion into bars (issue 7); undefined without a tick source. */
+  ingestor?: TickIngestor;
   telemetry: Telemetry;
   /** First-data evidence from the writers (ingest, backfill). */
   signals: DataSignals;
@@ -143,6 +147,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     }
     // [ticker] (issue 4): TickerClient, instrument registry loader
     // [ingest] (issue 7): tick consumer -> bars, DataSignals.stored, staleness
+    context.ingestor = startIngest(context);
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
     // [backfill] (issue 5): job queue, scheduler, backfill:*
     // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get

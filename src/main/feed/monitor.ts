@@ -73,6 +73,11 @@ export class FeedMonitor {
     if (this.lastAny === null || atMs > this.lastAny) this.lastAny = atMs;
   }
 
+  /** Whether ticks are expected at this instant (a session, or always with the always-open devticker). */
+  expectsStreamingAt(ms: number): boolean {
+    return this.opts.expectStreaming(ms);
+  }
+
   lastTickAt(token: number): number | null {
     return this.tokenTicks.get(token) ?? null;
   }

@@ -55,6 +55,8 @@ export interface IngestStats {
   lateMerged: number;
   lateDropped: number;
   droppedBars: number;
+  /** When bars were last refused by the full queue (epoch ms), or null. */
+  lastDropAt: number | null;
   barsWritten: number;
   queueDepth: number;
   queueCapacity: number;
@@ -76,7 +78,8 @@ export class TickIngestor {
   private readonly learnedIndexTokens = new Map<string, number>();
   /** Tokens that ticked but have no stored data yet: their partial bars are written at the next loop step. */
   private readonly firstData = new Set<number>();
-  private readonly announced = new Set<number>();
+  /** First-data writes queued and not yet confirmed, with when they were queued (re-armed after 10 s). */
+  private readonly firstPending = new Map<number, number>();
   private lastPartialAt: number;
   private lastSampleAt = Number.NEGATIVE_INFINITY;
   private sampledErrors = 0;
@@ -84,6 +87,7 @@ export class TickIngestor {
   /** Counts not yet reported to telemetry. */
   private unreported = { ticks: 0, parseErrors: 0, mockSkipped: 0, droppedBars: 0 };
   private lastFlushLatencyMs: number | null = null;
+  private lastDropAt: number | null = null;
   private stopped = false;
 
   constructor(private readonly opts: TickIngestorOptions) {
@@ -97,6 +101,8 @@ export class TickIngestor {
       rollups: opts.rollups,
       onWritten: (b) => this.written(b),
       onDropped: (n) => {
+        this.lastDropAt = opts.clock.now();
+        if (this.c.droppedBars === 0) opts.logger.error({ capacity: this.writer.capacity }, 'bar queue full: new bars are being dropped (database too slow or down)');
         this.c.droppedBars += n;
         this.unreported.droppedBars += n;
       },
@@ -148,7 +154,7 @@ export class TickIngestor {
       this.c.outsideSession++;
       return;
     }
-    if (this.aggregator.addOptionTick(t, now) && !this.announced.has(t.token)) this.firstData.add(t.token);
+    if (this.aggregator.addOptionTick(t, now)) this.noteFirstData(t.token, now);
   }
 
   onUnderlyingMessage(message: string): void {
@@ -170,7 +176,15 @@ export class TickIngestor {
       this.c.outsideSession++;
       return;
     }
-    if (this.aggregator.addUnderlyingTick(t, token, now) && token !== null && !this.announced.has(token)) this.firstData.add(token);
+    if (this.aggregator.addUnderlyingTick(t, token, now) && token !== null) this.noteFirstData(token, now);
+  }
+
+  /** A token without stored data (new, or forgotten after an unsubscribe) gets its partial bar written at once. */
+  private noteFirstData(token: number, now: number): void {
+    if (this.opts.signals.firstDataAt(token) !== undefined) return;
+    const queuedAt = this.firstPending.get(token);
+    if (queuedAt !== undefined && now - queuedAt < 10_000) return;
+    this.firstData.add(token);
   }
 
   private enqueue(e: Emission): void {
@@ -185,7 +199,7 @@ export class TickIngestor {
     if (this.firstData.size) {
       const tokens = new Set(this.firstData);
       this.firstData.clear();
-      for (const t of tokens) this.announced.add(t);
+      for (const t of tokens) this.firstPending.set(t, now);
       this.enqueue(this.aggregator.collectPartial(tokens));
     }
     const partialEvery = this.opts.partialEveryMs ?? 10_000;
@@ -212,13 +226,8 @@ export class TickIngestor {
     // end of the write. A backlog (a stalled database) shows up here as a large number, which is the point.
     if (b.batch.newestCompleteBucket !== null) this.lastFlushLatencyMs = Math.max(0, b.at - (b.batch.newestCompleteBucket + 60_000));
     this.opts.signals.stored(b.tokens, b.at);
+    for (const token of b.tokens) this.firstPending.delete(token);
     for (const symbol of b.symbols) this.opts.push?.publish('chain:changed', symbol);
-  }
-
-  /** Forget a token (unsubscribed), so its next data counts as first data again. */
-  forget(token: number): void {
-    this.announced.delete(token);
-    this.opts.signals.forget(token);
   }
 
   stats(): IngestStats {
@@ -226,6 +235,7 @@ export class TickIngestor {
     const w = this.writer.stats();
     return {
       ...this.c,
+      lastDropAt: this.lastDropAt,
       lateMerged: a.lateMerged,
       lateDropped: a.lateDropped,
       instruments: a.instruments,
