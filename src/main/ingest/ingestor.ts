@@ -187,8 +187,8 @@ export class TickIngestor {
     this.firstData.add(token);
   }
 
-  private enqueue(e: Emission): void {
-    if (e.strike.length || e.instruments.length) this.writer.enqueue(e.strike, e.instruments);
+  private enqueue(e: Emission, optional = false): void {
+    if (e.strike.length || e.instruments.length) this.writer.enqueue(e.strike, e.instruments, { optional });
   }
 
   /** One loop step at the clock's now: due flush, partial bars, telemetry. Public so tests can drive it. */
@@ -200,12 +200,12 @@ export class TickIngestor {
       const tokens = new Set(this.firstData);
       this.firstData.clear();
       for (const t of tokens) this.firstPending.set(t, now);
-      this.enqueue(this.aggregator.collectPartial(tokens));
+      this.enqueue(this.aggregator.collectPartial(tokens), true);
     }
     const partialEvery = this.opts.partialEveryMs ?? 10_000;
     if (partialEvery > 0 && now - this.lastPartialAt >= partialEvery) {
       this.lastPartialAt = now;
-      this.enqueue(this.aggregator.collectPartial());
+      this.enqueue(this.aggregator.collectPartial(), true);
     }
     this.report();
   }

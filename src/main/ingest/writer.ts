@@ -81,8 +81,13 @@ export class BarWriter {
     return this.pending.size + this.inflight.length;
   }
 
-  /** Queues bars; returns how many were refused because the queue is full. Never blocks. */
-  enqueue(strike: readonly StrikeSideBar[], instruments: readonly InstrumentBar[] = []): number {
+  /**
+   * Queues bars; returns how many were refused because the queue is full. Never blocks. `optional` bars (partial
+   * snapshots, which a complete bar will supersede) are not queued at all once the queue is half full: they would
+   * only crowd out the bars that matter, and skipping them is not a loss.
+   */
+  enqueue(strike: readonly StrikeSideBar[], instruments: readonly InstrumentBar[] = [], opts: { optional?: boolean } = {}): number {
+    if (opts.optional && this.depth >= this.capacity / 2) return 0;
     let dropped = 0;
     const add = (e: Entry) => {
       const key = keyOf(e);
