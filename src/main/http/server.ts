@@ -160,8 +160,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export class HttpServer {
   private readonly routes: RouteDef[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
+  private boundUrl: string | null = null;
 
   constructor(private readonly options: HttpServerOptions) {}
+
+  /** The base URL once listening (settings show the webhook URL with the real port, also for port 0). */
+  get url(): string | null {
+    return this.boundUrl;
+  }
 
   addRoute<Q, B>(route: RouteDef<Q, B>): void {
     if (this.routes.some((r) => r.method === route.method && r.path === route.path)) {
@@ -286,6 +292,7 @@ export class HttpServer {
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
+    this.boundUrl = url;
     return {
       url,
       port: address.port,
