@@ -64,6 +64,7 @@ export async function startFeed(context: AppContext): Promise<FeedSetup> {
         throw new Error(
           `the embedded devticker cannot listen on 127.0.0.1:${config.devtickerPort} (${code === 'EADDRINUSE' ? 'port in use' : 'permission denied'}): ` +
             'set STRIKEDESK_DEVTICKER_PORT to a free port (0 = any free port), or TICKER_URL to use a running ticker service',
+          { cause: err },
         );
       }
       throw err;

@@ -1,0 +1,111 @@
+// The feed and ingest steps inside the real composition root: the embedded devticker's ticks reach the market
+// store (in process, and through a real redis-server when REDIS_URL is set), first data is signalled, health shows
+// the feed; TICKER_URL without REDIS_URL is reported as no tick source; a taken devticker port fails clearly.
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startDevTicker } from '../../devticker';
+import { startApp, type RunningApp } from '../app/app';
+import { loadConfig } from '../config/load';
+import { RedisFeedBus } from '../feed/redis-bus';
+import { redisSkipReason, startTestRedis, type TestRedis } from '../feed/test-redis';
+
+const env = (extra: Record<string, string> = {}) => ({
+  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-ingest-')),
+  STRIKEDESK_PORT: '0',
+  STRIKEDESK_DEVTICKER_PORT: '0',
+  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
+  STRIKEDESK_POLL_INTERVAL: '3600',
+  STRIKEDESK_BACKFILL_INTERVAL: '1440',
+  ...extra,
+});
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function subscribeAtm(app: RunningApp): Promise<number[]> {
+  const dt = app.context.devticker;
+  if (!dt) throw new Error('no embedded devticker');
+  const spot = dt.sim.underlyingPrice('NIFTY');
+  const chain = dt.registry.chain('NIFTY', dt.registry.expiries('NIFTY')[0]).filter((i) => Math.abs(i.strike - spot) <= 150);
+  const tokens = chain.map((i) => i.token);
+  dt.sim.subscribe(tokens);
+  return tokens;
+}
+
+async function expectBarsAndLiveFeed(app: RunningApp, tokens: number[]): Promise<void> {
+  const { signals, market, health } = app.context;
+  const first = await until(() => tokens.find((t) => signals.firstDataAt(t) !== undefined), 'first data of a subscribed token');
+  const rows = await market.query<{ n: number }>('SELECT count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 AND (call_token = $1 OR put_token = $1)', [first]);
+  expect(rows[0].n).toBeGreaterThan(0);
+  const feed = await until(() => {
+    const c = health.report().components.feed;
+    return c?.detail?.startsWith('live') ? c : undefined;
+  }, 'the feed to be live');
+  expect(feed.status).toBe('ok');
+  expect(app.context.feedMonitor?.lastTickAt(first)).toBeTypeOf('number');
+  expect(health.report().components.ingest.status).toBe('ok');
+}
+
+describe('feed and ingest in the app', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const c of cleanup.reverse()) await c();
+  });
+
+  it('stores the embedded devticker\'s ticks from the in-process bus', async () => {
+    const e = env();
+    const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+    cleanup.push(() => app.stop());
+    expect(app.context.tickerUrl).toBe(app.context.devticker?.url);
+    expect(app.context.bus).toBe(app.context.devticker?.bus);
+    await expectBarsAndLiveFeed(app, await subscribeAtm(app));
+    expect(app.context.health.report().components.devticker.status).toBe('ok');
+  }, 60_000);
+
+  it.skipIf(redisSkipReason() !== null)('reads the ticks from Redis when REDIS_URL is set', async () => {
+    const redis = (await startTestRedis()) as TestRedis;
+    cleanup.push(() => redis.stop());
+    const e = env({ REDIS_URL: redis.url });
+    const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+    cleanup.push(() => app.stop());
+    expect(app.context.bus).toBeInstanceOf(RedisFeedBus);
+    await (app.context.bus as RedisFeedBus).ready();
+    await app.context.devticker?.redisReady();
+    await expectBarsAndLiveFeed(app, await subscribeAtm(app));
+    expect(app.context.health.report().components.feed.detail).toMatch(/\(redis\)/);
+  }, 60_000);
+
+  it('says there is no tick source when TICKER_URL is set without REDIS_URL', async () => {
+    const external = await startDevTicker({ port: 0, clockMode: 'always-open' });
+    cleanup.push(() => external.close());
+    const e = env({ TICKER_URL: external.url });
+    const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+    cleanup.push(() => app.stop());
+    expect(app.context.tickerUrl).toBe(external.url);
+    expect(app.context.devticker).toBeUndefined();
+    expect(app.context.bus).toBeUndefined();
+    const { feed, ingest } = app.context.health.report().components;
+    expect(feed).toMatchObject({ status: 'disabled' });
+    expect(feed.detail).toMatch(/REDIS_URL/);
+    expect(ingest.status).toBe('disabled');
+  }, 60_000);
+
+  it('fails with a message naming STRIKEDESK_DEVTICKER_PORT when the port is taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const port = (blocker.address() as { port: number }).port;
+    const e = env({ STRIKEDESK_DEVTICKER_PORT: String(port) });
+    await expect(startApp(loadConfig({ env: e, argv: [] }), { env: e })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}.*STRIKEDESK_DEVTICKER_PORT`));
+  }, 60_000);
+});
