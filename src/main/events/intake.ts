@@ -232,7 +232,6 @@ export class EventIntake {
     });
     health.register('intake_poller', (): ComponentHealth => {
       const lastEventAt = iso(this.last.get('poll') ?? null);
-      if (this.opts.poll === false) return { status: 'disabled', detail: 'poll reconciler not started', lastEventAt };
       if (!this.opts.ticker()) return { status: 'disabled', detail: 'ticker client not running', lastEventAt };
       const s = this.poller.status();
       const every = `every ${this.opts.config.pollIntervalSeconds} s`;

@@ -54,7 +54,9 @@ export class PollReconciler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<PollResult> | null = null;
   private rerun: Promise<PollResult> | null = null;
-  private stopped = true;
+  /** The timer runs only after start(); runNow works either way until stop(). */
+  private started = false;
+  private closed = false;
   private readonly s: PollStatus = { runs: 0, lastRunAt: null, lastOkAt: null, lastError: null, baselineAt: null, known: 0, lastResult: null };
   private readonly applyDiff: (current: TickerSubscription[], cycleAt: number) => PollResult;
 
@@ -103,12 +105,12 @@ export class PollReconciler {
   }
 
   start(): void {
-    this.stopped = false;
+    this.started = true;
     void this.runNow('start');
   }
 
   private schedule(): void {
-    if (this.stopped) return;
+    if (!this.started || this.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -149,7 +151,7 @@ export class PollReconciler {
     let result: PollResult;
     try {
       const active = await lister.listAllSubscriptions('active');
-      if (this.stopped) return { kind: 'unavailable', reason: 'stopped' };
+      if (this.closed) return { kind: 'unavailable', reason: 'stopped' };
       result = this.applyDiff(active, cycleAt);
       this.s.lastOkAt = cycleAt;
       this.s.lastError = null;
@@ -173,7 +175,7 @@ export class PollReconciler {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);
