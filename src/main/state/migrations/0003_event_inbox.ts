@@ -25,7 +25,8 @@ export default {
       metadata TEXT,                  -- JSON, as sent
       finished_at TEXT
     );
-    CREATE INDEX event_inbox_pending ON event_inbox (id) WHERE state IN ('queued', 'processing');
+    -- The claim query's WHERE must repeat this condition exactly for SQLite to use the partial index.
+    CREATE INDEX event_inbox_queued ON event_inbox (id) WHERE state = 'queued';
     CREATE INDEX event_inbox_token ON event_inbox (token, id);
     CREATE INDEX event_inbox_source ON event_inbox (source, id);
     CREATE TABLE webhook_signatures (
