@@ -25,6 +25,7 @@ import { HealthRegistry } from './health';
 import type { DevTicker } from '../../devticker';
 import type { FeedMonitor } from '../feed/monitor';
 import { startFeed } from '../feed/start';
+import { startEvents } from '../events/start';
 import type { TickIngestor } from '../ingest/ingestor';
 import { startIngest } from '../ingest/start';
 
@@ -151,6 +152,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
     // [backfill] (issue 5): job queue, scheduler, backfill:*
     // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get
+    startEvents(context, options.env ?? process.env);
 
     const listener: HttpListener = await http.listen();
     onStop('http', () => listener.close());

@@ -10,8 +10,6 @@ import { HttpServer, type HttpListener } from '../../http/server';
 import { silentLogger } from '../../log';
 import { noopTelemetry, type Telemetry } from '../../metrics/telemetry';
 import { StateStore } from '../../state/store';
-import { STATE_MIGRATIONS } from '../../state/migrations';
-import inboxMigration from '../../state/migrations/0003_event_inbox';
 import type { TickerSubscription } from '../../ticker/types';
 import type { BackfillHook, SubscriptionHooks } from '../actions';
 import { EventIntake, type EventIntakeOptions } from '../intake';
@@ -25,11 +23,6 @@ export const tempStatePath = (): string => join(mkdtempSync(join(tmpdir(), 'sd-e
 export function openState(path: string): StateStore {
   const state = new StateStore(path);
   state.migrate();
-  // Until the state chain reaches 0003 (0002 is reserved for backfill), the intake's tables are created here.
-  if (!STATE_MIGRATIONS.some((m) => m.version === inboxMigration.version)) {
-    const has = state.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'event_inbox'").get();
-    if (!has) state.db.exec(inboxMigration.up);
-  }
   return state;
 }
 

@@ -1,5 +1,6 @@
 // The state store's migration chain. Add a file NNNN_name.ts and append it here; never edit an applied one.
 import type { SqliteMigration } from '../migrate';
 import m0001 from './0001_flags';
+import m0002 from './0002_event_inbox';
 
-export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001];
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002];

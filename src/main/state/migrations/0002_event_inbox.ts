@@ -2,7 +2,7 @@
 // the webhook signatures already seen (replay protection that survives a restart), and the poll reconciler's last
 // seen set of active subscriptions (so a restart diffs against what was really seen, not against nothing).
 export default {
-  version: 3,
+  version: 2,
   name: 'event inbox, webhook replay guard, poll reconciler set',
   up: `
     CREATE TABLE event_inbox (
