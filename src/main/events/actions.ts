@@ -70,7 +70,7 @@ export async function runActions(row: InboxRow, deps: ActionDeps): Promise<Actio
   const job = await backfill.enqueueImmediate(
     { kind: 'instrument', token: row.token },
     `event:${row.source}`,
-    `subscription ${row.raw_type}${row.tradingsymbol ? ` ${row.tradingsymbol}` : ''}`,
+    `${row.source} event ${row.raw_type}${row.tradingsymbol ? ` ${row.tradingsymbol}` : ''}`,
   );
   parts.push(`immediate backfill job #${job.id} (${job.state})`);
   return { code: 'backfill_queued', text: parts.join('; ') };

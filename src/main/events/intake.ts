@@ -104,7 +104,7 @@ export class EventIntake {
         this.last.set('poll', clock.now());
         this.changed();
         this.log?.debug({ ids }, 'poll events queued');
-        this.processor.kick();
+        this.processor.kickSoon();
       },
     });
     registerWebhookRoute({ http: opts.http, auth: this.auth, accept: (event, key, req) => this.accept(event, key, this.auth.signatureOf(req)) });
@@ -146,7 +146,7 @@ export class EventIntake {
     }
     this.last.set(event.source, this.opts.clock.now());
     if (result.kind === 'duplicate') this.opts.telemetry.intakeEvent(event.source, event.type, 'duplicate');
-    else this.processor.kick();
+    else this.processor.kickSoon();
     this.changed();
     return result;
   }

@@ -53,7 +53,7 @@ describe('poll reconciler', () => {
       const result = await t.intake.poller.runNow('test');
       expect(result).toMatchObject({ kind: 'diff', active: 2, created: 1, removed: 1 });
       await settledAll(t);
-      expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: tokens[2] }, createdBy: 'event:poll', reason: expect.stringContaining('subscription appeared') }]);
+      expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: tokens[2] }, createdBy: 'event:poll', reason: expect.stringContaining('poll event appeared') }]);
       expect(t.subscriptions.released).toEqual([{ token: tokens[0], reason: 'poll event vanished' }]);
       const rows = pollRows(t);
       expect(rows.map((r) => [r.type, r.token, r.state, r.outcome_code])).toEqual([

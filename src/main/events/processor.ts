@@ -21,6 +21,7 @@ export class EventProcessor {
   private active = 0;
   private running = false;
   private timer: NodeJS.Timeout | null = null;
+  private kickPending = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly concurrency: number;
   private readonly delays: number[];
@@ -42,7 +43,17 @@ export class EventProcessor {
     return resumed;
   }
 
-  /** Claims runnable rows up to the concurrency bound. Cheap to call after every accepted event. */
+  /** kick() on the next turn, coalesced: the 202 goes out before any action starts. */
+  kickSoon(): void {
+    if (this.kickPending) return;
+    this.kickPending = true;
+    setImmediate(() => {
+      this.kickPending = false;
+      this.kick();
+    });
+  }
+
+  /** Claims runnable rows up to the concurrency bound. */
   kick(): void {
     if (!this.running) return;
     while (this.active < this.concurrency) {

@@ -103,7 +103,7 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
       ['created', 9001, 'duplicate', 'duplicate'],
       ['removed', 9002, 'done', 'released'],
     ]);
-    expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: 9001 }, createdBy: 'event:redis', reason: 'subscription subscription_created NIFTY25NOV9001PE' }]);
+    expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: 9001 }, createdBy: 'event:redis', reason: 'redis event subscription_created NIFTY25NOV9001PE' }]);
     expect(health.report().components.intake_redis).toMatchObject({ status: 'ok', lastEventAt: expect.any(String) });
   });
 

@@ -140,7 +140,7 @@ describe('webhook: accepted events', () => {
     const row = await settled(t, res.body.event_id);
     expect(row).toMatchObject({ source: 'webhook', type: 'created', raw_type: 'created', token: 13660418, tradingsymbol: 'NIFTY25NOV13660418CE', occurred_at: '2025-11-04T09:15:00.000Z', state: 'done', outcome_code: 'backfill_queued' });
     expect(row.outcome).toMatch(/snapshot invalidated; immediate backfill job #\d+ \(queued\)/);
-    expect(t.backfill.calls.slice(before)).toEqual([{ scope: { kind: 'instrument', token: 13660418 }, createdBy: 'event:webhook', reason: 'subscription created NIFTY25NOV13660418CE' }]);
+    expect(t.backfill.calls.slice(before)).toEqual([{ scope: { kind: 'instrument', token: 13660418 }, createdBy: 'event:webhook', reason: 'webhook event created NIFTY25NOV13660418CE' }]);
     expect(counted).toContainEqual({ source: 'webhook', type: 'created', outcome: 'backfill_queued' });
   });
 
