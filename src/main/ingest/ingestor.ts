@@ -42,6 +42,8 @@ export interface TickIngestorOptions {
   queueCapacity?: number;
   batchSize?: number;
   rollups?: boolean;
+  /** Observer of every successful write (after signals and pushes). */
+  onWritten?: (batch: WrittenBatch) => void;
 }
 
 export interface IngestStats {
@@ -228,6 +230,7 @@ export class TickIngestor {
     this.opts.signals.stored(b.tokens, b.at);
     for (const token of b.tokens) this.firstPending.delete(token);
     for (const symbol of b.symbols) this.opts.push?.publish('chain:changed', symbol);
+    this.opts.onWritten?.(b);
   }
 
   stats(): IngestStats {

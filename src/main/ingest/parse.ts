@@ -90,6 +90,49 @@ export function tickTime(ts: unknown, receivedAtMs: number): { ms: number; adjus
   return { ms: Math.floor(ms), adjusted: false };
 }
 
+/**
+ * The message without its `"depth": {...}` member. Depth (full mode) is most of an option tick's bytes and almost
+ * all of its objects, and bars do not use it: cutting it before JSON.parse roughly halves the parse cost and the
+ * garbage. The scan honours strings and nesting; anything unexpected returns the text unchanged.
+ */
+export function withoutDepth(text: string): string {
+  const key = text.indexOf('"depth"');
+  if (key < 0) return text;
+  let i = key + 7;
+  while (i < text.length && (text.charCodeAt(i) === 32 || text.charCodeAt(i) === 58)) i++; // spaces and ':'
+  const open = text.charCodeAt(i);
+  if (open !== 123 && open !== 91) return text; // '{' or '['
+  let level = 0;
+  let inString = false;
+  let end = -1;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123 || c === 91) level++;
+    else if (c === 125 || c === 93) {
+      level--;
+      if (level === 0) {
+        end = i + 1;
+        break;
+      }
+    }
+  }
+  if (end < 0) return text;
+  // Remove the member with one adjacent comma.
+  let before = key;
+  while (before > 0 && (text.charCodeAt(before - 1) === 32 || text.charCodeAt(before - 1) === 10)) before--;
+  if (text.charCodeAt(before - 1) === 44) return text.slice(0, before - 1) + text.slice(end);
+  let after = end;
+  while (after < text.length && (text.charCodeAt(after) === 32 || text.charCodeAt(after) === 10)) after++;
+  if (text.charCodeAt(after) === 44) return text.slice(0, key) + text.slice(after + 1);
+  return text;
+}
+
 /** Python's json.dumps writes NaN / Infinity as bare words, which JSON.parse rejects: read them as null. */
 function parseJson(text: string): unknown {
   try {
@@ -159,9 +202,14 @@ export function validGreeks(g: { iv?: number | null; delta?: number | null; gamm
 export function parseOptionMessage(text: string, receivedAtMs: number): Parsed<OptionTick> {
   let raw: unknown;
   try {
-    raw = parseJson(text);
+    raw = parseJson(withoutDepth(text));
   } catch {
-    return { ok: false, error: 'not JSON' };
+    // The cut is only a speed-up: if the shortened text does not parse, judge the message as sent.
+    try {
+      raw = parseJson(text);
+    } catch {
+      return { ok: false, error: 'not JSON' };
+    }
   }
   const r = optionSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: issueText(r.error) };
