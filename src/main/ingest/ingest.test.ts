@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING, InProcessBus } from '../../shared/feed';
-import { istInstant } from '../calendar';
+import { HolidayCalendar, istInstant } from '../calendar';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
 import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
@@ -238,6 +238,35 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
       'SELECT call_close, call_oi, call_volume, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24600 AND bucket = $1', [new Date(minute * 1000).toISOString()]);
     expect(complete).toEqual({ call_close: 53, call_oi: 1200, call_volume: 2250 - 600, call_complete: true });
     await run2.ingestor.stop();
+  });
+
+  it('at session end: the 15:29 bar is flushed complete by the wall clock, post-close ticks make no bar', async () => {
+    const calendar = HolidayCalendar.weekendsOnly();
+    const close = istInstant('2025-11-03', 15, 30);
+    const clock = new ManualClock(close - 75_000);
+    const bus = new InProcessBus();
+    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, acceptTickAt: (ms) => calendar.isInSession(ms) });
+    ingestor.start();
+    const base = { token: 1301, symbol: 'NIFTY', expiry: EXPIRY, strike: 24800, type: 'PE' as const, iv: 0.15, delta: -0.4, gamma: 0.001, theta: -6, vega: 9 };
+    bus.publish(CHANNEL_OPTIONS, optionMessage({ ...base, price: 80, volume: 7500, oi: 300, ts: (close - 75_000) / 1000 }));
+    clock.set(close - 10_000);
+    bus.publish(CHANNEL_OPTIONS, optionMessage({ ...base, price: 81, volume: 9000, oi: 310, ts: (close - 10_000) / 1000 }));
+    clock.set(close + 5_000);
+    bus.publish(CHANNEL_OPTIONS, optionMessage({ ...base, price: 82, volume: 9750, oi: 320, ts: (close + 5_000) / 1000 }));
+    clock.set(close + 2_500);
+    ingestor.step();
+    expect(await ingestor.writer.drain()).toBe(true);
+    const rows = await t.db.query<{ bucket: Date; put_close: number; put_volume: number | null; put_complete: boolean }>(
+      'SELECT bucket, put_close, put_volume, put_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24800 ORDER BY bucket');
+    expect(rows.map((r) => ({ ...r, bucket: r.bucket.getTime() }))).toEqual([
+      { bucket: close - 120_000, put_close: 80, put_volume: null, put_complete: false },
+      { bucket: close - 60_000, put_close: 81, put_volume: 1500, put_complete: true },
+    ]);
+    expect(ingestor.stats().outsideSession).toBe(1);
+    // The 15:15 IST 15-minute roll-up was refreshed for the flushed range.
+    const [q] = await t.db.query<{ put_volume: number; put_ticks: number }>('SELECT put_volume, put_ticks FROM fo_strike_bars WHERE timeframe = 15 AND strike = 24800');
+    expect(q).toEqual({ put_volume: 1500, put_ticks: 2 });
+    await ingestor.stop();
   });
 
   it('counts and skips unparseable messages and honours the mock-tick setting', async () => {

@@ -9,7 +9,8 @@ import type { Logger } from '../log';
 import { refreshRollups, upsertInstrumentBars, upsertStrikeSides, type InstrumentBar, type StrikeSideBar } from '../market/bars';
 import type { Queryable } from '../market/db';
 
-type Entry = { kind: 'strike'; bar: StrikeSideBar } | { kind: 'instrument'; bar: InstrumentBar };
+/** `final`: a flushed bar (not an optional snapshot): its range's 5/15-minute roll-ups are refreshed. */
+type Entry = { kind: 'strike'; bar: StrikeSideBar; final: boolean } | { kind: 'instrument'; bar: InstrumentBar; final: boolean };
 
 export interface WrittenBatch {
   /** Tokens whose bars were written. */
@@ -84,7 +85,8 @@ export class BarWriter {
   /**
    * Queues bars; returns how many were refused because the queue is full. Never blocks. `optional` bars (partial
    * snapshots, which a complete bar will supersede) are not queued at all once the queue is half full: they would
-   * only crowd out the bars that matter, and skipping them is not a loss.
+   * only crowd out the bars that matter, and skipping them is not a loss. Non-optional (flushed) bars also get
+   * their 5/15-minute roll-ups refreshed after the write.
    */
   enqueue(strike: readonly StrikeSideBar[], instruments: readonly InstrumentBar[] = [], opts: { optional?: boolean } = {}): number {
     if (opts.optional && this.depth >= this.capacity / 2) return 0;
@@ -94,7 +96,7 @@ export class BarWriter {
       const existing = this.pending.get(key);
       if (existing) {
         // Never replace a waiting complete bar by a partial one of the same bucket.
-        if (!existing.bar.complete || e.bar.complete) this.pending.set(key, e);
+        if (!existing.bar.complete || e.bar.complete) this.pending.set(key, { ...e, final: e.final || existing.final } as Entry);
         return;
       }
       if (this.depth >= this.capacity) {
@@ -103,8 +105,9 @@ export class BarWriter {
       }
       this.pending.set(key, e);
     };
-    for (const bar of strike) add({ kind: 'strike', bar });
-    for (const bar of instruments) add({ kind: 'instrument', bar });
+    const final = !opts.optional;
+    for (const bar of strike) add({ kind: 'strike', bar, final });
+    for (const bar of instruments) add({ kind: 'instrument', bar, final });
     if (this.depth > this.s.maxDepth) this.s.maxDepth = this.depth;
     if (dropped > 0) {
       this.s.dropped += dropped;
@@ -227,6 +230,8 @@ export class BarWriter {
       if (e.bar.complete) {
         complete++;
         if (newestCompleteBucket === null || e.bar.bucket > newestCompleteBucket) newestCompleteBucket = e.bar.bucket;
+      }
+      if (e.final) {
         const r = this.rollupRanges.get(e.bar.symbol);
         const end = e.bar.bucket + 60_000;
         if (!r) this.rollupRanges.set(e.bar.symbol, { from: e.bar.bucket, to: end });
