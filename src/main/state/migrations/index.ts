@@ -2,5 +2,6 @@
 import type { SqliteMigration } from '../migrate';
 import m0001 from './0001_flags';
 import m0002 from './0002_event_inbox';
+import m0003 from './0003_metrics';
 
-export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002];
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003];
