@@ -26,7 +26,13 @@ export interface Telemetry {
   timeToData(seconds: number, token: number): void;
   /** Every ticker HTTP call: endpoint is 'subscriptions.list' | 'subscriptions.create' | 'subscriptions.delete' | 'history' | 'health'. */
   tickerRequest(endpoint: string, status: number | string, durationMs: number): void;
+  /**
+   * One planner cycle (scheduled, immediate or manual): sets the last-cycle gauges and the efficiency series, adds
+   * `requests` to strikedesk_backfill_requests_total. Its rowsWritten is shown per cycle but NOT added to the rows
+   * counter: the cycle's jobs report those rows through backfillJob.
+   */
   backfillCycle(stats: BackfillCycleStats): void;
+  /** A job reached a final state; rowsWritten adds to strikedesk_backfill_rows_written_total. */
   backfillJob(state: 'done' | 'failed' | 'cancelled', durationMs: number, rowsWritten: number): void;
   intakeEvent(source: 'webhook' | 'redis' | 'poll' | 'manual', type: string, outcome: string): void;
   ingest(counts: { ticks?: number; parseErrors?: number; barsWritten?: number; droppedBars?: number; mockSkipped?: number }): void;

@@ -1,0 +1,168 @@
+// Alert rules and their book. Rules are pure: numbers in, a verdict per rule out. The book turns verdicts into
+// transitions: a rule fires ONCE (one 'firing' row, kept across restarts) and resolves when its condition clears;
+// every firing stays in the history.
+import type Database from 'better-sqlite3';
+import type { AlertThresholds, AlertView } from '../../shared/api';
+import type { AlertRule } from './prometheus';
+import { MIN_AUTO_SUBSCRIBE_ATTEMPTS } from './thresholds';
+
+export interface AlertInputs {
+  /** Auto-subscribe attempts in the failure window. */
+  autoSubscribe: { attempted: number; failed: number };
+  /** Tokens auto-subscribed that still have no data, with how long they have waited (s). */
+  waiting: { token: number; waitedSeconds: number }[];
+  /** Longest time to data observed in the failure window (s), or null. */
+  worstTimeToData: number | null;
+  /** Ticker subscription API calls in the last 60 one-minute buckets. */
+  subscriptionCallsLastHour: number;
+  feed: { state: string; lastTickAt: number | null };
+}
+
+export interface Verdict {
+  rule: AlertRule;
+  firing: boolean;
+  value: number | null;
+  threshold: number | null;
+  /** What the operator reads: the numbers and what to do. */
+  message: string;
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+const secs = (s: number): string => `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+
+export function evaluateRules(inputs: AlertInputs, t: AlertThresholds, nowMs: number): Verdict[] {
+  const { attempted, failed } = inputs.autoSubscribe;
+  const ratio = attempted > 0 ? failed / attempted : 0;
+  const failing = attempted >= MIN_AUTO_SUBSCRIBE_ATTEMPTS && ratio > t.autoSubscribeFailureRatio;
+
+  const late = inputs.waiting.filter((w) => w.waitedSeconds > t.timeToDataSeconds).sort((a, b) => b.waitedSeconds - a.waitedSeconds);
+  const slowObserved = inputs.worstTimeToData !== null && inputs.worstTimeToData > t.timeToDataSeconds;
+  const slowValue = Math.max(late[0]?.waitedSeconds ?? 0, inputs.worstTimeToData ?? 0);
+  const slowParts: string[] = [];
+  if (late.length > 0) {
+    const tokens = late.slice(0, 5).map((w) => w.token).join(', ');
+    slowParts.push(`${late.length} subscribed instrument(s) without data after ${secs(t.timeToDataSeconds)} (longest ${secs(late[0].waitedSeconds)}; tokens ${tokens}${late.length > 5 ? ', ...' : ''})`);
+  }
+  if (slowObserved) slowParts.push(`time to data reached ${secs(inputs.worstTimeToData as number)} in the last ${t.autoSubscribeWindowMinutes} min`);
+
+  const calls = inputs.subscriptionCallsLastHour;
+  const stale = inputs.feed.state === 'stale';
+  const silentFor = inputs.feed.lastTickAt === null ? null : Math.max(0, (nowMs - inputs.feed.lastTickAt) / 1000);
+
+  return [
+    {
+      rule: 'auto_subscribe_failures',
+      firing: failing,
+      value: attempted > 0 ? ratio : null,
+      threshold: t.autoSubscribeFailureRatio,
+      message: failing
+        ? `Auto-subscribe failures ${pct(ratio)} (${failed} of ${attempted}) in the last ${t.autoSubscribeWindowMinutes} min, above ${pct(t.autoSubscribeFailureRatio)}: check the ticker service's health and the failure reasons`
+        : `Auto-subscribe failures ${pct(ratio)} (${failed} of ${attempted}) in the last ${t.autoSubscribeWindowMinutes} min`,
+    },
+    {
+      rule: 'slow_data',
+      firing: late.length > 0 || slowObserved,
+      value: slowValue > 0 ? slowValue : null,
+      threshold: t.timeToDataSeconds,
+      message:
+        late.length > 0 || slowObserved
+          ? `Data not available ${secs(t.timeToDataSeconds)} after subscription: ${slowParts.join('; ')}: check the streaming pipeline (feed, ingest) and immediate backfill`
+          : `Every subscribed instrument had data within ${secs(t.timeToDataSeconds)}`,
+    },
+    {
+      rule: 'excessive_subscription_calls',
+      firing: calls > t.subscriptionCallsPerHour,
+      value: calls,
+      threshold: t.subscriptionCallsPerHour,
+      message:
+        calls > t.subscriptionCallsPerHour
+          ? `${calls} ticker subscription API calls in the last hour, above ${t.subscriptionCallsPerHour}: check the subscription snapshot cache (flag smart_subscription_cache_ttl) and who is calling`
+          : `${calls} ticker subscription API calls in the last hour`,
+    },
+    {
+      rule: 'feed_stale',
+      firing: stale,
+      value: silentFor,
+      threshold: null,
+      message: stale
+        ? `Tick feed stale: no tick for ${silentFor === null ? 'the whole session so far' : secs(silentFor)} while ticks are expected: check the ticker service's streaming and the Redis/bus connection`
+        : `Tick feed ${inputs.feed.state}`,
+    },
+  ];
+}
+
+interface AlertRow {
+  id: number;
+  rule: AlertRule;
+  state: 'firing' | 'resolved';
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  fired_at: number;
+  resolved_at: number | null;
+  resolved_message: string | null;
+}
+
+export interface AlertTransition {
+  kind: 'fired' | 'resolved';
+  alert: AlertView;
+  /** The text for the desktop notification and the log. */
+  message: string;
+}
+
+const view = (row: AlertRow): AlertView => ({
+  id: row.id,
+  rule: row.rule,
+  state: row.state,
+  message: row.state === 'resolved' && row.resolved_message ? `${row.message} (resolved: ${row.resolved_message})` : row.message,
+  value: row.value,
+  threshold: row.threshold,
+  firedAt: new Date(row.fired_at).toISOString(),
+  resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at).toISOString(),
+});
+
+export const ALERT_HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
+
+export class AlertBook {
+  constructor(private readonly db: Database.Database) {}
+
+  /** Applies this evaluation's verdicts; returns what changed (fired or resolved), in rule order. */
+  apply(verdicts: readonly Verdict[], nowMs: number): AlertTransition[] {
+    const firing = new Map(this.firingRows().map((r) => [r.rule, r]));
+    const transitions: AlertTransition[] = [];
+    const insert = this.db.prepare("INSERT INTO alerts (rule, state, message, value, threshold, fired_at) VALUES (?, 'firing', ?, ?, ?, ?)");
+    const resolve = this.db.prepare("UPDATE alerts SET state = 'resolved', resolved_at = ?, resolved_message = ? WHERE id = ? AND state = 'firing'");
+    const byId = this.db.prepare('SELECT * FROM alerts WHERE id = ?');
+    this.db.transaction(() => {
+      for (const v of verdicts) {
+        const open = firing.get(v.rule);
+        if (v.firing && !open) {
+          const id = Number(insert.run(v.rule, v.message, v.value, v.threshold, nowMs).lastInsertRowid);
+          transitions.push({ kind: 'fired', alert: view(byId.get(id) as AlertRow), message: `${v.rule}: ${v.message}` });
+        } else if (!v.firing && open) {
+          resolve.run(nowMs, v.message, open.id);
+          transitions.push({ kind: 'resolved', alert: view(byId.get(open.id) as AlertRow), message: `Resolved ${v.rule}: ${v.message}` });
+        }
+      }
+      this.db.prepare("DELETE FROM alerts WHERE state = 'resolved' AND resolved_at < ?").run(nowMs - ALERT_HISTORY_RETENTION_MS);
+    })();
+    return transitions;
+  }
+
+  private firingRows(): AlertRow[] {
+    return this.db.prepare("SELECT * FROM alerts WHERE state = 'firing' ORDER BY fired_at").all() as AlertRow[];
+  }
+
+  active(): AlertView[] {
+    return this.firingRows().map(view);
+  }
+
+  firingRules(): Set<AlertRule> {
+    return new Set(this.firingRows().map((r) => r.rule));
+  }
+
+  /** Newest first, firing and resolved. */
+  history(limit: number): AlertView[] {
+    return (this.db.prepare('SELECT * FROM alerts ORDER BY fired_at DESC, id DESC LIMIT ?').all(limit) as AlertRow[]).map(view);
+  }
+}

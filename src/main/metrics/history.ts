@@ -1,0 +1,137 @@
+// Per-minute history in the state store. Events are folded in memory into one row per (metric, minute, label set)
+// and written every few seconds (and at stop) by merging into the stored row, so a restart within the same minute
+// adds to it rather than overwriting it. Rows older than the retention are pruned. Cost: a few dozen small rows
+// per minute, however busy the console is.
+import type Database from 'better-sqlite3';
+import type { Clock } from '../../shared/clock';
+import { bucketKey, mergeBuckets, type BucketCounts } from './histogram';
+import { labelKey } from './labels';
+
+export const MINUTE_MS = 60_000;
+export const DEFAULT_RETENTION_MS = 8 * 24 * 3_600_000;
+
+export const minuteOf = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+
+export interface MinuteRow {
+  metric: string;
+  minute: number;
+  labels: string;
+  count: number;
+  sum: number;
+  min: number | null;
+  max: number | null;
+  last: number | null;
+  buckets: BucketCounts | null;
+}
+
+interface StoredRow extends Omit<MinuteRow, 'buckets'> {
+  buckets: string | null;
+}
+
+const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
+const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
+
+function merge(into: MinuteRow, from: MinuteRow): MinuteRow {
+  into.count += from.count;
+  into.sum += from.sum;
+  into.min = minOf(into.min, from.min);
+  into.max = maxOf(into.max, from.max);
+  if (from.last !== null) into.last = from.last;
+  if (from.buckets) into.buckets = mergeBuckets(into.buckets ?? {}, from.buckets);
+  return into;
+}
+
+export class MinuteHistory {
+  private pending = new Map<string, MinuteRow>();
+  private lastPruneAt = Number.NEGATIVE_INFINITY;
+  private readonly select: Database.Statement;
+  private readonly upsert: Database.Statement;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly clock: Clock,
+    readonly retentionMs = DEFAULT_RETENTION_MS,
+  ) {
+    this.select = db.prepare('SELECT * FROM metric_minutes WHERE metric = ? AND minute = ? AND labels = ?');
+    this.upsert = db.prepare(
+      'INSERT OR REPLACE INTO metric_minutes (metric, minute, labels, count, sum, min, max, last, buckets) VALUES (@metric, @minute, @labels, @count, @sum, @min, @max, @last, @buckets)',
+    );
+  }
+
+  /** Counter: n more events this minute. */
+  count(metric: string, labels: Record<string, string> = {}, n = 1): void {
+    if (n <= 0) return;
+    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: labelKey(labels), count: n, sum: n, min: null, max: null, last: null, buckets: null });
+  }
+
+  /** Distribution: one observation (seconds, rows...), bucketed when bounds are given. */
+  observe(metric: string, labels: Record<string, string>, value: number, bounds?: readonly number[]): void {
+    const buckets = bounds ? { [bucketKey(bounds, value)]: 1 } : null;
+    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: labelKey(labels), count: 1, sum: value, min: value, max: value, last: null, buckets });
+  }
+
+  /** Gauge: one sample; the minute keeps min, max, mean (sum/count) and the last value. */
+  sample(metric: string, labels: Record<string, string>, value: number): void {
+    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: labelKey(labels), count: 1, sum: value, min: value, max: value, last: value, buckets: null });
+  }
+
+  private fold(row: MinuteRow): void {
+    const key = `${row.metric}|${row.minute}|${row.labels}`;
+    const held = this.pending.get(key);
+    if (held) merge(held, row);
+    else this.pending.set(key, row);
+  }
+
+  get pendingRows(): number {
+    return this.pending.size;
+  }
+
+  /** Writes the folded rows (merging into stored ones) and prunes past the retention at most every 10 minutes. */
+  flush(): { rows: number; pruned: number } {
+    const rows = [...this.pending.values()];
+    this.pending = new Map();
+    const now = this.clock.now();
+    let pruned = 0;
+    const prune = now - this.lastPruneAt >= 10 * MINUTE_MS;
+    try {
+      this.db.transaction(() => {
+        for (const row of rows) {
+          const stored = this.select.get(row.metric, row.minute, row.labels) as StoredRow | undefined;
+          const merged = stored ? merge(this.decode(stored), row) : row;
+          this.upsert.run({ ...merged, buckets: merged.buckets ? JSON.stringify(merged.buckets) : null });
+        }
+        if (prune) pruned = this.db.prepare('DELETE FROM metric_minutes WHERE minute < ?').run(minuteOf(now - this.retentionMs)).changes;
+      })();
+    } catch (err) {
+      // Keep what could not be written for the next flush rather than losing it.
+      for (const row of rows) this.fold(row);
+      throw err;
+    }
+    if (prune) this.lastPruneAt = now;
+    return { rows: rows.length, pruned };
+  }
+
+  private decode(row: StoredRow): MinuteRow {
+    return { ...row, buckets: row.buckets ? (JSON.parse(row.buckets) as BucketCounts) : null };
+  }
+
+  /** Stored rows of a metric with minute in [fromMinute, toMinute]. Flush first to include the current minute. */
+  rows(metric: string, fromMinute: number, toMinute = Number.MAX_SAFE_INTEGER): MinuteRow[] {
+    const stored = this.db
+      .prepare('SELECT * FROM metric_minutes WHERE metric = ? AND minute >= ? AND minute <= ? ORDER BY minute')
+      .all(metric, fromMinute, toMinute) as StoredRow[];
+    return stored.map((r) => this.decode(r));
+  }
+
+  /** Rows of all the given metrics in one query, for the summary. */
+  rowsOf(metrics: readonly string[], fromMinute: number, toMinute = Number.MAX_SAFE_INTEGER): MinuteRow[] {
+    const marks = metrics.map(() => '?').join(', ');
+    const stored = this.db
+      .prepare(`SELECT * FROM metric_minutes WHERE metric IN (${marks}) AND minute >= ? AND minute <= ? ORDER BY minute`)
+      .all(...metrics, fromMinute, toMinute) as StoredRow[];
+    return stored.map((r) => this.decode(r));
+  }
+}
+
+/** The first minute of "the last n one-minute buckets including the current one". */
+export const windowStart = (nowMs: number, minutes: number): number => minuteOf(nowMs) - (Math.max(1, Math.round(minutes)) - 1) * MINUTE_MS;
