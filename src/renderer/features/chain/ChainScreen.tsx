@@ -2,7 +2,7 @@
 // recentre, CE/PE open interest as mirrored bars with change in OI, an IV smile, a greeks / LTP-volume table toggle
 // and a PCR / max pain / ATM IV footer per expiry. Several expiries sit side by side. Main pushes chain:changed and
 // the chain refetches; there is no polling loop here.
-import { useState } from 'react';
+import { useDeferredValue, useState } from 'react';
 import type { Timeframe, UnderlyingInfo } from '../../../shared/api';
 import { useDistribution, useUnderlyings } from '../../api/chain';
 import { ErrorPanel, Loading } from '../../components/States';
@@ -41,7 +41,9 @@ export function ChainScreen() {
   };
   // Wait for the expiry list (when it can be had) so the first request already names the default expiry.
   const distribution = useDistribution(request, !underlyings.isPending);
-  const chain = distribution.data;
+  // Each second's chain renders at background priority, in slices between frames, so a 3 x 100-strike update
+  // does not block scrolling or typing; the panels below are memoized on it.
+  const chain = useDeferredValue(distribution.data);
 
   const expiryChoices =
     info?.expiries ?? (chain?.metadata.expiries ?? []).map((expiry) => ({ expiry, days_to_expiry: chain?.series.find((s) => s.expiry === expiry)?.days_to_expiry ?? 0, kind: 'weekly' as const }));
@@ -104,7 +106,8 @@ export function ChainScreen() {
       {chain && (
         <>
           <SubscriptionStrip distribution={chain} />
-          <div className="expiry-grid" style={{ gridTemplateColumns: `repeat(${Math.max(1, chain.series.length)}, minmax(0, 1fr))` }}>
+          {/* The OI ladder fits three expiries across at 1280 px; the ten-column tables stack, as wide as Kite's. */}
+          <div className="expiry-grid" style={{ gridTemplateColumns: view === 'oi' ? `repeat(${Math.max(1, chain.series.length)}, minmax(0, 1fr))` : 'minmax(0, 1fr)' }}>
             {chain.series.map((series) => (
               <ExpiryPanel
                 key={series.expiry}

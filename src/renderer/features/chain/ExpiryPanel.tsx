@@ -1,5 +1,6 @@
 // One expiry of the chain: its header (days to expiry, stale badge, bucket time), the ladder or table, and Kite's
 // footer (PCR by OI and by volume, max pain, ATM IV).
+import { memo } from 'react';
 import type { ExpirySeries, Timeframe } from '../../../shared/api';
 import { Badge } from '../../components/Bits';
 import { fmtFixed, fmtInt, fmtLakh } from '../../format/numbers';
@@ -10,7 +11,7 @@ import { ChainTable } from './ChainTable';
 import { atmIv, rowsOf, totals } from './chainModel';
 import { OiLadder } from './OiLadder';
 
-export function ExpiryPanel(props: {
+export const ExpiryPanel = memo(function ExpiryPanel(props: {
   series: ExpirySeries;
   view: ChainView;
   spot: number | null;
@@ -67,4 +68,4 @@ export function ExpiryPanel(props: {
       </footer>
     </section>
   );
-}
+});

@@ -1,5 +1,5 @@
 // The IV smile (OpenAlgo style): implied volatility by strike, calls solid and puts dashed, one colour per expiry.
-import { useMemo } from 'react';
+import { memo, useMemo } from 'react';
 import type uPlot from 'uplot';
 import type { ExpirySeries } from '../../../shared/api';
 import { Chart, CHART_COLORS, darkAxis } from '../../components/Chart';
@@ -23,7 +23,8 @@ function smileOptions(expiryKey: string): Omit<uPlot.Options, 'width' | 'height'
       ...lines.map((l) => {
         const expiry = l.slice(0, 10);
         const side = l.slice(10);
-        const color = EXPIRY_COLORS[expiries.indexOf(expiry) % EXPIRY_COLORS.length];
+        // One expiry: calls red and puts green, as on the ladder; several: one colour per expiry.
+        const color = expiries.length === 1 ? (side === 'CE' ? CHART_COLORS.call : CHART_COLORS.put) : EXPIRY_COLORS[expiries.indexOf(expiry) % EXPIRY_COLORS.length];
         return {
           label: `${fmtExpiry(expiry)} ${side}`,
           stroke: color,
@@ -38,7 +39,7 @@ function smileOptions(expiryKey: string): Omit<uPlot.Options, 'width' | 'height'
   };
 }
 
-export function IvSmile({ series }: { series: ExpirySeries[] }) {
+export const IvSmile = memo(function IvSmile({ series }: { series: ExpirySeries[] }) {
   const smile = smileData(series);
   const expiryKey = series.map((s) => s.expiry).join('|');
   const atm = series[0]?.atm_strike ?? null;
@@ -57,4 +58,4 @@ export function IvSmile({ series }: { series: ExpirySeries[] }) {
       {hasIv ? <Chart options={options} data={data} height={220} label="Implied volatility by strike" testId="iv-smile" /> : <p className="muted">No IV yet: the smile draws as bars arrive.</p>}
     </section>
   );
-}
+});

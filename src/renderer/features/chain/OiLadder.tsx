@@ -116,8 +116,9 @@ function Bar({ leg, side, maxOi, maxChange, itm }: { leg: StrikeLeg | null; side
         <span className="leg-failed">failed</span>
       ) : (
         <>
-          <span className="bar oi" style={{ width: `${oiPct.toFixed(1)}%` }} />
-          <span className={`bar chg${falling ? ' down' : ''}`} style={{ width: `${chPct.toFixed(1)}%` }} />
+          {/* scaleX, not width: a bar that grows needs no layout. */}
+          <span className="bar oi" style={{ transform: `scaleX(${(oiPct / 100).toFixed(3)})` }} />
+          <span className={`bar chg${falling ? ' down' : ''}`} style={{ transform: `scaleX(${(chPct / 100).toFixed(3)})` }} />
           <span className="bar-label">
             {leg.illiquid && (
               <span className="illiquid-mark" aria-label="illiquid">

@@ -1,0 +1,22 @@
+// The embedded devticker's control endpoint (/_sim/faults), found the way an operator would: the console's settings
+// (ticker.url) or, before the settings service lands, the health report's devticker line.
+import type { RunningConsole } from './console';
+
+export async function devtickerUrl(sd: RunningConsole): Promise<string> {
+  const settings = await sd.call('settings:get', {});
+  if (settings.ok) return settings.value.ticker.url.replace(/\/$/, '');
+  const health = await sd.call('health:get', {});
+  if (health.ok) {
+    for (const component of Object.values(health.value.components)) {
+      const match = /https?:\/\/[^\s)]+/.exec(component.detail ?? '');
+      if (match && /devticker|ticker/i.test(JSON.stringify(component))) return match[0].replace(/\/$/, '');
+    }
+  }
+  throw new Error('cannot find the devticker URL in settings:get or health:get');
+}
+
+export async function setFaults(url: string, faults: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const response = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(faults) });
+  if (!response.ok) throw new Error(`POST ${url}/_sim/faults: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+}
