@@ -1,5 +1,6 @@
 // The market store's migration chain. Add a file NNNN_name.ts and append it here; never edit an applied one.
 import m0001 from './0001_registry_and_bars';
+import m0002 from './0002_backfill_coverage';
 
 export interface MarketMigration {
   version: number;
@@ -7,4 +8,4 @@ export interface MarketMigration {
   up: string;
 }
 
-export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001];
+export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002];

@@ -3,5 +3,6 @@ import type { SqliteMigration } from '../migrate';
 import m0001 from './0001_flags';
 import m0002 from './0002_event_inbox';
 import m0003 from './0003_metrics';
+import m0004 from './0004_backfill_jobs';
 
-export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003];
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004];
