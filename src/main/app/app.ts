@@ -21,6 +21,8 @@ import { enableTimescale, migrateMarket } from '../market/migrate';
 import { StateStore } from '../state/store';
 import { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
+import type { MetricsService } from '../metrics/service';
+import { startMetrics } from '../metrics/start';
 import { HealthRegistry } from './health';
 import type { DevTicker } from '../../devticker';
 import type { FeedMonitor } from '../feed/monitor';
@@ -62,6 +64,7 @@ export interface AppContext {
   devticker?: DevTicker;
   /** Live tick ingestion into bars (issue 7); undefined without a tick source. */
   ingestor?: TickIngestor;
+  /** The metrics service (issue 9): history, alerts, Prometheus registry; also context.telemetry. */ metrics?: MetricsService;
   telemetry: Telemetry;
   /** First-data evidence from the writers (ingest, backfill). */
   signals: DataSignals;
@@ -138,6 +141,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
     // ---- services of the later issues are composed here, in dependency order. Each block owns its lines. ----
     // [metrics] (issue 9): replaces context.telemetry with the real service, registers /metrics and metrics:*, alerts:*
+    context.metrics = startMetrics(context);
+    context.telemetry = context.metrics;
     // [feed] (issues 3, 7): embedded devticker when TICKER_URL is unset; bus = in-process or Redis; context.tickerUrl
     {
       const feed = await startFeed(context);

@@ -1,6 +1,7 @@
 // The metrics step of the composition root (it runs first, so every later service reports to the real service):
 // the service itself, GET /metrics for Prometheus, the metrics:* and alerts:* channels, a health probe, a stop step.
 import type { AppContext } from '../app/app';
+import type { RouteDef } from '../http/server';
 import { metricsHandlers } from '../api/metrics';
 import { scopedLogger } from '../log';
 import { MetricsService } from './service';
@@ -19,7 +20,14 @@ export function startMetrics(context: AppContext): MetricsService {
   // Registered first, so stopped after the services that report to it: their last counts reach the history.
   context.onStop('metrics', () => service.stop());
   context.api.register(metricsHandlers(service));
-  context.http.addRoute({
+  context.http.addRoute(metricsRoute(service));
+  context.health.register('metrics', () => service.health());
+  return service;
+}
+
+/** GET /metrics: the registry in the text exposition format. */
+export function metricsRoute(service: Pick<MetricsService, 'exposition'>): RouteDef {
+  return {
     method: 'GET',
     path: '/metrics',
     summary: 'Prometheus metrics (text exposition format): success metrics, ticker calls, backfill, queues, feed, alerts, process',
@@ -33,7 +41,5 @@ export function startMetrics(context: AppContext): MetricsService {
       res.end(body);
       return { raw: true };
     },
-  });
-  context.health.register('metrics', () => service.health());
-  return service;
+  };
 }
