@@ -30,6 +30,9 @@ import { startFeed } from '../feed/start';
 import { startEvents } from '../events/start';
 import type { TickIngestor } from '../ingest/ingestor';
 import { startIngest } from '../ingest/start';
+import type { HttpTickerClient } from '../ticker/client';
+import type { InstrumentRegistry } from '../registry/registry';
+import { startTicker } from '../ticker/start';
 
 export const VERSION: string = pkg.version;
 
@@ -65,6 +68,8 @@ export interface AppContext {
   /** Live tick ingestion into bars (issue 7); undefined without a tick source. */
   ingestor?: TickIngestor;
   /** The metrics service (issue 9): history, alerts, Prometheus registry; also context.telemetry. */ metrics?: MetricsService;
+  /** The one ticker client: every caller shares its rate budgets (issue 4). */ ticker?: HttpTickerClient;
+  /** Instrument registry in the market store (issue 4). */ registry?: InstrumentRegistry;
   telemetry: Telemetry;
   /** First-data evidence from the writers (ingest, backfill). */
   signals: DataSignals;
@@ -152,6 +157,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       context.feedMonitor = feed.monitor;
     }
     // [ticker] (issue 4): TickerClient, instrument registry loader
+    {
+      const setup = await startTicker(context);
+      context.ticker = setup.ticker;
+      context.registry = setup.registry;
+    }
     // [ingest] (issue 7): tick consumer -> bars, DataSignals.stored, staleness
     context.ingestor = startIngest(context);
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
