@@ -123,13 +123,19 @@ export class MinuteHistory {
     return stored.map((r) => this.decode(r));
   }
 
-  /** Rows of all the given metrics in one query, for the summary. */
-  rowsOf(metrics: readonly string[], fromMinute: number, toMinute = Number.MAX_SAFE_INTEGER): MinuteRow[] {
+  /**
+   * Rows of the given metrics from `fromMinute` on, summed in SQL per label set and step (`minute` becomes the
+   * step's start; buckets and last are not carried): a week of history answers in one pass.
+   */
+  aggregate(metrics: readonly string[], fromMinute: number, stepMs: number): MinuteRow[] {
     const marks = metrics.map(() => '?').join(', ');
-    const stored = this.db
-      .prepare(`SELECT * FROM metric_minutes WHERE metric IN (${marks}) AND minute >= ? AND minute <= ? ORDER BY minute`)
-      .all(...metrics, fromMinute, toMinute) as StoredRow[];
-    return stored.map((r) => this.decode(r));
+    const rows = this.db
+      .prepare(
+        `SELECT metric, labels, minute - (minute % ?) AS step_start, SUM(count) AS count, SUM(sum) AS sum, MIN(min) AS min, MAX(max) AS max
+           FROM metric_minutes WHERE metric IN (${marks}) AND minute >= ? GROUP BY metric, labels, step_start ORDER BY step_start`,
+      )
+      .all(stepMs, ...metrics, fromMinute) as (Omit<MinuteRow, 'minute' | 'last' | 'buckets'> & { step_start: number })[];
+    return rows.map(({ step_start, ...r }) => ({ ...r, minute: step_start, last: null, buckets: null }));
   }
 }
 

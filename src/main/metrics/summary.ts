@@ -109,9 +109,9 @@ export function buildSummary(input: {
   const fromMinute = windowStart(nowMs, hours * 60);
   const toMinute = minuteOf(nowMs);
   const stepMs = stepMinutes(hours) * MINUTE_MS;
-  const rows = history.rowsOf(Object.values(SERIES), Math.min(fromMinute, windowStart(nowMs, 24 * 60)));
-  const inWindow = rows.filter((r) => r.minute >= fromMinute);
-  const of = (metric: string, list: readonly MinuteRow[] = inWindow) => list.filter((r) => r.metric === metric);
+  // Summed per step in SQL; only time to data needs its per-minute rows (bucket counts).
+  const rows = history.aggregate([SERIES.autoSubscribe, SERIES.backfillBackfilled, SERIES.backfillRequests, SERIES.ingestDroppedBars, SERIES.ingestParseErrors], fromMinute, stepMs);
+  const of = (metric: string) => rows.filter((r) => r.metric === metric);
 
   const attempts = of(SERIES.autoSubscribe);
   const outcome = (r: MinuteRow) => parseLabelKey(r.labels).outcome;
@@ -119,12 +119,11 @@ export function buildSummary(input: {
   const succeeded = sumCount(attempts.filter((r) => outcome(r) === 'succeeded'));
   const failed = sumCount(attempts.filter((r) => outcome(r) === 'failed'));
 
-  const ttdRows = of(SERIES.timeToData);
+  const ttdRows = history.rows(SERIES.timeToData, fromMinute);
   const ttd = timeToDataStats(ttdRows);
 
-  const calls = rows.filter((r) => r.metric === SERIES.tickerRequest && isSubscriptionCall(r));
-  const lastHourFrom = windowStart(nowMs, 60);
-  const lastDayFrom = windowStart(nowMs, 24 * 60);
+  const calls = (from: number, step: number) => history.aggregate([SERIES.tickerRequest], from, step).filter(isSubscriptionCall);
+  const ALL = Number.MAX_SAFE_INTEGER; // one step: a total per label set
 
   return {
     window: { from: new Date(fromMinute).toISOString(), to: new Date(nowMs).toISOString() },
@@ -153,15 +152,9 @@ export function buildSummary(input: {
       seriesRequests: series(of(SERIES.backfillRequests), fromMinute, toMinute, stepMs, perCycle),
     },
     subscriptionCalls: {
-      lastHour: sumCount(calls.filter((r) => r.minute >= lastHourFrom)),
-      lastDay: sumCount(calls.filter((r) => r.minute >= lastDayFrom)),
-      seriesPerHour: series(
-        calls.filter((r) => r.minute >= fromMinute),
-        fromMinute,
-        toMinute,
-        60 * MINUTE_MS,
-        (list) => sumCount(list),
-      ),
+      lastHour: sumCount(calls(windowStart(nowMs, 60), ALL)),
+      lastDay: sumCount(calls(windowStart(nowMs, 24 * 60), ALL)),
+      seriesPerHour: series(calls(fromMinute, 60 * MINUTE_MS), fromMinute, toMinute, 60 * MINUTE_MS, sumCount),
     },
     feed: {
       state: input.feed.state,
