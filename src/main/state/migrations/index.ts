@@ -4,5 +4,6 @@ import m0001 from './0001_flags';
 import m0002 from './0002_event_inbox';
 import m0003 from './0003_metrics';
 import m0004 from './0004_backfill_jobs';
+import m0005 from './0005_subscriptions';
 
-export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004];
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004, m0005];
