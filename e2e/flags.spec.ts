@@ -87,5 +87,10 @@ test('without the token the API answers 401 and the console says what to do', as
   await expect(fresh.getByRole('alert').filter({ hasText: 'No API token' })).toBeVisible();
   await saveScreen(fresh, 'no-token', { fullPage: false });
   await context.close();
-  void page;
+
+  // A wrong (or an old run's) token: main answers 401 {detail} and the screen shows it, with a retry.
+  await page.goto(`${sd().base}/?token=not-the-token#/flags`);
+  const refused = page.locator('[data-code="UNAUTHORIZED"]').first();
+  await expect(refused).toContainText('missing or invalid API token');
+  await expect(refused.getByRole('button', { name: 'Retry' })).toBeVisible();
 });

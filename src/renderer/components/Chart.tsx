@@ -33,6 +33,22 @@ export const darkAxis = (extra: uPlot.Axis = {}): uPlot.Axis => ({
 /** IST on every time axis, whatever the machine's zone. */
 export const istTzDate = (ts: number): Date => uPlot.tzDate(new Date(ts * 1e3), 'Asia/Kolkata');
 
+const istTick = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const istDay = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short' });
+
+/** Time-axis labels in IST, 24-hour, with the date under the first tick of each day ("14:30\n27 Nov"). */
+export const istAxisValues = (_u: uPlot, splits: number[]): string[] => {
+  let lastDay = '';
+  return splits.map((s) => {
+    const at = new Date(s * 1000);
+    const day = istDay.format(at);
+    const label = istTick.format(at);
+    if (day === lastDay) return label;
+    lastDay = day;
+    return `${label}\n${day}`;
+  });
+};
+
 /** Reads the thresholds on every draw, so editing them needs a redraw, not a rebuild. */
 function thresholdPlugin(current: () => Threshold[]): uPlot.Plugin {
   return {
@@ -54,7 +70,9 @@ function thresholdPlugin(current: () => Threshold[]): uPlot.Plugin {
           ctx.fillStyle = t.color ?? CHART_COLORS.amber;
           ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
           ctx.textAlign = 'right';
-          ctx.fillText(t.label, bbox.left + bbox.width - 4 * devicePixelRatio, y - 4 * devicePixelRatio);
+          // Above the line, unless that would leave the plot (a threshold near the top of the scale).
+          const labelY = y - 16 * devicePixelRatio < bbox.top ? y + 14 * devicePixelRatio : y - 4 * devicePixelRatio;
+          ctx.fillText(t.label, bbox.left + bbox.width - 4 * devicePixelRatio, labelY);
           ctx.restore();
         }
       },

@@ -92,18 +92,19 @@ function MetricsBody({ m }: { m: MetricsSummary }) {
           thresholds={[{ value: minSuccess, label: `alert below ${minSuccess.toFixed(0)}%`, color: CHART_COLORS.call }]}
           testId="chart-success"
           yMin={0}
+          yMax={100}
         />
         <TimeChart
           title="Time to data"
           unit="s"
-          lines={[{ label: 'time to data', points: m.timeToData.series, color: CHART_COLORS.accent }]}
+          lines={[{ label: 'worst per step', points: m.timeToData.series, color: CHART_COLORS.accent }]}
           thresholds={[{ value: t.timeToDataSeconds, label: `alert above ${t.timeToDataSeconds} s`, color: CHART_COLORS.call }]}
           testId="chart-ttd"
         />
         <Histogram title="Time to data, distribution" buckets={m.timeToData.histogram} threshold={t.timeToDataSeconds} total={m.timeToData.count} />
         <TimeChart
           title="Backfill efficiency (per cycle)"
-          unit="n"
+          unit="per cycle"
           lines={[
             { label: 'instruments', points: m.backfill.seriesInstruments, color: CHART_COLORS.violet },
             { label: 'requests', points: m.backfill.seriesRequests, color: CHART_COLORS.amber },

@@ -2,7 +2,7 @@
 import { useMemo } from 'react';
 import uPlot from 'uplot';
 import type { MetricPoint } from '../../../shared/api';
-import { Chart, CHART_COLORS, darkAxis, istTzDate, type Threshold } from '../../components/Chart';
+import { Chart, CHART_COLORS, darkAxis, istAxisValues, istTzDate, type Threshold } from '../../components/Chart';
 
 export interface Line {
   label: string;
@@ -25,7 +25,7 @@ export function alignSeries(lines: { points: MetricPoint[]; map?: (v: number) =>
   return [times.map((t) => t / 1000), ...ys];
 }
 
-export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number }) {
+export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number }) {
   const layout = lines.map((l) => `${l.label}|${l.color}|${l.bars ? 1 : 0}`).join(';');
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
@@ -37,9 +37,9 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
       scales: {
         x: { time: true },
         // Keep the threshold in view even when every value is far below it.
-        y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
+        y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), yMax ?? Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
       },
-      axes: [darkAxis(), darkAxis({ label: unit, size: 56 })],
+      axes: [darkAxis({ values: istAxisValues }), darkAxis({ label: unit, size: 56 })],
       series: [
         {},
         ...specs.map(([label, color, bars]) => ({
@@ -47,14 +47,15 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
           stroke: color,
           fill: bars === '1' ? `${color}66` : undefined,
           width: bars === '1' ? 1 : 2,
-          spanGaps: false,
-          points: { show: false },
+          // Per-cycle series (a backfill cycle every few minutes) are sparse: join their points and mark each.
+          spanGaps: true,
+          points: { show: true, size: 4 },
           paths: bars === '1' ? uPlot.paths.bars?.({ size: [0.8, 40] }) : undefined,
           value: (_u: uPlot, v: number | null) => (v == null ? '–' : `${Number.isInteger(v) ? v : v.toFixed(2)} ${unit}`),
         })),
       ],
     };
-  }, [layout, unit, thresholdMax, yMin]);
+  }, [layout, unit, thresholdMax, yMin, yMax]);
   const data = alignSeries(lines);
   const empty = (data[0] as number[]).length === 0;
   return (

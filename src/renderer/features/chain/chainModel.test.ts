@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { ExpirySeries, StrikeDistribution, StrikeLeg } from '../../../shared/api';
+import { atmIv, fillProgress, rowsOf, sameLeg, smileData, spotRowIndex, totals } from './chainModel';
+
+const leg = (strike: number, over: Partial<StrikeLeg> = {}): StrikeLeg => ({
+  strike, token: strike, oi: 100, oi_change: 0, volume: 10, ltp: 1, iv: 0.15, delta: 0.5, gamma: 0, theta: 0, vega: 0, ticks: 5,
+  moneyness: 'ATM', illiquid: false, state: 'live', ...over,
+});
+
+const series = (over: Partial<ExpirySeries> = {}): ExpirySeries => ({
+  expiry: '2025-11-25', days_to_expiry: 3, bucket_time: null, is_stale: false, atm_strike: 24500, strike_step: 50,
+  pcr_oi: null, pcr_volume: null, max_pain_strike: null, oi_change_basis: 'one_hour_earlier',
+  call: [leg(24550), leg(24450), leg(24500)], put: [leg(24500), leg(24450), leg(24600)], ...over,
+});
+
+const distribution = (s: ExpirySeries[]): StrikeDistribution => ({
+  status: 'ok', symbol: 'NIFTY', timeframe: '1min', series: s,
+  metadata: { expiries: s.map((x) => x.expiry), underlying_price: 24510, underlying_time: null, auto_subscribed: true,
+    subscription: { state: 'pending', already: [], newly: [], failed: [], pending: [], retry_after_ms: null } },
+});
+
+describe('chain model', () => {
+  it('pairs call and put legs by strike, ascending, keeping one-sided strikes', () => {
+    const rows = rowsOf(series());
+    expect(rows.map((r) => r.strike)).toEqual([24450, 24500, 24550, 24600]);
+    expect(rows[2].put).toBeNull();
+    expect(rows[3].call).toBeNull();
+    expect(rows[1].call?.strike).toBe(24500);
+  });
+
+  it('counts a strike live only when every leg has a bar', () => {
+    const s = series({
+      call: [leg(24450), leg(24500, { state: 'pending', oi: null })],
+      put: [leg(24450), leg(24500)],
+    });
+    const p = fillProgress(distribution([s, series({ expiry: '2025-12-02', call: [leg(24500, { state: 'failed' })], put: [leg(24500, { state: 'missing' })] })]));
+    expect(p).toMatchObject({ strikes: 3, liveStrikes: 1, legs: 6, live: 3, pending: 1, failed: 1, missing: 1, filling: true });
+  });
+
+  it('ATM IV is the mean of the ATM call and put IVs that exist, in percent', () => {
+    const s = series({ call: [leg(24500, { iv: 0.12 })], put: [leg(24500, { iv: 0.14 })] });
+    expect(atmIv(s)).toBeCloseTo(13, 10);
+    expect(atmIv(series({ call: [leg(24500, { iv: null })], put: [leg(24500, { iv: 0.2 })] }))).toBeCloseTo(20, 10);
+    expect(atmIv(series({ atm_strike: null }))).toBeNull();
+  });
+
+  it('totals skip missing values', () => {
+    const s = series({ call: [leg(1, { oi: 5 }), leg(2, { oi: null })], put: [leg(1, { oi: 7, volume: null })] });
+    expect(totals(s)).toEqual({ callOi: 5, putOi: 7, callVolume: 20, putVolume: 0 });
+  });
+
+  it('aligns the smile of several expiries on one strike axis', () => {
+    const a = series({ call: [leg(100, { iv: 0.1 }), leg(200, { iv: 0.2 })], put: [leg(200, { iv: 0.3 })] });
+    const b = series({ expiry: '2025-12-02', call: [leg(300, { iv: 0.4 })], put: [leg(100, { iv: null })] });
+    const smile = smileData([a, b]);
+    expect(smile.strikes).toEqual([100, 200, 300]);
+    expect(smile.lines.map((l) => `${l.expiry}${l.side}`)).toEqual(['2025-11-25CE', '2025-11-25PE', '2025-12-02CE', '2025-12-02PE']);
+    expect(smile.lines[0].iv).toEqual([10, 20, null]);
+    expect(smile.lines[1].iv).toEqual([null, 30, null]);
+    expect(smile.lines[2].iv[2]).toBeCloseTo(40, 10);
+    expect(smile.lines[3].iv).toEqual([null, null, null]);
+  });
+
+  it('puts the spot line between the strikes around it', () => {
+    const rows = rowsOf(series());
+    expect(spotRowIndex(rows, 24510)).toBe(2);
+    expect(spotRowIndex(rows, 24450)).toBe(1);
+    expect(spotRowIndex(rows, 24000)).toBeNull();
+    expect(spotRowIndex(rows, null)).toBeNull();
+  });
+
+  it('compares legs by value', () => {
+    expect(sameLeg(leg(1), leg(1))).toBe(true);
+    expect(sameLeg(leg(1), leg(1, { oi: 101 }))).toBe(false);
+    expect(sameLeg(leg(1), null)).toBe(false);
+  });
+});
