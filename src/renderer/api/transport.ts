@@ -91,7 +91,15 @@ export function httpTransport(token: string | null, base = ''): Transport {
     if (source || !token) return;
     source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
     source.onopen = () => setState('open');
-    source.onerror = () => setState('lost');
+    source.onerror = () => {
+      setState('lost');
+      // EventSource retries network errors itself but gives up on an HTTP error (a restarted console answering
+      // 401 or 503 for a moment): open a new one a little later.
+      if (source?.readyState === EventSource.CLOSED) {
+        source = null;
+        window.setTimeout(ensureSource, 5000);
+      }
+    };
     source.onmessage = (message) => {
       let event: PushEvent;
       try {
