@@ -28,6 +28,9 @@ interface StoredRow extends Omit<MinuteRow, 'buckets'> {
   buckets: string | null;
 }
 
+export type Labels = Record<string, string> | string;
+const keyOf = (labels: Labels): string => (typeof labels === 'string' ? labels : labelKey(labels));
+
 const minOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxOf = (a: number | null, b: number | null): number | null => (a === null ? b : b === null ? a : Math.max(a, b));
 
@@ -58,21 +61,23 @@ export class MinuteHistory {
     );
   }
 
+  // Labels are given as an object, or as the canonical key itself (`labelKey` form) on hot paths.
+
   /** Counter: n more events this minute. */
-  count(metric: string, labels: Record<string, string> = {}, n = 1): void {
+  count(metric: string, labels: Labels = '', n = 1): void {
     if (n <= 0) return;
-    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: labelKey(labels), count: n, sum: n, min: null, max: null, last: null, buckets: null });
+    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: keyOf(labels), count: n, sum: n, min: null, max: null, last: null, buckets: null });
   }
 
   /** Distribution: one observation (seconds, rows...), bucketed when bounds are given. */
-  observe(metric: string, labels: Record<string, string>, value: number, bounds?: readonly number[]): void {
+  observe(metric: string, labels: Labels, value: number, bounds?: readonly number[]): void {
     const buckets = bounds ? { [bucketKey(bounds, value)]: 1 } : null;
-    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: labelKey(labels), count: 1, sum: value, min: value, max: value, last: null, buckets });
+    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: null, buckets });
   }
 
   /** Gauge: one sample; the minute keeps min, max, mean (sum/count) and the last value. */
-  sample(metric: string, labels: Record<string, string>, value: number): void {
-    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: labelKey(labels), count: 1, sum: value, min: value, max: value, last: value, buckets: null });
+  sample(metric: string, labels: Labels, value: number): void {
+    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: value, buckets: null });
   }
 
   private fold(row: MinuteRow): void {

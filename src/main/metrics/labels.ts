@@ -17,11 +17,22 @@ export function normalizeLabel(value: string | number): string {
 /** Remembers the distinct values seen per label name and folds the excess into 'other'. */
 export class LabelCaps {
   private readonly seen = new Map<string, Set<string>>();
+  /** raw -> normalized per label, so the hot path skips the regexes (bounded: free text must not grow it). */
+  private readonly memo = new Map<string, Map<string | number, string>>();
 
   constructor(private readonly maxDistinct = 40) {}
 
   value(label: string, raw: string | number): string {
-    const value = normalizeLabel(raw);
+    let memo = this.memo.get(label);
+    if (!memo) this.memo.set(label, (memo = new Map()));
+    const known = memo.get(raw);
+    if (known !== undefined) return known;
+    const value = this.admit(label, normalizeLabel(raw));
+    if (memo.size < 1000) memo.set(raw, value);
+    return value;
+  }
+
+  private admit(label: string, value: string): string {
     let values = this.seen.get(label);
     if (!values) {
       values = new Set();

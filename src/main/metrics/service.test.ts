@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock';
 import { TIME_TO_DATA_BUCKETS } from './histogram';
 import { MINUTE_MS } from './history';
+import { labelKey, parseLabelKey } from './labels';
 import { metricsOn, openStore, promValue, stateFile, T0 } from './test-support';
 
 const HOUR = 3_600_000;
@@ -310,6 +311,25 @@ describe('per-minute history in SQLite', () => {
     metrics.tick();
     expect(count()).toBe(1);
     expect(metrics.summary(24 * 7).subscriptionCalls.lastDay).toBe(0);
+    metrics.stop();
+    store.close();
+  });
+
+  it('stores every label set in the canonical (sorted) key form', () => {
+    const clock = new ManualClock(T0);
+    const store = openStore(stateFile());
+    const { metrics } = metricsOn(store, clock);
+    metrics.autoSubscribeAttempt('failed', 'Capacity Full', 1);
+    metrics.tickerRequest('subscriptions.create', 429, 3);
+    metrics.intakeEvent('webhook', 'created', 'backfill_queued');
+    metrics.backfillCycle(cycle(1, 1, 1, 1, 1));
+    metrics.backfillJob('failed', 10, 0);
+    metrics.tick();
+    const keys = (store.db.prepare("SELECT DISTINCT labels FROM metric_minutes WHERE labels != ''").all() as { labels: string }[]).map((r) => r.labels);
+    expect(keys).toContain('outcome=failed,reason=capacity_full');
+    expect(keys).toContain('endpoint=subscriptions.create,status=429');
+    expect(keys).toContain('outcome=backfill_queued,source=webhook,type=created');
+    for (const key of keys) expect(labelKey(parseLabelKey(key))).toBe(key);
     metrics.stop();
     store.close();
   });

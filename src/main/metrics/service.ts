@@ -80,7 +80,8 @@ export class MetricsService implements Telemetry {
   autoSubscribeAttempt(outcome: AutoSubscribeOutcome, reason: string, token: number): void {
     const labels = { outcome: this.caps.value('outcome', outcome), reason: this.caps.value('reason', reason || 'none') };
     this.prom.autoSubscribe.inc(labels);
-    this.history.count(SERIES.autoSubscribe, labels);
+    // The canonical key written by hand (names in sorted order) on the hot paths: no sort per event.
+    this.history.count(SERIES.autoSubscribe, `outcome=${labels.outcome},reason=${labels.reason}`);
     if (outcome === 'succeeded') {
       if (!this.waits.has(token) && this.opts.signals?.firstDataAt(token) === undefined && this.waits.size < MAX_WAITS) {
         this.waits.set(token, this.opts.clock.now());
@@ -94,7 +95,7 @@ export class MetricsService implements Telemetry {
   timeToData(seconds: number, token: number): void {
     if (!finite(seconds) || seconds < 0) return;
     this.prom.timeToData.observe(seconds);
-    this.history.observe(SERIES.timeToData, {}, seconds, TIME_TO_DATA_BUCKETS);
+    this.history.observe(SERIES.timeToData, '', seconds, TIME_TO_DATA_BUCKETS);
     this.dataArrived(token);
   }
 
@@ -103,7 +104,7 @@ export class MetricsService implements Telemetry {
     this.prom.tickerRequests.inc(labels);
     const seconds = finite(durationMs) && durationMs >= 0 ? durationMs / 1000 : 0;
     this.prom.tickerDuration.observe({ endpoint: labels.endpoint }, seconds);
-    this.history.observe(SERIES.tickerRequest, labels, seconds);
+    this.history.observe(SERIES.tickerRequest, `endpoint=${labels.endpoint},status=${labels.status}`, seconds);
   }
 
   backfillCycle(stats: BackfillCycleStats): void {
@@ -144,14 +145,14 @@ export class MetricsService implements Telemetry {
   intakeEvent(source: 'webhook' | 'redis' | 'poll' | 'manual', type: string, outcome: string): void {
     const labels = { source: this.caps.value('source', source), type: this.caps.value('type', type), outcome: this.caps.value('intake_outcome', outcome) };
     this.prom.intakeEvents.inc(labels);
-    this.history.count(SERIES.intakeEvent, labels);
+    this.history.count(SERIES.intakeEvent, `outcome=${labels.outcome},source=${labels.source},type=${labels.type}`);
   }
 
   ingest(counts: { ticks?: number; parseErrors?: number; barsWritten?: number; droppedBars?: number; mockSkipped?: number }): void {
     const add = (value: number | undefined, counter: { inc(n: number): void }, series: string) => {
       if (value === undefined || !finite(value) || value <= 0) return;
       counter.inc(value);
-      this.history.count(series, {}, value);
+      this.history.count(series, '', value);
     };
     add(counts.ticks, this.prom.ingestTicks, SERIES.ingestTicks);
     add(counts.parseErrors, this.prom.ingestParseErrors, SERIES.ingestParseErrors);
@@ -163,7 +164,7 @@ export class MetricsService implements Telemetry {
   feedState(state: 'live' | 'stale' | 'idle' | 'closed', lastTickAtMs: number | null): void {
     this.reportedFeed = { state, lastTickAt: lastTickAtMs };
     this.prom.setFeedState(state);
-    this.history.sample(SERIES.feedStale, {}, state === 'stale' ? 1 : 0);
+    this.history.sample(SERIES.feedStale, '', state === 'stale' ? 1 : 0);
   }
 
   gauge(name: 'backfill_queue_depth' | 'inbox_depth' | 'ingest_queue_depth' | 'active_subscriptions' | 'pending_subscriptions', value: number): void {
@@ -172,7 +173,7 @@ export class MetricsService implements Telemetry {
     else if (name === 'pending_subscriptions') this.prom.subscriptions.set({ state: 'pending' }, value);
     else if (name in this.prom.queueDepth) this.prom.queueDepth[name].set(value);
     else return;
-    this.history.sample(name, {}, value);
+    this.history.sample(name, '', value);
   }
 
   // ---------- lifecycle ----------
