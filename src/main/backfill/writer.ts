@@ -1,0 +1,109 @@
+// The backfill writer: history candles -> 1-minute bars through the one bar writer (src/main/market/bars.ts), one
+// idempotent batch statement per request, one transaction per write unit (both legs of a strike). Only the planned
+// missing minutes are written; a complete live bucket is never clobbered (bars.ts enforces it). Rows are what
+// shared/spec/market-data.md says a history candle gives: OI snapshot, the candle's volume, greeks and underlying
+// from the candle, no tick count. Minutes of the gaps without a candle are recorded as "no trades".
+import { upsertInstrumentBars, upsertStrikeSides, type InstrumentBar, type StrikeSideBar } from '../market/bars';
+import type { MarketDb } from '../market/db';
+import type { HistoryCandle } from '../ticker/types';
+import type { CoverageStore } from './coverage-store';
+import { candleMinute } from './fetcher';
+import type { GapRun, PlannedInstrument } from './types';
+import { runsToMinutes, toRuns } from './window';
+
+const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
+
+export function strikeSideBar(inst: PlannedInstrument, bucket: number, c: HistoryCandle): StrikeSideBar {
+  return {
+    symbol: inst.symbol,
+    expiry: inst.expiry as string,
+    strike: inst.strike as number,
+    bucket,
+    side: inst.side as 'CE' | 'PE',
+    token: inst.token,
+    oi: num(c.oi),
+    volume: num(c.volume),
+    open: num(c.open),
+    high: num(c.high),
+    low: num(c.low),
+    close: num(c.close),
+    iv: num(c.iv),
+    delta: num(c.delta),
+    gamma: num(c.gamma),
+    theta: num(c.theta),
+    vega: num(c.vega),
+    ticks: null,
+    underlyingClose: num(c.underlying),
+    source: 'backfill',
+    complete: true,
+  };
+}
+
+export function instrumentBar(inst: PlannedInstrument, bucket: number, c: HistoryCandle): InstrumentBar {
+  return {
+    token: inst.token,
+    bucket,
+    symbol: inst.symbol,
+    kind: inst.kind === 'future' ? 'future' : 'index',
+    expiry: inst.kind === 'future' ? inst.expiry : null,
+    open: num(c.open),
+    high: num(c.high),
+    low: num(c.low),
+    close: num(c.close),
+    volume: num(c.volume),
+    oi: num(c.oi),
+    ticks: null,
+    source: 'backfill',
+    complete: true,
+  };
+}
+
+/** One fetched request of a unit: its instrument, the gap runs still missing, and the candles received. */
+export interface FetchedChunk {
+  instrument: PlannedInstrument;
+  gaps: GapRun[];
+  /** The window actually requested (failed windows inside it are cleared on success). */
+  from: number;
+  to: number;
+  candles: HistoryCandle[];
+}
+
+export interface ChunkWriteResult {
+  rows: number;
+  /** Missing minutes a candle was written for. */
+  gapsFilled: number;
+  noTradeRuns: GapRun[];
+  noTradeMinutes: number;
+}
+
+/** Splits one chunk's candles into the gap minutes they fill and the gap minutes left without trades. */
+export function matchCandles(chunk: FetchedChunk): { candles: Map<number, HistoryCandle>; noTrades: GapRun[] } {
+  const wanted = new Set(runsToMinutes(chunk.gaps));
+  const candles = new Map<number, HistoryCandle>();
+  for (const c of chunk.candles) {
+    const m = candleMinute(c);
+    if (m !== null && wanted.has(m)) candles.set(m, c);
+  }
+  const noTrades = toRuns([...wanted].filter((m) => !candles.has(m)).sort((a, b) => a - b));
+  return { candles, noTrades };
+}
+
+/** Writes a unit's chunks in one transaction; returns per-chunk results in input order. */
+export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: readonly FetchedChunk[]): Promise<ChunkWriteResult[]> {
+  return db.transaction(async (tx) => {
+    const results: ChunkWriteResult[] = [];
+    for (const chunk of chunks) {
+      const { candles, noTrades } = matchCandles(chunk);
+      const inst = chunk.instrument;
+      let rows = 0;
+      if (candles.size > 0) {
+        if (inst.kind === 'option') rows = await upsertStrikeSides(tx, [...candles].map(([m, c]) => strikeSideBar(inst, m, c)));
+        else rows = await upsertInstrumentBars(tx, [...candles].map(([m, c]) => instrumentBar(inst, m, c)));
+      }
+      await coverage.recordWindows(tx, inst.token, 'no_trades', noTrades, 'empty in-session history answer');
+      await coverage.clearFailed(tx, inst.token, chunk.from, chunk.to);
+      results.push({ rows, gapsFilled: candles.size, noTradeRuns: noTrades, noTradeMinutes: runsToMinutes(noTrades).length });
+    }
+    return results;
+  });
+}
