@@ -269,6 +269,10 @@ export class HttpTickerClient implements TickerClient {
     return answer.text;
   }
 
+  mutationEtaMs(position = 0): number {
+    return this.limiter.estimateWaitMs('mutate', position);
+  }
+
   stats(): TickerClientStats {
     return { calls: structuredClone(this.calls), rateLimited: this.rateLimited, breaker: this.breaker.view(), limiter: this.limiter.view() };
   }

@@ -102,5 +102,10 @@ export interface TickerClient {
   subscribe(token: number, opts?: { mode?: 'FULL' | 'QUOTE' | 'LTP'; accountId?: string; signal?: AbortSignal }): Promise<TickerSubscription>;
   unsubscribe(token: number): Promise<TickerSubscription | null>;
   history(request: HistoryRequest): Promise<HistoryResponse>;
+  /**
+   * Estimated ms until the (position+1)-th POST/DELETE from now may be sent within the shared 30/min budget
+   * (0 = now). Optional: a client without a limiter omits it.
+   */
+  mutationEtaMs?(position?: number): number;
   close(): Promise<void>;
 }
