@@ -160,7 +160,7 @@ export class JobRunner {
         const unit = units[next++];
         if (!unit) return;
         try {
-          await this.runUnit(job, unit, dirty);
+          await this.runUnit(job, unit, dirty, halted);
           if (Date.now() - lastRollup >= (this.deps.rollupEveryMs ?? 15_000)) {
             lastRollup = Date.now();
             await dirty.flush(this.deps.market);
@@ -234,7 +234,7 @@ export class JobRunner {
     this.deps.onFinal(final);
   }
 
-  private async runUnit(job: JobRow, unit: StoredChunk[], dirty: DirtyRanges): Promise<void> {
+  private async runUnit(job: JobRow, unit: StoredChunk[], dirty: DirtyRanges, halted: () => boolean): Promise<void> {
     const { coverage, fetcher, queue } = this.deps;
     const from = Math.min(...unit.map((c) => c.from));
     const to = Math.max(...unit.map((c) => c.to));
@@ -243,6 +243,8 @@ export class JobRunner {
     const progress: JobProgress = { requestsSent: 0, rows: 0, gapsFilled: 0, noTradeWindows: 0, failures: {} };
     const fetched: { chunk: StoredChunk; data: FetchedChunk; requests: number }[] = [];
     for (const chunk of unit) {
+      // A stop (or preemption) takes effect after the current request: the unit's other legs stay pending.
+      if (fetched.length + settlements.length > 0 && halted()) break;
       const cov = now.get(chunk.instrument.token);
       const gaps = cov ? remainingGaps(chunk.gaps, (m) => cov.covers(m)) : chunk.gaps;
       if (gaps.length === 0) {

@@ -1,0 +1,225 @@
+// Backfill end to end against the devticker over HTTP, with the real TickerClient and instrument registry:
+// immediate jobs (both legs, coalescing), rows equal to what /history answers, the 3/s budget counted at the
+// devticker, subscription-aware cycles and their fallback, an expired contract marked for itself only, operator
+// actions (cancel queued, stop running, retry failed), preemption of a scheduled job, and the coverage grid.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromIstWallClock, toIstNaive } from '../calendar';
+import type { HistoryCandle } from '../ticker/types';
+import { maxPerSecond, startRig, waitFor, type Rig } from './testing/support';
+
+const START = fromIstWallClock('2025-11-12T11:15:20');
+const WINDOW_START = fromIstWallClock('2025-11-12T10:45');
+const WINDOW_END = fromIstWallClock('2025-11-12T11:15');
+const M = 60_000;
+
+/** The devticker's answer read directly (plain HTTP), the independent side of the comparison. */
+async function directHistory(rig: Rig, token: number): Promise<HistoryCandle[]> {
+  // The devticker's Kite side allows 3/s for everyone: wait for a free slot like any polite client.
+  await waitFor(() => maxPerSecond(rig.historyCalls(rig.clock.now() - 1000)) < 3, 5000, 'a free history slot');
+  const q = new URLSearchParams({ instrument_token: String(token), from_ts: toIstNaive(WINDOW_START), to_ts: toIstNaive(WINDOW_END - 1000), interval: 'minute', oi: 'true' });
+  const res = await fetch(`${rig.dt.url}/history?${q}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { candles: HistoryCandle[] }).candles;
+}
+
+describe('backfill service against the devticker', () => {
+  let rig: Rig;
+  let nifty: { expiry: string; legs: { token: number; strike: number; type: string; tradingsymbol: string }[] };
+
+  beforeAll(async () => {
+    rig = await startRig({ startMs: START });
+    const [expiry] = await rig.registry.expiries('NIFTY', '2025-11-12');
+    const chain = await rig.registry.chain('NIFTY', expiry);
+    nifty = { expiry, legs: chain.map((i) => ({ token: i.token, strike: i.strike, type: i.instrumentType, tradingsymbol: i.tradingsymbol })) };
+  }, 60_000);
+  afterAll(async () => rig?.close());
+
+  const legOf = (strike: number, type: 'CE' | 'PE') => nifty.legs.find((l) => l.strike === strike && l.type === type) as (typeof nifty.legs)[number];
+  const strikes = () => [...new Set(nifty.legs.map((l) => l.strike))].sort((a, b) => a - b);
+
+  it('an immediate job backfills both legs of the strike; the same instrument again coalesces; rows equal /history', async () => {
+    const strike = strikes()[60];
+    const ce = legOf(strike, 'CE');
+    const pe = legOf(strike, 'PE');
+    const since = rig.clock.now();
+    const job = await rig.service.enqueueImmediate({ kind: 'instrument', token: ce.token }, 'event:webhook', 'created');
+    expect(job).toMatchObject({ priority: 'immediate', requestsPlanned: 2, instruments: 2, createdBy: 'event:webhook' });
+    expect(job.windowStart).toBe(new Date(WINDOW_START).toISOString());
+    expect(job.windowEnd).toBe(new Date(WINDOW_END).toISOString());
+    const again = await rig.service.enqueueImmediate({ kind: 'instrument', token: pe.token }, 'event:redis');
+    expect(again.id).toBe(job.id);
+
+    const final = await rig.service.waitFinal(job.id);
+    expect(final).toMatchObject({ state: 'done', requests_done: 2, requests_sent: 2, last_error: null });
+    expect(rig.historyCalls(since).map((c) => c.instrumentToken).sort()).toEqual([ce.token, pe.token].sort());
+
+    for (const [leg, p] of [[ce, 'call'], [pe, 'put']] as const) {
+      const candles = await directHistory(rig, leg.token);
+      expect(candles.length).toBeGreaterThan(0);
+      const rows = await rig.market.query<Record<string, unknown>>(
+        `SELECT bucket, ${p}_oi AS oi, ${p}_volume AS volume, ${p}_close AS close, ${p}_iv AS iv, ${p}_delta AS delta, ${p}_source AS source, ${p}_complete AS complete
+           FROM fo_strike_bars WHERE timeframe = 1 AND ${p}_token = $1 ORDER BY bucket`,
+        [leg.token],
+      );
+      expect(rows).toEqual(
+        candles.map((c) => ({ bucket: new Date(Date.parse(c.date)), oi: c.oi, volume: c.volume, close: c.close, iv: c.iv, delta: c.delta, source: 'backfill', complete: true })),
+      );
+      // Minutes of the window without a candle were recorded as no trades, and only those.
+      const withCandle = new Set(candles.map((c) => Date.parse(c.date)));
+      const windows = await rig.service.coverage.windows([leg.token], WINDOW_START, WINDOW_END);
+      let noTrade = 0;
+      for (const w of windows) for (let m = w.from; m < w.to; m += M) (expect(withCandle.has(m)).toBe(false), noTrade++);
+      expect(noTrade + withCandle.size).toBe(30);
+      expect(rig.signals.firstDataAt(leg.token)).toBeDefined();
+    }
+    // 5-minute roll-ups exist for every 5-minute bucket that has a 1-minute bar.
+    const [{ n, expected }] = await rig.market.query<{ n: number; expected: number }>(
+      `SELECT (SELECT count(*)::int FROM fo_strike_bars WHERE timeframe = 5 AND strike = $1) AS n,
+              (SELECT count(DISTINCT floor(extract(epoch FROM bucket) / 300))::int FROM fo_strike_bars WHERE timeframe = 1 AND strike = $1) AS expected`,
+      [strike],
+    );
+    expect(n).toBe(expected);
+    expect(n).toBeGreaterThanOrEqual(5);
+    expect(rig.telemetry.cycles.at(-1)).toMatchObject({ trigger: 'immediate', considered: 2, backfilled: 2, requests: 2, minimumRequests: 2 });
+    expect(rig.telemetry.jobs.at(-1)).toMatchObject({ state: 'done' });
+
+    // The gaps are filled now: another immediate request for the strike has nothing to do.
+    const nothing = await rig.service.enqueueImmediate({ kind: 'instrument', token: ce.token }, 'event:poll');
+    expect(nothing).toMatchObject({ state: 'done', requestsPlanned: 0 });
+  }, 30_000);
+
+  it('a chain job stays within 3 history requests per second at the devticker, with bounded concurrency', async () => {
+    // The direct reads of the previous test bypassed the client's budget: let the devticker's window clear.
+    await waitFor(() => rig.historyCalls(rig.clock.now() - 1200).length === 0, 5000, 'a quiet second at the devticker');
+    const since = rig.clock.now();
+    const started = Date.now();
+    const plan = await rig.service.plan({ kind: 'chain', symbol: 'BANKNIFTY', strikeRange: 3 }, 30);
+    expect(plan).toMatchObject({ instruments: 15, plannedRequests: 15, missingMinutes: 450 });
+    expect(plan.etaSeconds).toBe(5);
+    const job = await rig.service.startManual({ kind: 'chain', symbol: 'BANKNIFTY', strikeRange: 3 }, 'os:tester', { lookbackMinutes: 30 });
+    expect(job.requestsPlanned).toBe(plan.plannedRequests);
+    const final = await rig.service.waitFinal(job.id);
+    expect(final.state).toBe('done');
+    const calls = rig.historyCalls(since);
+    expect(calls).toHaveLength(15);
+    expect(calls.filter((c) => c.rateLimited || c.status !== 200)).toEqual([]);
+    expect(maxPerSecond(calls)).toBeLessThanOrEqual(3);
+    // 15 requests at 3/s need at least (15 - 3) / 3 = 4 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3900);
+  }, 30_000);
+
+  it('scheduled cycles: only subscribed instruments; empty set means nothing; flag off and snapshot failure use the configured underlyings and say so', async () => {
+    const strike = strikes()[20];
+    const tokens = [legOf(strike, 'CE').token, legOf(strike, 'PE').token, legOf(strikes()[21], 'CE').token];
+    rig.dt.sim.subscribe(tokens);
+    const cycle = await rig.service.runScheduledCycle();
+    expect(cycle).toMatchObject({ led: true, considered: 3, plannedRequests: 3, fellBack: false, state: 'done' });
+    expect(rig.telemetry.cycles.at(-1)).toMatchObject({ trigger: 'scheduled', considered: 3, backfilled: 3, requests: 3, minimumRequests: 3 });
+
+    rig.dt.sim.unsubscribe(tokens);
+    const empty = await rig.service.runScheduledCycle();
+    expect(empty).toMatchObject({ considered: 0, plannedRequests: 0, jobId: null });
+    expect(empty.notes).toContain('no active subscriptions: nothing to do');
+
+    rig.snapshot.failWith = 'ticker unreachable';
+    const fallback = await rig.service.plan({ kind: 'subscribed' });
+    rig.snapshot.failWith = null;
+    // NIFTY: index + near future + ATM chain of the nearest expiry, 2 strikes each side (config): 12 instruments, of
+    // which the ATM strike's two legs (the middle listed strike: no index price stored) were filled by the first test.
+    expect(fallback.notes[0]).toMatch(/subscription snapshot unavailable \(ticker unreachable\): fell back to configured underlyings NIFTY/);
+    expect(fallback.notes).toContain('NIFTY: no underlying price stored yet, chain centred on the middle listed strike');
+    expect(fallback.instruments).toBe(10);
+
+    rig.flags.backfill_subscription_aware = false;
+    const off = await rig.service.plan({ kind: 'subscribed' });
+    rig.flags.backfill_subscription_aware = true;
+    expect(off.notes[0]).toMatch(/flag backfill_subscription_aware is off/);
+    expect(off.instruments).toBe(10);
+  }, 30_000);
+
+  it('an expired contract Kite refuses is marked not backfillable, that contract only', async () => {
+    // A stale registry still lists a contract the exchange has expired: history answers 502 with Kite's text.
+    const expired = rig.dt.registry.expired.find((i) => i.kind === 'option' && i.name === 'FINNIFTY');
+    if (!expired) throw new Error('devticker has no expired FINNIFTY option');
+    await rig.market.query(
+      `INSERT INTO instrument_registry (instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry, tick_size, lot_size, exchange, is_active)
+       VALUES ($1, $2, 'FINNIFTY', 'NFO-OPT', $3, $4, '2025-11-25', 0.05, 65, 'NFO', true)`,
+      [expired.token, expired.tradingsymbol, expired.instrumentType, expired.strike],
+    );
+    const live = legOf(strikes()[30], 'CE');
+    rig.dt.sim.subscribe([live.token]);
+    const cycle = await rig.service.runScheduledCycle();
+    rig.dt.sim.unsubscribe([live.token]);
+    // Only the live one is subscribed; the expired one comes through an immediate job.
+    expect(cycle.state).toBe('done');
+    const job = await rig.service.enqueueImmediate({ kind: 'instrument', token: expired.token }, 'event:webhook');
+    const final = await rig.service.waitFinal(job.id);
+    expect(final.state).toBe('done');
+    expect(final.last_error).toMatch(/not backfillable: .*expired contracts is not available/);
+    expect(JSON.parse(final.failures)).toEqual({ expired: 1 });
+    expect([...(await rig.service.coverage.notBackfillable([expired.token, live.token])).keys()]).toEqual([expired.token]);
+    // Planned again: left out with a note, no request.
+    const plan = await rig.service.plan({ kind: 'instrument', token: expired.token });
+    expect(plan.plannedRequests).toBe(0);
+    expect(plan.notes.join(' ')).toMatch(/marked not backfillable/);
+  }, 30_000);
+
+  it('cancel a queued job at once; stop a running one after its current request; retry a failed one', async () => {
+    rig.dt.sim.setFaults({ latencyMs: 300 });
+    const running = await rig.service.startManual({ kind: 'chain', symbol: 'MIDCPNIFTY', strikeRange: 4 }, 'os:tester');
+    const queued = await rig.service.startManual({ kind: 'chain', symbol: 'MIDCPNIFTY', strikeRange: 6 }, 'os:tester');
+    expect(queued.state).toBe('queued');
+    expect(rig.service.cancel(queued.id)).toMatchObject({ state: 'cancelled' });
+    await waitFor(() => rig.service.job(running.id).requestsDone >= 2, 10_000, 'two requests done');
+    const stopAt = rig.clock.now();
+    const stopping = rig.service.cancel(running.id);
+    expect(stopping).toMatchObject({ state: 'running', stopRequested: true });
+    const stopped = await rig.service.waitFinal(running.id);
+    expect(stopped.state).toBe('cancelled');
+    // Only the requests already under way (one per worker, concurrency 4) reach the ticker after the stop.
+    expect(rig.historyCalls(stopAt).length).toBeLessThanOrEqual(4);
+    expect(stopped.requests_done).toBeLessThan(stopped.requests_planned);
+    expect(stopped.last_error).toMatch(/stopped by request after \d+ of 19 requests/);
+    expect(() => rig.service.retry(stopped.id)).toThrow(/only a failed job/);
+
+    // Every request fails: the job fails with the reason; after the fault clears, retry fetches the failed ones only.
+    rig.dt.sim.setFaults({ latencyMs: 0, errorRate: 1 });
+    const doomed = await rig.service.startManual({ kind: 'instrument', token: legOf(strikes()[40], 'PE').token }, 'os:tester');
+    const failed = await rig.service.waitFinal(doomed.id);
+    rig.dt.sim.setFaults({ errorRate: 0 });
+    expect(failed.state).toBe('failed');
+    expect(failed.last_error).toMatch(/2 of 2 requests failed; last: .*server/);
+    expect(await rig.service.coverage.windows([legOf(strikes()[40], 'PE').token], WINDOW_START, WINDOW_END)).toMatchObject([{ state: 'failed' }]);
+    const since = rig.clock.now();
+    expect(rig.service.retry(doomed.id)).toMatchObject({ state: 'queued', requestsDone: 0 });
+    const retried = await rig.service.waitFinal(doomed.id);
+    expect(retried).toMatchObject({ state: 'done', attempts: 2, requests_done: 2 });
+    expect(rig.historyCalls(since)).toHaveLength(2);
+    expect((await rig.service.coverage.windows([legOf(strikes()[40], 'PE').token], WINDOW_START, WINDOW_END)).filter((w) => w.state === 'failed')).toEqual([]);
+  }, 60_000);
+
+  it('an immediate job overtakes a running scheduled job, which then resumes where it was', async () => {
+    const subscribed = strikes().slice(45, 52).flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
+    rig.dt.sim.subscribe(subscribed);
+    const cycle = rig.service.runScheduledCycle();
+    await waitFor(() => rig.service.jobs('running', 5).some((j) => j.priority === 'scheduled' && j.requestsDone >= 2), 10_000, 'scheduled job under way');
+    const urgent = await rig.service.enqueueImmediate({ kind: 'instrument', token: legOf(strikes()[60], 'CE').token }, 'event:webhook');
+    const urgentFinal = await rig.service.waitFinal(urgent.id);
+    const result = await cycle;
+    rig.dt.sim.unsubscribe(subscribed);
+    const scheduled = rig.service.queue.mustGet(result.jobId as number);
+    expect(scheduled).toMatchObject({ state: 'done', requests_done: 14, requests_sent: 14, attempts: 1 });
+    expect(urgentFinal.finished_at as number).toBeLessThan(scheduled.finished_at as number);
+  }, 30_000);
+
+  it('the coverage grid shows filled, no-trade, missing and not-expected slots per strike and side', async () => {
+    const grid = await rig.service.coverageGrid({ symbol: 'NIFTY', expiry: nifty.expiry, strikeRange: 60, lookbackMinutes: 30, slotMinutes: 15 });
+    expect(grid.slots).toEqual([new Date(WINDOW_START).toISOString(), new Date(WINDOW_START + 15 * M).toISOString()]);
+    const row = (strike: number, side: 'CE' | 'PE') => grid.rows.find((r) => r.strike === strike && r.side === side);
+    // Backfilled in the first test: every slot filled (or no trades where the strike did not trade).
+    for (const side of ['CE', 'PE'] as const) for (const cell of row(strikes()[60], side)?.cells ?? []) expect(['filled', 'no_trades']).toContain(cell);
+    // Never touched: missing.
+    expect(row(strikes()[0], 'CE')?.cells).toEqual(['missing', 'missing']);
+    expect(grid.rows).toHaveLength(strikes().length * 2);
+  });
+});
