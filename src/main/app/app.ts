@@ -33,6 +33,8 @@ import { startIngest } from '../ingest/start';
 import type { HttpTickerClient } from '../ticker/client';
 import type { InstrumentRegistry } from '../registry/registry';
 import { startTicker } from '../ticker/start';
+import type { BackfillService } from '../backfill/service';
+import { startBackfill } from '../backfill/start';
 
 export const VERSION: string = pkg.version;
 
@@ -70,6 +72,7 @@ export interface AppContext {
   /** The metrics service (issue 9): history, alerts, Prometheus registry; also context.telemetry. */ metrics?: MetricsService;
   /** The one ticker client: every caller shares its rate budgets (issue 4). */ ticker?: HttpTickerClient;
   /** Instrument registry in the market store (issue 4). */ registry?: InstrumentRegistry;
+  /** Backfill planner, durable job queue and scheduler (issue 5); the events service calls enqueueImmediate. */ backfill?: BackfillService;
   telemetry: Telemetry;
   /** First-data evidence from the writers (ingest, backfill). */
   signals: DataSignals;
@@ -166,6 +169,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     context.ingestor = startIngest(context);
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
     // [backfill] (issue 5): job queue, scheduler, backfill:*
+    context.backfill = startBackfill(context);
     // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get
     startEvents(context, options.env ?? process.env);
 
