@@ -33,6 +33,8 @@ import { startIngest } from '../ingest/start';
 import type { HttpTickerClient } from '../ticker/client';
 import type { InstrumentRegistry } from '../registry/registry';
 import { startTicker } from '../ticker/start';
+import type { SubscriptionManager } from '../subscriptions/manager';
+import { startSubscriptions } from '../subscriptions/start';
 import type { BackfillService } from '../backfill/service';
 import { startBackfill } from '../backfill/start';
 
@@ -72,6 +74,7 @@ export interface AppContext {
   /** The metrics service (issue 9): history, alerts, Prometheus registry; also context.telemetry. */ metrics?: MetricsService;
   /** The one ticker client: every caller shares its rate budgets (issue 4). */ ticker?: HttpTickerClient;
   /** Instrument registry in the market store (issue 4). */ registry?: InstrumentRegistry;
+  /** Smart on-demand subscription (issue 4). */ subscriptions?: SubscriptionManager;
   /** Backfill planner, durable job queue and scheduler (issue 5); the events service calls enqueueImmediate. */ backfill?: BackfillService;
   telemetry: Telemetry;
   /** First-data evidence from the writers (ingest, backfill). */
@@ -168,6 +171,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // [ingest] (issue 7): tick consumer -> bars, DataSignals.stored, staleness
     context.ingestor = startIngest(context);
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
+    context.subscriptions = startSubscriptions(context).manager;
     // [backfill] (issue 5): job queue, scheduler, backfill:*
     context.backfill = startBackfill(context);
     // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get

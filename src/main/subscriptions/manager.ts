@@ -500,6 +500,20 @@ export class SubscriptionManager {
     };
   }
 
+  /** Where an operator's unsubscribe stands while its DELETEs still wait for budget. */
+  unsubscribeProgress(tokens: readonly number[]): { removed: number[]; failed: { token: number; reason: string }[] } {
+    const snap = this.snapshots.peek();
+    const removed: number[] = [];
+    const failed: { token: number; reason: string }[] = [];
+    for (const token of new Set(tokens)) {
+      const queued = this.queue.get(token)?.op === 'unsubscribe' || (this.inFlight?.token === token && this.inFlight.op === 'unsubscribe');
+      if (queued) failed.push({ token, reason: `queued behind the 30/min mutation limit: expected within ~${Math.ceil((this.etaMs(this.queuePosition(token)) + 1000) / 1000)} s` });
+      else if (snap?.tokens.has(token)) failed.push({ token, reason: 'still active at the ticker (DELETE failed; see logs)' });
+      else removed.push(token);
+    }
+    return { removed, failed };
+  }
+
   // ---------- status ----------
 
   statusOf(token: number): TokenStatus {

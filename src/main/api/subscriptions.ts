@@ -1,0 +1,58 @@
+// subscriptions:list, :capacity, :subscribe, :unsubscribe over the SubscriptionManager. An operator's subscribe is
+// a 'manual' owner (never released for idleness) and is not governed by smart_subscription_enabled.
+import type { SubscriptionOutcome } from '../../shared/api';
+import type { Clock } from '../../shared/clock';
+import type { InstrumentRegistry } from '../registry/registry';
+import type { SubscriptionManager } from '../subscriptions/manager';
+import { capacityView, subscriptionRows } from '../subscriptions/views';
+import type { Handlers } from './console-api';
+
+export interface SubscriptionHandlerDeps {
+  manager: SubscriptionManager;
+  registry: InstrumentRegistry;
+  clock: Clock;
+  lastTickAt?: () => ((token: number) => number | null) | undefined;
+  /** How long an operator's unsubscribe waits for its DELETEs (the rest stay queued). */
+  unsubscribeWaitMs?: () => number;
+}
+
+type Channels = 'subscriptions:list' | 'subscriptions:capacity' | 'subscriptions:subscribe' | 'subscriptions:unsubscribe';
+
+export function subscriptionHandlers(deps: SubscriptionHandlerDeps): Pick<Handlers, Channels> {
+  const { manager, registry, clock } = deps;
+  return {
+    'subscriptions:list': (req) => subscriptionRows(manager, registry, { state: req.state, search: req.search, limit: req.limit, now: clock.now(), lastTickAt: deps.lastTickAt?.() }),
+    'subscriptions:capacity': async () => {
+      const snapshot = await manager.activeSnapshot().catch(() => manager.peekSnapshot());
+      return capacityView(snapshot);
+    },
+    'subscriptions:subscribe': async (req): Promise<SubscriptionOutcome> => {
+      const known = await registry.byTokens(req.tokens);
+      const valid = req.tokens.filter((t) => known.get(t)?.isActive);
+      const invalid = req.tokens.filter((t) => !known.get(t)?.isActive);
+      const r = valid.length ? await manager.ensureSubscribed(valid, { owner: 'manual', auto: false, waitMs: 0 }) : null;
+      const failed = [
+        ...invalid.map((token) => ({ token, reason: known.has(token) ? 'contract expired or no longer listed' : 'unknown instrument token', retryAt: null })),
+        ...(r?.failed ?? []).map((f) => ({ token: f.token, reason: f.reason, retryAt: f.retryAt === null ? null : new Date(f.retryAt).toISOString() })),
+      ];
+      const already = r?.already ?? [];
+      const newly = r?.newly ?? [];
+      const pending = r?.pending ?? [];
+      const state = failed.length === 0 ? (pending.length ? 'pending' : 'complete') : already.length + newly.length + pending.length === 0 ? 'failed' : 'partial';
+      return { state, already, newly, failed, pending, retry_after_ms: r?.retryAfterMs ?? null };
+    },
+    'subscriptions:unsubscribe': async (req) => {
+      const all = manager.unsubscribe(req.tokens);
+      const waitMs = deps.unsubscribeWaitMs?.() ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), waitMs);
+      });
+      const done = await Promise.race([all, timeout]);
+      clearTimeout(timer);
+      if (done) return done;
+      // Still going (30 mutations a minute): report what is done, and what is queued as such.
+      return manager.unsubscribeProgress(req.tokens);
+    },
+  };
+}

@@ -1,0 +1,219 @@
+// The strike distribution as served to traders (chain:distribution and GET /fo/strike-distribution): resolve the
+// chain around ATM, make sure it is subscribed (smart subscription, when asked and enabled), wait for the ATM
+// strikes' first data up to the wait-timeout flag at most, and answer from the market store. A chain nobody has
+// subscribed yet answers promptly with its legs 'pending' and fills in on later requests.
+import type { StrikeDistribution, SubscriptionOutcome, Timeframe, UnderlyingInfo } from '../../shared/api';
+import { DomainError } from '../../shared/result';
+import type { FlagValues } from '../../shared/flags';
+import { daysBetween, istDate } from '../calendar';
+import type { Logger } from '../log';
+import type { Queryable } from '../market/db';
+import { distributionSeries, latestUnderlyingPrice, type LegState, type UnderlyingPrice } from '../market/distribution';
+import type { InstrumentRegistry } from '../registry/registry';
+import type { Scheduler } from '../ticker/time';
+import { defaultExpiries, resolveChain, type ResolvedExpiry } from './chain';
+import type { EnsureResult, SubscriptionManager } from './manager';
+
+export interface DistributionRequest {
+  symbol: string;
+  expiries?: string[];
+  timeframe: Timeframe;
+  strikeRange: number;
+  autoSubscribe: boolean;
+  centerStrike?: number;
+  side?: 'CE' | 'PE' | 'both';
+  /** Latest bucket at or before this instant. */
+  at?: number;
+}
+
+export interface ChainServiceOptions {
+  db: Queryable;
+  registry: InstrumentRegistry;
+  /** Absent: no subscription service (answers from the store only). */
+  manager?: () => SubscriptionManager | undefined;
+  flags: { get<K extends keyof FlagValues>(key: K): FlagValues[K] };
+  scheduler: Scheduler;
+  /** Whether bars are expected at an instant (session, or always with the always-open devticker). */
+  expectingData: (ms: number) => boolean;
+  /** The underlyings the console offers (config). */
+  underlyings: readonly string[];
+  logger?: Logger;
+}
+
+export class ChainService {
+  constructor(private readonly opts: ChainServiceOptions) {}
+
+  private now(): number {
+    return this.opts.scheduler.now();
+  }
+
+  async distribution(req: DistributionRequest): Promise<StrikeDistribution> {
+    const started = this.now();
+    const symbol = req.symbol.toUpperCase();
+    const { registry, db } = this.opts;
+    const listed = await registry.underlyings();
+    if (!listed.includes(symbol) && !this.opts.underlyings.includes(symbol)) {
+      throw new DomainError('NOT_FOUND', `unknown underlying ${symbol} (listed: ${listed.join(', ') || 'none'})`, 'symbol');
+    }
+    const today = istDate(started);
+    const expiries = req.expiries?.length ? [...new Set(req.expiries)].sort() : await defaultExpiries(registry, symbol, today);
+    const indexToken = registry.underlyingToken(symbol);
+    const sides = req.side === 'CE' ? (['CE'] as const) : req.side === 'PE' ? (['PE'] as const) : (['CE', 'PE'] as const);
+
+    const manager = this.opts.manager?.();
+    const enabled = req.autoSubscribe && manager !== undefined && this.opts.flags.get('smart_subscription_enabled');
+    const deadline = started + this.opts.flags.get('smart_subscription_wait_timeout') * 1000;
+    const owner = (expiry: string) => `auto:${symbol} ${expiry}`;
+    const chainOwner = owner(expiries[0] ?? today);
+    let price = await latestUnderlyingPrice(db, { symbol, indexToken, atOrBefore: req.at, now: started });
+    const results: EnsureResult[] = [];
+    let capacityError: DomainError | null = null;
+
+    // Without any price ATM is unknown: get the index streaming first (briefly), so the chain is centred right.
+    if (enabled && manager && price === null && indexToken !== null && req.at === undefined) {
+      try {
+        results.push(await manager.ensureSubscribed([indexToken], { owner: chainOwner, rank: () => -1, waitMs: Math.max(0, deadline - this.now()), symbol }));
+      } catch (err) {
+        if (!(err instanceof DomainError && err.code === 'CAPACITY')) throw err;
+        capacityError = err;
+      }
+      price = await latestUnderlyingPrice(db, { symbol, indexToken, now: this.now() });
+    }
+
+    let chains = await resolveChain(registry, { symbol, expiries, strikesEachSide: req.strikeRange, price: price?.price ?? null, centerStrike: req.centerStrike, sides });
+    const legs = chains.flatMap((c) => c.legs);
+    if (enabled && manager && !capacityError && req.at === undefined) {
+      const ownerOf = new Map(legs.map((l) => [l.token, owner(l.expiry)]));
+      const rankOf = new Map(legs.map((l) => [l.token, l.rank]));
+      const tokens = legs.map((l) => l.token);
+      if (indexToken !== null) {
+        tokens.unshift(indexToken);
+        ownerOf.set(indexToken, chainOwner);
+        rankOf.set(indexToken, -1);
+      }
+      // The wait ends when the ATM strikes have data: the rest of the chain fills in on later requests.
+      const atm = chains.flatMap((c) => c.legs.filter((l) => l.strike === c.centre).map((l) => l.token));
+      try {
+        results.push(
+          await manager.ensureSubscribed(tokens, {
+            owner: (t) => ownerOf.get(t) ?? chainOwner,
+            rank: (t) => rankOf.get(t) ?? 0,
+            waitFor: atm,
+            waitMs: Math.max(0, deadline - this.now()),
+            symbol,
+          }),
+        );
+      } catch (err) {
+        if (!(err instanceof DomainError && err.code === 'CAPACITY')) throw err;
+        capacityError = err;
+      }
+      // Data may have arrived while waiting: centre on the freshest price.
+      if (price === null) {
+        price = await latestUnderlyingPrice(db, { symbol, indexToken, now: this.now() });
+        if (price) chains = await resolveChain(registry, { symbol, expiries, strikesEachSide: req.strikeRange, price: price.price, centerStrike: req.centerStrike, sides });
+      }
+    }
+
+    const series = await distributionSeries(db, {
+      symbol,
+      timeframe: req.timeframe,
+      expiries: chains,
+      at: req.at,
+      now: this.now(),
+      expectingData: this.opts.expectingData,
+      legState: (token) => legState(manager, token),
+      sides: { call: sides.includes('CE' as never), put: sides.includes('PE' as never) },
+      price: price?.price ?? null,
+    });
+    const subscription = outcome(req.autoSubscribe, enabled, results, capacityError, chains, manager !== undefined);
+    return {
+      status: 'ok',
+      symbol,
+      timeframe: req.timeframe,
+      series,
+      metadata: {
+        expiries,
+        underlying_price: price?.price ?? null,
+        underlying_time: price ? new Date(price.at).toISOString() : null,
+        auto_subscribed: subscription.newly.length > 0,
+        subscription,
+      },
+    };
+  }
+
+  async underlyings(): Promise<UnderlyingInfo[]> {
+    const { registry, db } = this.opts;
+    const listed = await registry.underlyings();
+    const offered = this.opts.underlyings.filter((u) => listed.includes(u));
+    const names = offered.length ? offered : listed;
+    const now = this.now();
+    const today = istDate(now);
+    return Promise.all(
+      names.map(async (symbol): Promise<UnderlyingInfo> => {
+        const token = registry.underlyingToken(symbol);
+        const spot: UnderlyingPrice | null = await latestUnderlyingPrice(db, { symbol, indexToken: token, now });
+        const expiries = await registry.expiries(symbol, today);
+        const lastOfMonth = new Map<string, string>();
+        for (const e of expiries) lastOfMonth.set(e.slice(0, 7), e);
+        return {
+          symbol,
+          token,
+          spot: spot?.price ?? null,
+          spotTime: spot ? new Date(spot.at).toISOString() : null,
+          strikeStep: expiries.length ? await registry.strikeStep(symbol, expiries[0], spot?.price) : null,
+          expiries: expiries.map((expiry) => ({ expiry, days_to_expiry: daysBetween(today, expiry), kind: lastOfMonth.get(expiry.slice(0, 7)) === expiry ? 'monthly' : 'weekly' })),
+        };
+      }),
+    );
+  }
+}
+
+function legState(manager: SubscriptionManager | undefined, token: number | null): Exclude<LegState, 'live'> {
+  if (!manager || token === null) return 'missing';
+  switch (manager.statusOf(token)) {
+    case 'active':
+    case 'pending':
+      return 'pending';
+    case 'backing_off':
+    case 'failed':
+      return 'failed';
+    default:
+      return 'missing';
+  }
+}
+
+/** The subscription block of the answer, merged over the (at most two) ensure calls. */
+function outcome(
+  requested: boolean,
+  enabled: boolean,
+  results: EnsureResult[],
+  capacityError: DomainError | null,
+  chains: ResolvedExpiry[],
+  hasManager: boolean,
+): SubscriptionOutcome {
+  if (!requested) return { state: 'not_requested', already: [], newly: [], failed: [], pending: [], retry_after_ms: null };
+  if (!enabled || !hasManager) return { state: 'disabled', already: [], newly: [], failed: [], pending: [], retry_after_ms: null };
+  const last = new Map<number, { kind: 'already' | 'newly' | 'pending' | 'failed'; reason?: string; retryAt?: number | null }>();
+  for (const r of results) {
+    for (const t of r.already) last.set(t, { kind: 'already' });
+    for (const t of r.newly) last.set(t, { kind: 'newly' });
+    for (const t of r.pending) last.set(t, { kind: 'pending' });
+    for (const f of r.failed) last.set(f.token, { kind: 'failed', reason: f.reason, retryAt: f.retryAt });
+  }
+  // A token newly subscribed by the first call stays "newly" for this request.
+  for (const r of results) for (const t of r.newly) if (last.get(t)?.kind === 'already') last.set(t, { kind: 'newly' });
+  if (capacityError) {
+    for (const leg of chains.flatMap((c) => c.legs)) if (!last.has(leg.token)) last.set(leg.token, { kind: 'failed', reason: capacityError.message, retryAt: null });
+  }
+  const pick = (kind: string) => [...last.entries()].filter(([, v]) => v.kind === kind).map(([t]) => t);
+  const failed = [...last.entries()]
+    .filter(([, v]) => v.kind === 'failed')
+    .map(([token, v]) => ({ token, reason: v.reason ?? 'failed', retryAt: v.retryAt ? new Date(v.retryAt).toISOString() : null }));
+  const already = pick('already');
+  const newly = pick('newly');
+  const pending = pick('pending');
+  const ok = already.length + newly.length;
+  const state: SubscriptionOutcome['state'] = failed.length === 0 ? (pending.length ? 'pending' : 'complete') : ok + pending.length === 0 ? 'failed' : 'partial';
+  const hints = results.map((r) => r.retryAfterMs).filter((v): v is number => v !== null);
+  return { state, already, newly, failed, pending, retry_after_ms: hints.length ? Math.min(...hints) : null };
+}
