@@ -73,8 +73,9 @@ export class CoverageStore {
     ]);
     const out = new Map<number, TokenCoverage>();
     for (const inst of instruments) {
-      const noTrades: GapRun[] = windows.filter((w) => w.token === inst.token && w.state === 'no_trades').map((w) => [w.from, w.to]);
-      out.set(inst.token, new TokenCoverage(filled.get(inst.token) ?? new Set(), noTrades));
+      const mine = windows.filter((w) => w.token === inst.token);
+      const noTrades: GapRun[] = mine.filter((w) => w.state === 'no_trades').map((w) => [w.from, w.to]);
+      out.set(inst.token, new TokenCoverage(filled.get(inst.token) ?? new Set(), noTrades, mine.some((w) => w.state === 'failed')));
     }
     return out;
   }

@@ -262,7 +262,7 @@ export class JobRunner {
       }
       progress.requestsSent += outcome.requests;
       if (outcome.ok) {
-        fetched.push({ chunk, requests: outcome.requests, data: { instrument: chunk.instrument, gaps, from: reqFrom, to: reqTo, candles: outcome.candles } });
+        fetched.push({ chunk, requests: outcome.requests, data: { instrument: chunk.instrument, gaps, from: reqFrom, to: reqTo, candles: outcome.candles, hadFailures: cov?.hasFailed ?? true } });
         continue;
       }
       progress.failures[outcome.reason] = (progress.failures[outcome.reason] ?? 0) + 1;

@@ -91,6 +91,8 @@ export class TokenCoverage {
   constructor(
     readonly filled: ReadonlySet<number> = new Set(),
     readonly noTrades: readonly GapRun[] = [],
+    /** Failed windows are recorded in the range read. */
+    readonly hasFailed = false,
   ) {}
 
   covers(minute: number): boolean {

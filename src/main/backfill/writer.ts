@@ -66,6 +66,8 @@ export interface FetchedChunk {
   from: number;
   to: number;
   candles: HistoryCandle[];
+  /** Failed windows were recorded for this instrument: clear those the request covered (saves a statement otherwise). */
+  hadFailures?: boolean;
 }
 
 export interface ChunkWriteResult {
@@ -101,7 +103,7 @@ export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: r
         else rows = await upsertInstrumentBars(tx, [...candles].map(([m, c]) => instrumentBar(inst, m, c)));
       }
       await coverage.recordWindows(tx, inst.token, 'no_trades', noTrades, 'empty in-session history answer');
-      await coverage.clearFailed(tx, inst.token, chunk.from, chunk.to);
+      if (chunk.hadFailures ?? true) await coverage.clearFailed(tx, inst.token, chunk.from, chunk.to);
       results.push({ rows, gapsFilled: candles.size, noTradeRuns: noTrades, noTradeMinutes: runsToMinutes(noTrades).length });
     }
     return results;
