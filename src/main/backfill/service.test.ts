@@ -212,6 +212,17 @@ describe('backfill service against the devticker', () => {
     expect(urgentFinal.finished_at as number).toBeLessThan(scheduled.finished_at as number);
   }, 30_000);
 
+  it('the scheduler runs cycles on its timer', async () => {
+    const scheduled = rig.build({ schedule: true, firstCycleDelayMs: 10, consoleId: 'timer-test' });
+    scheduled.start();
+    try {
+      await waitFor(() => scheduled.lastCycle() !== null, 10_000, 'a timed cycle');
+      expect(scheduled.lastCycle()).toMatchObject({ trigger: 'scheduled', led: true, considered: 0, notes: ['no active subscriptions: nothing to do'] });
+    } finally {
+      await scheduled.stop();
+    }
+  });
+
   it('the coverage grid shows filled, no-trade, missing and not-expected slots per strike and side', async () => {
     const grid = await rig.service.coverageGrid({ symbol: 'NIFTY', expiry: nifty.expiry, strikeRange: 60, lookbackMinutes: 30, slotMinutes: 15 });
     expect(grid.slots).toEqual([new Date(WINDOW_START).toISOString(), new Date(WINDOW_START + 15 * M).toISOString()]);

@@ -52,7 +52,7 @@ export interface BackfillServiceDeps {
   retry?: RetryPolicy;
   /** Run scheduled cycles on a timer (default true; tests call runScheduledCycle). */
   schedule?: boolean;
-  /** Delay of the first scheduled cycle after start (default 15 s: let the registry and subscriptions settle). */
+  /** Delay of the first scheduled cycle after start (default one interval; jobs left running resume at once). */
   firstCycleDelayMs?: number;
 }
 
@@ -123,9 +123,9 @@ export class BackfillService {
     if (this.deps.schedule ?? true) {
       const every = this.deps.config.backfillIntervalMinutes * 60_000;
       const run = () => void this.runScheduledCycle().catch((err) => this.deps.logger.error({ err }, 'scheduled backfill cycle failed'));
-      const first = setTimeout(run, this.deps.firstCycleDelayMs ?? 15_000);
-      const periodic = setInterval(run, every);
-      this.timers.push(first, periodic);
+      const first = this.deps.firstCycleDelayMs;
+      if (first !== undefined && first < every) this.timers.push(setTimeout(run, first));
+      this.timers.push(setInterval(run, every));
     }
     // Claims of queued and running jobs stay alive while this console lives.
     const heartbeat = setInterval(() => {

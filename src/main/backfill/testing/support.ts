@@ -19,7 +19,7 @@ import { StateStore } from '../../state/store';
 import { HttpTickerClient } from '../../ticker/client';
 import { realScheduler } from '../../ticker/time';
 import type { HistoryCall } from '../../../devticker';
-import { BackfillService, type BackfillConfig } from '../service';
+import { BackfillService, type BackfillConfig, type BackfillServiceDeps } from '../service';
 import type { RetryPolicy } from '../fetcher';
 import type { SnapshotSource } from '../types';
 
@@ -91,6 +91,8 @@ export interface Rig {
   signals: DataSignals;
   service: BackfillService;
   calendar: HolidayCalendar;
+  /** Another service over the same stores and ticker (not started). */
+  build(overrides?: Partial<BackfillServiceDeps>): BackfillService;
   /** History calls the devticker saw since `sinceMs` (its clock). */
   historyCalls(sinceMs?: number): HistoryCall[];
   close(): Promise<void>;
@@ -111,7 +113,7 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
   const telemetry = new RecordingTelemetry();
   const signals = new DataSignals();
   const calendar = HolidayCalendar.load();
-  const service = new BackfillService({
+  const build = (overrides: Partial<BackfillServiceDeps> = {}) => new BackfillService({
     market,
     state,
     flags: { get: (key) => flags[key] },
@@ -128,10 +130,12 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
     retry: opts.retry ?? { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 },
     schedule: false,
     consoleId: opts.consoleId,
+    ...overrides,
   });
+  const service = build();
   service.start();
   return {
-    clock, dt, market, registry, ticker, state, snapshot, flags, telemetry, signals, service, calendar,
+    clock, dt, market, registry, ticker, state, snapshot, flags, telemetry, signals, service, calendar, build,
     historyCalls: (sinceMs = 0) => dt.sim.counters().historyCalls.filter((c) => c.at >= sinceMs),
     close: async () => {
       await service.stop();
