@@ -2,8 +2,12 @@
 // immediate jobs (both legs, coalescing), rows equal to what /history answers, the 3/s budget counted at the
 // devticker, subscription-aware cycles and their fallback, an expired contract marked for itself only, operator
 // actions (cancel queued, stop running, retry failed), preemption of a scheduled job, and the coverage grid.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock, toIstNaive } from '../calendar';
+import { StateStore } from '../state/store';
 import type { HistoryCandle } from '../ticker/types';
 import { maxPerSecond, startRig, waitFor, type Rig } from './testing/support';
 
@@ -68,7 +72,12 @@ describe('backfill service against the devticker', () => {
       const withCandle = new Set(candles.map((c) => Date.parse(c.date)));
       const windows = await rig.service.coverage.windows([leg.token], WINDOW_START, WINDOW_END);
       let noTrade = 0;
-      for (const w of windows) for (let m = w.from; m < w.to; m += M) (expect(withCandle.has(m)).toBe(false), noTrade++);
+      for (const w of windows) {
+        for (let m = w.from; m < w.to; m += M) {
+          expect(withCandle.has(m)).toBe(false);
+          noTrade++;
+        }
+      }
       expect(noTrade + withCandle.size).toBe(30);
       expect(rig.signals.firstDataAt(leg.token)).toBeDefined();
     }
@@ -222,6 +231,37 @@ describe('backfill service against the devticker', () => {
       await scheduled.stop();
     }
   });
+
+  it('stopping the service mid-cycle leaves the job running; the next start resumes and finishes it', async () => {
+    const state = new StateStore(join(mkdtempSync(join(tmpdir(), 'sd-bf-stop-')), 'state.db'));
+    state.migrate();
+    const subscribed = strikes().slice(70, 74).flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
+    rig.dt.sim.subscribe(subscribed);
+    rig.dt.sim.setFaults({ latencyMs: 300 });
+    try {
+      const first = rig.build({ state, consoleId: 'stop-test' });
+      first.start();
+      const cycle = first.runScheduledCycle();
+      await waitFor(() => first.jobs('running', 1)[0]?.requestsDone >= 2, 10_000, 'job under way');
+      await first.stop();
+      const result = await cycle;
+      expect(result).toMatchObject({ led: true, state: 'running', plannedRequests: 8 });
+      const left = first.queue.mustGet(result.jobId as number);
+      expect(left.state).toBe('running');
+      expect(left.requests_done).toBeLessThan(8);
+
+      rig.dt.sim.setFaults({ latencyMs: 0 });
+      const second = rig.build({ state, consoleId: 'stop-test' });
+      second.start();
+      const resumed = await second.waitFinal(left.id);
+      await second.stop();
+      expect(resumed).toMatchObject({ state: 'done', requests_done: 8, attempts: 2 });
+    } finally {
+      rig.dt.sim.setFaults({ latencyMs: 0 });
+      rig.dt.sim.unsubscribe(subscribed);
+      state.close();
+    }
+  }, 30_000);
 
   it('the coverage grid shows filled, no-trade, missing and not-expected slots per strike and side', async () => {
     const grid = await rig.service.coverageGrid({ symbol: 'NIFTY', expiry: nifty.expiry, strikeRange: 60, lookbackMinutes: 30, slotMinutes: 15 });

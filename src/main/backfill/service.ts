@@ -140,6 +140,9 @@ export class BackfillService {
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
     await this.runner.stop();
+    // A cycle waiting for its job gets the job as it stands (still running: it resumes at the next start).
+    for (const [id, waiters] of this.finals) for (const resolve of waiters) resolve(this.queue.mustGet(id));
+    this.finals.clear();
     await this.cycle?.catch(() => undefined);
   }
 
