@@ -11,6 +11,7 @@ export async function callChannel<C extends Channel>(transport: Transport, chann
 
 export const isUnavailable = (error: unknown): boolean => error instanceof ConsoleError && error.code === 'UNAVAILABLE';
 
-/** Errors that another immediate attempt will not fix. */
+/** Errors that another immediate attempt will not fix (a timed-out call is shown at once, with its retry button). */
 export const isFinal = (error: unknown): boolean =>
-  error instanceof ConsoleError && ['UNAVAILABLE', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PINNED', 'CONFLICT', 'CAPACITY'].includes(error.code);
+  error instanceof ConsoleError &&
+  (['UNAVAILABLE', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PINNED', 'CONFLICT', 'CAPACITY'].includes(error.code) || / did not answer within /.test(error.message));

@@ -64,6 +64,12 @@ export function toResult(status: number, body: unknown): Result<unknown> {
   return { ok: false, error: { code: HTTP_CODES[status] ?? 'INTERNAL', message } };
 }
 
+/**
+ * How long a call may take before the screen says so (with a retry) instead of spinning. The chain may wait for
+ * first data up to the smart_subscription_wait_timeout flag (at most 120 s).
+ */
+export const CALL_TIMEOUT_MS: Partial<Record<Channel, number>> & { default: number } = { default: 30_000, 'chain:distribution': 130_000, 'backfill:plan': 60_000, 'backfill:start': 60_000 };
+
 const NO_TOKEN = 'No API token: open the console with the URL Strikedesk printed when it started (…/?token=…).';
 
 const parseJson = (text: string): unknown => {
@@ -125,8 +131,13 @@ export function httpTransport(token: string | null, base = ''): Transport {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
           body: JSON.stringify(request ?? {}),
+          signal: AbortSignal.timeout(CALL_TIMEOUT_MS[channel] ?? CALL_TIMEOUT_MS.default),
         });
       } catch (err) {
+        if ((err as Error).name === 'TimeoutError') {
+          const seconds = Math.round((CALL_TIMEOUT_MS[channel] ?? CALL_TIMEOUT_MS.default) / 1000);
+          return { ok: false, error: { code: 'INTERNAL', message: `${channel} did not answer within ${seconds} s` } };
+        }
         return { ok: false, error: { code: 'UNAVAILABLE', message: `The Strikedesk console is not reachable: ${(err as Error).message}` } };
       }
       return toResult(response.status, parseJson(await response.text())) as Result<ResultOf<typeof channel>>;

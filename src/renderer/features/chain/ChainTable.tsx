@@ -29,7 +29,7 @@ const GREEK_COLUMNS: Column[] = [
   { label: 'ν', title: 'Vega per volatility point', cell: (l) => fmtGreek(l.vega) },
 ];
 
-export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; view: Exclude<ChainView, 'oi'>; spot: number | null; onRecentre: (strike: number) => void }) {
+export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; view: Exclude<ChainView, 'oi'>; spot: number | null; centerStrike: number | undefined; onRecentre: (strike: number) => void }) {
   const columns = props.view === 'greeks' ? GREEK_COLUMNS : LTP_COLUMNS;
   const putColumns = [...columns].reverse();
   const spotAt = spotRowIndex(props.rows, props.spot);
@@ -70,6 +70,7 @@ export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; vie
               columns={columns}
               putColumns={putColumns}
               atm={row.strike === props.series.atm_strike}
+              centred={row.strike === props.centerStrike}
               atmStrike={props.series.atm_strike}
               spotBefore={spotAt === i ? props.spot : null}
               onRecentre={props.onRecentre}
@@ -86,13 +87,14 @@ interface RowProps {
   columns: Column[];
   putColumns: Column[];
   atm: boolean;
+  centred: boolean;
   atmStrike: number | null;
   spotBefore: number | null;
   onRecentre: (strike: number) => void;
 }
 
 const TableRow = memo(
-  function TableRow({ row, columns, putColumns, atm, atmStrike, spotBefore, onRecentre }: RowProps) {
+  function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, onRecentre }: RowProps) {
     const itmCall = atmStrike !== null && row.strike < atmStrike;
     const itmPut = atmStrike !== null && row.strike > atmStrike;
     return (
@@ -102,7 +104,7 @@ const TableRow = memo(
             <td colSpan={columns.length * 2 + 1}>spot {fmtPrice(spotBefore)}</td>
           </tr>
         )}
-        <tr className={atm ? 'atm' : undefined} data-strike={row.strike}>
+        <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
           {columns.map((c) => (
             <LegCell key={`c-${c.label}`} leg={row.call} column={c} itm={itmCall} />
           ))}
@@ -125,6 +127,7 @@ const TableRow = memo(
     sameLeg(a.row.put, b.row.put) &&
     a.columns === b.columns &&
     a.atm === b.atm &&
+    a.centred === b.centred &&
     a.atmStrike === b.atmStrike &&
     a.spotBefore === b.spotBefore &&
     a.onRecentre === b.onRecentre,

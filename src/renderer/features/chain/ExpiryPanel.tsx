@@ -47,7 +47,7 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
       {props.view === 'oi' ? (
         <OiLadder series={series} rows={rows} spot={props.spot} centerStrike={props.centerStrike} onRecentre={props.onRecentre} />
       ) : (
-        <ChainTable series={series} rows={rows} view={props.view} spot={props.spot} onRecentre={props.onRecentre} />
+        <ChainTable series={series} rows={rows} view={props.view} spot={props.spot} centerStrike={props.centerStrike} onRecentre={props.onRecentre} />
       )}
       <footer className="expiry-foot">
         <span title="Total put OI / total call OI over the strikes shown">
