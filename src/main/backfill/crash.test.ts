@@ -20,7 +20,8 @@ import { runningClock, waitFor } from './testing/support';
 
 const CHILD = fileURLToPath(new URL('./testing/crash-child.ts', import.meta.url));
 const START = fromIstWallClock('2025-11-12T11:15:20');
-const PLAN_AT = fromIstWallClock('2025-11-12T11:15:10');
+// Planned a few minutes back: every minute of the window has settled (no-trade records do not depend on when it ran).
+const PLAN_AT = fromIstWallClock('2025-11-12T11:12:10');
 const SCOPE = { kind: 'chain', symbol: 'NIFTY', strikeRange: 5 };
 
 interface Store {

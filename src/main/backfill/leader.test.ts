@@ -37,15 +37,18 @@ describe.skipIf(!hasPostgres)('two consoles on one PostgreSQL', () => {
     const follower = ra.led ? rb : ra;
     expect(follower).toMatchObject({ led: false, jobId: null, notes: ['another console runs the scheduled cycle'] });
     expect(a.historyCalls(since)).toHaveLength(6);
-    // The lock went with the cycle: the other console leads the next one (nothing left to do).
+    // The lock went with the cycle: the other console leads the next one. Little is left to do: at most the last two
+    // minutes of each illiquid strike, which had not settled when they were asked (history may lag).
     const next = await (ra.led ? b : a).service.runScheduledCycle();
-    expect(next).toMatchObject({ led: true, plannedRequests: 0 });
+    expect(next).toMatchObject({ led: true, considered: 6 });
+    expect(next.missingMinutes).toBeLessThanOrEqual(2 * 6);
     a.dt.sim.unsubscribe(tokens);
   }, 60_000);
 
   it('an immediate job for an instrument the other console is backfilling is not duplicated', async () => {
     const [expiry] = await a.registry.expiries('BANKNIFTY', '2025-11-12');
-    const leg = (await a.registry.chain('BANKNIFTY', expiry))[50];
+    const chain = await a.registry.chain('BANKNIFTY', expiry);
+    const leg = chain[Math.floor(chain.length / 2)];
     a.dt.sim.setFaults({ latencyMs: 300 });
     const since = a.clock.now();
     const first = await a.service.enqueueImmediate({ kind: 'instrument', token: leg.token }, 'event:webhook');
@@ -55,10 +58,15 @@ describe.skipIf(!hasPostgres)('two consoles on one PostgreSQL', () => {
     expect(second.lastError).toBe(`2 instrument(s) already being backfilled by console console-a job #${first.id}`);
     expect((await a.service.waitFinal(first.id)).state).toBe('done');
     a.dt.sim.setFaults({ latencyMs: 0 });
-    expect(a.historyCalls(since)).toHaveLength(2);
-    // Claims end with the job: a later immediate job on console B may claim the instrument (nothing left to fetch).
+    // Each leg fetched once, by console A only. (Two consoles on one ticker each keep their own 3/s limiter, so a
+    // request may meet Kite's "Too many requests" right after the other console's burst: it is retried, not doubled.)
+    const answered = a.historyCalls(since).filter((c) => c.status === 200);
+    expect(answered.map((c) => c.instrumentToken).sort()).toEqual([leg.token, chain.find((i) => i.strike === leg.strike && i.token !== leg.token)?.token].sort());
+    // Claims end with the job: a later immediate job on console B may claim the instrument.
     await waitFor(async () => (await a.market.query('SELECT 1 FROM backfill_claims WHERE job_id = $1', [first.id])).length === 0, 5000, 'claims released');
     const later = await b.service.enqueueImmediate({ kind: 'instrument', token: leg.token }, 'event:poll');
-    expect(later).toMatchObject({ state: 'done', requestsPlanned: 0, lastError: 'no gaps: every expected minute is covered' });
+    expect(later.lastError ?? '').not.toMatch(/already being backfilled/);
+    // Whatever is left (unsettled last minutes, if the strike did not trade in them) console B now does itself.
+    expect((await b.service.waitFinal(later.id)).state).toBe('done');
   }, 60_000);
 });

@@ -12,7 +12,7 @@ import type { ClaimStore } from './claims';
 import type { CoverageStore } from './coverage-store';
 import { isAbort, type HistoryFetcher } from './fetcher';
 import type { ChunkSettlement, JobProgress, JobQueue, JobRow, StoredChunk } from './queue';
-import { writeUnit, type FetchedChunk } from './writer';
+import { NO_TRADE_SETTLE_MS, writeUnit, type FetchedChunk } from './writer';
 import type { GapRun } from './types';
 
 export interface RunnerDeps {
@@ -262,7 +262,7 @@ export class JobRunner {
       }
       progress.requestsSent += outcome.requests;
       if (outcome.ok) {
-        fetched.push({ chunk, requests: outcome.requests, data: { instrument: chunk.instrument, gaps, from: reqFrom, to: reqTo, candles: outcome.candles, hadFailures: cov?.hasFailed ?? true } });
+        fetched.push({ chunk, requests: outcome.requests, data: { instrument: chunk.instrument, gaps, from: reqFrom, to: reqTo, candles: outcome.candles, hadFailures: cov?.hasFailed ?? true, settledBefore: this.deps.clock.now() - NO_TRADE_SETTLE_MS } });
         continue;
       }
       progress.failures[outcome.reason] = (progress.failures[outcome.reason] ?? 0) + 1;

@@ -68,17 +68,14 @@ describe('backfill service against the devticker', () => {
       expect(rows).toEqual(
         candles.map((c) => ({ bucket: new Date(Date.parse(c.date)), oi: c.oi, volume: c.volume, close: c.close, iv: c.iv, delta: c.delta, source: 'backfill', complete: true })),
       );
-      // Minutes of the window without a candle were recorded as no trades, and only those.
+      // Minutes of the window without a candle were recorded as no trades, and only those, except the last two
+      // (11:13, 11:14 ended less than two minutes before the request: history may lag, they stay missing).
       const withCandle = new Set(candles.map((c) => Date.parse(c.date)));
       const windows = await rig.service.coverage.windows([leg.token], WINDOW_START, WINDOW_END);
-      let noTrade = 0;
-      for (const w of windows) {
-        for (let m = w.from; m < w.to; m += M) {
-          expect(withCandle.has(m)).toBe(false);
-          noTrade++;
-        }
-      }
-      expect(noTrade + withCandle.size).toBe(30);
+      const noTrade = new Set<number>();
+      for (const w of windows) for (let m = w.from; m < w.to; m += M) noTrade.add(m);
+      for (let m = WINDOW_START; m < WINDOW_END - 2 * M; m += M) expect(withCandle.has(m) !== noTrade.has(m)).toBe(true);
+      for (const m of noTrade) expect(m).toBeLessThan(WINDOW_END - 2 * M);
       expect(rig.signals.firstDataAt(leg.token)).toBeDefined();
     }
     // 5-minute roll-ups exist for every 5-minute bucket that has a 1-minute bar.
@@ -167,10 +164,10 @@ describe('backfill service against the devticker', () => {
     expect(final.last_error).toMatch(/not backfillable: .*expired contracts is not available/);
     expect(JSON.parse(final.failures)).toEqual({ expired: 1 });
     expect([...(await rig.service.coverage.notBackfillable([expired.token, live.token])).keys()]).toEqual([expired.token]);
-    // Planned again: left out with a note, no request.
+    // Planned again: left out with a note. (Its live sibling leg may still have its last, unsettled minutes to ask.)
     const plan = await rig.service.plan({ kind: 'instrument', token: expired.token });
-    expect(plan.plannedRequests).toBe(0);
-    expect(plan.notes.join(' ')).toMatch(/marked not backfillable/);
+    expect(plan.notes.join(' ')).toMatch(new RegExp(`1 contract marked not backfillable left out: ${expired.token}`));
+    expect(plan.plannedRequests).toBeLessThanOrEqual(1);
   }, 30_000);
 
   it('cancel a queued job at once; stop a running one after its current request; retry a failed one', async () => {

@@ -8,7 +8,7 @@ import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/t
 import type { HistoryCandle } from '../ticker/types';
 import { CoverageStore } from './coverage-store';
 import type { PlannedInstrument } from './types';
-import { writeUnit, type FetchedChunk } from './writer';
+import { matchCandles, writeUnit, type FetchedChunk } from './writer';
 
 const M = 60_000;
 const T = fromIstWallClock('2025-11-06T09:15');
@@ -86,6 +86,12 @@ describe.each(testBackends())('backfill writer on %s', (backend) => {
     expect(bars).toEqual([
       { bucket: new Date(T + M), kind: 'future', expiry: '2025-11-25', oi: 50_001, volume: 1001 },
       { bucket: new Date(T + 3 * M), kind: 'future', expiry: '2025-11-25', oi: 50_003, volume: 1003 },
+    ]);
+    // Minutes that ended less than the settle time before the answer are not taken as no trades.
+    const late = matchCandles({ ...c, settledBefore: T + 3 * M });
+    expect(late.noTrades).toEqual([
+      [T, T + M],
+      [T + 2 * M, T + 3 * M],
     ]);
     // Idempotent here too: the same unit again changes nothing.
     await writeUnit(t.db, coverage, [c]);

@@ -8,7 +8,7 @@ import type { MarketDb } from '../market/db';
 import type { HistoryCandle } from '../ticker/types';
 import type { CoverageStore } from './coverage-store';
 import { candleMinute } from './fetcher';
-import type { GapRun, PlannedInstrument } from './types';
+import { MINUTE_MS, type GapRun, type PlannedInstrument } from './types';
 import { runsToMinutes, toRuns } from './window';
 
 const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
@@ -68,7 +68,15 @@ export interface FetchedChunk {
   candles: HistoryCandle[];
   /** Failed windows were recorded for this instrument: clear those the request covered (saves a statement otherwise). */
   hadFailures?: boolean;
+  /**
+   * Only minutes that ended by this instant count as "no trades" when the answer lacks them: history of the last
+   * minute or two can lag, and a no-trade record is never asked again. Later minutes stay missing for the next cycle.
+   */
+  settledBefore?: number;
 }
+
+/** How long after a minute ends its missing candle is taken as "no trades". */
+export const NO_TRADE_SETTLE_MS = 2 * 60_000;
 
 export interface ChunkWriteResult {
   rows: number;
@@ -86,7 +94,8 @@ export function matchCandles(chunk: FetchedChunk): { candles: Map<number, Histor
     const m = candleMinute(c);
     if (m !== null && wanted.has(m)) candles.set(m, c);
   }
-  const noTrades = toRuns([...wanted].filter((m) => !candles.has(m)).sort((a, b) => a - b));
+  const settled = chunk.settledBefore ?? Number.POSITIVE_INFINITY;
+  const noTrades = toRuns([...wanted].filter((m) => !candles.has(m) && m + MINUTE_MS <= settled).sort((a, b) => a - b));
   return { candles, noTrades };
 }
 
