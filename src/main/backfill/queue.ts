@@ -247,6 +247,13 @@ export class JobQueue {
       .run(state, lastError, this.now(), Math.max(0, Math.round(runMs)), id);
   }
 
+  /** Jobs asked to stop when the console went down: they end cancelled (they would never be picked up again). */
+  settleStopped(): number[] {
+    const ids = (this.db.prepare(`SELECT id FROM backfill_jobs WHERE state = 'running' AND stop_requested = 1`).all() as { id: number }[]).map((r) => r.id);
+    for (const id of ids) this.finish(id, 'cancelled', 'stopped by request (the console stopped before the job did)', 0);
+    return ids;
+  }
+
   /** A running job gives way to a higher-priority one; it keeps its progress. */
   requeue(id: number, runMs: number): void {
     this.db.prepare(`UPDATE backfill_jobs SET state = 'queued', run_ms = run_ms + ? WHERE id = ? AND state = 'running'`).run(Math.max(0, Math.round(runMs)), id);

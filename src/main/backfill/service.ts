@@ -118,6 +118,7 @@ export class BackfillService {
   start(): void {
     if (this.started) return;
     this.started = true;
+    for (const id of this.queue.settleStopped()) void this.claims.release(id).catch(() => undefined);
     this.runner.start();
     this.changed();
     if (this.deps.schedule ?? true) {
