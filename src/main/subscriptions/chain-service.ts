@@ -82,7 +82,10 @@ export class ChainService {
 
     let chains = await resolveChain(registry, { symbol, expiries, strikesEachSide: req.strikeRange, price: price?.price ?? null, centerStrike: req.centerStrike, sides });
     const legs = chains.flatMap((c) => c.legs);
-    if (enabled && manager && !capacityError && req.at === undefined) {
+    // Still no price although the index is on its way: subscribing strikes around a guessed centre would spend the
+    // 30-a-minute budget (and reloads) on the wrong strikes. The next request, with a price, subscribes the chain.
+    const centreKnown = price !== null || req.centerStrike !== undefined || indexToken === null;
+    if (enabled && manager && !capacityError && req.at === undefined && centreKnown) {
       const ownerOf = new Map(legs.map((l) => [l.token, owner(l.expiry)]));
       const rankOf = new Map(legs.map((l) => [l.token, l.rank]));
       const tokens = legs.map((l) => l.token);

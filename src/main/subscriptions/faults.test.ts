@@ -1,0 +1,165 @@
+// A 429 storm and a ticker outage end in retries, not in lost tokens. The stack is real and wired by hand so the
+// holds and back-offs can be short: the devticker over HTTP (dense ticks: every contract trades every second), the
+// ticker client, the real ingest path writing bars into PGlite and signalling first data, the manager, and
+// GET /fo/strike-distribution on a real HTTP server. Requests never wait longer than the wait-timeout flag.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startDevTicker, type DevTicker } from '../../devticker';
+import type { StrikeDistribution } from '../../shared/api';
+import { systemClock } from '../../shared/clock';
+import { FlagService } from '../flags/flags';
+import { HttpServer, type HttpListener } from '../http/server';
+import { TickIngestor } from '../ingest/ingestor';
+import { scopedLogger } from '../log';
+import { DataSignals } from '../market/data-signals';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
+import { InstrumentRegistry } from '../registry/registry';
+import { StateStore } from '../state/store';
+import { HttpTickerClient } from '../ticker/client';
+import { systemScheduler } from '../ticker/time';
+import { ChainService } from './chain-service';
+import { SubscriptionManager } from './manager';
+import { registerStrikeDistributionRoute } from './route';
+
+const WAIT_S = 3;
+let market: TestMarketDb;
+let registry: InstrumentRegistry;
+let state: StateStore;
+let flags: FlagService;
+let dt: DevTicker;
+let client: HttpTickerClient;
+let manager: SubscriptionManager;
+let ingestor: TickIngestor;
+let listener: HttpListener;
+let attempts: { outcome: string; reason: string; token: number }[] = [];
+
+const telemetry: Telemetry = { ...noopTelemetry, autoSubscribeAttempt: (outcome, reason, token) => attempts.push({ outcome, reason, token }) };
+const logger = scopedLogger('test');
+
+beforeAll(async () => {
+  market = await createTestMarketDb('pglite');
+  state = new StateStore(join(mkdtempSync(join(tmpdir(), 'sd-faults-')), 'state.db'));
+  state.migrate();
+  flags = new FlagService(state, {});
+  flags.set('smart_subscription_wait_timeout', WAIT_S, 'test', 'short requests');
+}, 60_000);
+
+afterAll(async () => {
+  await market?.close();
+  state?.close();
+});
+
+/** A fresh ticker (its own rate-limit windows) and the stack over it; the market store is shared. */
+beforeEach(async () => {
+  attempts = [];
+  dt = await startDevTicker({ port: 0, clockMode: 'always-open', denseTicks: true });
+  registry = new InstrumentRegistry({ db: market.db, clock: systemClock, source: InstrumentRegistry.sourceFrom('ticker', dt.url) });
+  await registry.refresh();
+  const signals = new DataSignals();
+  ingestor = new TickIngestor({
+    bus: dt.bus, db: market.db, clock: systemClock, signals, telemetry: noopTelemetry, logger, acceptMockTicks: true,
+    indexToken: (s) => registry.underlyingToken(s),
+  });
+  ingestor.start();
+  client = new HttpTickerClient({ baseUrl: dt.url, rateLimitHoldMs: { mutate: 1_500, list: 1_500 }, breaker: { failureThreshold: 3, coolDownMs: 1_000 }, retryBaseMs: 100 });
+  manager = new SubscriptionManager({
+    ticker: client, state, flags, signals, scheduler: systemScheduler, idleMs: () => 30 * 60_000, telemetry, logger,
+    backoff: { baseMs: 500, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 }, maintainEveryMs: 250,
+  });
+  manager.start();
+  const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: systemScheduler, expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
+  const http = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: 'x'.repeat(24), loopbackBind: true, logger, version: 'test' });
+  registerStrikeDistributionRoute(http, chains, 10);
+  listener = await http.listen();
+}, 60_000);
+
+afterEach(async () => {
+  await listener?.close();
+  await manager?.stop();
+  await ingestor?.stop();
+  await client?.close();
+  await dt?.close();
+});
+
+async function distribution(query: string): Promise<{ body: StrikeDistribution; ms: number }> {
+  const started = Date.now();
+  const res = await fetch(`${listener.url}/fo/strike-distribution?${query}`);
+  expect(res.status).toBe(200);
+  return { body: (await res.json()) as StrikeDistribution, ms: Date.now() - started };
+}
+
+/** Requests the chain every 300 ms until every leg is live; checks no request waits past the flag. */
+async function untilAllLive(query: string, timeoutMs: number): Promise<StrikeDistribution> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { body, ms } = await distribution(query);
+    expect(ms).toBeLessThan(WAIT_S * 1000 + 1_500);
+    const legs = body.series.flatMap((s) => [...s.call, ...s.put]);
+    if (legs.length > 0 && legs.every((l) => l.state === 'live')) return body;
+    if (Date.now() > deadline) throw new Error(`legs not live: ${JSON.stringify(body.metadata.subscription)}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+/** The index streams and its price is stored, so the chain is centred before the fault starts. */
+async function indexLive(symbol: string): Promise<void> {
+  dt.sim.subscribe([registry.underlyingToken(symbol) as number]);
+  const deadline = Date.now() + 20_000;
+  while ((await distribution(`symbol=${symbol}&auto_subscribe=false`)).body.metadata.underlying_price === null) {
+    if (Date.now() > deadline) throw new Error('no index price');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await manager.activeSnapshot();
+}
+
+const served = (route: string, status: number): number => dt.sim.counters().requests[route]?.[String(status)] ?? 0;
+
+describe('fault tolerance', () => {
+  it('rides out a 429 storm: rate-limited tokens stay queued and all of the chain gets data', async () => {
+    await indexLive('NIFTY');
+    dt.sim.setFaults({ rateLimitStorm: true });
+    const query = 'symbol=NIFTY&strike_range=2&timeframe=1min';
+    const first = await distribution(query);
+    expect(first.ms).toBeLessThan(WAIT_S * 1000 + 1_500);
+    expect(first.body.metadata.subscription.pending).toHaveLength(20);
+    expect(first.body.metadata.auto_subscribed).toBe(false); // nothing got through yet: honest
+    expect(served('POST /subscriptions', 429)).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 1_000));
+    dt.sim.setFaults({ rateLimitStorm: false });
+
+    const done = await untilAllLive(query, 45_000);
+    expect(done.series).toHaveLength(2);
+    expect(done.series.every((s) => s.call.length === 5 && s.put.length === 5)).toBe(true);
+    expect(attempts.some((a) => a.reason === 'rate_limited')).toBe(true);
+    const subscribed = attempts.filter((a) => a.outcome === 'succeeded').map((a) => a.token);
+    expect(new Set(subscribed).size).toBe(subscribed.length); // none subscribed twice
+    const legs = done.series.flatMap((s) => [...s.call, ...s.put]).map((l) => l.token as number);
+    expect(legs.every((t) => subscribed.includes(t))).toBe(true); // none lost
+  }, 90_000);
+
+  it('rides out a ticker outage: failed tokens back off, retry by themselves and all of the chain gets data', async () => {
+    await indexLive('BANKNIFTY');
+    dt.sim.setFaults({ errorRate: 1 });
+    const query = 'symbol=BANKNIFTY&strike_range=2&timeframe=1min';
+    const first = await distribution(query);
+    expect(first.ms).toBeLessThan(WAIT_S * 1000 + 1_500);
+    // The answer came back at once (nothing could arrive within the wait); the queue keeps failing meanwhile.
+    const until = Date.now() + 5_000;
+    while (client.breaker.view().opens === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(served('POST /subscriptions', 500)).toBeGreaterThanOrEqual(3);
+    expect(client.breaker.view().opens).toBeGreaterThan(0);
+    const tokens = first.body.series.flatMap((s) => [...s.call, ...s.put]).map((l) => l.token as number);
+    expect(tokens.every((t) => ['backing_off', 'pending'].includes(manager.statusOf(t)))).toBe(true);
+    await new Promise((r) => setTimeout(r, 1_000));
+    dt.sim.setFaults({ errorRate: 0 });
+
+    await untilAllLive(query, 45_000);
+    expect(attempts.some((a) => a.reason === 'server')).toBe(true);
+    const subscribed = attempts.filter((a) => a.outcome === 'succeeded').map((a) => a.token);
+    expect(tokens.every((t) => subscribed.includes(t))).toBe(true);
+    expect(new Set(subscribed).size).toBe(subscribed.length);
+  }, 90_000);
+});
