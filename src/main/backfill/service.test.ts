@@ -260,12 +260,17 @@ describe('backfill service against the devticker', () => {
     }
   }, 30_000);
 
-  it('the coverage grid shows filled, no-trade, missing and not-expected slots per strike and side', async () => {
+  it('the coverage grid shows filled, no-trade and missing slots per strike and side', async () => {
     const grid = await rig.service.coverageGrid({ symbol: 'NIFTY', expiry: nifty.expiry, strikeRange: 60, lookbackMinutes: 30, slotMinutes: 15 });
     expect(grid.slots).toEqual([new Date(WINDOW_START).toISOString(), new Date(WINDOW_START + 15 * M).toISOString()]);
     const row = (strike: number, side: 'CE' | 'PE') => grid.rows.find((r) => r.strike === strike && r.side === side);
-    // Backfilled in the first test: every slot filled (or no trades where the strike did not trade).
-    for (const side of ['CE', 'PE'] as const) for (const cell of row(strikes()[60], side)?.cells ?? []) expect(['filled', 'no_trades']).toContain(cell);
+    // Backfilled in the first test: filled (or no trades where the strike did not trade). The last slot may still
+    // show its final two minutes missing if the strike did not trade in them: they had not settled when asked.
+    for (const side of ['CE', 'PE'] as const) {
+      const cells = row(strikes()[60], side)?.cells ?? [];
+      expect(['filled', 'no_trades']).toContain(cells[0]);
+      expect(['filled', 'no_trades', 'missing']).toContain(cells[1]);
+    }
     // Never touched: missing.
     expect(row(strikes()[0], 'CE')?.cells).toEqual(['missing', 'missing']);
     expect(grid.rows).toHaveLength(strikes().length * 2);
