@@ -33,7 +33,11 @@ export interface RunnerDeps {
   onChange: (jobId: number) => void;
   /** A job reached a final state (done, failed, cancelled). */
   onFinal: (job: JobRow) => void;
-  /** Roll-ups of long jobs are refreshed at most this often while they run (they always are at the end). */
+  /**
+   * Roll-ups of long jobs are refreshed at most this often while they run (always at the end). Sparingly: a roll-up
+   * over a chain is a few hundred ms of work that, in process (PGlite), holds the event loop and delays the requests
+   * the limiter has already timed.
+   */
   rollupEveryMs?: number;
 }
 
@@ -161,7 +165,7 @@ export class JobRunner {
         if (!unit) return;
         try {
           await this.runUnit(job, unit, dirty, halted);
-          if (Date.now() - lastRollup >= (this.deps.rollupEveryMs ?? 15_000)) {
+          if (Date.now() - lastRollup >= (this.deps.rollupEveryMs ?? 60_000)) {
             lastRollup = Date.now();
             await dirty.flush(this.deps.market);
           }
