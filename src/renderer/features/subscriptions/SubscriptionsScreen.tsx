@@ -17,6 +17,14 @@ const STATES: StateFilter[] = ['all', 'active', 'pending', 'failed', 'backing_of
 export const STATE_TONE: Record<SubscriptionState, Tone> = { active: 'ok', pending: 'info', failed: 'bad', backing_off: 'warn', inactive: 'muted' };
 const PAGE = 300;
 
+/** Chain order: underlying, expiry, strike, CE before PE; indices and futures first. */
+export const byInstrument = (a: SubscriptionRow, b: SubscriptionRow): number =>
+  (a.symbol ?? a.tradingsymbol).localeCompare(b.symbol ?? b.tradingsymbol) ||
+  (a.expiry ?? '').localeCompare(b.expiry ?? '') ||
+  (a.strike ?? 0) - (b.strike ?? 0) ||
+  (a.type ?? '').localeCompare(b.type ?? '') ||
+  a.token - b.token;
+
 export function SubscriptionsScreen() {
   const [state, setState] = useState<StateFilter>('all');
   const [search, setSearch] = useState('');
@@ -64,7 +72,9 @@ export function SubscriptionsScreen() {
           <SubscribeForm />
         </div>
         <QueryView query={list} what="subscriptions">
-          {(rows) => (
+          {(unsorted) => {
+            const rows = [...unsorted].sort(byInstrument);
+            return (
             <>
               <SubscriptionTable rows={rows.slice(0, shown)} selected={selected} onToggle={toggle} onToggleAll={(all) => setSelected(all ? new Set(rows.slice(0, shown).map((r) => r.token)) : new Set())} />
               <p className="small muted">
@@ -76,7 +86,8 @@ export function SubscriptionsScreen() {
                 )}
               </p>
             </>
-          )}
+            );
+          }}
         </QueryView>
       </Section>
       <IntakeLog />
