@@ -19,6 +19,15 @@ const toDate = (at: string | number | Date): Date => (at instanceof Date ? at : 
 
 export const istTime = (at: string | number | Date | null | undefined): string => (at == null ? '–' : timeFmt.format(toDate(at)));
 export const istHourMinute = (at: string | number | Date): string => hmFmt.format(toDate(at));
+
+const dayFmt = new Intl.DateTimeFormat('en-IN', { timeZone: IST, day: '2-digit', month: 'short' });
+/** "09:15–15:30" within one IST day, "26 Nov 09:15 – 27 Nov 03:20" across days. */
+export function istRange(from: string | number | Date, to: string | number | Date): string {
+  const a = toDate(from);
+  const b = toDate(to);
+  if (dayFmt.format(a) === dayFmt.format(b)) return `${hmFmt.format(a)}–${hmFmt.format(b)}`;
+  return `${dayFmt.format(a)} ${hmFmt.format(a)} – ${dayFmt.format(b)} ${hmFmt.format(b)}`;
+}
 export const istDateTime = (at: string | number | Date | null | undefined): string => (at == null ? '–' : `${dateTimeFmt.format(toDate(at))} IST`);
 
 /** '2025-11-25' -> "25 Nov 25" (a calendar date, so formatted in UTC to keep the day). */

@@ -7,7 +7,7 @@ import { useBackfillJobs, useCancelJob, useRetryJob } from '../../api/backfill';
 import { Badge, ProgressBar, Section, type Tone } from '../../components/Bits';
 import { InlineError, QueryView } from '../../components/States';
 import { fmtDuration, fmtInt } from '../../format/numbers';
-import { istDateTime, istHourMinute } from '../../format/time';
+import { istDateTime, istRange } from '../../format/time';
 import { BackfillNow } from './BackfillNow';
 import { CoverageGrid } from './CoverageGrid';
 
@@ -90,7 +90,7 @@ function JobRow({ job }: { job: BackfillJob }) {
         </div>
       </td>
       <td className="nowrap small">
-        {istHourMinute(job.windowStart)}–{istHourMinute(job.windowEnd)}
+        {istRange(job.windowStart, job.windowEnd)}
       </td>
       <td>
         <Badge tone={JOB_TONE[job.state]}>{job.stopRequested && job.state === 'running' ? 'stopping' : job.state}</Badge>
