@@ -17,17 +17,17 @@ describe('lookbackWindow (session minutes back from the current minute)', () => 
     expect(cal.sessionMinutesBetween(w.start, w.end)).toHaveLength(375);
   });
 
-  it('outside a session covers the last sessions before it, across a weekend', () => {
+  it('outside a session covers the last sessions before it, across a weekend, and ends at the last close', () => {
     // Mon 2025-11-10 08:00: the last 750 session minutes are Thu 11-06 and Fri 11-07 in full.
     const w = lookbackWindow(cal, ist('2025-11-10T08:00'), 750);
     expect(w.start).toBe(ist('2025-11-06T09:15'));
-    expect(w.end).toBe(ist('2025-11-10T08:00'));
+    expect(w.end).toBe(ist('2025-11-07T15:30'));
     expect(cal.sessionMinutesBetween(w.start, w.end)).toHaveLength(750);
   });
 
   it('in the first minute of a session reaches back only into earlier sessions', () => {
     const w = lookbackWindow(cal, ist('2025-11-07T09:15:30'), 15);
-    expect(w).toEqual({ start: ist('2025-11-06T15:15'), end: ist('2025-11-07T09:15') });
+    expect(w).toEqual({ start: ist('2025-11-06T15:15'), end: ist('2025-11-06T15:30') });
   });
 });
 

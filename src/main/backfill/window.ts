@@ -9,25 +9,28 @@ import { KITE_MAX_DAYS_MINUTE, MINUTE_MS, type GapRun, type PlannedInstrument } 
 export const minuteFloor = (ms: number): number => Math.floor(ms / MINUTE_MS) * MINUTE_MS;
 
 /**
- * The planner's window: it ends at the start of the current minute (only finished minutes are backfilled) and reaches
- * back `sessionMinutes` session minutes, across sessions, weekends and holidays.
+ * The planner's window: the last `sessionMinutes` finished session minutes before `nowMs` (the current minute is not
+ * finished), across sessions, weekends and holidays. Both ends are clipped to sessions: outside market hours the
+ * window ends at the last close.
  */
 export function lookbackWindow(cal: HolidayCalendar, nowMs: number, sessionMinutes: number): { start: number; end: number } {
-  const end = minuteFloor(nowMs);
+  const now = minuteFloor(nowMs);
   let remaining = Math.max(1, Math.floor(sessionMinutes));
-  let start = end;
-  let date = istDate(end);
+  let start = now;
+  let end: number | null = null;
+  let date = istDate(now);
   // A generous bound on calendar days walked back (43200 session minutes is ~115 sessions).
   for (let i = 0; i < 400 && remaining > 0; i++, date = addDays(date, -1)) {
     if (!cal.isTradingDay(date)) continue;
     const minutes = sessionMinuteStarts(date);
     for (let k = minutes.length - 1; k >= 0 && remaining > 0; k--) {
-      if (minutes[k] >= end) continue;
+      if (minutes[k] >= now) continue;
+      end ??= minutes[k] + MINUTE_MS;
       start = minutes[k];
       remaining--;
     }
   }
-  return { start, end };
+  return { start, end: end ?? now };
 }
 
 /** The instant a contract stops trading: 15:30 IST on its expiry date; indices never. */
