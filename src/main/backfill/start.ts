@@ -1,17 +1,11 @@
 // The [backfill] step of the composition root. The ticker client, registry and subscription manager are looked up
-// at use (the subscription manager may land after this step, or be absent), so backfill runs and says what it
-// could not do meanwhile.
+// at use (any may be absent), so backfill runs and says what it could not do meanwhile.
 import type { ComponentHealth } from '../../shared/api';
 import type { AppContext } from '../app/app';
 import { backfillHandlers } from '../api/backfill';
 import { HolidayCalendar } from '../calendar';
 import { scopedLogger } from '../log';
 import { BackfillService } from './service';
-import type { SnapshotSource } from './types';
-
-interface Providers {
-  subscriptions?: SnapshotSource;
-}
 
 function loadCalendar(logger: ReturnType<typeof scopedLogger>): HolidayCalendar {
   try {
@@ -24,7 +18,6 @@ function loadCalendar(logger: ReturnType<typeof scopedLogger>): HolidayCalendar 
 
 export function startBackfill(context: AppContext): BackfillService {
   const logger = scopedLogger('backfill');
-  const providers = context as unknown as Providers;
   const service = new BackfillService({
     market: context.market,
     state: context.state,
@@ -34,7 +27,7 @@ export function startBackfill(context: AppContext): BackfillService {
     config: context.config,
     ticker: () => context.ticker,
     registry: () => context.registry,
-    subscriptions: () => providers.subscriptions,
+    subscriptions: () => context.subscriptions,
     signals: context.signals,
     telemetry: () => context.telemetry,
     push: context.push,
