@@ -103,6 +103,7 @@ export class InstrumentRegistry {
   private underlyingList: { today: string; names: Promise<string[]> } | null = null;
   private timer: NodeJS.Timeout | null = null;
   private loading: Promise<RegistryStatus> | null = null;
+  private initial: Promise<void> = Promise.resolve();
   private readonly state: RegistryStatus;
 
   constructor(private readonly opts: InstrumentRegistryOptions) {
@@ -128,16 +129,26 @@ export class InstrumentRegistry {
     return istDate(this.opts.clock.now());
   }
 
-  /** First load (a failure is logged and retried by the refresh timer, the table may still hold yesterday's rows). */
-  async start(): Promise<void> {
-    try {
-      await this.refresh();
-    } catch (err) {
-      this.opts.logger?.warn({ err: (err as Error).message, source: this.state.source }, 'instrument registry load failed; will retry');
-    }
+  /**
+   * Starts the first load in the background (queries wait for it; a failure is logged and retried by the refresh
+   * timer: the table may still hold yesterday's rows) and the daily refresh. Returns at once, so a slow dump does
+   * not hold up the start of the other services.
+   */
+  start(): void {
+    this.initial = this.refresh().then(
+      () => undefined,
+      (err: unknown) => {
+        this.opts.logger?.warn({ err: (err as Error).message, source: this.state.source }, 'instrument registry load failed; will retry');
+      },
+    );
     // Every 15 minutes: reload when the IST date moved on (after the morning dump) or the last attempt failed.
     this.timer = setInterval(() => void this.refreshIfDue(), 15 * 60_000);
     this.timer.unref?.();
+  }
+
+  /** Resolves when the first load attempt (started by start()) has finished, successfully or not. */
+  loaded(): Promise<void> {
+    return this.initial;
   }
 
   stop(): void {
@@ -230,6 +241,7 @@ export class InstrumentRegistry {
       else missing.push(t);
     }
     if (missing.length) {
+      await this.initial;
       const today = this.today();
       const rows = await this.opts.db.query<DbRow>(`SELECT ${COLUMNS} FROM instrument_registry WHERE instrument_token = ANY($1::int8[])`, [missing]);
       for (const r of rows) {
@@ -253,6 +265,7 @@ export class InstrumentRegistry {
       });
     }
     const loading = (async (): Promise<SymbolChains> => {
+      await this.initial;
       const rows = await this.opts.db.query<DbRow>(
         `SELECT ${COLUMNS} FROM instrument_registry WHERE name = $2 AND instrument_type IN ('CE', 'PE', 'FUT') AND expiry IS NOT NULL AND ${LIVE}
          ORDER BY expiry, strike, instrument_type`,
@@ -314,8 +327,8 @@ export class InstrumentRegistry {
   async underlyings(): Promise<string[]> {
     const today = this.today();
     if (!this.underlyingList || this.underlyingList.today !== today) {
-      const names = this.opts.db
-        .query<{ name: string }>(`SELECT DISTINCT name FROM instrument_registry WHERE instrument_type IN ('CE', 'PE') AND name IS NOT NULL AND ${LIVE} ORDER BY name`, [today])
+      const names = this.initial
+        .then(() => this.opts.db.query<{ name: string }>(`SELECT DISTINCT name FROM instrument_registry WHERE instrument_type IN ('CE', 'PE') AND name IS NOT NULL AND ${LIVE} ORDER BY name`, [today]))
         .then((rows) => rows.map((r) => r.name));
       names.catch(() => {
         this.underlyingList = null;

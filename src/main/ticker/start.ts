@@ -12,6 +12,7 @@ export interface TickerSetup {
   registry: InstrumentRegistry;
 }
 
+/** Returns at once: the registry's first load runs in the background (its queries wait for it). */
 export async function startTicker(context: AppContext): Promise<TickerSetup> {
   const { config, health, clock } = context;
   const tickerUrl = context.tickerUrl ?? config.tickerUrl ?? 'http://127.0.0.1:8080';
@@ -30,7 +31,7 @@ export async function startTicker(context: AppContext): Promise<TickerSetup> {
     source: InstrumentRegistry.sourceFrom(config.instrumentsSource, tickerUrl),
     logger: scopedLogger('registry'),
   });
-  await registry.start();
+  registry.start();
   context.onStop('instrument registry', () => registry.stop());
   health.register('instrument_registry', (): ComponentHealth => {
     const s = registry.status();
