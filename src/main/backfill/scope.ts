@@ -57,7 +57,7 @@ const planned = (list: RegistryInstrument[]): PlannedInstrument[] => list.map(to
 async function chainInstruments(deps: ScopeDeps, registry: RegistryView, symbol: string, expiries: readonly string[], range: number, notes: string[]): Promise<PlannedInstrument[]> {
   const indexToken = registry.underlyingToken(symbol);
   const spot = await deps.spot(symbol, indexToken);
-  if (spot === null) notes.push(`${symbol}: no underlying price stored yet, chain centred on the middle listed strike`);
+  if (spot === null) notes.push(`${symbol}: no underlying price known, chain centred on the middle listed strike`);
   const out: PlannedInstrument[] = [];
   for (const expiry of expiries) {
     const chain = await registry.chain(symbol, expiry);

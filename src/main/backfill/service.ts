@@ -10,6 +10,7 @@ import { DomainError } from '../../shared/result';
 import type { HolidayCalendar } from '../calendar';
 import type { Logger } from '../log';
 import type { MarketDb } from '../market/db';
+import { latestUnderlyingPrice } from '../market/distribution';
 import type { BackfillCycleStats, Telemetry } from '../metrics/telemetry';
 import type { StateStore } from '../state/store';
 import type { TickerClient } from '../ticker/types';
@@ -88,6 +89,7 @@ export class BackfillService {
   private cycle: Promise<CycleResult> | null = null;
   private last: CycleResult | null = null;
   private started = false;
+  private readonly fetchedSpots = new Map<string, { price: number; at: number }>();
 
   constructor(private readonly deps: BackfillServiceDeps) {
     this.consoleId = deps.consoleId ?? stableConsoleId(deps.state);
@@ -162,13 +164,30 @@ export class BackfillService {
 
   // ---- planning ----
 
+  /**
+   * The underlying price a chain is centred on: the latest stored one (index bars, else the strikes' underlying), as
+   * the chain screen takes it; on a console with nothing stored yet, the index's last candle from history (one
+   * request in the shared budget, remembered for a minute), so a chain job and the grid after it agree on ATM.
+   */
   private async spot(symbol: string, indexToken: number | null): Promise<number | null> {
-    if (indexToken === null) return null;
-    const rows = await this.deps.market.query<{ close: number }>(
-      'SELECT close FROM instrument_bars WHERE timeframe = 1 AND token = $1 AND bucket <= $2 AND close IS NOT NULL ORDER BY bucket DESC LIMIT 1',
-      [indexToken, new Date(this.deps.clock.now()).toISOString()],
-    );
-    return rows[0]?.close ?? null;
+    const now = this.deps.clock.now();
+    const stored = await latestUnderlyingPrice(this.deps.market, { symbol, indexToken, now });
+    if (stored) return stored.price;
+    const ticker = this.deps.ticker();
+    if (indexToken === null || !ticker) return null;
+    const cached = this.fetchedSpots.get(symbol);
+    if (cached && now - cached.at < 60_000) return cached.price;
+    const { start, end } = lookbackWindow(this.deps.calendar, now, 15);
+    try {
+      const answer = await ticker.history({ token: indexToken, from: start, to: end - 1000, interval: 'minute', oi: false });
+      const last = answer.candles[answer.candles.length - 1];
+      if (!last || !Number.isFinite(last.close)) return null;
+      this.fetchedSpots.set(symbol, { price: last.close, at: now });
+      return last.close;
+    } catch (err) {
+      this.deps.logger.warn({ err, symbol }, 'no underlying price for the chain centre');
+      return null;
+    }
   }
 
   private async planScope(scope: BackfillScope, lookbackMinutes?: number): Promise<PlannedScope> {
