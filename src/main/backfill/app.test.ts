@@ -51,7 +51,7 @@ describe('backfill in the console', () => {
     const job = await until(async () => (await call<BackfillJob[]>('backfill:jobs', { state: 'all' })).find((j) => j.id === jobId && j.state === 'done'), 'job done', 30_000);
     expect(job).toMatchObject({ priority: 'immediate', createdBy: 'event:webhook', instruments: 2, requestsPlanned: 2, requestsDone: 2 });
 
-    const grid = await call<CoverageGrid>('backfill:coverage', { symbol: 'NIFTY', expiry, strikeRange: 1, lookbackMinutes: 30, slotMinutes: 15 });
+    const grid = await call<CoverageGrid>('backfill:coverage', { symbol: 'NIFTY', expiry, strikeRange: 100, lookbackMinutes: 30, slotMinutes: 15 });
     const legRow = grid.rows.find((r) => r.token === leg.token);
     expect(legRow?.cells.length).toBe(2);
     for (const cell of legRow?.cells ?? []) expect(['filled', 'no_trades']).toContain(cell);
