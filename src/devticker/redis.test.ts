@@ -62,6 +62,8 @@ describe.skipIf(!hasRedis)('devticker on Redis', () => {
     const sub = new Redis(url);
     try {
       await dt.redisReady();
+      // SUBSCRIBE only once ready: sent during ioredis's ready check it breaks the check and is lost.
+      if (sub.status !== 'ready') await new Promise((r) => sub.once('ready', r));
       const got: Record<string, any[]> = { [CHANNEL_OPTIONS]: [], [CHANNEL_UNDERLYING]: [], [CHANNEL_EVENTS]: [] };
       sub.on('message', (channel: string, message: string) => got[channel].push(JSON.parse(message)));
       await sub.subscribe(CHANNEL_OPTIONS, CHANNEL_UNDERLYING, CHANNEL_EVENTS);

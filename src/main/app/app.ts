@@ -126,7 +126,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     flags.onChange(() => push.publish('flags:changed'));
 
     logger.info({ backend: config.databaseUrl ? 'postgres' : 'pglite', url: redactUrl(config.databaseUrl) }, 'opening market store');
-    const market = await openMarketDb({ databaseUrl: config.databaseUrl, pgliteDir: config.databaseUrl ? undefined : join(config.home, 'market') });
+    const market = await openMarketDb({
+      databaseUrl: config.databaseUrl,
+      pgliteDir: config.databaseUrl ? undefined : join(config.home, 'market'),
+      onIdleError: (err) => logger.warn({ err: err.message }, 'market store: an idle connection failed; the pool replaces it'),
+    });
     onStop('market store', () => market.close());
     await migrateMarket(market);
     const timescale = await enableTimescale(market);

@@ -62,6 +62,10 @@ export class RedisFeedBus implements FeedBus {
       this.state = 'ready';
       this.lastError = null;
       this.readyAt = Date.now();
+      // Channels wanted before the connection was ready are subscribed here (see subscribe()); after a reconnect
+      // this also covers any autoResubscribe missed (SUBSCRIBE is idempotent at Redis: no duplicate messages).
+      const channels = [...this.handlers.keys()];
+      if (channels.length) this.subscriber.subscribe(...channels).catch((err: Error) => (this.lastError = err.message));
     });
     this.subscriber.on('reconnecting', () => {
       if (this.closed) return;
@@ -94,9 +98,13 @@ export class RedisFeedBus implements FeedBus {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      this.subscriber.subscribe(channel).catch((err: Error) => {
-        this.lastError = err.message;
-      });
+      // Only on a ready connection: a SUBSCRIBE sent during ioredis's ready check (INFO) puts the connection in
+      // subscriber mode before INFO is answered, and both are lost. Until ready, the 'ready' handler subscribes.
+      if (this.subscriber.status === 'ready') {
+        this.subscriber.subscribe(channel).catch((err: Error) => {
+          this.lastError = err.message;
+        });
+      }
     }
     set.add(onMessage);
     return () => {

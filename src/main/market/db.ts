@@ -101,11 +101,16 @@ export interface OpenMarketDbOptions {
   /** PGlite data directory; undefined = in memory (tests). */
   pgliteDir?: string;
   poolSize?: number;
+  /** An idle pooled connection failed (server restart, network): logged; the pool replaces it on the next query. */
+  onIdleError?: (err: Error) => void;
 }
 
 export async function openMarketDb(options: OpenMarketDbOptions): Promise<MarketDb> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 8, types: pgTypes });
+    // Without a listener, pg re-emits an idle client's error (the server restarted, a DBA terminated the backend) as
+    // an uncaught exception that takes the whole console down. The broken client is discarded by the pool anyway.
+    pool.on('error', (err) => options.onIdleError?.(err));
     // Fail at start-up, with the reason, rather than at the first query.
     const client = await pool.connect();
     client.release();

@@ -98,7 +98,7 @@ describe('fire once across a restart', () => {
 });
 
 describe('slow data alert', () => {
-  it('fires when a subscribed token has no data after 30 s and resolves when its first bar is stored', () => {
+  it('fires when a subscribed token has no data after 30 s; its late first bar keeps it firing for the window', () => {
     const clock = new ManualClock(T0);
     const signals = new DataSignals();
     const store = openStore(stateFile());
@@ -118,21 +118,47 @@ describe('slow data alert', () => {
     expect(alertPushes(pushed)[0].message).toContain('streaming pipeline');
 
     signals.stored([13660418], clock.now());
+    expect(metrics.tick()).toEqual([]);
+    expect(metrics.alertInputs()).toMatchObject({ waiting: [], worstTimeToData: 31 });
+    clock.advance(15 * MINUTE_MS);
     expect(metrics.tick().map((t) => `${t.kind} ${t.alert.rule}`)).toEqual(['resolved slow_data']);
     metrics.stop();
     store.close();
   });
 
-  it('fires on a time-to-data observation above the threshold and resolves when it leaves the window', () => {
+  it('fires when data came more than 30 s after the subscription, and resolves when that leaves the window', () => {
     const clock = new ManualClock(T0);
     const store = openStore(stateFile());
     const { metrics } = metricsOn(store, clock);
+    metrics.autoSubscribeAttempt('succeeded', 'subscribed', 1);
+    clock.advance(12_000);
     metrics.timeToData(12, 1);
     expect(metrics.tick()).toEqual([]);
-    metrics.timeToData(45, 2);
-    expect(metrics.tick().map((t) => [t.kind, t.alert.value])).toEqual([['fired', 45]]);
+    metrics.autoSubscribeAttempt('succeeded', 'subscribed', 2);
+    clock.advance(29_000);
+    expect(metrics.tick()).toEqual([]);
+    clock.advance(16_000);
+    metrics.timeToData(45, 2); // the wait ends; the observation (45 s after subscribing) keeps it firing
+    expect(metrics.alertInputs().waiting).toEqual([]);
+    const fired = metrics.tick();
+    expect(fired.map((t) => [t.kind, t.alert.value])).toEqual([['fired', 45]]);
+    expect(fired[0].alert.message).toContain('data came 45 s after subscription');
     clock.advance(15 * MINUTE_MS);
     expect(metrics.tick().map((t) => `${t.kind} ${t.alert.rule}`)).toEqual(['resolved slow_data']);
+    metrics.stop();
+    store.close();
+  });
+
+  it('does not fire for a long wait in the subscribe queue: time to data counts from the request, the rule from the subscription', () => {
+    const clock = new ManualClock(T0);
+    const store = openStore(stateFile());
+    const { metrics } = metricsOn(store, clock);
+    clock.advance(64_000); // a far strike waited its turn in the 30-a-minute queue
+    metrics.autoSubscribeAttempt('succeeded', 'subscribed', 3);
+    clock.advance(1_000);
+    metrics.timeToData(65, 3);
+    expect(metrics.tick()).toEqual([]);
+    expect(metrics.alertInputs().worstTimeToData).toBe(1);
     metrics.stop();
     store.close();
   });

@@ -11,7 +11,7 @@ export interface AlertInputs {
   autoSubscribe: { attempted: number; failed: number };
   /** Tokens auto-subscribed that still have no data, with how long they have waited (s). */
   waiting: { token: number; waitedSeconds: number }[];
-  /** Longest time to data observed in the failure window (s), or null. */
+  /** Longest time from a successful subscribe to first data observed in the failure window (s), or null. */
   worstTimeToData: number | null;
   /** Ticker subscription API calls in the last 60 one-minute buckets. */
   subscriptionCallsLastHour: number;
@@ -43,7 +43,7 @@ export function evaluateRules(inputs: AlertInputs, t: AlertThresholds, nowMs: nu
     const tokens = late.slice(0, 5).map((w) => w.token).join(', ');
     slowParts.push(`${late.length} subscribed instrument(s) without data after ${secs(t.timeToDataSeconds)} (longest ${secs(late[0].waitedSeconds)}; tokens ${tokens}${late.length > 5 ? ', ...' : ''})`);
   }
-  if (slowObserved) slowParts.push(`time to data reached ${secs(inputs.worstTimeToData as number)} in the last ${t.autoSubscribeWindowMinutes} min`);
+  if (slowObserved) slowParts.push(`data came ${secs(inputs.worstTimeToData as number)} after subscription in the last ${t.autoSubscribeWindowMinutes} min`);
 
   const calls = inputs.subscriptionCallsLastHour;
   const stale = inputs.feed.state === 'stale';

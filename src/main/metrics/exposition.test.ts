@@ -161,7 +161,10 @@ describe('GET /metrics', () => {
     expect(value('strikedesk_ingest_queue_depth')).toBe(7);
     expect(value('strikedesk_feed_stale')).toBe(0);
     expect(value('strikedesk_feed_last_tick_age_seconds')).toBe(2);
-    expect(value('strikedesk_alerts_firing', { rule: 'slow_data' })).toBe(1); // 31 s and 50 s observed
+    // 31 s and 50 s from first request to data, but no time passed since the subscriptions: slow_data judges
+    // from the subscription (the plan's rule), so it does not fire; the failure ratio (3 of 20) does.
+    expect(value('strikedesk_alerts_firing', { rule: 'slow_data' })).toBe(0);
+    expect(value('strikedesk_alerts_firing', { rule: 'auto_subscribe_failures' })).toBe(1);
 
     // Time to data buckets: cumulative, +Inf = count, and each equals a count over the scenario's waits.
     const waits = [2, 4, 8, 12, 29, 31, 50];

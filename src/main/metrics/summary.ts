@@ -9,6 +9,8 @@ import { parseLabelKey } from './labels';
 export const SERIES = {
   autoSubscribe: 'auto_subscribe',
   timeToData: 'time_to_data',
+  /** Seconds from a successful auto-subscribe to the token's first stored data (the slow_data rule's measure). */
+  subscribeToData: 'subscribe_to_data',
   tickerRequest: 'ticker_request',
   backfillConsidered: 'backfill_considered',
   backfillBackfilled: 'backfill_backfilled',

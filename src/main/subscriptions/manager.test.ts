@@ -207,6 +207,38 @@ describe('subscribing', () => {
     expect(served('POST /subscriptions', 429)).toBe(1);
   });
 
+  it('answers at once when the subscription list is rate limited: every token a failed attempt once per hold, then retried', async () => {
+    const chain = chainByDistance(4);
+    const tokens = chain.map((c) => c.token);
+    dt.sim.setFaults({ rateLimitStorm: true });
+    const opts = { owner: 'auto:NIFTY x', rank: (t: number) => chain.findIndex((c) => c.token === t), waitMs: 30_000 };
+    // No time passes: the 429 is reported, not waited out behind the held list budget.
+    const first = await manager.ensureSubscribed(tokens, opts);
+    expect(first.pending).toEqual([]);
+    expect(first.failed.map((f) => f.token)).toEqual(tokens);
+    expect(first.failed[0].reason).toMatch(/^subscription list unavailable: GET \/subscriptions -> 429/);
+    expect(first.failed.every((f) => f.retryAt === T0 + 60_000)).toBe(true);
+    expect(first.retryAfterMs).toBe(60_000);
+    expect(attempts).toEqual(tokens.map((token) => ({ outcome: 'failed', reason: 'rate_limited', token })));
+    expect(tokens.map((t) => manager.statusOf(t))).toEqual(tokens.map(() => 'backing_off'));
+    expect(served('GET /subscriptions', 429)).toBe(1);
+
+    // Asking again within the hold neither calls the service nor counts the same failures again.
+    await time.advance(10_000);
+    const again = await manager.ensureSubscribed(tokens, opts);
+    expect(again.failed).toHaveLength(4);
+    expect(served('GET /subscriptions', 429)).toBe(1);
+    expect(attempts).toHaveLength(4);
+
+    // The storm ends; after the hold the maintenance round lists again and subscribes the still-wanted tokens.
+    dt.sim.setFaults({ rateLimitStorm: false });
+    await time.advance(51_000);
+    await manager.maintain();
+    await until(() => succeeded().length === 4, 'all subscribed after the hold');
+    expect(succeeded()).toEqual(tokens);
+    expect(served('POST /subscriptions', 201)).toBe(4);
+  });
+
   it('refuses more than 3 x 3000 instruments per account with a structured CAPACITY error', async () => {
     await manager.stop();
     await client.close();

@@ -29,6 +29,14 @@ export const INSTRUMENTS_PER_CONNECTION = 3000;
 export const CONNECTIONS_PER_ACCOUNT = 3;
 /** From a 201 to the first stored data at this service: reload debounce + stream gap + first tick + first write. */
 export const DATA_LATENCY_ESTIMATE_MS = 5_000;
+/** A request waits at least this long for the subscription list (its own wait budget when longer). */
+export const SNAPSHOT_WAIT_MIN_MS = 10_000;
+
+/** A failed listing is not asked again for this long: a 429 holds the list budget for its minute. */
+export function listFailureHoldMs(err: Error): number {
+  if (err instanceof TickerError && err.kind === 'rate_limited') return 60_000;
+  return DEFAULT_BACKOFF.baseMs;
+}
 
 export interface EnsureOptions {
   /** Who asks: 'auto:NIFTY 2025-11-25', 'manual', ... (a function for per-token owners). Default 'manual'. */
@@ -121,10 +129,11 @@ export class SubscriptionManager {
     this.store = new SubscriptionStateStore(opts.state);
     this.startedAt = opts.scheduler.now();
     this.snapshots = new SnapshotCache(
-      () => opts.ticker.listAllSubscriptions('active'),
+      () => opts.ticker.listAllSubscriptions('active', { retryRateLimited: false }),
       () => opts.flags.get('smart_subscription_cache_ttl') * 1000,
       opts.scheduler,
       (snapshot) => this.onSnapshot(snapshot),
+      listFailureHoldMs,
     );
   }
 
@@ -175,19 +184,19 @@ export class SubscriptionManager {
       return this.result(unique, new Set(unique.filter((t) => snap?.tokens.has(t))), callStart, { disabled: true });
     }
 
+    const waitMs = opts.waitMs ?? this.opts.flags.get('smart_subscription_wait_timeout') * 1000;
     let snapshot: ActiveSnapshot | null;
     try {
-      snapshot = await this.snapshots.get();
+      const got = await this.snapshotWithin(Math.max(waitMs, SNAPSHOT_WAIT_MIN_MS));
+      if (got === 'late') throw new TickerError('timeout', `no subscription list within ${Math.round(Math.max(waitMs, SNAPSHOT_WAIT_MIN_MS) / 1000)} s`, null, 'subscriptions.list');
+      snapshot = got;
       this.lastSnapshotError = null;
     } catch (err) {
       // A stale snapshot is better than none; with none, nothing can be decided safely (a POST for an active token
-      // would cost a needless reload): say so per token, and the next request tries again.
+      // would cost a needless reload): say so per token, and retry when the list may be asked again.
       this.lastSnapshotError = (err as Error).message;
       snapshot = this.snapshots.peek();
-      if (!snapshot) {
-        const retryAt = this.now() + (err instanceof TickerError && err.kind === 'rate_limited' ? 60_000 : DEFAULT_BACKOFF.baseMs);
-        return { ...(await this.result(unique, new Set(), callStart)), failed: unique.map((token) => ({ token, reason: `subscription list unavailable: ${(err as Error).message}`, retryAt })), pending: [], retryAfterMs: retryAt - this.now() };
-      }
+      if (!snapshot) return this.listUnavailable(unique, ownerOf, opts, err as Error, callStart);
     }
 
     const now = this.now();
@@ -219,10 +228,64 @@ export class SubscriptionManager {
     if (toSubscribe.length) this.changed(opts.symbol);
     this.kick();
 
-    const waitMs = opts.waitMs ?? this.opts.flags.get('smart_subscription_wait_timeout') * 1000;
     const waitFor = (opts.waitFor ?? unique).filter((t) => !already.has(t));
     if (waitMs > 0 && waitFor.length) await this.waitForData(waitFor, now + waitMs, opts.signal);
     return this.result(unique, already, callStart);
+  }
+
+  /** The snapshot, or 'late' when the listing has not answered within ms (it goes on, shared, in the background). */
+  private async snapshotWithin(ms: number): Promise<ActiveSnapshot | 'late'> {
+    const timer = new AbortController();
+    try {
+      const late = this.opts.scheduler.sleep(ms, AbortSignal.any([timer.signal, this.stopController.signal])).then(
+        () => 'late' as const,
+        () => 'late' as const,
+      );
+      return await Promise.race([this.snapshots.get(), late]);
+    } finally {
+      timer.abort();
+    }
+  }
+
+  /**
+   * No subscription list, not even a stale one: nothing can be subscribed safely. Each token is a failed attempt
+   * (counted once per retry period, so a storm of requests is not a storm of failures) with the time the list is
+   * tried again; the maintenance loop retries the still-wanted ones then, as for any failed subscribe.
+   */
+  private async listUnavailable(unique: number[], ownerOf: (token: number) => string, opts: EnsureOptions, err: Error, callStart: number): Promise<EnsureResult> {
+    const now = this.now();
+    const kind = err instanceof TickerError ? err.kind : 'internal';
+    const retryAt = Math.max(this.snapshots.failedUntil()?.until ?? 0, now + listFailureHoldMs(err));
+    const reason = `subscription list unavailable: ${err.message}`;
+    const counted: number[] = [];
+    this.store.batch(() => {
+      for (const token of unique) {
+        this.store.touchOwner(token, ownerOf(token), now);
+        const st = this.store.get(token);
+        const change: Partial<TokenState> = {};
+        if (opts.symbol && st?.symbol !== opts.symbol) change.symbol = opts.symbol;
+        if (this.opts.signals.firstDataAt(token) === undefined && !st?.firstRequestedAt) change.firstRequestedAt = now;
+        if (opts.rank) change.queuedRank = opts.rank(token);
+        if (!(st?.nextRetryAt && st.nextRetryAt > now) && !this.isQueued(token)) {
+          Object.assign(change, { attempts: (st?.attempts ?? 0) + 1, failureKind: kind, failureReason: reason, nextRetryAt: retryAt });
+          counted.push(token);
+        }
+        if (Object.keys(change).length || !st) this.store.update(token, change, now);
+      }
+    });
+    for (const token of counted) this.telemetry.autoSubscribeAttempt('failed', kind, token);
+    if (counted.length) {
+      this.opts.logger?.warn({ tokens: counted.length, kind, retryAt: new Date(retryAt).toISOString(), err: err.message }, 'subscription list unavailable; subscribe attempts fail until it answers');
+      this.changed(opts.symbol);
+    }
+    const base = await this.result(unique, new Set(), callStart);
+    const failed = unique
+      .filter((t) => !this.isQueued(t))
+      .map((token) => {
+        const st = this.store.get(token);
+        return { token, reason: st?.failureReason ?? reason, retryAt: st?.nextRetryAt ?? retryAt };
+      });
+    return { ...base, failed, pending: base.pending, newly: [], already: [], retryAfterMs: Math.max(0, Math.min(...failed.map((f) => f.retryAt ?? retryAt)) - now) };
   }
 
   private checkCapacity(snapshot: ActiveSnapshot, adding: number): void {

@@ -24,6 +24,7 @@ import {
   type TickerErrorKind,
   type TickerHealth,
   type TickerSubscription,
+  type ListCallOptions,
 } from './types';
 
 export type TickerEndpoint = 'subscriptions.list' | 'subscriptions.create' | 'subscriptions.delete' | 'history' | 'health' | 'instruments';
@@ -117,6 +118,8 @@ interface CallSpec {
   signal?: AbortSignal;
   /** Statuses other than 2xx that are an answer, not an error (DELETE 404). */
   accept?: number[];
+  /** false: a 429 is thrown at once instead of retried after the hold. */
+  retryRateLimited?: boolean;
 }
 
 interface RawAnswer {
@@ -180,7 +183,7 @@ export class HttpTickerClient implements TickerClient {
     return this.parse(healthSchema, answer, 'health') as TickerHealth;
   }
 
-  async listSubscriptions(opts: { status?: 'active' | 'inactive'; limit?: number; offset?: number } = {}): Promise<TickerSubscription[]> {
+  async listSubscriptions(opts: { status?: 'active' | 'inactive'; limit?: number; offset?: number } & ListCallOptions = {}): Promise<TickerSubscription[]> {
     const answer = await this.call({
       endpoint: 'subscriptions.list',
       bucket: 'list',
@@ -188,6 +191,7 @@ export class HttpTickerClient implements TickerClient {
       path: '/subscriptions',
       query: { status: opts.status, limit: opts.limit, offset: opts.offset },
       idempotent: true,
+      retryRateLimited: opts.retryRateLimited,
       timeoutMs: this.timeout(),
     });
     return this.parse(subscriptionListSchema, answer, 'subscriptions.list') as TickerSubscription[];
@@ -197,10 +201,10 @@ export class HttpTickerClient implements TickerClient {
    * Every page as one snapshot, sorted by token. The service has no ORDER BY, so rows can move between pages while
    * we read: duplicates are merged (the later updated_at wins); the result is what one pass saw.
    */
-  async listAllSubscriptions(status?: 'active' | 'inactive'): Promise<TickerSubscription[]> {
+  async listAllSubscriptions(status?: 'active' | 'inactive', opts: ListCallOptions = {}): Promise<TickerSubscription[]> {
     const byToken = new Map<number, TickerSubscription>();
     for (let offset = 0; ; offset += PAGE) {
-      const page = await this.listSubscriptions({ status, limit: PAGE, offset });
+      const page = await this.listSubscriptions({ status, limit: PAGE, offset, ...opts });
       for (const row of page) {
         const seen = byToken.get(row.instrument_token);
         if (!seen || row.updated_at >= seen.updated_at) byToken.set(row.instrument_token, row);
@@ -319,7 +323,7 @@ export class HttpTickerClient implements TickerClient {
       try {
         return await this.attempt(spec);
       } catch (err) {
-        const retryable = err instanceof TickerError && err.retryable && err.kind !== 'circuit_open';
+        const retryable = err instanceof TickerError && err.retryable && err.kind !== 'circuit_open' && !(err.kind === 'rate_limited' && spec.retryRateLimited === false);
         if (!retryable || attempt >= retries || this.closed || spec.signal?.aborted) throw err;
         // A rate-limited bucket is held by the limiter; other failures back off with jitter.
         const delay = err.kind === 'rate_limited' ? 0 : this.backoffMs(attempt);

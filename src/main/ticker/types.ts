@@ -92,13 +92,21 @@ export class TickerError extends Error {
   }
 }
 
+export interface ListCallOptions {
+  /**
+   * Retry a 429 after the bucket's hold (default true). An interactive caller says false: it would rather hear
+   * "rate limited" now, and report it, than wait a whole window for the answer.
+   */
+  retryRateLimited?: boolean;
+}
+
 export interface TickerClient {
   readonly baseUrl: string;
   health(): Promise<TickerHealth>;
   /** One page. Order is unspecified by the service. */
-  listSubscriptions(opts?: { status?: 'active' | 'inactive'; limit?: number; offset?: number }): Promise<TickerSubscription[]>;
+  listSubscriptions(opts?: { status?: 'active' | 'inactive'; limit?: number; offset?: number } & ListCallOptions): Promise<TickerSubscription[]>;
   /** Every page, as a snapshot sorted by token. */
-  listAllSubscriptions(status?: 'active' | 'inactive'): Promise<TickerSubscription[]>;
+  listAllSubscriptions(status?: 'active' | 'inactive', opts?: ListCallOptions): Promise<TickerSubscription[]>;
   subscribe(token: number, opts?: { mode?: 'FULL' | 'QUOTE' | 'LTP'; accountId?: string; signal?: AbortSignal }): Promise<TickerSubscription>;
   unsubscribe(token: number): Promise<TickerSubscription | null>;
   history(request: HistoryRequest): Promise<HistoryResponse>;
