@@ -291,24 +291,23 @@ export class BackfillService {
   }
 
   /** Cross-console coalescing: an immediate job drops the instruments another console is already backfilling. */
+  /** Never rejects (it is also called without awaiting): a claim failure leaves the job running unclaimed. */
   private async claimFor(jobId: number, trigger: Trigger, tokenList: number[]): Promise<void> {
     const tokens = [...new Set(tokenList)];
-    let held: Set<number>;
     try {
-      held = await this.claims.claim(tokens, jobId, PRIORITY[trigger]);
+      const held = await this.claims.claim(tokens, jobId, PRIORITY[trigger]);
+      if (trigger !== 'immediate') return;
+      const lost = tokens.filter((t) => !held.has(t));
+      if (lost.length === 0) return;
+      const holders = await this.claims.heldElsewhere(lost);
+      this.queue.dropTokens(jobId, lost);
+      const who = holders[0] ? `console ${holders[0].owner} job #${holders[0].jobId}` : 'another console';
+      const note = `${lost.length} instrument(s) already being backfilled by ${who}`;
+      this.queue.addNote(jobId, note);
+      if (this.queue.pendingChunks(jobId).length === 0) this.queue.finish(jobId, 'done', note, 0);
     } catch (err) {
       this.deps.logger.warn({ err, jobId }, 'backfill claims unavailable; the job runs unclaimed');
-      return;
     }
-    if (trigger !== 'immediate') return;
-    const lost = tokens.filter((t) => !held.has(t));
-    if (lost.length === 0) return;
-    const holders = await this.claims.heldElsewhere(lost);
-    this.queue.dropTokens(jobId, lost);
-    const who = holders[0] ? `console ${holders[0].owner} job #${holders[0].jobId}` : 'another console';
-    const note = `${lost.length} instrument(s) already being backfilled by ${who}`;
-    this.queue.addNote(jobId, note);
-    if (this.queue.pendingChunks(jobId).length === 0) this.queue.finish(jobId, 'done', note, 0);
   }
 
   private reportEmpty(row: JobRow, plan: Plan): void {
