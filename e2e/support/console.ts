@@ -2,7 +2,7 @@
 // devticker with the market always open, and waits for the line the entry prints when everything is listening.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from '@playwright/test';
@@ -70,6 +70,8 @@ export async function startConsole(options: { env?: Record<string, string>; read
       await exited;
       clearTimeout(killer);
     }
+    // E2E_CONSOLE_LOG=dir keeps each console's log lines (pino JSON) for a post-mortem.
+    if (process.env.E2E_CONSOLE_LOG) await writeFile(join(process.env.E2E_CONSOLE_LOG, `console-${Date.now()}.log`), output);
     await rm(home, { recursive: true, force: true });
   };
   return {

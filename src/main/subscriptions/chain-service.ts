@@ -14,6 +14,12 @@ import type { Scheduler } from '../ticker/time';
 import { defaultExpiries, resolveChain, type ResolvedExpiry } from './chain';
 import type { EnsureResult, SubscriptionManager } from './manager';
 
+/** An index price older than this while bars are expected is not used to centre new subscriptions if a live one is near. */
+const STALE_PRICE_MS = 3 * 60_000;
+/** How long a chain request waits for that live price (within its own wait budget). */
+const FRESH_PRICE_WAIT_MS = 5_000;
+const FRESH_PRICE_POLL_MS = 250;
+
 export interface DistributionRequest {
   symbol: string;
   expiries?: string[];
@@ -47,6 +53,12 @@ export class ChainService {
     return this.opts.scheduler.now();
   }
 
+  /** Older than a streaming index leaves it while bars are expected (a last-session close, a stalled feed). */
+  private stalePrice(price: UnderlyingPrice): boolean {
+    const now = this.now();
+    return this.opts.expectingData(now) && now - price.at > STALE_PRICE_MS;
+  }
+
   async distribution(req: DistributionRequest): Promise<StrikeDistribution> {
     const started = this.now();
     const symbol = req.symbol.toUpperCase();
@@ -69,15 +81,27 @@ export class ChainService {
     const results: EnsureResult[] = [];
     let capacityError: DomainError | null = null;
 
-    // Without any price ATM is unknown: get the index streaming first (briefly), so the chain is centred right.
-    if (enabled && manager && price === null && indexToken !== null && req.at === undefined) {
+    // Without a price (or with only an old one) ATM is unknown: get the index streaming first (briefly), so the chain
+    // is centred right.
+    if (enabled && manager && (price === null || this.stalePrice(price)) && indexToken !== null && req.at === undefined) {
       try {
         results.push(await manager.ensureSubscribed([indexToken], { owner: chainOwner, rank: () => -1, waitMs: Math.max(0, deadline - this.now()), symbol }));
       } catch (err) {
         if (!(err instanceof DomainError && err.code === 'CAPACITY')) throw err;
         capacityError = err;
       }
-      price = await latestUnderlyingPrice(db, { symbol, indexToken, now: this.now() });
+      price = (await latestUnderlyingPrice(db, { symbol, indexToken, now: this.now() })) ?? price;
+    }
+    // The index's first stored data may be a backfilled bar of the last session (before the open, or with the
+    // always-open devticker) while its live ticks are a few seconds away: centring the chain's subscriptions on it
+    // would spend the 30-a-minute budget on strikes far from ATM. Wait briefly for a live price.
+    const indexComing = indexToken !== null && manager !== undefined && ['active', 'pending'].includes(manager.statusOf(indexToken));
+    if (enabled && indexComing && req.at === undefined && price !== null && this.stalePrice(price)) {
+      const until = Math.min(deadline, this.now() + FRESH_PRICE_WAIT_MS);
+      while (price !== null && this.stalePrice(price) && this.now() < until) {
+        await this.opts.scheduler.sleep(FRESH_PRICE_POLL_MS);
+        price = (await latestUnderlyingPrice(db, { symbol, indexToken, now: this.now() })) ?? price;
+      }
     }
 
     let chains = await resolveChain(registry, { symbol, expiries, strikesEachSide: req.strikeRange, price: price?.price ?? null, centerStrike: req.centerStrike, sides });

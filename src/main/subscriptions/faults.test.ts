@@ -117,6 +117,25 @@ async function indexLive(symbol: string): Promise<void> {
 
 const served = (route: string, status: number): number => dt.sim.counters().requests[route]?.[String(status)] ?? 0;
 
+describe('centring', () => {
+  it("centres a new chain's subscriptions on the live index price, not on the last session's stored close", async () => {
+    const indexToken = registry.underlyingToken('FINNIFTY') as number;
+    const live = dt.sim.underlyingPrice('FINNIFTY');
+    // Yesterday's close, far from today's price, is all the store has.
+    await market.db.query(`INSERT INTO instrument_bars (token, timeframe, bucket, symbol, kind, open, high, low, close, source) VALUES ($1, 1, $2, 'FINNIFTY', 'index', $3, $3, $3, $3, 'backfill')`, [
+      indexToken, new Date(Date.now() - 20 * 3_600_000), Math.round(live - 1_000),
+    ]);
+    flags.set('smart_subscription_wait_timeout', 10, 'test', 'the default budget: room for the index to stream');
+    const { body } = await distribution('symbol=FINNIFTY&strike_range=2&timeframe=1min').finally(() => flags.set('smart_subscription_wait_timeout', WAIT_S, 'test', 'short requests'));
+    expect(body.metadata.underlying_price).not.toBeNull();
+    expect(Math.abs((body.metadata.underlying_price as number) - live)).toBeLessThan(100);
+    // The legs asked for are the five strikes around the live ATM (step 50), not around the stale close.
+    const strikes = body.series[0].call.map((l) => l.strike);
+    expect(strikes).toHaveLength(5);
+    expect(Math.abs(strikes[2] - live)).toBeLessThanOrEqual(50);
+  }, 30_000);
+});
+
 describe('fault tolerance', () => {
   it('rides out a 429 storm: rate-limited tokens stay queued and all of the chain gets data', async () => {
     await indexLive('NIFTY');
