@@ -213,17 +213,7 @@ export class SubscriptionManager {
     }
     this.checkCapacity(snapshot, toSubscribe.length);
 
-    this.store.batch(() => {
-      for (const token of unique) {
-        this.store.touchOwner(token, ownerOf(token), now);
-        const st = this.store.get(token);
-        const change: Partial<TokenState> = {};
-        if (opts.symbol && st?.symbol !== opts.symbol) change.symbol = opts.symbol;
-        if (this.opts.signals.firstDataAt(token) === undefined && !st?.firstRequestedAt) change.firstRequestedAt = now;
-        if (opts.rank) change.queuedRank = opts.rank(token);
-        if (Object.keys(change).length || !st) this.store.update(token, change, now);
-      }
-    });
+    this.noteRequest(unique, ownerOf, opts, now);
     for (const token of toSubscribe) this.enqueue(token, 'subscribe', opts.rank?.(token) ?? 0, 'request');
     if (toSubscribe.length) this.changed(opts.symbol);
     this.kick();
@@ -231,6 +221,28 @@ export class SubscriptionManager {
     const waitFor = (opts.waitFor ?? unique).filter((t) => !already.has(t));
     if (waitMs > 0 && waitFor.length) await this.waitForData(waitFor, now + waitMs, opts.signal);
     return this.result(unique, already, callStart);
+  }
+
+  /** Records who asked (owners, symbol, first request time, queue rank), plus any extra change per token, in one batch. */
+  private noteRequest(
+    tokens: number[],
+    ownerOf: (token: number) => string,
+    opts: EnsureOptions,
+    now: number,
+    extra: (token: number, st: TokenState | undefined) => Partial<TokenState> = () => ({}),
+  ): void {
+    this.store.batch(() => {
+      for (const token of tokens) {
+        this.store.touchOwner(token, ownerOf(token), now);
+        const st = this.store.get(token);
+        const change: Partial<TokenState> = {};
+        if (opts.symbol && st?.symbol !== opts.symbol) change.symbol = opts.symbol;
+        if (this.opts.signals.firstDataAt(token) === undefined && !st?.firstRequestedAt) change.firstRequestedAt = now;
+        if (opts.rank) change.queuedRank = opts.rank(token);
+        Object.assign(change, extra(token, st));
+        if (Object.keys(change).length || !st) this.store.update(token, change, now);
+      }
+    });
   }
 
   /** The snapshot, or 'late' when the listing has not answered within ms (it goes on, shared, in the background). */
@@ -258,20 +270,10 @@ export class SubscriptionManager {
     const retryAt = Math.max(this.snapshots.failedUntil()?.until ?? 0, now + listFailureHoldMs(err));
     const reason = `subscription list unavailable: ${err.message}`;
     const counted: number[] = [];
-    this.store.batch(() => {
-      for (const token of unique) {
-        this.store.touchOwner(token, ownerOf(token), now);
-        const st = this.store.get(token);
-        const change: Partial<TokenState> = {};
-        if (opts.symbol && st?.symbol !== opts.symbol) change.symbol = opts.symbol;
-        if (this.opts.signals.firstDataAt(token) === undefined && !st?.firstRequestedAt) change.firstRequestedAt = now;
-        if (opts.rank) change.queuedRank = opts.rank(token);
-        if (!(st?.nextRetryAt && st.nextRetryAt > now) && !this.isQueued(token)) {
-          Object.assign(change, { attempts: (st?.attempts ?? 0) + 1, failureKind: kind, failureReason: reason, nextRetryAt: retryAt });
-          counted.push(token);
-        }
-        if (Object.keys(change).length || !st) this.store.update(token, change, now);
-      }
+    this.noteRequest(unique, ownerOf, opts, now, (token, st) => {
+      if ((st?.nextRetryAt && st.nextRetryAt > now) || this.isQueued(token)) return {};
+      counted.push(token);
+      return { attempts: (st?.attempts ?? 0) + 1, failureKind: kind, failureReason: reason, nextRetryAt: retryAt };
     });
     for (const token of counted) this.telemetry.autoSubscribeAttempt('failed', kind, token);
     if (counted.length) {
