@@ -74,6 +74,7 @@ export interface StrikeLeg {
   oi_change: number | null;
   volume: number | null;
   ltp: number | null;
+  /** Implied volatility as a decimal (0.1432 = 14.32%), the ticker's unit; mean over the bucket's ticks. */
   iv: number | null;
   delta: number | null;
   gamma: number | null;
@@ -285,7 +286,9 @@ export interface MetricPoint {
 }
 export interface MetricsSummary {
   window: { from: IsoInstant; to: IsoInstant };
+  /** successRate and the series' v are ratios 0-1 (per token attempt); null when nothing was attempted. */
   autoSubscribe: { attempted: number; succeeded: number; failed: number; successRate: number | null; series: MetricPoint[] };
+  /** Seconds. histogram: observations per bucket (not cumulative), `le` its upper bound; series v: worst per step. */
   timeToData: { p50: number | null; p95: number | null; count: number; histogram: { le: number; count: number }[]; series: MetricPoint[] };
   backfill: { lastCycle: { considered: number; backfilled: number; requests: number; minimumRequests: number; rowsWritten: number } | null; seriesInstruments: MetricPoint[]; seriesRequests: MetricPoint[] };
   subscriptionCalls: { lastHour: number; lastDay: number; seriesPerHour: MetricPoint[] };
