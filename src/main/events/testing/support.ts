@@ -1,5 +1,6 @@
 // Shared by the intake's tests and benchmark: a real state store on a file, an intake on a real HttpServer (port 0),
-// a recording BackfillService stand-in (until issue 5's service is composed in these tests), and a signed POST.
+// a recording BackfillService stand-in (so the intake's own tests can make the hook hang or fail on cue; the composed
+// console with the real backfill service is tested in events/app.test.ts and backfill/app.test.ts), and a signed POST.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
