@@ -290,8 +290,10 @@ export class BackfillService {
     return this.view(row);
   }
 
-  /** Cross-console coalescing: an immediate job drops the instruments another console is already backfilling. */
-  /** Never rejects (it is also called without awaiting): a claim failure leaves the job running unclaimed. */
+  /**
+   * Cross-console coalescing: an immediate job drops the instruments another console is already backfilling.
+   * Never rejects (it is also called without awaiting): a claim failure leaves the job running unclaimed.
+   */
   private async claimFor(jobId: number, trigger: Trigger, tokenList: number[]): Promise<void> {
     const tokens = [...new Set(tokenList)];
     try {
