@@ -4,7 +4,7 @@
 //
 // Each bucket keeps a log of its grants over the last window (a sliding window). The service counts in FIXED
 // 1-minute windows; any fixed window is covered by some sliding one, so "at most N in every sliding window" keeps
-// every fixed window under N too. A small skew allowance covers the time a request spends on the wire.
+// every fixed window under N too. A small skew allowance (per bucket, SKEW_MS) covers the time on the wire.
 // A 429 still happens (another client on the same IP, a restart that lost the log): the bucket is then blocked
 // until the service's window must have reset. The 429 carries no Retry-After, so that is one full window.
 import type { Scheduler } from './time';
@@ -24,6 +24,13 @@ export const TICKER_LIMITS: Readonly<Record<TickerBucket, BucketLimit>> = Object
   history: { limit: 3, windowMs: 1_000 },
 });
 
+/**
+ * Wire-time allowance per bucket. The one-minute budgets keep 150 ms: a 429 there holds the bucket for a whole
+ * minute. History keeps 50 ms: its 3-a-second window makes 150 ms cost 15% of a backfill's wall time, and a rare
+ * "Too many requests" costs one second and a retry.
+ */
+export const SKEW_MS: Readonly<Record<TickerBucket, number>> = Object.freeze({ mutate: 150, list: 150, health: 150, history: 50 });
+
 interface Waiter {
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -33,6 +40,7 @@ interface Waiter {
 
 interface BucketState {
   limit: BucketLimit;
+  skewMs: number;
   grants: number[];
   blockedUntil: number;
   queue: Waiter[];
@@ -56,11 +64,15 @@ export class RateLimiter {
   constructor(
     private readonly scheduler: Scheduler,
     limits: Partial<Record<TickerBucket, BucketLimit>> = {},
-    /** Added to each window: the request's time on the wire must not make the service see N+1 in its window. */
-    private readonly skewMs = 150,
+    /**
+     * Added to each window: the request's time on the wire must not make the service see N+1 in its window.
+     * One number for every bucket, or per bucket (default SKEW_MS).
+     */
+    skewMs: number | Readonly<Record<TickerBucket, number>> = SKEW_MS,
   ) {
     for (const bucket of Object.keys(TICKER_LIMITS) as TickerBucket[]) {
-      this.buckets.set(bucket, { limit: limits[bucket] ?? TICKER_LIMITS[bucket], grants: [], blockedUntil: 0, queue: [], pumping: false, wake: null });
+      const skew = typeof skewMs === 'number' ? skewMs : skewMs[bucket];
+      this.buckets.set(bucket, { limit: limits[bucket] ?? TICKER_LIMITS[bucket], skewMs: skew, grants: [], blockedUntil: 0, queue: [], pumping: false, wake: null });
     }
   }
 
@@ -95,7 +107,7 @@ export class RateLimiter {
   estimateWaitMs(bucket: TickerBucket, position = 0): number {
     const state = this.bucket(bucket);
     const now = this.scheduler.now();
-    const window = state.limit.windowMs + this.skewMs;
+    const window = state.limit.windowMs + state.skewMs;
     const grants = state.grants.filter((g) => g > now - window);
     let t = Math.max(now, state.blockedUntil);
     for (let i = 0; i <= state.queue.length + position; i++) {
@@ -111,7 +123,7 @@ export class RateLimiter {
       bucket,
       limit: s.limit.limit,
       windowMs: s.limit.windowMs,
-      usedInWindow: s.grants.filter((g) => g > now - s.limit.windowMs - this.skewMs).length,
+      usedInWindow: s.grants.filter((g) => g > now - s.limit.windowMs - s.skewMs).length,
       queued: s.queue.length,
       blockedUntil: s.blockedUntil > now ? s.blockedUntil : null,
     }));
@@ -152,7 +164,7 @@ export class RateLimiter {
     try {
       while (state.queue.length > 0) {
         const now = this.scheduler.now();
-        const window = state.limit.windowMs + this.skewMs;
+        const window = state.limit.windowMs + state.skewMs;
         state.grants = state.grants.filter((g) => g > now - window);
         const at = Math.max(state.blockedUntil, this.nextSlot(state.grants, state.limit.limit, window, now));
         if (at > now) {
