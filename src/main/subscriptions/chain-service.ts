@@ -95,8 +95,8 @@ export class ChainService {
     // The index's first stored data may be a backfilled bar of the last session (before the open, or with the
     // always-open devticker) while its live ticks are a few seconds away: centring the chain's subscriptions on it
     // would spend the 30-a-minute budget on strikes far from ATM. Wait briefly for a live price.
-    const indexComing = indexToken !== null && manager !== undefined && ['active', 'pending'].includes(manager.statusOf(indexToken));
-    if (enabled && indexComing && req.at === undefined && price !== null && this.stalePrice(price)) {
+    const indexComing = () => indexToken !== null && manager !== undefined && ['active', 'pending'].includes(manager.statusOf(indexToken));
+    if (enabled && req.at === undefined && price !== null && this.stalePrice(price) && indexComing()) {
       const until = Math.min(deadline, this.now() + FRESH_PRICE_WAIT_MS);
       while (price !== null && this.stalePrice(price) && this.now() < until) {
         await this.opts.scheduler.sleep(FRESH_PRICE_POLL_MS);

@@ -32,12 +32,6 @@ export const DATA_LATENCY_ESTIMATE_MS = 5_000;
 /** A request waits at least this long for the subscription list (its own wait budget when longer). */
 export const SNAPSHOT_WAIT_MIN_MS = 10_000;
 
-/** A failed listing is not asked again for this long: a 429 holds the list budget for its minute. */
-export function listFailureHoldMs(err: Error): number {
-  if (err instanceof TickerError && err.kind === 'rate_limited') return 60_000;
-  return DEFAULT_BACKOFF.baseMs;
-}
-
 export interface EnsureOptions {
   /** Who asks: 'auto:NIFTY 2025-11-25', 'manual', ... (a function for per-token owners). Default 'manual'. */
   owner?: string | ((token: number) => string);
@@ -129,11 +123,11 @@ export class SubscriptionManager {
     this.store = new SubscriptionStateStore(opts.state);
     this.startedAt = opts.scheduler.now();
     this.snapshots = new SnapshotCache(
-      () => opts.ticker.listAllSubscriptions('active', { retryRateLimited: false }),
+      // Requests never wait out a 429 hold on the list: they hear it at once, with the time it ends.
+      () => opts.ticker.listAllSubscriptions('active', { waitOutRateLimit: false }),
       () => opts.flags.get('smart_subscription_cache_ttl') * 1000,
       opts.scheduler,
       (snapshot) => this.onSnapshot(snapshot),
-      listFailureHoldMs,
     );
   }
 
@@ -187,8 +181,9 @@ export class SubscriptionManager {
     const waitMs = opts.waitMs ?? this.opts.flags.get('smart_subscription_wait_timeout') * 1000;
     let snapshot: ActiveSnapshot | null;
     try {
-      const got = await this.snapshotWithin(Math.max(waitMs, SNAPSHOT_WAIT_MIN_MS));
-      if (got === 'late') throw new TickerError('timeout', `no subscription list within ${Math.round(Math.max(waitMs, SNAPSHOT_WAIT_MIN_MS) / 1000)} s`, null, 'subscriptions.list');
+      const listWaitMs = Math.max(waitMs, SNAPSHOT_WAIT_MIN_MS);
+      const got = await this.snapshotWithin(listWaitMs);
+      if (got === 'late') throw new TickerError('timeout', `no subscription list within ${Math.round(listWaitMs / 1000)} s`, null, 'subscriptions.list');
       snapshot = got;
       this.lastSnapshotError = null;
     } catch (err) {
@@ -267,7 +262,7 @@ export class SubscriptionManager {
   private async listUnavailable(unique: number[], ownerOf: (token: number) => string, opts: EnsureOptions, err: Error, callStart: number): Promise<EnsureResult> {
     const now = this.now();
     const kind = err instanceof TickerError ? err.kind : 'internal';
-    const retryAt = Math.max(this.snapshots.failedUntil()?.until ?? 0, now + listFailureHoldMs(err));
+    const retryAt = (err instanceof TickerError ? err.retryAt : null) ?? now + DEFAULT_BACKOFF.baseMs;
     const reason = `subscription list unavailable: ${err.message}`;
     const counted: number[] = [];
     this.noteRequest(unique, ownerOf, opts, now, (token, st) => {
@@ -280,14 +275,8 @@ export class SubscriptionManager {
       this.opts.logger?.warn({ tokens: counted.length, kind, retryAt: new Date(retryAt).toISOString(), err: err.message }, 'subscription list unavailable; subscribe attempts fail until it answers');
       this.changed(opts.symbol);
     }
-    const base = await this.result(unique, new Set(), callStart);
-    const failed = unique
-      .filter((t) => !this.isQueued(t))
-      .map((token) => {
-        const st = this.store.get(token);
-        return { token, reason: st?.failureReason ?? reason, retryAt: st?.nextRetryAt ?? retryAt };
-      });
-    return { ...base, failed, pending: base.pending, newly: [], already: [], retryAfterMs: Math.max(0, Math.min(...failed.map((f) => f.retryAt ?? retryAt)) - now) };
+    // Every token not queued now carries its failure and retry time: the ordinary result reports them as failed.
+    return this.result(unique, new Set(), callStart);
   }
 
   private checkCapacity(snapshot: ActiveSnapshot, adding: number): void {

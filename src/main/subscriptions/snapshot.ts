@@ -29,7 +29,6 @@ export class SnapshotCache {
   private generation = 0;
   private seq = 0;
   private changes: LocalChange[] = [];
-  private failure: { error: Error; until: number } | null = null;
   fetches = 0;
 
   constructor(
@@ -37,37 +36,16 @@ export class SnapshotCache {
     private readonly ttlMs: () => number,
     private readonly scheduler: Scheduler,
     private readonly onFresh?: (snapshot: ActiveSnapshot) => void,
-    /** How long a failed listing is not tried again (a 429 holds the list budget for its window). Default 0. */
-    private readonly failureHoldMs: (error: Error) => number = () => 0,
   ) {}
 
-  /**
-   * The cached snapshot while younger than the TTL, else one shared listing. Rejects when the listing fails, and
-   * with the same error, without asking, until the failure's hold has passed: a chain request in a 429 storm hears
-   * "rate limited" at once instead of queueing behind the held budget.
-   */
+  /** The cached snapshot while younger than the TTL, else one shared listing. Rejects when the listing fails. */
   get(): Promise<ActiveSnapshot> {
     const now = this.scheduler.now();
     if (this.current && this.fresh && now - this.current.takenAt < this.ttlMs()) return Promise.resolve(this.current);
-    if (this.failure && now < this.failure.until) return Promise.reject(this.failure.error);
-    this.inFlight ??= this.fetch().then(
-      (snapshot) => {
-        this.inFlight = null;
-        this.failure = null;
-        return snapshot;
-      },
-      (err: Error) => {
-        this.inFlight = null;
-        this.failure = { error: err, until: this.scheduler.now() + this.failureHoldMs(err) };
-        throw err;
-      },
-    );
+    this.inFlight ??= this.fetch().finally(() => {
+      this.inFlight = null;
+    });
     return this.inFlight;
-  }
-
-  /** The last listing's failure while it is held, with the time the list is tried again. */
-  failedUntil(): { error: Error; until: number } | null {
-    return this.failure && this.scheduler.now() < this.failure.until ? this.failure : null;
   }
 
   /** The last snapshot, however old, or null. */

@@ -118,8 +118,8 @@ interface CallSpec {
   signal?: AbortSignal;
   /** Statuses other than 2xx that are an answer, not an error (DELETE 404). */
   accept?: number[];
-  /** false: a 429 is thrown at once instead of retried after the hold. */
-  retryRateLimited?: boolean;
+  /** false: a held bucket or a 429 is thrown at once (with retryAt) instead of waited out. */
+  waitOutRateLimit?: boolean;
 }
 
 interface RawAnswer {
@@ -191,7 +191,7 @@ export class HttpTickerClient implements TickerClient {
       path: '/subscriptions',
       query: { status: opts.status, limit: opts.limit, offset: opts.offset },
       idempotent: true,
-      retryRateLimited: opts.retryRateLimited,
+      waitOutRateLimit: opts.waitOutRateLimit,
       timeoutMs: this.timeout(),
     });
     return this.parse(subscriptionListSchema, answer, 'subscriptions.list') as TickerSubscription[];
@@ -323,7 +323,7 @@ export class HttpTickerClient implements TickerClient {
       try {
         return await this.attempt(spec);
       } catch (err) {
-        const retryable = err instanceof TickerError && err.retryable && err.kind !== 'circuit_open' && !(err.kind === 'rate_limited' && spec.retryRateLimited === false);
+        const retryable = err instanceof TickerError && err.retryable && err.kind !== 'circuit_open' && !(err.kind === 'rate_limited' && spec.waitOutRateLimit === false);
         if (!retryable || attempt >= retries || this.closed || spec.signal?.aborted) throw err;
         // A rate-limited bucket is held by the limiter; other failures back off with jitter.
         const delay = err.kind === 'rate_limited' ? 0 : this.backoffMs(attempt);
@@ -343,7 +343,11 @@ export class HttpTickerClient implements TickerClient {
     if (this.closed) throw new TickerError('network', 'ticker client closed', null, spec.endpoint);
     // Fail fast before spending budget; checked again after the limiter's wait, which may have been long.
     if (this.breaker.state === 'open') throw this.circuitOpen(spec.endpoint);
-    if (spec.bucket) await this.limiter.acquire(spec.bucket, spec.signal);
+    if (spec.bucket) {
+      const heldUntil = spec.waitOutRateLimit === false ? this.limiter.heldUntil(spec.bucket) : null;
+      if (heldUntil !== null) throw new TickerError('rate_limited', `${spec.method} ${spec.path}: held after a 429 until ${new Date(heldUntil).toISOString()}`, null, spec.endpoint, heldUntil);
+      await this.limiter.acquire(spec.bucket, spec.signal);
+    }
     if (!this.breaker.tryAcquire()) throw this.circuitOpen(spec.endpoint);
     const started = this.scheduler.now();
     const timeoutSignal = AbortSignal.timeout(spec.timeoutMs);
@@ -393,6 +397,7 @@ export class HttpTickerClient implements TickerClient {
         this.limiter.penalize(spec.bucket, this.scheduler.now() + hold);
       }
     }
-    throw new TickerError(kind, `${spec.method} ${spec.path} -> ${answer.status}: ${message}`, answer.status, spec.endpoint);
+    const retryAt = kind === 'rate_limited' && spec.bucket ? this.limiter.heldUntil(spec.bucket) : null;
+    throw new TickerError(kind, `${spec.method} ${spec.path} -> ${answer.status}: ${message}`, answer.status, spec.endpoint, retryAt);
   }
 }

@@ -103,6 +103,12 @@ export class RateLimiter {
     state.blockedUntil = Math.max(state.blockedUntil, untilMs);
   }
 
+  /** When a 429 hold on the bucket ends (epoch ms), or null when it is not held. */
+  heldUntil(bucket: TickerBucket): number | null {
+    const until = this.bucket(bucket).blockedUntil;
+    return until > this.scheduler.now() ? until : null;
+  }
+
   /** How long from now until the (position+1)-th request of this bucket, behind everyone queued, may be sent. */
   estimateWaitMs(bucket: TickerBucket, position = 0): number {
     const state = this.bucket(bucket);

@@ -83,6 +83,8 @@ export class TickerError extends Error {
     message: string,
     readonly status: number | null,
     readonly endpoint: string,
+    /** rate_limited: when the bucket is free again (epoch ms), as the client's limiter holds it. */
+    readonly retryAt: number | null = null,
   ) {
     super(message);
     this.name = 'TickerError';
@@ -94,10 +96,11 @@ export class TickerError extends Error {
 
 export interface ListCallOptions {
   /**
-   * Retry a 429 after the bucket's hold (default true). An interactive caller says false: it would rather hear
-   * "rate limited" now, and report it, than wait a whole window for the answer.
+   * Wait out a rate-limit hold (default true): a bucket held after a 429 is waited for, and a 429 is retried after
+   * the hold. An interactive caller says false: it hears "rate limited" at once, with TickerError.retryAt, and
+   * reports it rather than wait a whole window for the answer.
    */
-  retryRateLimited?: boolean;
+  waitOutRateLimit?: boolean;
 }
 
 export interface TickerClient {
