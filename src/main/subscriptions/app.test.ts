@@ -90,7 +90,7 @@ describe('GET /fo/strike-distribution', () => {
 
     // Later requests fill in: every leg of every strike live (bounded poll).
     let latest = first.body;
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + 160_000;
     const allLive = (d: StrikeDistribution) => d.series.every((s) => [...s.call, ...s.put].every((l) => l.state === 'live'));
     while (!allLive(latest)) {
       if (Date.now() > deadline) throw new Error(`not every leg live: ${JSON.stringify(latest.series.map((s) => [...s.call, ...s.put].map((l) => l.state)))}`);
@@ -126,7 +126,7 @@ describe('GET /fo/strike-distribution', () => {
     const capacity = await api<{ accounts: { account: string; used: number; limit: number }[] }>('subscriptions:capacity', {});
     expect(capacity.accounts[0]).toMatchObject({ account: 'primary', limit: 9000 });
     expect(capacity.accounts[0].used).toBeGreaterThanOrEqual(tokens.length);
-  }, 120_000);
+  }, 200_000);
 
   it('serves the same through the contract, and the operator can subscribe and unsubscribe', async () => {
     const d = await api<StrikeDistribution>('chain:distribution', { symbol: 'nifty', strikeRange: 2, autoSubscribe: false });
