@@ -69,41 +69,80 @@ export interface HealthReport {
 export interface StrikeLeg {
   strike: number;
   token: number | null;
+  /** Open interest: the last snapshot in the bucket (contracts x lot, as Kite reports it). */
   oi: number | null;
-  /** Change in OI against `oiChangeBasis`. */
+  /** Change in OI against the series' `oi_change_basis`. */
   oi_change: number | null;
+  /** Volume traded in this one bucket (bar volume); null while unknown (the live feed reports no volume). */
   volume: number | null;
+  /** Cumulative volume of the IST trading day up to the bucket end; null while unknown. */
+  day_volume: number | null;
   ltp: number | null;
-  /** Implied volatility as a decimal (0.1432 = 14.32%), the ticker's unit; mean over the bucket's ticks. */
+  /** ltp minus the previous session's last price; null when either is unknown. */
+  ltp_change: number | null;
+  /** ltp_change as a percentage of the previous session's last price. */
+  ltp_change_pct: number | null;
+  /** Last tick or candle of this leg at or before the bucket end (its age is shown on screen). */
+  last_trade_at: IsoInstant | null;
+  /** Implied volatility as a decimal (0.1432 = 14.32%), the ticker's unit; mean over the bucket's valid ticks. */
   iv: number | null;
   delta: number | null;
   gamma: number | null;
+  /** True units: premium per calendar day (whatever scaling the source publishes). */
   theta: number | null;
+  /** True units: premium per 1 volatility point (0.01). */
   vega: number | null;
   ticks: number | null;
   /** 'ATM', 'ITM3', 'OTM2' ... per side. */
   moneyness: string;
   illiquid: boolean;
+  /** No data for this leg for longer than 2 x the timeframe, judged at the bucket end during a session. */
+  stale: boolean;
   /** live: a bar exists at the bucket; pending: subscribed or being subscribed, no data yet; missing: not subscribed. */
   state: 'live' | 'pending' | 'failed' | 'missing';
+}
+
+/**
+ * What the expiry-wide figures (PCR, max pain) were computed over: every listed strike of the expiry, not the
+ * strikes shown. `complete` is false while any listed leg that is subscribed (or wanted) has no data yet.
+ */
+export interface ChainCoverage {
+  strikes_listed: number;
+  strikes_with_data: number;
+  legs_listed: number;
+  legs_with_data: number;
+  /** Legs subscribed or being subscribed with no data yet. */
+  legs_pending: number;
+  complete: boolean;
 }
 
 export interface ExpirySeries {
   expiry: string;
   days_to_expiry: number;
+  /** Start of the bucket answered (UTC). */
   bucket_time: IsoInstant | null;
+  /** End of the bucket answered (exclusive, UTC): the answer holds data up to this instant and none after it. */
+  bucket_end: IsoInstant | null;
+  /** The bucket is still filling (only when the request asked for it with includePartial). */
+  partial: boolean;
   is_stale: boolean;
   atm_strike: number | null;
   strike_step: number | null;
-  /** total put OI / total call OI over the returned strikes; null when call OI is 0. */
+  /** Expiry-wide: total put OI / total call OI over every listed strike with data; null when a side has none. */
   pcr_oi: number | null;
+  /** Expiry-wide: put day volume / call day volume; null when a side is unknown or the denominator is 0. */
   pcr_volume: number | null;
+  /** Expiry-wide max pain over every listed strike; null when a side has no OI. */
   max_pain_strike: number | null;
+  coverage: ChainCoverage;
   /** What oi_change compares against. */
-  oi_change_basis: 'one_hour_earlier' | 'session_open';
+  oi_change_basis: OiChangeBasis;
   call: StrikeLeg[];
   put: StrikeLeg[];
 }
+
+export const oiChangeBasisSchema = z.enum(['previous_close', 'session_open', 'one_hour_earlier']);
+export type OiChangeBasis = z.infer<typeof oiChangeBasisSchema>;
 
 export interface SubscriptionOutcome {
   state: 'disabled' | 'complete' | 'pending' | 'partial' | 'failed' | 'not_requested';
@@ -136,7 +175,40 @@ export const chainDistributionRequest = z.object({
   autoSubscribe: z.boolean().default(true),
   /** Centre on this strike instead of ATM (click-to-recentre). */
   centerStrike: z.number().positive().optional(),
+  /** Answer the bucket that ends at or before this instant (ISO-8601 UTC) instead of the latest complete one. */
+  at: z.string().datetime({ offset: true }).optional(),
+  /** Answer the bucket still filling (marked partial) instead of the latest complete one. */
+  includePartial: z.boolean().default(false),
+  oiChangeBasis: oiChangeBasisSchema.default('one_hour_earlier'),
 });
+
+/** OI and price of one strike over time (the strike detail view). */
+export const chainStrikeHistoryRequest = z.object({
+  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  expiry: isoDate,
+  strike: z.number().positive(),
+  timeframe: timeframeSchema.default('5min'),
+  /** Look-back in session minutes from the latest bucket (default one session). */
+  minutes: z.number().int().min(5).max(375 * 5).default(375),
+});
+export interface StrikeHistoryPoint {
+  bucket_time: IsoInstant;
+  call_oi: number | null;
+  put_oi: number | null;
+  call_ltp: number | null;
+  put_ltp: number | null;
+  call_volume: number | null;
+  put_volume: number | null;
+}
+export interface StrikeHistory {
+  symbol: string;
+  expiry: string;
+  strike: number;
+  timeframe: Timeframe;
+  call_token: number | null;
+  put_token: number | null;
+  points: StrikeHistoryPoint[];
+}
 
 export interface UnderlyingInfo {
   symbol: string;
@@ -348,6 +420,7 @@ export const CONTRACT = {
   'flags:audit': { request: z.object({ limit: z.number().int().min(1).max(1000).default(100) }), result: null as unknown as FlagAuditEntry[] },
   'chain:underlyings': { request: empty, result: null as unknown as UnderlyingInfo[] },
   'chain:distribution': { request: chainDistributionRequest, result: null as unknown as StrikeDistribution },
+  'chain:strikeHistory': { request: chainStrikeHistoryRequest, result: null as unknown as StrikeHistory },
   'subscriptions:list': { request: subscriptionsListRequest, result: null as unknown as SubscriptionRow[] },
   'subscriptions:capacity': { request: empty, result: null as unknown as CapacityView },
   'subscriptions:subscribe': { request: subscriptionsChangeRequest, result: null as unknown as SubscriptionOutcome },

@@ -7,6 +7,7 @@ export const CHANNEL_NAMES = [
   'flags:audit',
   'chain:underlyings',
   'chain:distribution',
+  'chain:strikeHistory',
   'subscriptions:list',
   'subscriptions:capacity',
   'subscriptions:subscribe',
