@@ -99,7 +99,7 @@ describe('limits', () => {
     await time.advance(0);
     for (let i = 0; i < 50 && done.length < 30; i++) await new Promise((r) => setTimeout(r, 10));
     expect(done.length).toBe(30);
-    expect(client.limiter.estimateWaitMs('mutate')).toBeGreaterThan(55_000);
+    expect(client.limiter.estimateWaitMs('create')).toBeGreaterThan(55_000);
     await time.advance(59_000);
     expect(done.length).toBe(30);
     await time.advance(1_200);
@@ -110,11 +110,11 @@ describe('limits', () => {
   });
 
   it('obeys a 429: the bucket is held, idempotent calls retry after the hold, POST is not re-sent', async () => {
-    client = makeClient({ rateLimitHoldMs: { list: 5_000, mutate: 5_000 } });
+    client = makeClient({ rateLimitHoldMs: { list: 5_000, create: 5_000 } });
     dt.sim.setFaults({ rateLimitStorm: true });
     await expectTickerError(client.subscribe(optionTokens(1)[0]), 'rate_limited');
     expect(served('POST /subscriptions', 429)).toBe(1);
-    expect(client.limiter.view().find((b) => b.bucket === 'mutate')?.blockedUntil).toBe(T0 + 5_000);
+    expect(client.limiter.view().find((b) => b.bucket === 'create')?.blockedUntil).toBe(T0 + 5_000);
 
     const listing = client.listSubscriptions();
     await new Promise((r) => setTimeout(r, 50));
