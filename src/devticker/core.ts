@@ -167,16 +167,10 @@ export class DevTickerCore {
     } catch (err) {
       throw new Error(`devticker: --state-file ${file} is not valid: ${(err as Error).message}`, { cause: err });
     }
-    // As the real service on restart: rows without an account get one round-robin; expired contracts go inactive.
-    const now = this.opts.marketClock.now();
-    let rr = 0;
-    const rows = state.rows.map((r) => {
-      const row = { ...r };
-      if (row.account_id === null && row.status === 'active') row.account_id = this.opts.accounts[rr++ % this.opts.accounts.length];
-      return row;
-    });
-    this.store.restore(rows);
-    for (const row of rows) if (row.status === 'active' && !this.registry.liveByToken(row.instrument_token)) this.store.deactivate(row.instrument_token, now);
+    // As the real service on restart: expired contracts go inactive, then rows without an account get one round-robin.
+    this.store.restore(state.rows);
+    this.restart();
+    const rows = state.rows;
     this.opts.logger.info({ file, rows: rows.length, active: this.store.activeCount() }, 'devticker subscriptions restored');
   }
 
@@ -411,10 +405,12 @@ export class DevTickerCore {
   /** A restart of the service: rows without an account get one round-robin, every active row streams again. */
   restart(): void {
     const now = this.opts.marketClock.now();
+    for (const row of this.store.list('active')) {
+      if (!this.registry.liveByToken(row.instrument_token)) this.store.deactivate(row.instrument_token, now);
+    }
     let rr = 0;
     for (const row of this.store.list('active')) {
       if (row.account_id === null) row.account_id = this.opts.accounts[rr++ % this.opts.accounts.length];
-      if (!this.registry.liveByToken(row.instrument_token)) this.store.deactivate(row.instrument_token, now);
     }
     this.markDirty();
     this.streamDead = false;
