@@ -5,7 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromIstWallClock } from '../main/calendar';
+import { HolidayCalendar, fromIstWallClock } from '../main/calendar';
 import { ManualClock } from '../shared/clock';
 import { CHANNEL_OPTIONS } from '../shared/feed';
 import { type DevTicker, type DevTickerOptions, REBALANCER_ACCOUNT, startDevTicker } from './index';
@@ -281,41 +281,36 @@ describe('strike rebalancer', () => {
 });
 
 describe('market model', () => {
-  it('centres liquidity on the live spot: the near-ATM ITM option trades nearly every minute after a drift', async () => {
-    const { dt: d } = await start(at('10:00:00'));
-    // find an hour of some day where NIFTY has drifted at least 3 strikes from the open
-    let found: { date: string; hour: string; spot: number; openSpot: number } | null = null;
-    for (const date of ['2025-11-03', '2025-11-04', '2025-11-06', '2025-11-07', '2025-11-10', '2025-11-11', '2025-11-12', '2025-11-13', '2025-11-14']) {
-      const clock = new ManualClock(fromIstWallClock(`${date}T09:15:00`));
-      const probe = await startDevTicker({ port: 0, clock, autoTick: false });
-      open.push(probe);
-      const openSpot = probe.sim.underlyingPrice('NIFTY');
-      for (const hour of ['11:00', '12:00', '13:00', '14:00']) {
-        clock.set(fromIstWallClock(`${date}T${hour}:00`));
-        const spot = probe.sim.underlyingPrice('NIFTY');
-        if (Math.abs(spot - openSpot) >= 150) {
-          found = { date, hour, spot, openSpot };
-          break;
-        }
+  it('centres liquidity on the live spot: after a big drift the ITM leg next to the spot trades nearly every second', async () => {
+    // find a session moment where NIFTY is at least 8 strikes (400 points) away from that day's open
+    const { clock, dt: d } = await start(fromIstWallClock('2025-11-03T09:15:00'));
+    const calendar = HolidayCalendar.load();
+    let found: { date: string; time: string; spot: number; openSpot: number } | null = null;
+    let date = '2025-11-03';
+    for (let i = 0; i < 60 && !found; i++, date = calendar.nextTradingDay(date)) {
+      clock.set(fromIstWallClock(`${date}T09:15:00`));
+      const openSpot = d.sim.underlyingPrice('NIFTY');
+      for (let m = 60; m <= 330 && !found; m += 15) {
+        const time = `${String(9 + Math.floor((15 + m) / 60)).padStart(2, '0')}:${String((15 + m) % 60).padStart(2, '0')}:00`;
+        clock.set(fromIstWallClock(`${date}T${time}`));
+        const spot = d.sim.underlyingPrice('NIFTY');
+        if (Math.abs(spot - openSpot) >= 400) found = { date, time, spot, openSpot };
       }
-      if (found) break;
     }
     expect(found).not.toBeNull();
-    const { date, hour, spot, openSpot } = found!;
-    const clock = new ManualClock(fromIstWallClock(`${date}T15:35:00`));
-    const later = await startDevTicker({ port: 0, clock, autoTick: false });
-    open.push(later);
-    const expiry = later.registry.expiries('NIFTY').find((e) => e > date)!;
-    // the ITM strike next to the live spot: a call below a risen spot, a put above a fallen one
+    const { spot, openSpot } = found!;
+    d.sim.tick(); // the registry of that date
+    const expiry = d.registry.expiries('NIFTY').find((e) => e > found!.date)!;
     const type = spot > openSpot ? 'CE' : 'PE';
-    const strike = type === 'CE' ? Math.floor(spot / 50) * 50 : Math.ceil(spot / 50) * 50;
-    const leg = later.registry.chain('NIFTY', expiry).find((i) => i.strike === strike && i.instrumentType === type)!;
-    const from = `${date}T${hour}:00`;
-    const to = `${date}T${hour.slice(0, 2)}:29:00`;
-    const res = await fetch(`${later.url}/history?instrument_token=${leg.token}&from_ts=${from}&to_ts=${to}`);
-    const candles = ((await res.json()) as any).candles as unknown[];
-    // 30 minutes: with liquidity centred on the day's open this leg (>= 3 strikes away from it) traded far less
-    expect(candles.length).toBeGreaterThanOrEqual(27);
-    void d;
+    const strike = type === 'CE' ? Math.floor(spot / 50) * 50 : Math.ceil(spot / 50) * 50; // in the money, next to the spot
+    const leg = d.registry.chain('NIFTY', expiry).find((i) => i.strike === strike && i.instrumentType === type)!;
+    const ticks: number[] = [];
+    d.bus.subscribe(CHANNEL_OPTIONS, (m) => {
+      if (m.includes(`"token": ${leg.token},`)) ticks.push(1);
+    });
+    d.sim.subscribe([leg.token, 256265]);
+    run(clock, d, 300);
+    // liquidity around the day's open would leave this leg (>= 8 strikes from it) trading in about 3 seconds of 4
+    expect(ticks.length).toBeGreaterThanOrEqual(285);
   });
 });
