@@ -41,9 +41,12 @@ export function writeKiteCsv(path: string, registry: Registry): void {
   renameSync(tmp, path);
 }
 
-const UPSERT_SQL = `INSERT INTO instrument_registry
+/** `expiryDate`: the existing table's expiry column is DATE (the text is cast; otherwise it is stored as TEXT). */
+const upsertSql = (expiryDate: boolean): string => `INSERT INTO instrument_registry
   (instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry, tick_size, lot_size, exchange, is_active, last_refreshed_at)
-SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::float8[], $9::int[], $10::text[], $11::bool[], $12::timestamptz[])
+SELECT t.a, t.b, t.c, t.d, t.e, t.f, t.g${expiryDate ? '::date' : ''}, t.h, t.i, t.j, t.k, t.l
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::float8[], $9::int[], $10::text[], $11::bool[], $12::timestamptz[])
+  AS t(a, b, c, d, e, f, g, h, i, j, k, l)
 ON CONFLICT (instrument_token) DO UPDATE SET
   tradingsymbol = EXCLUDED.tradingsymbol, name = EXCLUDED.name, segment = EXCLUDED.segment,
   instrument_type = EXCLUDED.instrument_type, strike = EXCLUDED.strike, expiry = EXCLUDED.expiry,
@@ -60,12 +63,16 @@ export async function writeInstrumentTable(url: string, registry: Registry, expi
   try {
     await client.query('BEGIN');
     await client.query(createTableSql(expiryType));
+    const typed = await client.query<{ data_type: string }>(
+      "SELECT data_type FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'instrument_registry' AND column_name = 'expiry'",
+    );
+    const sql = upsertSql(typed.rows[0]?.data_type === 'date');
     const rows = registry.kiteRows('all');
     const refreshed = new Date(registry.refreshedAt).toISOString();
     const BATCH = 5000;
     for (let i = 0; i < rows.length; i += BATCH) {
       const b = rows.slice(i, i + BATCH);
-      await client.query(UPSERT_SQL, [
+      await client.query(sql, [
         b.map((r) => r.instrument_token), b.map((r) => r.tradingsymbol), b.map((r) => r.name), b.map((r) => r.segment),
         b.map((r) => r.instrument_type), b.map((r) => r.strike), b.map((r) => r.expiry), b.map((r) => r.tick_size),
         b.map((r) => r.lot_size), b.map((r) => r.exchange), b.map((r) => r.is_active), b.map(() => refreshed),
