@@ -52,8 +52,6 @@ describe('GET /health', () => {
       environment: 'dev',
       ticker: { running: false, started_at: null, active_subscriptions: 0, accounts: [] },
       dependencies: { redis: 'ok', database: 'ok', instrument_registry: { status: 'ok', cached_instruments: dt.registry.size, last_refresh: '2025-11-04T05:30:00.000000+00:00' } },
-      orchestrator: { status: 'ok' },
-      token_refresher: { status: 'ok', next_refresh_at: null },
     });
     clock.advance(2000);
     dt.sim.subscribe([option('2025-11-25', 24500, 'CE').token, 256265]);
@@ -61,6 +59,8 @@ describe('GET /health', () => {
     expect(running.json).toMatchObject({
       status: 'ok',
       ticker: { running: true, started_at: T0 / 1000 + 2, active_subscriptions: 2, accounts: [{ account_id: 'primary', instrument_count: 2, last_tick_at: null }] },
+      orchestrator: { status: 'ok' },
+      token_refresher: { status: 'ok', next_refresh_at: null },
     });
   });
 

@@ -240,8 +240,8 @@ export class DevTickerHttp {
           database: 'ok',
           instrument_registry: { status: 'ok', cached_instruments: core.registry.size, last_refresh: pyIsoUtc(core.registry.refreshedAt) },
         },
-        orchestrator: { status: 'ok' },
-        token_refresher: { status: 'ok', next_refresh_at: null },
+        // the stream orchestrator and token refresher report only once streams have started (as in the idle example)
+        ...(running ? { orchestrator: { status: 'ok' }, token_refresher: { status: 'ok', next_refresh_at: null } } : {}),
       };
     }
     const perAccount = core.streamingPerAccount();
