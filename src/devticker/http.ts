@@ -1,5 +1,7 @@
-// The HTTP surface, exactly as the ticker service answers (shared/spec/ticker-service.md section 1), plus
-// GET /instruments (Kite CSV) and the /_sim/ control endpoint.
+// The HTTP surface, exactly as the ticker service answers (docs/ticker-contract.md section 1), plus GET /instruments
+// (Kite CSV; the ideal profile only, the real service has none) and the /_sim/ control endpoint (behind a per-run
+// token). Every request must carry an allowed Host (421 otherwise: no DNS rebinding) and every POST a JSON body (415
+// otherwise: no cross-site form or text/plain request reaches a handler).
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DevTickerCore } from './core';

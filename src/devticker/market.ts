@@ -6,6 +6,8 @@
 // - options are Black-Scholes (r = 0.10, q = 0) on a smile with skew and term structure; futures are the forward.
 // - trading is decided per minute (active or not, lots traded) and per second (which seconds carry a trade), by
 //   hashes: cumulative day volume is the sum of earlier minutes' lots, so it needs one hash per minute to recompute.
+//   An option's liquidity in a minute depends on its distance from the index level at that minute's start (not the
+//   day's open): after a drift, the strikes next to the live spot are the ones that trade.
 // A /history candle and the ticks streamed in its minute therefore agree exactly.
 import { bsGreeksInto, type Greeks, RISK_FREE_RATE, expiryInstant } from '../shared/greeks';
 import { istDayNumber } from '../main/calendar';
