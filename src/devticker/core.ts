@@ -145,7 +145,7 @@ export class DevTickerCore {
     if (date !== this.registry.date) {
       this.registry = this.buildRegistry(date);
       this.opts.logger.info({ date, instruments: this.registry.live.length }, 'devticker registry refreshed');
-      if (!this.streamDead && this.streamStartedAt !== null) this.applyTargets(); // expired contracts stop streaming
+      if (!this.streamDead && this.streamStartedAt !== null) this.applyTargets(undefined, false); // expired contracts stop streaming
     }
     return this.registry;
   }
@@ -367,9 +367,11 @@ export class DevTickerCore {
     return { targets, indices, perAccount };
   }
 
-  private applyTargets(snap = this.computeTargets()): void {
+  /** `streamStart`: false when the set only shrinks by expiry (no stream restart for /health to report). */
+  private applyTargets(snap = this.computeTargets(), streamStart = true): void {
     this.streamer.setTargets(snap.targets, snap.indices);
     this.perAccountStreaming = snap.perAccount;
+    if (!streamStart) return;
     // /health (production) reports the stream start: when, how many rows, how many per account
     this.streamStartedAt = this.opts.baseClock.now();
     this.streamStartActive = this.store.activeCount();
