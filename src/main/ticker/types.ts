@@ -7,7 +7,8 @@ export interface TickerSubscription {
   segment: string;
   status: 'active' | 'inactive';
   requested_mode: string;
-  account_id: string;
+  /** null (or "") for a row created without an account: Strikedesk's own rows at the real service. */
+  account_id: string | null;
   created_at: string;
   updated_at: string;
 }
