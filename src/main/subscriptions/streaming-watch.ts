@@ -64,7 +64,8 @@ export class StreamingWatch {
       const why = accepted === null ? 'subscription list not known yet' : accepted === 0 ? 'no active subscriptions' : 'market closed and the feed streams nothing outside sessions';
       return (this.last = { state: 'not_expected', accepted: accepted ?? 0, silentForMs: null, stoppedSince: null, lastTickAt: lastTick, message: `ticks not due: ${why}` });
     }
-    this.dueSince ??= now;
+    // Due because of mock ticks seen while closed: due since that tick, which is evidence of streaming itself.
+    this.dueSince ??= mockStreaming && !this.opts.sessionOpen(now) ? Math.min(now, lastTick) : now;
     // Silence counts from the later of the last stream tick and the moment ticks became due.
     const reference = Math.max(this.dueSince, lastTick ?? Number.NEGATIVE_INFINITY);
     const silentFor = Math.max(0, now - reference);
@@ -84,7 +85,8 @@ export class StreamingWatch {
           '(its /health may still say running; Strikedesk holds further subscribes, each of which would be another full stream reload, until ticks return)',
       });
     }
-    const state: StreamingState = lastTick !== null && now - lastTick <= this.stoppedAfterMs ? 'streaming' : 'waiting';
+    // 'waiting': no stream tick since ticks became due (a first subscription, a session opening).
+    const state: StreamingState = lastTick !== null && lastTick >= this.dueSince ? 'streaming' : 'waiting';
     return (this.last = {
       state,
       accepted,
