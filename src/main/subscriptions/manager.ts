@@ -641,7 +641,10 @@ export class SubscriptionManager {
     const watch = this.opts.streaming;
     if (!watch) return;
     const snapshot = this.snapshots.peek();
-    const view = watch.evaluate(this.now(), snapshot ? snapshot.tokens.size : null);
+    // Index rows are left out: the watch judges the options channel, and an index's own ticks come elsewhere.
+    let streamable = 0;
+    for (const row of snapshot?.rows.values() ?? []) if (row.segment !== 'INDICES') streamable++;
+    const view = watch.evaluate(this.now(), snapshot ? streamable : null);
     const stopped = view.state === 'stopped';
     if (stopped === this.postsHeld) return;
     this.postsHeld = stopped;

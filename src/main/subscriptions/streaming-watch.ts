@@ -10,9 +10,9 @@
 // session ticks are due only when the feed has shown ticks while the session was closed (its last stream tick came
 // outside a session). A feed that has never ticked outside a session is not judged there.
 //
-// Stream ticks are the options channel's (options and futures, and EQ rows for index tokens in mock mode): the
-// service's underlying poll can keep publishing index levels while every stream is dead, so the underlying channel
-// proves nothing about the streams.
+// Stream ticks are the options channel's (options and futures): the service's underlying poll can keep publishing
+// index levels while every stream is dead, so the underlying channel proves nothing about the streams. For the same
+// reason the manager counts only non-index rows (segment other than INDICES) as "accepted" here.
 
 export type StreamingState = 'streaming' | 'stopped' | 'waiting' | 'not_expected';
 
