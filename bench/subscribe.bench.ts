@@ -16,6 +16,7 @@
 //   npm run bench:subscribe                 ~7 minutes (126 POSTs at 30 a minute, then the broken-reload run)
 //   CAP_SECONDS=300                         give up on a cold side after this long
 //   BROKEN_SECONDS=90                       how long the broken-reload run keeps polling the chain
+//   ONLY=cold | ONLY=broken                 one part only (cold+warm, or the broken reload); targets of that part
 //
 // If the devticker here has no production profile or no broken-reload switch yet (the options `profile:
 // 'production'` and `reload: 'broken'`), the bench says so on its first lines and falls back: the default profile,
@@ -48,6 +49,8 @@ const POLL_MS = 5_000;
 const PROGRESS_MS = 15_000;
 const STOP_REPORT_TARGET_MS = 30_000;
 const backend: 'pglite' | 'postgres' = process.env.DATABASE_URL ? 'postgres' : 'pglite';
+const ONLY = process.env.ONLY ?? '';
+if (!['', 'cold', 'broken'].includes(ONLY)) throw new Error(`ONLY must be 'cold' or 'broken', not '${ONLY}'`);
 
 // ---------- the devticker's profile, probed ----------
 
@@ -199,13 +202,25 @@ function counts(dt: DevTicker): { calls: number; rateLimited: number; posts: num
   return { calls, rateLimited, posts, byRoute: structuredClone(byRoute) };
 }
 
-/** Active rows at the ticker, as its own listing says (every page). */
+/**
+ * Active rows at the ticker, as its own listing says (every page). Taken after a side's figures are counted; a side
+ * that spent its GET budget (the seed) makes this wait for the service's window to reset.
+ */
 async function activeAtTicker(dt: DevTicker): Promise<Set<number>> {
   const out = new Set<number>();
-  for (let offset = 0; ; offset += 1000) {
-    const page = (await (await fetch(`${dt.url}/subscriptions?status=active&limit=1000&offset=${offset}`)).json()) as { instrument_token: number }[];
+  const deadline = Date.now() + 75_000;
+  for (let offset = 0; ; ) {
+    const res = await fetch(`${dt.url}/subscriptions?status=active&limit=1000&offset=${offset}`);
+    if (res.status === 429 && Date.now() < deadline) {
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 2_000));
+      continue;
+    }
+    if (res.status !== 200) throw new Error(`GET /subscriptions answered ${res.status}`);
+    const page = (await res.json()) as { instrument_token: number }[];
     for (const r of page) out.add(r.instrument_token);
     if (page.length < 1000) return out;
+    offset += 1000;
   }
 }
 
@@ -413,7 +428,13 @@ async function main(): Promise<void> {
   console.log(`bench:subscribe — devticker ${profile.production ? 'production profile' : 'DEFAULT profile (fallback)'}, real limits, market store ${backend}`);
   for (const note of profile.notes) console.log(`  ${note}`);
   const base = profile.production ? PRODUCTION_OPTIONS : {};
+  if (ONLY !== 'broken') await coldAndWarm(base);
+  if (ONLY !== 'cold') await broken(profile);
+  console.log('');
+  for (const line of targets) console.log(line);
+}
 
+async function coldAndWarm(base: Partial<DevTickerOptions>): Promise<void> {
   const seedSide = await side('seed', base);
   const sdSide = await side('strikedesk', base);
   const seedChain = await chainOf(seedSide);
@@ -467,9 +488,19 @@ async function main(): Promise<void> {
   await closeSide(seedSide);
   await closeSide(sdSide);
 
+  const n = 126;
+  target('cold legs active at the ticker', coldSd.activeAtTicker === n, `${coldSd.activeAtTicker}/${n}`, `${n}/${n}`);
+  target('cold legs reported active by the console', coldSd.reportedActive === n, `${coldSd.reportedActive}/${n}`, `${n}/${n}`);
+  target('cold avoidable 429s', coldSd.rateLimited === 0, String(coldSd.rateLimited), '0');
+  target('cold re-POSTs of an active token', coldSd.rePostsOfActive === 0, String(coldSd.rePostsOfActive), '0');
+  target('cold ATM data first', coldSd.atmFirst, `ATM data at ${secs(coldSd.atmDataMs)} s, all data at ${secs(coldSd.allDataMs)} s`, 'ATM legs first POSTed and no later than any later leg');
+  target('warm POSTs', warmSd.posts === 0, String(warmSd.posts), '0');
+}
+
+async function broken(profile: Profile): Promise<void> {
   const broken = await brokenRun(profile);
   console.log('\nBROKEN reload (the first reload stops streaming for good; /health keeps saying running)');
-  console.log(`  ${'metric'.padEnd(34)}${'seed port'.padEnd(18)}${'strikedesk'.padEnd(18)}`);
+  console.log(`  ${'metric'.padEnd(42)}${'seed port'.padEnd(18)}${'strikedesk'.padEnd(18)}`);
   const brokenRows: [string, string, string][] = [
     ['service stopped streaming', String(broken.seed.streamStoppedAtTicker), String(broken.sd.streamStoppedAtTicker)],
     ['POSTs in total', String(broken.seed.posts), String(broken.sd.posts)],
@@ -479,21 +510,11 @@ async function main(): Promise<void> {
     ['"streaming stopped" reported after (s)', 'never', secs(broken.sd.reportMs)],
     ['legs held (not sent) at the end', '-', String(broken.sd.heldPending)],
   ];
-  for (const [m, a, b] of brokenRows) console.log(`  ${m.padEnd(34)}${a.padEnd(18)}${b.padEnd(18)}`);
+  for (const [m, a, b] of brokenRows) console.log(`  ${m.padEnd(42)}${a.padEnd(18)}${b.padEnd(18)}`);
   console.log(`  strikedesk said: ${broken.sd.message ?? '(nothing)'}`);
-
-  const n = 126;
-  target('cold legs active at the ticker', coldSd.activeAtTicker === n, `${coldSd.activeAtTicker}/${n}`, `${n}/${n}`);
-  target('cold legs reported active by the console', coldSd.reportedActive === n, `${coldSd.reportedActive}/${n}`, `${n}/${n}`);
-  target('cold avoidable 429s', coldSd.rateLimited === 0, String(coldSd.rateLimited), '0');
-  target('cold re-POSTs of an active token', coldSd.rePostsOfActive === 0, String(coldSd.rePostsOfActive), '0');
-  target('cold ATM data first', coldSd.atmFirst, `ATM data at ${secs(coldSd.atmDataMs)} s, all data at ${secs(coldSd.allDataMs)} s`, 'ATM legs first POSTed and no later than any later leg');
-  target('warm POSTs', warmSd.posts === 0, String(warmSd.posts), '0');
   target('broken "streaming stopped" reported', broken.sd.reportMs !== null && broken.sd.reportMs <= STOP_REPORT_TARGET_MS, `${secs(broken.sd.reportMs)} s`, `<= ${STOP_REPORT_TARGET_MS / 1000} s`);
   target('broken POSTs per token', broken.sd.maxPostsPerToken <= 1, String(broken.sd.maxPostsPerToken), '<= 1');
   if (!broken.sd.streamStoppedAtTicker) console.log('\n  NOTE: the devticker kept streaming in the broken-reload run: the scenario did not take effect');
-  console.log('');
-  for (const line of targets) console.log(line);
 }
 
 main().then(
