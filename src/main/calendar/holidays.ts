@@ -1,4 +1,5 @@
-// NSE trading calendar: holidays (from resources/calendar/nse-holidays.json, editable by an operator), weekends,
+// NSE trading calendar: holidays (resources/calendar/nse-holidays.json, with an operator's <home>/holidays.json
+// merged over it), weekends,
 // sessions 09:15-15:30 IST. All instants are UTC epoch ms; dates are IST 'YYYY-MM-DD'.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -15,16 +16,29 @@ export interface HolidayEntry {
   name: string;
   /** false when the date is estimated and not yet confirmed by an exchange circular. */
   verified: boolean;
+  /** Where the date comes from: 'shipped' (the app's file) or the operator file's path. */
+  source?: string;
+}
+
+/** A file entry: a holiday, or (`holiday: false`, operator file) the cancellation of a shipped date. */
+export interface HolidayFileEntry extends HolidayEntry {
+  holiday: boolean;
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const entrySchema = z.object({ date: z.string().regex(DATE_RE), name: z.string(), verified: z.boolean().default(false) });
+const realDate = (d: string) => DATE_RE.test(d) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
+const entrySchema = z.object({
+  date: z.string().refine(realDate, 'a real date YYYY-MM-DD'),
+  name: z.string(),
+  verified: z.boolean().default(false),
+  holiday: z.boolean().default(true),
+});
 const fileSchema = z.union([z.array(entrySchema), z.object({ holidays: z.array(entrySchema) }).passthrough()]);
 
 export const HOLIDAY_FILE_RELATIVE = join('resources', 'calendar', 'nse-holidays.json');
 
 /** Parses the holiday file text (a bare array of entries or `{holidays: [...]}`); throws a clear error when invalid. */
-export function parseHolidayFile(text: string, source = 'holiday file'): HolidayEntry[] {
+export function parseHolidayFile(text: string, source = 'holiday file'): HolidayFileEntry[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -32,9 +46,54 @@ export function parseHolidayFile(text: string, source = 'holiday file'): Holiday
     throw new Error(`${source}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const parsed = fileSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${source}: invalid holiday list: ${parsed.error.message}`);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${source}: invalid holiday list at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? parsed.error.message}`);
+  }
   const list = Array.isArray(parsed.data) ? parsed.data : parsed.data.holidays;
-  return list.map((e) => ({ date: e.date, name: e.name, verified: e.verified }));
+  return list.map((e) => ({ date: e.date, name: e.name, verified: e.verified, holiday: e.holiday, source }));
+}
+
+/** The operator's file in the data directory, merged over the shipped calendar. */
+export const OPERATOR_HOLIDAY_FILE = 'holidays.json';
+
+/**
+ * The shipped holidays with the operator's file merged over them date by date: an operator entry adds a date or
+ * replaces the shipped one (its name and verified flag), and `"holiday": false` cancels a shipped date. Each entry
+ * keeps its source ('shipped' or the operator file's path).
+ */
+export function mergeHolidays(shipped: readonly HolidayFileEntry[], operator: readonly HolidayFileEntry[], operatorSource: string): HolidayEntry[] {
+  const byDate = new Map<string, HolidayEntry>();
+  for (const e of shipped) if (e.holiday) byDate.set(e.date, { date: e.date, name: e.name, verified: e.verified, source: 'shipped' });
+  for (const e of operator) {
+    if (e.holiday) byDate.set(e.date, { date: e.date, name: e.name, verified: e.verified, source: operatorSource });
+    else byDate.delete(e.date);
+  }
+  return [...byDate.values()].sort((a, b) => a.date.localeCompare(b.date));
+}
+
+const appCalendars = new Map<string, HolidayCalendar>();
+
+/**
+ * The app's one calendar: the shipped file (required) with `<home>/holidays.json` merged over it when present.
+ * Loaded once per data directory and shared by every part (feed, ingest, subscriptions, backfill). A missing
+ * shipped file or an invalid operator file is a start-up error naming the file.
+ */
+export function appCalendar(home: string, opts: { shippedPath?: string } = {}): HolidayCalendar {
+  const key = `${resolve(home)}|${opts.shippedPath ?? ''}`;
+  const cached = appCalendars.get(key);
+  if (cached) return cached;
+  const shippedPath = opts.shippedPath ?? findHolidayFile();
+  if (!shippedPath || !existsSync(shippedPath)) throw new Error(`holiday calendar: the shipped ${HOLIDAY_FILE_RELATIVE} was not found (looked above ${process.cwd()})`);
+  const shipped = parseHolidayFile(readFileSync(shippedPath, 'utf8'), shippedPath);
+  const operatorPath = join(resolve(home), OPERATOR_HOLIDAY_FILE);
+  let operator: HolidayFileEntry[] = [];
+  if (existsSync(operatorPath)) {
+    operator = parseHolidayFile(readFileSync(operatorPath, 'utf8'), `operator holiday file ${operatorPath}`);
+  }
+  const calendar = new HolidayCalendar(mergeHolidays(shipped, operator, operatorPath));
+  appCalendars.set(key, calendar);
+  return calendar;
 }
 
 /**
@@ -75,7 +134,7 @@ export class HolidayCalendar {
 
   constructor(holidays: ReadonlyArray<HolidayEntry | IstDate> = []) {
     for (const h of holidays) {
-      const entry: HolidayEntry = typeof h === 'string' ? { date: h, name: 'holiday', verified: true } : h;
+      const entry: HolidayEntry = typeof h === 'string' ? { date: h, name: 'holiday', verified: true } : { date: h.date, name: h.name, verified: h.verified, source: h.source };
       if (!DATE_RE.test(entry.date)) throw new Error(`invalid holiday date: ${entry.date}`);
       this.byDate.set(entry.date, entry);
     }
@@ -85,7 +144,7 @@ export class HolidayCalendar {
   static load(path?: string): HolidayCalendar {
     const file = path ?? findHolidayFile();
     if (!file) throw new Error(`holiday calendar not found (looked for ${HOLIDAY_FILE_RELATIVE} above ${process.cwd()})`);
-    return new HolidayCalendar(parseHolidayFile(readFileSync(file, 'utf8'), file));
+    return new HolidayCalendar(mergeHolidays(parseHolidayFile(readFileSync(file, 'utf8'), file), [], ''));
   }
 
   /** A calendar with weekends only (tests, or when no file can be found). */

@@ -3,6 +3,7 @@
 // probe says 'disabled' and why.
 import type { ComponentHealth } from '../../shared/api';
 import type { AppContext } from '../app/app';
+import { appCalendar } from '../calendar';
 import { scopedLogger } from '../log';
 import { TickIngestor } from './ingestor';
 
@@ -18,6 +19,8 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     return undefined;
   }
   const monitor = feedMonitor;
+  // The app's one calendar (shipped holidays with the operator's file merged over them, loaded once).
+  const calendar = appCalendar(context.config.home);
   const ingestor = new TickIngestor({
     bus,
     db: context.market,
@@ -28,6 +31,9 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     monitor,
     push: context.push,
     acceptMockTicks: context.config.acceptMockTicks,
+    // Mock ticks are recognised by the exchange calendar, not by their is_mock flag (always false in production).
+    inSession: (ms) => calendar.isInSession(ms),
+    sourceGreeks: context.config.sourceGreeks,
     // Bars only for instants ticks are expected at: NSE sessions, or any time with the always-open devticker.
     acceptTickAt: monitor ? (ms) => monitor.expectsStreamingAt(ms) : undefined,
     indexToken: (symbol) => (context as unknown as { registry?: IndexTokenSource }).registry?.underlyingToken(symbol) ?? null,
@@ -40,7 +46,7 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     const s = ingestor.stats();
     const detail =
       `${s.ticks} ticks, ${s.barsWritten} bars written, queue ${s.queueDepth}/${s.queueCapacity}, ${s.droppedBars} bars dropped, ` +
-      `${s.parseErrors} unparseable, ${s.lateDropped} late ticks dropped` +
+      `${s.parseErrors} unparseable, ${s.indexRowsSkipped} index rows on the options channel skipped, ${s.mockSkipped} mock ticks skipped, ${s.lateDropped} late ticks dropped` +
       (s.lastFlushLatencyMs === null ? '' : `, last flush ${(s.lastFlushLatencyMs / 1000).toFixed(1)} s after the minute`) +
       (s.lastWriteError ? `; last write error: ${s.lastWriteError}` : '');
     const backlog = s.queueDepth > s.queueCapacity / 2;
