@@ -171,12 +171,12 @@ describe.each(testBackends())('roll-ups on %s', (backend) => {
             const lastOf = <T,>(xs: (T | null)[]) => xs.filter((x) => x !== null).at(-1) ?? null;
             const vols = ms.filter((m) => m.volume !== null);
             const withIv = ms.filter((m) => m.iv !== null);
-            const w = withIv.reduce((s, m) => s + (m.greekTicks as number[])[0], 0);
+            const w = withIv.reduce((s, m) => s + (m.greekTicks as readonly number[])[0], 0);
             expect(r.put_oi).toBe(lastOf(ms.map((m) => m.oi)));
             expect(r.put_volume === null ? null : Number(r.put_volume)).toBe(vols.length ? vols.reduce((s, m) => s + (m.volume as number), 0) : null);
             expect(r.put_ticks).toBe(ms.reduce((s, m) => s + (m.ticks as number), 0));
             expect(r.put_iv_n).toBe(withIv.length ? w : null);
-            if (withIv.length) expect(r.put_iv).toBeCloseTo(withIv.reduce((s, m) => s + (m.iv as number) * (m.greekTicks as number[])[0], 0) / w, 9);
+            if (withIv.length) expect(r.put_iv).toBeCloseTo(withIv.reduce((s, m) => s + (m.iv as number) * (m.greekTicks as readonly number[])[0], 0) / w, 9);
             else expect(r.put_iv).toBeNull();
             expect(r.underlying_close).toBe(lastOf(ms.map((m) => m.underlyingClose)));
             expect(r.put_complete).toBe(ms.every((m) => m.complete) && r.bucket.getTime() + tf * MIN <= now);
