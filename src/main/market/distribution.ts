@@ -376,8 +376,15 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
         const common = { symbol: input.symbol, timeframe: input.timeframe, expiry: chain.expiry };
         await Promise.all([
           ...(['CE', 'PE'] as const).map(async (side) => {
-            // Every strike of the expiry: the window shows some, the expiry-wide figures use all.
-            legs[side] = await legsAsOf(db, { ...common, side, atOrBefore: bucket, notBefore: bucket - AS_OF_LOOKBACK_MS });
+            // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars
+            // first; only the legs not traded yet today are looked for on earlier days (their standing OI).
+            legs[side] = await legsAsOf(db, { ...common, side, atOrBefore: bucket, notBefore: dayStart });
+            const wanted = listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined;
+            const missing = wanted?.filter((k) => !legs[side].has(k));
+            if (!missing || missing.length > 0) {
+              const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
+              for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
+            }
             if (basis === 'previous_close') {
               basisOi[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'oi', before: dayStart });
             } else {

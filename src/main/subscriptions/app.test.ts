@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExpirySeries, StrikeDistribution, SubscriptionRow } from '../../shared/api';
+import type { ExpirySeries, StrikeDistribution, StrikeHistory, SubscriptionRow } from '../../shared/api';
 import { startApp, type RunningApp } from '../app/app';
 import { loadConfig } from '../config/load';
 
@@ -120,6 +120,18 @@ describe('GET /fo/strike-distribution', () => {
       else expect(s.pcr_volume).toBeNull();
       expect(s.max_pain_strike).toBe(bruteMaxPain(wide));
       expect(s.coverage).toEqual(wide.coverage);
+
+      // The strike detail: both legs of the ATM strike over time, ending at the answered (complete) bucket.
+      const atmCall = s.call.find((l) => l.strike === s.atm_strike) as ExpirySeries['call'][number];
+      const atmPut = s.put.find((l) => l.strike === s.atm_strike) as ExpirySeries['put'][number];
+      const history = await api<StrikeHistory>('chain:strikeHistory', { symbol: 'NIFTY', expiry: s.expiry, strike: s.atm_strike, timeframe: '1min', minutes: 30 });
+      expect(history).toMatchObject({ symbol: 'NIFTY', expiry: s.expiry, strike: s.atm_strike, timeframe: '1min', call_token: atmCall.token, put_token: atmPut.token });
+      const times = history.points.map((p) => Date.parse(p.bucket_time));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(times.length).toBeGreaterThan(0);
+      expect(times.at(-1)).toBeGreaterThanOrEqual(Date.parse(s.bucket_time as string));
+      const atAnswer = history.points.find((p) => p.bucket_time === s.bucket_time);
+      if (atAnswer && atmCall.ticks) expect(atAnswer.call_oi).toBe(atmCall.oi);
     }
 
     const rows = await api<SubscriptionRow[]>('subscriptions:list', { state: 'active' });
