@@ -170,6 +170,7 @@ describe('the app calendar: shipped file plus the operator file, loaded once', (
     writeFileSync(join(broken, OPERATOR_HOLIDAY_FILE), '{ not json');
     expect(() => appCalendar(broken)).toThrow(new RegExp(`${join(broken, OPERATOR_HOLIDAY_FILE).replace(/[/.]/g, '\\$&')}: not valid JSON`));
     expect(() => appCalendar(home, { shippedPath: join(home, 'missing.json') })).toThrow(/shipped .* was not found/);
+    for (const bad of ['2026-13-01', '2026-1-5', '20260105']) expect(() => parseHolidayFile(JSON.stringify([{ date: bad, name: 'x' }]), 'f')).toThrow('f: invalid holiday list at 0.date: a real date YYYY-MM-DD');
   });
 });
 

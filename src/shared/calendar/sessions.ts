@@ -24,7 +24,12 @@ export interface HolidayFileEntry extends HolidayEntry {
 }
 
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const realDate = (d: string) => DATE_RE.test(d) && new Date(`${d}T00:00:00Z`).toISOString().slice(0, 10) === d;
+const realDate = (d: string) => {
+  if (!DATE_RE.test(d)) return false;
+  const ms = Date.parse(`${d}T00:00:00Z`);
+  // Month 13 does not parse; 02-30 parses as 03-02: both are not real dates.
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === d;
+};
 const entrySchema = z.object({
   date: z.string().refine(realDate, 'a real date YYYY-MM-DD'),
   name: z.string(),
