@@ -4,6 +4,7 @@ import type { ComponentHealth } from '../../shared/api';
 import type { AppContext } from '../app/app';
 import { backfillHandlers } from '../api/backfill';
 import { appCalendar } from '../calendar';
+import { effectiveSourceGreeks } from '../ingest/start';
 import { scopedLogger } from '../log';
 import { BackfillService } from './service';
 
@@ -15,7 +16,8 @@ export function startBackfill(context: AppContext): BackfillService {
     flags: { get: (key) => context.flags.get(key) as boolean },
     clock: context.clock,
     calendar: appCalendar(context.config.home),
-    config: context.config,
+    // The same greek units as live ingest (the embedded devticker's profile, else STRIKEDESK_SOURCE_GREEKS).
+    config: { ...context.config, sourceGreeks: effectiveSourceGreeks(context) },
     ticker: () => context.ticker,
     registry: () => context.registry,
     subscriptions: () => context.subscriptions,

@@ -10,11 +10,24 @@ import { DataSignals } from '../market/data-signals';
 import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
 import { noopTelemetry } from '../metrics/telemetry';
 import { TickIngestor } from './ingestor';
+import { effectiveSourceGreeks } from './start';
 import { optionMessage, type TestOptionTick } from './test-support';
 
 const OPEN = istInstant('2025-11-04', 9, 15);
 const EXPIRY = '2025-11-25';
 const calendar = HolidayCalendar.weekendsOnly();
+
+describe('greek units of the tick source', () => {
+  it('the embedded devticker says which units it publishes; a real service follows STRIKEDESK_SOURCE_GREEKS', () => {
+    type Ctx = Parameters<typeof effectiveSourceGreeks>[0];
+    const devticker = (scaled: boolean) => ({ sim: { faults: () => ({ quirkGreeksScaled: scaled }) } }) as unknown as Ctx['devticker'];
+    const config = (sourceGreeks: 'scaled' | 'true') => ({ sourceGreeks }) as Ctx['config'];
+    expect(effectiveSourceGreeks({ config: config('scaled'), devticker: devticker(false) })).toBe('true');
+    expect(effectiveSourceGreeks({ config: config('true'), devticker: devticker(true) })).toBe('scaled');
+    expect(effectiveSourceGreeks({ config: config('true'), devticker: undefined })).toBe('true');
+    expect(effectiveSourceGreeks({ config: config('scaled'), devticker: undefined })).toBe('scaled');
+  });
+});
 
 describe.each(testBackends())('ingest quirks on %s', (backend) => {
   let t: TestMarketDb;

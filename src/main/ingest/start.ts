@@ -6,10 +6,21 @@ import type { AppContext } from '../app/app';
 import { appCalendar } from '../calendar';
 import { scopedLogger } from '../log';
 import { TickIngestor } from './ingestor';
+import type { SourceGreeks } from './units';
 
 /** What ingest needs from the instrument registry (issue 4); absent until it lands. */
 interface IndexTokenSource {
   underlyingToken(symbol: string): number | null;
+}
+
+/**
+ * What the tick source publishes for theta and vega: the embedded devticker says itself (its production profile
+ * scales them as the real service does, its plain one does not); a real ticker service follows the setting
+ * STRIKEDESK_SOURCE_GREEKS. Live ingest and backfill use the same answer, so no bar mixes scales.
+ */
+export function effectiveSourceGreeks(context: Pick<AppContext, 'config' | 'devticker'>): SourceGreeks {
+  if (context.devticker) return context.devticker.sim.faults().quirkGreeksScaled ? 'scaled' : 'true';
+  return context.config.sourceGreeks;
 }
 
 export function startIngest(context: AppContext): TickIngestor | undefined {
@@ -33,7 +44,7 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     acceptMockTicks: context.config.acceptMockTicks,
     // Mock ticks are recognised by the exchange calendar, not by their is_mock flag (always false in production).
     inSession: (ms) => calendar.isInSession(ms),
-    sourceGreeks: context.config.sourceGreeks,
+    sourceGreeks: effectiveSourceGreeks(context),
     // Bars only for instants ticks are expected at: NSE sessions, or any time with the always-open devticker.
     acceptTickAt: monitor ? (ms) => monitor.expectsStreamingAt(ms) : undefined,
     indexToken: (symbol) => (context as unknown as { registry?: IndexTokenSource }).registry?.underlyingToken(symbol) ?? null,
