@@ -5,6 +5,7 @@
 // one row upsert per tick. Also reports the tick-to-stored latency at the flush.
 // PGlite always (in process: the database shares the one core); PostgreSQL too when DATABASE_URL is set.
 //   npm run bench:ingest            SECONDS=40 (simulated seconds in the measured run)
+//   PROFILE=production npm run bench:ingest   the real service's quirks (volume 0, scaled greeks, receive-time ts)
 import { fromIstWallClock } from '../src/main/calendar';
 import { silentLogger } from '../src/main/log';
 import { DataSignals } from '../src/main/market/data-signals';
@@ -33,7 +34,11 @@ interface Second {
 
 async function tickSource(): Promise<{ next(): Second; close(): Promise<void> }> {
   const clock = new ManualClock(START);
-  const dt = await startDevTicker({ port: 0, clock, autoTick: false, strikesPerSide: 200, denseTicks: true, clockMode: 'always-open' });
+  const production = process.env.PROFILE === 'production';
+  const dt = await startDevTicker({
+    port: 0, clock, autoTick: false, strikesPerSide: 200, denseTicks: true, clockMode: 'always-open',
+    faults: production ? { quirkVolumeZero: true, quirkTsReceiveTime: true, quirkGreeksScaled: true, quirkIsMockFalse: true } : undefined,
+  });
   const tokens = dt.registry.live.filter((i) => i.kind === 'option').slice(0, INSTRUMENTS).map((i) => i.token);
   if (tokens.length < INSTRUMENTS) throw new Error(`devticker lists only ${tokens.length} options`);
   dt.sim.subscribe(tokens);

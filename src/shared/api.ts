@@ -82,7 +82,10 @@ export interface StrikeLeg {
   ltp_change: number | null;
   /** ltp_change as a percentage of the previous session's last price. */
   ltp_change_pct: number | null;
-  /** Last tick or candle of this leg at or before the bucket end (its age is shown on screen). */
+  /**
+   * When this leg last had data (a tick or a candle) before the bucket end, to the minute: the start of its last
+   * 1-minute bar (its age is shown on screen).
+   */
   last_trade_at: IsoInstant | null;
   /** Implied volatility as a decimal (0.1432 = 14.32%), the ticker's unit; mean over the bucket's valid ticks. */
   iv: number | null;
@@ -104,7 +107,7 @@ export interface StrikeLeg {
 
 /**
  * What the expiry-wide figures (PCR, max pain) were computed over: every listed strike of the expiry, not the
- * strikes shown. `complete` is false while any listed leg that is subscribed (or wanted) has no data yet.
+ * strikes shown. `complete` is true only when every listed leg has data: legs pending or never seen make it partial.
  */
 export interface ChainCoverage {
   strikes_listed: number;

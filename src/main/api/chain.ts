@@ -1,8 +1,9 @@
-// chain:underlyings and chain:distribution over the ChainService (src/main/subscriptions/chain-service.ts).
+// chain:underlyings, chain:distribution and chain:strikeHistory over the ChainService
+// (src/main/subscriptions/chain-service.ts).
 import type { ChainService } from '../subscriptions/chain-service';
 import type { Handlers } from './console-api';
 
-export function chainHandlers(chains: ChainService): Pick<Handlers, 'chain:underlyings' | 'chain:distribution'> {
+export function chainHandlers(chains: ChainService): Pick<Handlers, 'chain:underlyings' | 'chain:distribution' | 'chain:strikeHistory'> {
   return {
     'chain:underlyings': () => chains.underlyings(),
     'chain:distribution': (req) =>
@@ -13,6 +14,12 @@ export function chainHandlers(chains: ChainService): Pick<Handlers, 'chain:under
         strikeRange: req.strikeRange,
         autoSubscribe: req.autoSubscribe,
         centerStrike: req.centerStrike,
+        // The schema accepted an ISO-8601 instant with an offset: Date.parse reads it exactly.
+        at: req.at === undefined ? undefined : Date.parse(req.at),
+        includePartial: req.includePartial,
+        oiChangeBasis: req.oiChangeBasis,
       }),
+    'chain:strikeHistory': (req) =>
+      chains.strikeHistory({ symbol: req.symbol, expiry: req.expiry, strike: req.strike, timeframe: req.timeframe, minutes: req.minutes }),
   };
 }

@@ -27,6 +27,8 @@ export interface RunnerDeps {
   logger: Logger;
   /** Units in flight at once (each one request at a time): bounds this side's share of the ticker budget. */
   concurrency: number;
+  /** What history candles carry for theta and vega (STRIKEDESK_SOURCE_GREEKS; default 'scaled'). */
+  sourceGreeks?: 'scaled' | 'true';
   /** Whether jobs can run now (a ticker client exists). */
   ready: () => boolean;
   /** Progress or state of a job changed. */
@@ -280,7 +282,7 @@ export class JobRunner {
     }
     if (fetched.length) {
       try {
-        const results = await writeUnit(this.deps.market, coverage, fetched.map((f) => f.data));
+        const results = await writeUnit(this.deps.market, coverage, fetched.map((f) => f.data), { sourceGreeks: this.deps.sourceGreeks });
         const stored: number[] = [];
         results.forEach((r, i) => {
           const { chunk, requests, data } = fetched[i];

@@ -26,6 +26,8 @@ import { HISTORY_REQUESTS_PER_SECOND, type Plan, type RegistryView, type Snapsho
 import { lookbackWindow } from './window';
 
 export interface BackfillConfig {
+  /** What the ticker publishes for theta and vega in history candles (default 'scaled', as the real service). */
+  sourceGreeks?: 'scaled' | 'true';
   backfillIntervalMinutes: number;
   backfillLookbackMinutes: number;
   underlyings: readonly string[];
@@ -108,6 +110,7 @@ export class BackfillService {
       clock: deps.clock,
       logger: deps.logger,
       concurrency: deps.concurrency ?? 4,
+      sourceGreeks: deps.config.sourceGreeks,
       ready: () => deps.ticker() !== undefined,
       onChange: () => this.changed(),
       onFinal: (job) => {

@@ -3,18 +3,10 @@
 import type { ComponentHealth } from '../../shared/api';
 import type { AppContext } from '../app/app';
 import { backfillHandlers } from '../api/backfill';
-import { HolidayCalendar } from '../calendar';
+import { appCalendar } from '../calendar';
+import { effectiveSourceGreeks } from '../ingest/start';
 import { scopedLogger } from '../log';
 import { BackfillService } from './service';
-
-function loadCalendar(logger: ReturnType<typeof scopedLogger>): HolidayCalendar {
-  try {
-    return HolidayCalendar.load();
-  } catch (err) {
-    logger.warn({ err: (err as Error).message }, 'holiday calendar not found: backfill plans weekends only as closed');
-    return HolidayCalendar.weekendsOnly();
-  }
-}
 
 export function startBackfill(context: AppContext): BackfillService {
   const logger = scopedLogger('backfill');
@@ -23,8 +15,9 @@ export function startBackfill(context: AppContext): BackfillService {
     state: context.state,
     flags: { get: (key) => context.flags.get(key) as boolean },
     clock: context.clock,
-    calendar: loadCalendar(logger),
-    config: context.config,
+    calendar: appCalendar(context.config.home),
+    // The same greek units as live ingest (the embedded devticker's profile, else STRIKEDESK_SOURCE_GREEKS).
+    config: { ...context.config, sourceGreeks: effectiveSourceGreeks(context) },
     ticker: () => context.ticker,
     registry: () => context.registry,
     subscriptions: () => context.subscriptions,

@@ -8,7 +8,9 @@ import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/t
 import type { HistoryCandle } from '../ticker/types';
 import { CoverageStore } from './coverage-store';
 import type { PlannedInstrument } from './types';
-import { matchCandles, writeUnit, type FetchedChunk } from './writer';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { matchCandles, strikeSideBar, writeUnit, type FetchedChunk } from './writer';
 
 const M = 60_000;
 const T = fromIstWallClock('2025-11-06T09:15');
@@ -30,6 +32,21 @@ async function rows(db: TestMarketDb['db']) {
     FROM fo_strike_bars WHERE timeframe = 1 ORDER BY bucket, strike`);
 }
 
+describe('candle units', () => {
+  it('reads the real service\'s history candles (fixture) into true units, all-zero and null greeks missing', () => {
+    const history = JSON.parse(readFileSync(join(process.cwd(), 'fixtures', 'ticker-service', 'history-option.json'), 'utf8')) as { candles: HistoryCandle[] };
+    const [first, second] = history.candles.map((c, i) => strikeSideBar(CE, T + i * M, c));
+    expect(first).toMatchObject({ volume: 12450, oi: 2310225, iv: 0.1432, delta: 0.52, gamma: 0.0011, ticks: null, greekTicks: null, source: 'backfill', complete: true });
+    expect(first.theta).toBeCloseTo(-0.0328767 * 365, 9);
+    expect(first.vega).toBeCloseTo(0.1425 * 100, 9);
+    expect(second).toMatchObject({ volume: 8100, iv: null, delta: null, gamma: null, theta: null, vega: null });
+    const asIs = strikeSideBar(CE, T, history.candles[0], 'true');
+    expect([asIs.theta, asIs.vega]).toEqual([-0.0328767, 0.1425]);
+    const zeros = strikeSideBar(CE, T, { ...history.candles[0], iv: 0, delta: 0, gamma: 0, theta: 0, vega: 0 });
+    expect([zeros.iv, zeros.delta, zeros.theta]).toEqual([null, null, null]);
+  });
+});
+
 describe.each(testBackends())('backfill writer on %s', (backend) => {
   let t: TestMarketDb;
   let coverage: CoverageStore;
@@ -47,7 +64,9 @@ describe.each(testBackends())('backfill writer on %s', (backend) => {
     const once = await rows(t.db);
     expect(once).toHaveLength(3);
     expect(once[1]).toMatchObject({
-      bucket: new Date(T + M), strike: 25000, call_token: CE.token, call_oi: 50_001, call_volume: 1001, call_close: 103, call_iv: 0.121, call_theta: -2.5,
+      bucket: new Date(T + M), strike: 25000, call_token: CE.token, call_oi: 50_001, call_volume: 1001, call_close: 103, call_iv: 0.121,
+      // The real service's candles carry theta / 365 and vega / 100: stored in true units (the default source setting).
+      call_theta: -2.5 * 365, call_vega: 8.1 * 100,
       call_ticks: null, call_source: 'backfill', call_complete: true, put_token: PE.token, put_oi: 50_011, put_volume: 1011, put_source: 'backfill',
     });
     // underlying from the candle (the put, written second, carries 25_021)

@@ -3,8 +3,11 @@
 // missing minutes are written; a complete live bucket is never clobbered (bars.ts enforces it). Rows are what
 // shared/spec/market-data.md says a history candle gives: OI snapshot, the candle's volume, greeks and underlying
 // from the candle, no tick count. Minutes of the gaps without a candle are recorded as "no trades".
+// Greeks are stored in true units: the real service's candles carry theta / 365 and vega / 100 like its live ticks
+// (STRIKEDESK_SOURCE_GREEKS, default 'scaled'), all-zero greeks are missing, invalid values are dropped.
 import { upsertInstrumentBars, upsertStrikeSides, type InstrumentBar, type StrikeSideBar } from '../market/bars';
 import type { MarketDb } from '../market/db';
+import { greeksInTrueUnits, SOURCE_GREEKS_DEFAULT, type SourceGreeks } from '../ingest/units';
 import type { HistoryCandle } from '../ticker/types';
 import type { CoverageStore } from './coverage-store';
 import { candleMinute } from './fetcher';
@@ -13,7 +16,8 @@ import { runsToMinutes, toRuns } from './window';
 
 const num = (v: number | null | undefined): number | null => (v === null || v === undefined || !Number.isFinite(v) ? null : v);
 
-export function strikeSideBar(inst: PlannedInstrument, bucket: number, c: HistoryCandle): StrikeSideBar {
+export function strikeSideBar(inst: PlannedInstrument, bucket: number, c: HistoryCandle, sourceGreeks: SourceGreeks = SOURCE_GREEKS_DEFAULT): StrikeSideBar {
+  const g = greeksInTrueUnits({ iv: num(c.iv), delta: num(c.delta), gamma: num(c.gamma), theta: num(c.theta), vega: num(c.vega) }, sourceGreeks);
   return {
     symbol: inst.symbol,
     expiry: inst.expiry as string,
@@ -27,12 +31,9 @@ export function strikeSideBar(inst: PlannedInstrument, bucket: number, c: Histor
     high: num(c.high),
     low: num(c.low),
     close: num(c.close),
-    iv: num(c.iv),
-    delta: num(c.delta),
-    gamma: num(c.gamma),
-    theta: num(c.theta),
-    vega: num(c.vega),
+    ...g,
     ticks: null,
+    greekTicks: null,
     underlyingClose: num(c.underlying),
     source: 'backfill',
     complete: true,
@@ -100,7 +101,7 @@ export function matchCandles(chunk: FetchedChunk): { candles: Map<number, Histor
 }
 
 /** Writes a unit's chunks in one transaction; returns per-chunk results in input order. */
-export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: readonly FetchedChunk[]): Promise<ChunkWriteResult[]> {
+export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: readonly FetchedChunk[], opts: { sourceGreeks?: SourceGreeks } = {}): Promise<ChunkWriteResult[]> {
   return db.transaction(async (tx) => {
     const results: ChunkWriteResult[] = [];
     for (const chunk of chunks) {
@@ -108,7 +109,7 @@ export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: r
       const inst = chunk.instrument;
       let rows = 0;
       if (candles.size > 0) {
-        if (inst.kind === 'option') rows = await upsertStrikeSides(tx, [...candles].map(([m, c]) => strikeSideBar(inst, m, c)));
+        if (inst.kind === 'option') rows = await upsertStrikeSides(tx, [...candles].map(([m, c]) => strikeSideBar(inst, m, c, opts.sourceGreeks)));
         else rows = await upsertInstrumentBars(tx, [...candles].map(([m, c]) => instrumentBar(inst, m, c)));
       }
       await coverage.recordWindows(tx, inst.token, 'no_trades', noTrades, 'empty in-session history answer');

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   HolidayCalendar,
+  OPERATOR_HOLIDAY_FILE,
   addDays,
+  appCalendar,
   bucketStart,
   findHolidayFile,
   fromIstWallClock,
@@ -127,6 +129,48 @@ describe('HolidayCalendar and sessions', () => {
     expect(HolidayCalendar.load(file).isHoliday('2026-01-26')).toBe(true);
     expect(() => parseHolidayFile('{"holidays":[{"date":"26-01-2026","name":"x"}]}')).toThrow(/invalid holiday list/);
     expect(() => parseHolidayFile('nope')).toThrow(/not valid JSON/);
+  });
+});
+
+describe('the app calendar: shipped file plus the operator file, loaded once', () => {
+  it('ships 2026-01-15 (added by a later exchange circular) as a holiday, with its source', () => {
+    const cal = appCalendar(mkdtempSync(join(tmpdir(), 'cal-home-')));
+    expect(cal.isTradingDay('2026-01-15')).toBe(false);
+    expect(cal.holiday('2026-01-15')).toMatchObject({ verified: true, source: 'shipped' });
+    // The weekly NIFTY expiry of that week moves to the trading day before.
+    expect(cal.tradingDayOnOrBefore('2026-01-15')).toBe('2026-01-14');
+  });
+
+  it('merges an operator file over the shipped one date by date, each date saying where it came from', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cal-home-'));
+    const operatorFile = join(home, OPERATOR_HOLIDAY_FILE);
+    writeFileSync(operatorFile, JSON.stringify({
+      holidays: [
+        { date: '2026-02-02', name: 'Special closure (circular NSE/CMTR/12345)', verified: true },
+        { date: '2026-03-03', name: 'Holi', holiday: false },
+        { date: '2026-03-26', name: 'Shri Ram Navami', verified: true },
+      ],
+    }));
+    const cal = appCalendar(home);
+    expect(appCalendar(home)).toBe(cal); // loaded once
+    expect(cal.holiday('2026-02-02')).toEqual({ date: '2026-02-02', name: 'Special closure (circular NSE/CMTR/12345)', verified: true, source: operatorFile });
+    expect(cal.isTradingDay('2026-03-03')).toBe(true); // cancelled by the operator
+    expect(cal.holiday('2026-03-26')).toMatchObject({ verified: true, source: operatorFile });
+    expect(cal.holiday('2026-01-26')).toMatchObject({ source: 'shipped' });
+    const shipped = HolidayCalendar.load().entries().length;
+    expect(cal.entries()).toHaveLength(shipped + 1 - 1);
+  });
+
+  it('refuses a bad operator file at start-up with an error naming the file and the entry', () => {
+    const home = mkdtempSync(join(tmpdir(), 'cal-home-'));
+    const operatorFile = join(home, OPERATOR_HOLIDAY_FILE);
+    writeFileSync(operatorFile, JSON.stringify([{ date: '2026-02-30', name: 'no such day' }]));
+    expect(() => appCalendar(home)).toThrow(`operator holiday file ${operatorFile}: invalid holiday list at 0.date: a real date YYYY-MM-DD`);
+    const broken = mkdtempSync(join(tmpdir(), 'cal-home-'));
+    writeFileSync(join(broken, OPERATOR_HOLIDAY_FILE), '{ not json');
+    expect(() => appCalendar(broken)).toThrow(new RegExp(`${join(broken, OPERATOR_HOLIDAY_FILE).replace(/[/.]/g, '\\$&')}: not valid JSON`));
+    expect(() => appCalendar(home, { shippedPath: join(home, 'missing.json') })).toThrow(/shipped .* was not found/);
+    for (const bad of ['2026-13-01', '2026-1-5', '20260105']) expect(() => parseHolidayFile(JSON.stringify([{ date: bad, name: 'x' }]), 'f')).toThrow('f: invalid holiday list at 0.date: a real date YYYY-MM-DD');
   });
 });
 

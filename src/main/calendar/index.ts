@@ -1,7 +1,9 @@
-// NSE calendar: IST time helpers, sessions and holidays, expiry rules. See each file for the details.
-//   ist.ts       istDate, istParts, fromIstWallClock, toIstNaive, toIstOffsetString, addDays, istInstant, ...
-//   holidays.ts  HolidayCalendar (load the shipped file or pass a list), sessionBounds, sessionMinuteStarts, bucketStart
-//   expiry.ts    monthly / weekly expiry rules with the holiday shift, Kite tradingsymbol formats
-export * from './ist';
+// NSE calendar for the main process: the pure calendar of src/shared/calendar (IST, sessions, expiries) plus
+// loading the holiday files from disk (holidays.ts: HolidayCalendar.load, appCalendar).
+export * from '../../shared/calendar/ist';
+export * from '../../shared/calendar/expiry';
+export {
+  SESSION_CLOSE_MINUTE, SESSION_MINUTES, SESSION_OPEN_MINUTE, bucketStart, isInSession, isTradingDay, mergeHolidays, nextSessionOpen, parseHolidayFile,
+  sessionBounds, sessionMinuteStarts, type HolidayEntry, type HolidayFileEntry,
+} from '../../shared/calendar/sessions';
 export * from './holidays';
-export * from './expiry';

@@ -44,7 +44,8 @@ export const SETTINGS = [
   { key: 'subscriptionIdleMinutes', env: 'STRIKEDESK_SUBSCRIPTION_IDLE_TTL', schema: z.coerce.number().int().min(1).max(1440), default: 30, expected: 'minutes, 1-1440', description: 'Auto-subscriptions nobody has asked for in this long are released (only those Strikedesk made).' },
   { key: 'instrumentsSource', env: 'STRIKEDESK_INSTRUMENTS', cli: '--instruments', schema: z.string().trim().min(1), default: 'auto', expected: "'auto', 'table', 'ticker', a Kite CSV path or an http(s) URL", description: "Instrument registry source. 'auto': with TICKER_URL set, the ticker's instrument_registry table (see STRIKEDESK_INSTRUMENT_DATABASE_URL); unset, the embedded devticker's registry. 'table': that table. A path or URL: a Kite instruments CSV (plain or gzipped). 'ticker': the devticker's /instruments extension (the real service has none). Start-up fails if the source cannot be read." },
   { key: 'instrumentDatabaseUrl', env: 'STRIKEDESK_INSTRUMENT_DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'), expected: 'a postgres:// URL', description: "Database holding the ticker service's instrument_registry table (its INSTRUMENT_DB_*; expiry TEXT or DATE). Default: DATABASE_URL. Read only." },
-  { key: 'acceptMockTicks', env: 'STRIKEDESK_ACCEPT_MOCK_TICKS', schema: bool, default: true, expected: 'true or false', description: 'Store ticks flagged is_mock (the real service always says false).' },
+  { key: 'acceptMockTicks', env: 'STRIKEDESK_ACCEPT_MOCK_TICKS', schema: bool, default: true, expected: 'true or false', description: 'Store mock ticks: ticks outside an exchange session by the holiday calendar (the real service streams mock ticks then, flagged is_mock false) or flagged is_mock.' },
+  { key: 'sourceGreeks', env: 'STRIKEDESK_SOURCE_GREEKS', schema: z.enum(['scaled', 'true']), default: 'scaled', expected: "'scaled' or 'true'", description: "What the ticker service publishes for theta and vega: 'scaled' (theta / 365 and vega / 100, as the real service does on live ticks and history candles) or 'true' (per calendar day, per volatility point). Greeks are rescaled to true units on the way in." },
   { key: 'devtickerPort', env: 'STRIKEDESK_DEVTICKER_PORT', schema: port, default: 8080, expected: 'an integer 0-65535', description: 'Port of the embedded devticker (when TICKER_URL is unset).' },
   { key: 'devtickerClock', env: 'STRIKEDESK_DEVTICKER_CLOCK', schema: z.enum(['auto', 'real', 'always-open']), default: 'auto', expected: "'auto', 'real' or 'always-open'", description: "Embedded devticker clock. 'auto' streams outside market hours too, so a new user sees data." },
   { key: 'devtickerSeed', env: 'STRIKEDESK_DEVTICKER_SEED', schema: z.coerce.number().int().min(0), default: 42, expected: 'a non-negative integer', description: 'Seed of the embedded devticker market model.' },
@@ -73,6 +74,7 @@ export interface Config {
   instrumentsSource: string;
   instrumentDatabaseUrl?: string;
   acceptMockTicks: boolean;
+  sourceGreeks: 'scaled' | 'true';
   devtickerPort: number;
   devtickerClock: 'auto' | 'real' | 'always-open';
   devtickerSeed: number;

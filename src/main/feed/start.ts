@@ -6,7 +6,7 @@
 import type { ComponentHealth } from '../../shared/api';
 import type { FeedBus } from '../../shared/feed';
 import { startDevTicker, type DevTicker } from '../../devticker';
-import { HolidayCalendar } from '../calendar';
+import { appCalendar } from '../calendar';
 import type { AppContext } from '../app/app';
 import { scopedLogger, redactUrl } from '../log';
 import { FeedMonitor } from './monitor';
@@ -29,19 +29,11 @@ interface SnapshotSource {
   activeSnapshot(): Promise<{ tokens: Set<number> }>;
 }
 
-function loadCalendar(): HolidayCalendar {
-  try {
-    return HolidayCalendar.load();
-  } catch (err) {
-    scopedLogger('feed').warn({ err: (err as Error).message }, 'holiday calendar not found; sessions are weekdays only');
-    return HolidayCalendar.weekendsOnly();
-  }
-}
-
 export async function startFeed(context: AppContext): Promise<FeedSetup> {
   const { config, clock, health, push, telemetry } = context;
   const logger = scopedLogger('feed');
-  const calendar = loadCalendar();
+  // The app's one calendar (shipped holidays + the operator's <home>/holidays.json); a bad file stops start-up.
+  const calendar = appCalendar(config.home);
 
   let devticker: DevTicker | undefined;
   let devtickerClock: FeedSetup['devtickerClock'] = null;

@@ -1,4 +1,4 @@
-// One-minute bars from ticks, to the rules of shared/spec/market-data.md:
+// One-minute bars from ticks, to the rules of docs/market-data.md:
 // - oi: the LAST open interest in the bucket (by tick time), never a sum;
 // - volume: cumulative day volume at the last tick minus the last cumulative before the bucket (see volumeOf);
 // - open/high/low/close in tick-time order: close is the last tick's price, open the first's;
@@ -64,6 +64,8 @@ interface Instrument {
   strike: number;
   /** Retained buckets, ascending by start. */
   buckets: Bucket[];
+  /** When this token's ticks were first seen (any tick, stored or not): watched since then. */
+  seenSince: number;
   /**
    * The newest evicted bucket's start and the last cumulative volume of its trading day seen so far (null when
    * none of that day's evicted buckets carried one).
@@ -88,6 +90,8 @@ export interface AggregatorOptions {
   lagMs?: number;
   /** Late ticks are merged until bucket end + lag + this (default 120 s); older ones are dropped. */
   lateGraceMs?: number;
+  /** A silence longer than this (default 5 min) means the feed was down: volume baselines are not assumed across it. */
+  maxFeedGapMs?: number;
 }
 
 export interface Emission {
@@ -119,6 +123,12 @@ export class BarAggregator {
   private readonly reflush = new Set<Instrument>();
   private readonly underlying = new Map<string, UnderlyingSeries>();
   private lastSweepMinute = -Infinity;
+  /** First sight of each token (noteSeen), including ticks not stored (pre-open mock ticks). */
+  private readonly seen = new Map<number, number>();
+  /** Since when the feed has been streaming without a gap longer than maxFeedGapMs (null: not streaming). */
+  private feedUpSince: number | null = null;
+  private lastFeedAt = -Infinity;
+  readonly maxFeedGapMs: number;
   private lateMerged = 0;
   private lateDropped = 0;
   private underlyingWithoutToken = 0;
@@ -126,6 +136,29 @@ export class BarAggregator {
   constructor(opts: AggregatorOptions = {}) {
     this.lagMs = opts.lagMs ?? 2_000;
     this.lateGraceMs = opts.lateGraceMs ?? 120_000;
+    this.maxFeedGapMs = opts.maxFeedGapMs ?? 5 * MINUTE;
+  }
+
+  /**
+   * Notes that a token ticked at `ms` (receive time), whether or not the tick is stored, and that the feed was up
+   * then. A token watched since before a day's open with the feed up all along has its first cumulative volume of
+   * the day counted from 0: Kite sends a tick on every trade, so the first tick after a silent stretch carries
+   * only the volume of its own minute.
+   */
+  noteSeen(token: number | null, ms: number): void {
+    if (this.feedUpSince === null || ms - this.lastFeedAt > this.maxFeedGapMs) this.feedUpSince = ms;
+    if (ms > this.lastFeedAt) this.lastFeedAt = ms;
+    if (token === null) return;
+    if (!this.seen.has(token)) this.seen.set(token, ms);
+    const inst = this.instruments.get(token);
+    if (inst && ms < inst.seenSince) inst.seenSince = ms;
+  }
+
+  /** The feed was up, and the token watched, since before the open of `day` (volume days). */
+  private watchedFromOpen(inst: Instrument, day: number): boolean {
+    const open = volumeDayOpen(day);
+    const seen = Math.min(inst.seenSince, this.seen.get(inst.token) ?? Infinity);
+    return this.feedUpSince !== null && this.feedUpSince <= open && seen <= open;
   }
 
   /** True when a tick of this minute can no longer be merged at `now`. */
@@ -137,7 +170,7 @@ export class BarAggregator {
   addOptionTick(t: OptionTick, now: number): boolean {
     let inst = this.instruments.get(t.token);
     if (!inst) {
-      inst = { token: t.token, kind: t.type, symbol: t.symbol, expiry: t.expiry, strike: t.strike, buckets: [], base: null };
+      inst = { token: t.token, kind: t.type, symbol: t.symbol, expiry: t.expiry, strike: t.strike, buckets: [], base: null, seenSince: this.seen.get(t.token) ?? t.tsMs };
       this.instruments.set(t.token, inst);
     } else if (inst.strike !== t.strike || inst.expiry !== t.expiry || inst.kind !== t.type) {
       // Kite reuses tokens of expired contracts: the latest tick's contract is the token's contract.
@@ -200,7 +233,7 @@ export class BarAggregator {
     }
     let inst = this.instruments.get(token);
     if (!inst) {
-      inst = { token, kind: 'INDEX', symbol: t.symbol, expiry: null, strike: 0, buckets: [], base: null };
+      inst = { token, kind: 'INDEX', symbol: t.symbol, expiry: null, strike: 0, buckets: [], base: null, seenSince: this.seen.get(token) ?? t.tsMs };
       this.instruments.set(token, inst);
     }
     const b = this.bucketFor(inst, t.tsMs, now);
@@ -334,21 +367,25 @@ export class BarAggregator {
       priorSameDay = true;
       if (inst.base.cum !== null) prior = { cum: inst.base.cum, start: inst.base.start };
     }
-    const atOpen = b.start === volumeDayOpen(day);
-    const observedFromStart = priorSameDay || atOpen;
+    // The day's open bucket, or a token watched with the feed up since before the open: the baseline is 0.
+    const fromZero = b.start === volumeDayOpen(day) || this.watchedFromOpen(inst, day);
+    const observedFromStart = priorSameDay || fromZero;
     if (b.cum === null) return { volume: null, observedFromStart };
     if (prior) return { volume: b.cum >= prior.cum ? b.cum - prior.cum : b.cum, observedFromStart };
-    if (atOpen) return { volume: b.cum, observedFromStart };
+    if (fromZero) return { volume: b.cum, observedFromStart };
     return { volume: null, observedFromStart: false };
   }
 
   private emit(inst: Instrument, idx: number, complete: boolean, out: Emission): void {
     const b = inst.buckets[idx];
     const { volume, observedFromStart } = this.volumeOf(inst, idx);
-    const isComplete = complete && observedFromStart;
+    // An option or future bar whose volume is unknown (the feed reported none) stays incomplete, so history can
+    // fill it; an index has no volume to wait for.
+    const isComplete = complete && observedFromStart && (inst.kind === 'INDEX' || volume !== null);
     if (inst.kind === 'CE' || inst.kind === 'PE') {
       const g = b.g;
       const mean = (k: number) => (g[k + 5] > 0 ? g[k] / g[k + 5] : null);
+      const greekTicks = [g[G_IV + 5], g[G_DELTA + 5], g[G_GAMMA + 5], g[G_THETA + 5], g[G_VEGA + 5]] as const;
       out.strike.push({
         symbol: inst.symbol,
         expiry: inst.expiry as string,
@@ -368,6 +405,7 @@ export class BarAggregator {
         theta: mean(G_THETA),
         vega: mean(G_VEGA),
         ticks: b.ticks,
+        greekTicks,
         underlyingClose: this.underlyingCloseAt(inst.symbol, b.start),
         source: 'live',
         complete: isComplete,

@@ -1,7 +1,7 @@
 // The feed and ingest steps inside the real composition root: the embedded devticker's ticks reach the market
 // store (in process, and through a real redis-server when REDIS_URL is set), first data is signalled, health shows
 // the feed; TICKER_URL without REDIS_URL is reported as no tick source; a taken devticker port fails clearly.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,5 +109,12 @@ describe('feed and ingest in the app', () => {
     const port = (blocker.address() as { port: number }).port;
     const e = env({ STRIKEDESK_DEVTICKER_PORT: String(port) });
     await expect(startApp(loadConfig({ env: e, argv: [] }), { env: e })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}.*STRIKEDESK_DEVTICKER_PORT`));
+  }, 60_000);
+
+  it('refuses to start with a message naming an invalid operator holiday file', async () => {
+    const e = env();
+    const file = join(e.STRIKEDESK_HOME, 'holidays.json');
+    writeFileSync(file, JSON.stringify([{ date: '2026-13-01', name: 'typo' }]));
+    await expect(startApp(loadConfig({ env: e, argv: [] }), { env: e })).rejects.toThrow(`operator holiday file ${file}: invalid holiday list at 0.date`);
   }, 60_000);
 });

@@ -124,7 +124,7 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
   });
 
   function makeIngestor(clock: ManualClock, bus = new InProcessBus(), signals = new DataSignals()) {
-    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals, telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, partialEveryMs: 5_000 });
+    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals, telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, partialEveryMs: 5_000, sourceGreeks: 'true' });
     ingestor.start();
     return { ingestor, bus, signals };
   }
@@ -152,7 +152,7 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     expect(stats.lateMerged).toBeGreaterThan(0);
     expect(stats.droppedBars).toBe(0);
 
-    const expected = expectedOptionBars(sc.options, sc.underlying);
+    const expected = expectedOptionBars(sc.options, sc.underlying, { sourceGreeks: 'true' });
     const rows = await t.db.query<StrikeRow>('SELECT * FROM fo_strike_bars WHERE timeframe = 1 ORDER BY bucket, strike');
     let sides = 0;
     for (const row of rows) {

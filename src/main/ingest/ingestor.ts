@@ -13,6 +13,7 @@ import type { Queryable } from '../market/db';
 import type { Telemetry } from '../metrics/telemetry';
 import { BarAggregator, type Emission } from './aggregate';
 import { KNOWN_INDEX_TOKENS, parseOptionMessage, parseUnderlyingMessage } from './parse';
+import type { SourceGreeks } from './units';
 import { BarWriter, type WrittenBatch } from './writer';
 
 export interface TickIngestorOptions {
@@ -24,8 +25,15 @@ export interface TickIngestorOptions {
   logger: Logger;
   monitor?: FeedMonitor;
   push?: { publish(topic: PushTopic, key?: string): void };
-  /** Store ticks flagged is_mock (config acceptMockTicks). */
+  /**
+   * Store mock ticks (config acceptMockTicks). A tick is mock when it falls outside a session by the exchange
+   * calendar (`inSession`), whatever its is_mock flag says (the real service always says false), or when flagged.
+   */
   acceptMockTicks: boolean;
+  /** The exchange session calendar: whether an instant is inside a session (recognises mock ticks). */
+  inSession?: (tsMs: number) => boolean;
+  /** What the source publishes for theta and vega (config sourceGreeks; default 'scaled', as the real service). */
+  sourceGreeks?: SourceGreeks;
   /**
    * Whether a tick at this instant belongs in a bar (default: always). The app passes the session calendar with
    * a real-clock ticker, so post-close ticks do not make a 15:30 bar; the always-open devticker accepts all.
@@ -51,6 +59,8 @@ export interface IngestStats {
   optionTicks: number;
   underlyingTicks: number;
   parseErrors: number;
+  /** Index rows (type EQ, segment INDICES) on the options channel: recognised and skipped, not errors. */
+  indexRowsSkipped: number;
   mockSkipped: number;
   outsideSession: number;
   tsAdjusted: number;
@@ -85,7 +95,7 @@ export class TickIngestor {
   private lastPartialAt: number;
   private lastSampleAt = Number.NEGATIVE_INFINITY;
   private sampledErrors = 0;
-  private c = { ticks: 0, optionTicks: 0, underlyingTicks: 0, parseErrors: 0, mockSkipped: 0, outsideSession: 0, tsAdjusted: 0, droppedBars: 0, barsWritten: 0 };
+  private c = { ticks: 0, optionTicks: 0, underlyingTicks: 0, parseErrors: 0, indexRowsSkipped: 0, mockSkipped: 0, outsideSession: 0, tsAdjusted: 0, droppedBars: 0, barsWritten: 0 };
   /** Counts not yet reported to telemetry. */
   private unreported = { ticks: 0, parseErrors: 0, mockSkipped: 0, droppedBars: 0 };
   private lastFlushLatencyMs: number | null = null;
@@ -136,8 +146,13 @@ export class TickIngestor {
 
   onOptionMessage(message: string): void {
     const now = this.opts.clock.now();
-    const r = parseOptionMessage(message, now);
+    const r = parseOptionMessage(message, now, { sourceGreeks: this.opts.sourceGreeks });
     if (!r.ok) {
+      if (r.ignored === 'index_row') {
+        this.c.indexRowsSkipped++;
+        this.aggregator.noteSeen(null, now);
+        return;
+      }
       this.parseError(CHANNEL_OPTIONS, r.error, message);
       return;
     }
@@ -147,7 +162,9 @@ export class TickIngestor {
     this.unreported.ticks++;
     if (t.tsAdjusted) this.c.tsAdjusted++;
     this.opts.monitor?.noteTick(CHANNEL_OPTIONS, t.token, now);
-    if (t.isMock && !this.opts.acceptMockTicks) {
+    this.aggregator.noteSeen(t.token, Math.min(now, t.tsMs));
+    const mock = t.isMock || (this.opts.inSession !== undefined && !this.opts.inSession(t.tsMs));
+    if (mock && !this.opts.acceptMockTicks) {
       this.c.mockSkipped++;
       this.unreported.mockSkipped++;
       return;
@@ -174,6 +191,7 @@ export class TickIngestor {
     if (t.token !== null) this.learnedIndexTokens.set(t.symbol, t.token);
     const token = t.token ?? this.learnedIndexTokens.get(t.symbol) ?? this.opts.indexToken?.(t.symbol) ?? KNOWN_INDEX_TOKENS[t.symbol] ?? null;
     this.opts.monitor?.noteTick(CHANNEL_UNDERLYING, token, now);
+    this.aggregator.noteSeen(token, Math.min(now, t.tsMs));
     if (this.opts.acceptTickAt && !this.opts.acceptTickAt(t.tsMs)) {
       this.c.outsideSession++;
       return;

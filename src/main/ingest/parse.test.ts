@@ -1,11 +1,17 @@
 // Parsing the feed's messages: the contract's examples, both underlying shapes, Python's bare NaN, invalid greeks,
 // futures' zero greeks, and the tick-time guards.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalizeSymbol, parseOptionMessage, parseUnderlyingMessage, tickTime, validGreeks } from './parse';
+import { greeksInTrueUnits } from './units';
+
+/** The real service's Redis messages (fixtures/ticker-service), one per line. */
+const FIXTURE_OPTIONS = readFileSync(join(process.cwd(), 'fixtures', 'ticker-service', 'redis-options.txt'), 'utf8').split('\n').filter((l) => l.trim() !== '');
 
 const NOW = 1_762_239_160_000;
 
-// The example of shared/spec/ticker-service.md section 3, verbatim apart from the elided depth.
+// The example of the ticker contract (docs/ticker-contract.md, live ticks), verbatim apart from the elided depth.
 const CONTRACT_OPTION = `{"symbol": "NIFTY", "token": 13660418, "tradingsymbol": "NIFTY25NOV24500CE", "segment": "NFO-OPT", "exchange": "NFO",
  "strike": 24500.0, "expiry": "2025-11-25", "type": "CE", "lot_size": 75, "tick_size": 0.05,
  "price": 589.4, "volume": 1843200, "oi": 23025, "iv": 0.1432, "delta": 0.61, "gamma": 0.0004, "theta": -0.0002,
@@ -14,8 +20,8 @@ const CONTRACT_OPTION = `{"symbol": "NIFTY", "token": 13660418, "tradingsymbol":
  "total_buy_quantity": 123450, "total_sell_quantity": 98700}`;
 
 describe('option ticks', () => {
-  it('reads the contract example', () => {
-    const r = parseOptionMessage(CONTRACT_OPTION, NOW);
+  it('reads the contract example (a source publishing true units)', () => {
+    const r = parseOptionMessage(CONTRACT_OPTION, NOW, { sourceGreeks: 'true' });
     expect(r).toEqual({
       ok: true,
       tick: {
@@ -27,7 +33,7 @@ describe('option ticks', () => {
 
   it('reads bare NaN / Infinity (Python json.dumps) as missing values, not as a broken message', () => {
     const text = CONTRACT_OPTION.replace('"iv": 0.1432', '"iv": NaN').replace('"delta": 0.61', '"delta": -Infinity').replace('"vega": 0.0002', '"vega":Infinity');
-    const r = parseOptionMessage(text, NOW);
+    const r = parseOptionMessage(text, NOW, { sourceGreeks: 'true' });
     expect(r.ok && r.tick).toMatchObject({ iv: null, delta: null, vega: null, gamma: 0.0004, theta: -0.0002, price: 589.4 });
   });
 
@@ -48,6 +54,38 @@ describe('option ticks', () => {
     for (const bad of ['nope', '[]', 'null', '{"symbol":"NIFTY","type":"CE","price":1}', '{"symbol":"NIFTY","token":1,"type":"XX","price":1}', '{"symbol":"NIFTY","token":1,"type":"PE","strike":0,"expiry":"2025-11-25"}', '{"symbol":"NIFTY","token":1,"type":"PE","strike":100}']) {
       expect(parseOptionMessage(bad, NOW).ok, bad).toBe(false);
     }
+  });
+});
+
+describe('production quirks (the real service\'s messages)', () => {
+  it('rescales theta x365 and vega x100 from a scaled source (the default), not from a true one', () => {
+    const scaled = parseOptionMessage(CONTRACT_OPTION, NOW);
+    expect(scaled.ok && scaled.tick.theta).toBeCloseTo(-0.0002 * 365, 12);
+    expect(scaled.ok && scaled.tick.vega).toBeCloseTo(0.0002 * 100, 12);
+    expect(scaled.ok && [scaled.tick.iv, scaled.tick.delta, scaled.tick.gamma]).toEqual([0.1432, 0.61, 0.0004]);
+    const asIs = parseOptionMessage(CONTRACT_OPTION, NOW, { sourceGreeks: 'true' });
+    expect(asIs.ok && [asIs.tick.theta, asIs.tick.vega]).toEqual([-0.0002, 0.0002]);
+    expect(greeksInTrueUnits({ iv: 0, delta: 0, gamma: 0, theta: 0, vega: 0 }, 'scaled')).toEqual({ iv: null, delta: null, gamma: null, theta: null, vega: null });
+  });
+
+  it('reads every fixture message: volume 0 unknown, zero greeks and NaN missing, extra fields ignored, index rows set aside', () => {
+    const [ce, pe, fut, eq] = FIXTURE_OPTIONS.map((m) => parseOptionMessage(m, 1_762_268_500_000));
+    expect(ce).toEqual({
+      ok: true,
+      tick: {
+        token: 13660418, symbol: 'NIFTY', expiry: '2025-11-25', strike: 24500, type: 'CE', price: 589.4, cumVolume: null, oi: 23025,
+        iv: 0.1432, delta: 0.61, gamma: 0.0004, theta: -0.0328767 * 365, vega: 0.1425 * 100, tsMs: 1762239154000, tsAdjusted: false, isMock: false,
+      },
+    });
+    // iv NaN with the other four at 0: the no-index-token marker; last_trade_time (not in the contract) ignored.
+    expect(pe.ok && pe.tick).toMatchObject({ type: 'PE', cumVolume: null, oi: 41250, iv: null, delta: null, gamma: null, theta: null, vega: null, price: 12.35 });
+    expect(fut.ok && fut.tick).toMatchObject({ type: 'FUT', strike: 0, cumVolume: null, oi: 14230125, iv: null });
+    expect(eq).toEqual({ ok: false, error: 'index row on the options channel', ignored: 'index_row' });
+  });
+
+  it('does not take a partly zero greek set for the marker', () => {
+    expect(validGreeks({ iv: null, delta: 0, gamma: 0, theta: 0, vega: 0 })).toEqual({ iv: null, delta: null, gamma: null, theta: null, vega: null });
+    expect(validGreeks({ iv: 0.2, delta: 0, gamma: 0, theta: 0, vega: 0 })).toEqual({ iv: 0.2, delta: 0, gamma: 0, theta: 0, vega: 0 });
   });
 });
 

@@ -1,7 +1,12 @@
-// Parsing of the live feed's messages (shared/spec/ticker-service.md section 3) into normalized ticks.
+// Parsing of the live feed's messages (docs/ticker-contract.md, live ticks) into normalized ticks.
 // Untrusted input: every field is checked with zod; a bad greek or volume makes that field missing, never the
 // whole tick invalid; only a tick we cannot place (no token, no symbol, no time we can trust) is rejected.
+// Production quirks handled here: cumulative volume 0 means "not reported" (unknown, not zero); theta / vega
+// published scaled are rescaled to true units (units.ts); all-zero greeks are missing; NaN reads as missing;
+// index rows (type EQ, segment INDICES) on the options channel are recognised and set aside, not errors; unknown
+// extra fields are ignored.
 import { z } from 'zod';
+import { greeksInTrueUnits, SOURCE_GREEKS_DEFAULT, type SourceGreeks } from './units';
 
 export type OptionType = 'CE' | 'PE' | 'FUT';
 
@@ -15,7 +20,7 @@ export interface OptionTick {
   type: OptionType;
   /** Last traded price; null when the feed says 0 (no trade yet) or sends nothing usable. */
   price: number | null;
-  /** CUMULATIVE day volume, or null. */
+  /** CUMULATIVE day volume, or null when not reported (0 on the wire). */
   cumVolume: number | null;
   oi: number | null;
   iv: number | null;
@@ -41,7 +46,11 @@ export interface UnderlyingTick {
   shape: 'A' | 'B';
 }
 
-export type Parsed<T> = { ok: true; tick: T } | { ok: false; error: string };
+/**
+ * `ignored`: a well-formed message that is not for this channel's consumer (an index row on the options channel),
+ * skipped quietly and counted apart from errors.
+ */
+export type Parsed<T> = { ok: true; tick: T } | { ok: false; error: string; ignored?: 'index_row' };
 
 /** Index names as Kite's instrument dump spells them, mapped to the derivatives' underlying name. */
 const SYMBOL_ALIASES: Record<string, string> = {
@@ -176,30 +185,21 @@ function issueText(error: z.ZodError): string {
   return issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid';
 }
 
-/**
- * Greeks as the feed carries them, made null where invalid: iv must be in (0, 5] (a decimal), |delta| <= 1,
- * gamma and vega >= 0, theta finite. All five exactly 0 is the "not computed" marker (futures always send it, and
- * so does the real service when its IV solve fails): all missing, never averaged in as zero.
- */
-export function validGreeks(g: { iv?: number | null; delta?: number | null; gamma?: number | null; theta?: number | null; vega?: number | null }): {
-  iv: number | null; delta: number | null; gamma: number | null; theta: number | null; vega: number | null;
-} {
-  const iv = g.iv ?? null;
-  const delta = g.delta ?? null;
-  const gamma = g.gamma ?? null;
-  const theta = g.theta ?? null;
-  const vega = g.vega ?? null;
-  if (iv === 0 && delta === 0 && gamma === 0 && theta === 0 && vega === 0) return { iv: null, delta: null, gamma: null, theta: null, vega: null };
-  return {
-    iv: iv !== null && Number.isFinite(iv) && iv > 0 && iv <= 5 ? iv : null,
-    delta: delta !== null && Number.isFinite(delta) && delta >= -1 && delta <= 1 ? delta : null,
-    gamma: gamma !== null && Number.isFinite(gamma) && gamma >= 0 ? gamma : null,
-    theta: theta !== null && Number.isFinite(theta) ? theta : null,
-    vega: vega !== null && Number.isFinite(vega) && vega >= 0 ? vega : null,
-  };
+export { validGreeks } from './units';
+
+/** A subscribed index token on the options channel (the real service's mock mode): not an option, not an error. */
+function isIndexRow(raw: unknown): boolean {
+  if (raw === null || typeof raw !== 'object') return false;
+  const r = raw as { type?: unknown; segment?: unknown };
+  return r.type === 'EQ' || r.segment === 'INDICES';
 }
 
-export function parseOptionMessage(text: string, receivedAtMs: number): Parsed<OptionTick> {
+export interface ParseOptions {
+  /** What the source publishes for theta and vega (default 'scaled', as the real service). */
+  sourceGreeks?: SourceGreeks;
+}
+
+export function parseOptionMessage(text: string, receivedAtMs: number, opts: ParseOptions = {}): Parsed<OptionTick> {
   let raw: unknown;
   try {
     raw = parseJson(withoutDepth(text));
@@ -211,6 +211,7 @@ export function parseOptionMessage(text: string, receivedAtMs: number): Parsed<O
       return { ok: false, error: 'not JSON' };
     }
   }
+  if (isIndexRow(raw)) return { ok: false, error: 'index row on the options channel', ignored: 'index_row' };
   const r = optionSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: issueText(r.error) };
   const m = r.data;
@@ -219,7 +220,7 @@ export function parseOptionMessage(text: string, receivedAtMs: number): Parsed<O
     return { ok: false, error: 'option without strike or expiry' };
   }
   const t = tickTime(m.ts, receivedAtMs);
-  const greeks = isFuture ? { iv: null, delta: null, gamma: null, theta: null, vega: null } : validGreeks(m);
+  const greeks = isFuture ? { iv: null, delta: null, gamma: null, theta: null, vega: null } : greeksInTrueUnits(m, opts.sourceGreeks ?? SOURCE_GREEKS_DEFAULT);
   return {
     ok: true,
     tick: {
@@ -229,7 +230,9 @@ export function parseOptionMessage(text: string, receivedAtMs: number): Parsed<O
       strike: isFuture ? 0 : (m.strike as number),
       type: m.type,
       price: positive(m.price),
-      cumVolume: nonNegative(m.volume),
+      // The real service reports cumulative volume 0 on every live tick: not "nothing traded" but "not reported".
+      // A true 0 (before the day's first trade) carries no information a bar needs either: unknown either way.
+      cumVolume: positive(m.volume),
       oi: nonNegative(m.oi),
       ...greeks,
       tsMs: t.ms,

@@ -3,12 +3,24 @@
 // probe says 'disabled' and why.
 import type { ComponentHealth } from '../../shared/api';
 import type { AppContext } from '../app/app';
+import { appCalendar } from '../calendar';
 import { scopedLogger } from '../log';
 import { TickIngestor } from './ingestor';
+import type { SourceGreeks } from './units';
 
 /** What ingest needs from the instrument registry (issue 4); absent until it lands. */
 interface IndexTokenSource {
   underlyingToken(symbol: string): number | null;
+}
+
+/**
+ * What the tick source publishes for theta and vega: the embedded devticker says itself (its production profile
+ * scales them as the real service does, its plain one does not); a real ticker service follows the setting
+ * STRIKEDESK_SOURCE_GREEKS. Live ingest and backfill use the same answer, so no bar mixes scales.
+ */
+export function effectiveSourceGreeks(context: Pick<AppContext, 'config' | 'devticker'>): SourceGreeks {
+  if (context.devticker) return context.devticker.sim.faults().quirkGreeksScaled ? 'scaled' : 'true';
+  return context.config.sourceGreeks;
 }
 
 export function startIngest(context: AppContext): TickIngestor | undefined {
@@ -18,6 +30,8 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     return undefined;
   }
   const monitor = feedMonitor;
+  // The app's one calendar (shipped holidays with the operator's file merged over them, loaded once).
+  const calendar = appCalendar(context.config.home);
   const ingestor = new TickIngestor({
     bus,
     db: context.market,
@@ -28,6 +42,9 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     monitor,
     push: context.push,
     acceptMockTicks: context.config.acceptMockTicks,
+    // Mock ticks are recognised by the exchange calendar, not by their is_mock flag (always false in production).
+    inSession: (ms) => calendar.isInSession(ms),
+    sourceGreeks: effectiveSourceGreeks(context),
     // Bars only for instants ticks are expected at: NSE sessions, or any time with the always-open devticker.
     acceptTickAt: monitor ? (ms) => monitor.expectsStreamingAt(ms) : undefined,
     indexToken: (symbol) => (context as unknown as { registry?: IndexTokenSource }).registry?.underlyingToken(symbol) ?? null,
@@ -40,7 +57,7 @@ export function startIngest(context: AppContext): TickIngestor | undefined {
     const s = ingestor.stats();
     const detail =
       `${s.ticks} ticks, ${s.barsWritten} bars written, queue ${s.queueDepth}/${s.queueCapacity}, ${s.droppedBars} bars dropped, ` +
-      `${s.parseErrors} unparseable, ${s.lateDropped} late ticks dropped` +
+      `${s.parseErrors} unparseable, ${s.indexRowsSkipped} index rows on the options channel skipped, ${s.mockSkipped} mock ticks skipped, ${s.lateDropped} late ticks dropped` +
       (s.lastFlushLatencyMs === null ? '' : `, last flush ${(s.lastFlushLatencyMs / 1000).toFixed(1)} s after the minute`) +
       (s.lastWriteError ? `; last write error: ${s.lastWriteError}` : '');
     const backlog = s.queueDepth > s.queueCapacity / 2;

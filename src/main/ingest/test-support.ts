@@ -1,5 +1,5 @@
 // Test and benchmark support: feed messages as the ticker service writes them, and an independent recomputation
-// of the expected bars from a list of ticks (written from shared/spec/market-data.md, not from aggregate.ts).
+// of the expected bars from a list of ticks (written from docs/market-data.md, not from aggregate.ts).
 
 export interface TestOptionTick {
   token: number;
@@ -106,13 +106,24 @@ function greekValid(name: (typeof GREEKS)[number], v: number): boolean {
   }
 }
 
+/** A greek value as the wire carried it counts as absent for the all-zero marker when missing or NaN. */
+const absentOrZero = (v: number | null | 'NaN' | undefined) => v === undefined || v === null || v === 'NaN' || v === 0;
+
 /**
  * Expected 1-minute bars of `ticks` (the accepted ones, in arrival order) for every option/future token:
- * ordered by tick time (ties by arrival), oi last, close last, volume = last cumulative minus the previous bucket's
- * last cumulative on the same trading day (the day's 09:15 bucket, or a lower cumulative, starts from 0; no
- * earlier observation that day = unknown and the bar is incomplete).
+ * ordered by tick time (ties by arrival), oi last, close last, volume = the bucket's last reported cumulative minus
+ * the last reported cumulative of an earlier bucket of the same trading day (the day's 09:15 bucket, a token watched
+ * since before the open (`watchedFromOpen`), or a lower cumulative, starts from 0; no earlier report that day =
+ * unknown). A cumulative of 0 is "not reported" (the real service's live ticks). A bar with unknown volume is
+ * incomplete. Greeks: mean over valid values, the all-zero marker skipped, theta x365 and vega x100 for a
+ * `scaled` source.
  */
-export function expectedOptionBars(ticks: readonly TestOptionTick[], underlying: readonly TestUnderlyingTick[]): Map<string, ExpectedBar> {
+export function expectedOptionBars(
+  ticks: readonly TestOptionTick[],
+  underlying: readonly TestUnderlyingTick[],
+  opts: { sourceGreeks?: 'scaled' | 'true'; watchedFromOpen?: ReadonlySet<number> } = {},
+): Map<string, ExpectedBar> {
+  const scale = { iv: 1, delta: 1, gamma: 1, theta: (opts.sourceGreeks ?? 'true') === 'scaled' ? 365 : 1, vega: (opts.sourceGreeks ?? 'true') === 'scaled' ? 100 : 1 };
   const byToken = new Map<number, { t: TestOptionTick; i: number }[]>();
   ticks.forEach((t, i) => {
     const list = byToken.get(t.token) ?? [];
@@ -135,35 +146,31 @@ export function expectedOptionBars(ticks: readonly TestOptionTick[], underlying:
       arr.push(t);
       buckets.set(b, arr);
     }
+    // The last REPORTED cumulative (> 0) of the latest earlier bucket of the same day that had one.
     let prevCum: number | null = null;
     let prevDay: number | null = null;
     for (const [bucket, arr] of [...buckets].sort((a, b) => a[0] - b[0])) {
       const day = tradingDay(bucket);
-      const atOpen = bucket === day * 86_400_000 + IST_OPEN_UTC_MS;
+      if (prevDay !== day) prevCum = null;
+      const fromZero = bucket === day * 86_400_000 + IST_OPEN_UTC_MS || (opts.watchedFromOpen?.has(token) ?? false);
       const last = arr[arr.length - 1];
-      let volume: number | null;
-      let complete: boolean;
-      if (prevDay === day && prevCum !== null) {
-        volume = last.volume >= prevCum ? last.volume - prevCum : last.volume;
-        complete = true;
-      } else if (atOpen) {
-        volume = last.volume;
-        complete = true;
-      } else {
-        volume = null;
-        complete = false;
-      }
-      prevCum = last.volume;
+      const reported = arr.filter((t) => t.volume > 0);
+      const cum = reported.length ? reported[reported.length - 1].volume : null;
+      let volume: number | null = null;
+      if (cum !== null && prevCum !== null) volume = cum >= prevCum ? cum - prevCum : cum;
+      else if (cum !== null && fromZero) volume = cum;
+      const complete = volume !== null;
+      if (cum !== null) prevCum = cum;
       prevDay = day;
       const mean = (g: (typeof GREEKS)[number]) => {
         let sum = 0;
         let n = 0;
         for (const t of arr) {
           if (t.type === 'FUT') continue;
-          const allZero = GREEKS.every((k) => t[k] === 0);
+          if (GREEKS.every((k) => absentOrZero(t[k]))) continue;
           const v = t[g];
-          if (allZero || typeof v !== 'number' || !greekValid(g, v)) continue;
-          sum += v;
+          if (typeof v !== 'number' || !greekValid(g, v)) continue;
+          sum += v * scale[g];
           n++;
         }
         return n ? sum / n : null;

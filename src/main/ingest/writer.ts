@@ -250,7 +250,7 @@ export class BarWriter {
       // A failed roll-up keeps its range and is retried after the next batch; the 1-minute rows are already safe.
       for (const [symbol, r] of [...this.rollupRanges]) {
         try {
-          await refreshRollups(db, symbol, r.from, r.to);
+          await refreshRollups(db, symbol, r.from, r.to, this.opts.clock.now());
           this.rollupRanges.delete(symbol);
         } catch (err) {
           this.s.lastError = `roll-up ${symbol}: ${(err as Error).message}`;

@@ -28,6 +28,11 @@ export interface StrikeSideBar {
   theta: number | null;
   vega: number | null;
   ticks: number | null;
+  /**
+   * Ticks that carried a valid value, per greek (iv, delta, gamma, theta, vega); null for a history candle. The
+   * 5/15-minute roll-ups weight each minute's greek by these.
+   */
+  greekTicks?: readonly [number, number, number, number, number] | null;
   underlyingClose: number | null;
   source: BarSource;
   complete: boolean;
@@ -50,10 +55,12 @@ export interface InstrumentBar {
   complete: boolean;
 }
 
-const SIDE_VALUE_COLUMNS = ['token', 'oi', 'volume', 'open', 'high', 'low', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source', 'complete'] as const;
+const GREEKS = ['iv', 'delta', 'gamma', 'theta', 'vega'] as const;
+const SIDE_VALUE_COLUMNS = ['token', 'oi', 'volume', 'open', 'high', 'low', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source', 'complete', 'iv_n', 'delta_n', 'gamma_n', 'theta_n', 'vega_n'] as const;
 const SIDE_TYPES: Record<(typeof SIDE_VALUE_COLUMNS)[number], string> = {
   token: 'int8', oi: 'int8', volume: 'int8', open: 'float8', high: 'float8', low: 'float8', close: 'float8',
   iv: 'float8', delta: 'float8', gamma: 'float8', theta: 'float8', vega: 'float8', ticks: 'int4', source: 'text', complete: 'bool',
+  iv_n: 'int4', delta_n: 'int4', gamma_n: 'int4', theta_n: 'int4', vega_n: 'int4',
 };
 
 const toIso = (ms: number) => new Date(ms).toISOString();
@@ -110,6 +117,7 @@ export async function upsertStrikeSides(db: Queryable, bars: readonly StrikeSide
       rows.map((r) => intOrNull(r.ticks)),
       rows.map((r) => r.source),
       rows.map((r) => r.complete),
+      ...GREEKS.map((_, i) => rows.map((r) => intOrNull(r.greekTicks?.[i]))),
     ];
     const result = await db.query<{ n: number }>(`WITH w AS (${STATEMENTS[side]} RETURNING 1) SELECT count(*)::int AS n FROM w`, params);
     written += result[0]?.n ?? 0;
@@ -158,12 +166,21 @@ export async function upsertInstrumentBars(db: Queryable, bars: readonly Instrum
 // ---------- 5- and 15-minute roll-ups ----------
 // IST is UTC+330 min, a multiple of 15, so IST 5/15-minute boundaries are UTC boundaries.
 
-/** Count-weighted mean over bars where the greek is present (a backfill bar without ticks weighs 1). */
+/**
+ * A minute's weight for one greek: the ticks that carried a valid value of it; for a candle or an older row without
+ * that count, its tick count (a candle without ticks weighs 1).
+ */
+const weightOf = (col: string, prefix: string) => `COALESCE(${col}_n, GREATEST(COALESCE(${prefix}_ticks, 0), 1))`;
+/** Mean over the minutes where the greek is present, each weighted by its ticks with a valid value. */
 const weightedMean = (col: string, prefix: string) =>
-  `sum(${col} * GREATEST(COALESCE(${prefix}_ticks, 0), 1)) FILTER (WHERE ${col} IS NOT NULL)
-   / NULLIF(sum(GREATEST(COALESCE(${prefix}_ticks, 0), 1)) FILTER (WHERE ${col} IS NOT NULL), 0)`;
+  `sum(${col} * ${weightOf(col, prefix)}) FILTER (WHERE ${col} IS NOT NULL)
+   / NULLIF(sum(${weightOf(col, prefix)}) FILTER (WHERE ${col} IS NOT NULL), 0)`;
+/** The roll-up's own count of valid ticks: the sum of its minutes' weights (null when no minute had a value). */
+const weightSum = (col: string, prefix: string) => `(sum(${weightOf(col, prefix)}) FILTER (WHERE ${col} IS NOT NULL))::int`;
 const lastOf = (col: string) => `(array_agg(${col} ORDER BY bucket DESC) FILTER (WHERE ${col} IS NOT NULL))[1]`;
 const firstOf = (col: string) => `(array_agg(${col} ORDER BY bucket ASC) FILTER (WHERE ${col} IS NOT NULL))[1]`;
+
+const spanOver = `to_timestamp(floor(extract(epoch FROM bucket) / ($1 * 60)) * ($1 * 60) + $1 * 60) <= $5::timestamptz`;
 
 function sideRollup(p: 'call' | 'put'): string {
   return [
@@ -181,7 +198,10 @@ function sideRollup(p: 'call' | 'put'): string {
     weightedMean(`${p}_vega`, p),
     `sum(${p}_ticks)::int`,
     `CASE WHEN count(${p}_token) = 0 THEN NULL WHEN bool_or(${p}_source = 'live') THEN 'live' ELSE 'backfill' END`,
-    `CASE WHEN count(${p}_token) = 0 THEN NULL ELSE bool_and(COALESCE(${p}_complete, false)) END`,
+    // Complete only once the roll-up's span is over ($5 = now) and every minute in it that has a bar is complete:
+    // a 5-minute bar refreshed at 10:02 from the 10:00 and 10:01 minutes is not a finished 10:00-10:05 bar.
+    `CASE WHEN count(${p}_token) = 0 THEN NULL ELSE bool_and(COALESCE(${p}_complete, false)) AND bool_and(${spanOver}) END`,
+    ...GREEKS.map((g) => weightSum(`${p}_${g}`, p)),
   ].join(',\n        ');
 }
 
@@ -206,7 +226,7 @@ const ROLLUP_INSTRUMENT = `
   INSERT INTO instrument_bars (timeframe, token, bucket, symbol, kind, expiry, open, high, low, close, volume, oi, ticks, source, complete, updated_at)
   SELECT $1::smallint, token, to_timestamp(floor(extract(epoch FROM bucket) / ($1 * 60)) * ($1 * 60)) AS rb,
          max(symbol), max(kind), max(expiry), ${firstOf('open')}, max(high), min(low), ${lastOf('close')}, sum(volume), ${lastOf('oi')},
-         sum(ticks)::int, CASE WHEN bool_or(source = 'live') THEN 'live' ELSE 'backfill' END, bool_and(complete), now()
+         sum(ticks)::int, CASE WHEN bool_or(source = 'live') THEN 'live' ELSE 'backfill' END, bool_and(complete) AND bool_and(${spanOver}), now()
   FROM instrument_bars
   WHERE timeframe = 1 AND symbol = $2 AND bucket >= $3::timestamptz AND bucket < $4::timestamptz
   GROUP BY token, rb
@@ -214,13 +234,18 @@ const ROLLUP_INSTRUMENT = `
     open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = EXCLUDED.close, volume = EXCLUDED.volume,
     oi = EXCLUDED.oi, ticks = EXCLUDED.ticks, source = EXCLUDED.source, complete = EXCLUDED.complete, updated_at = now()`;
 
-/** Recomputes the 5- and 15-minute bars of `symbol` that overlap [fromMs, toMs) from the 1-minute bars. */
-export async function refreshRollups(db: Queryable, symbol: string, fromMs: number, toMs: number): Promise<void> {
+/**
+ * Recomputes the 5- and 15-minute bars of `symbol` that overlap [fromMs, toMs) from the 1-minute bars. A roll-up is
+ * marked complete only when its span ended by `nowMs` (default: the wall clock). The range reaches back one minute
+ * so the bar that just ended is refreshed (and marked complete) when the next span's first minute is written.
+ */
+export async function refreshRollups(db: Queryable, symbol: string, fromMs: number, toMs: number, nowMs: number = Date.now()): Promise<void> {
   for (const tf of [5, 15]) {
     const span = tf * 60_000;
-    const from = toIso(Math.floor(fromMs / span) * span);
+    const from = toIso(Math.floor((fromMs - 60_000) / span) * span);
     const to = toIso(Math.ceil(toMs / span) * span);
-    await db.query(ROLLUP_STRIKE, [tf, symbol, from, to]);
-    await db.query(ROLLUP_INSTRUMENT, [tf, symbol, from, to]);
+    const now = toIso(nowMs);
+    await db.query(ROLLUP_STRIKE, [tf, symbol, from, to, now]);
+    await db.query(ROLLUP_INSTRUMENT, [tf, symbol, from, to, now]);
   }
 }

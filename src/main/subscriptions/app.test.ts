@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExpirySeries, StrikeDistribution, SubscriptionRow } from '../../shared/api';
+import type { ExpirySeries, StrikeDistribution, StrikeHistory, SubscriptionRow } from '../../shared/api';
 import { startApp, type RunningApp } from '../app/app';
 import { loadConfig } from '../config/load';
 
@@ -106,14 +106,32 @@ describe('GET /fo/strike-distribution', () => {
     for (const s of latest.series) {
       expect(s.atm_strike).not.toBeNull();
       expect(s.call.find((l) => l.strike === s.atm_strike)?.moneyness).toBe('ATM');
-      const callOi = s.call.reduce((a, l) => a + (l.oi ?? 0), 0);
-      const putOi = s.put.reduce((a, l) => a + (l.oi ?? 0), 0);
-      const callVol = s.call.reduce((a, l) => a + (l.volume ?? 0), 0);
-      const putVol = s.put.reduce((a, l) => a + (l.volume ?? 0), 0);
-      expect(s.pcr_oi).toBeCloseTo(putOi / callOi, 12);
-      if (callVol > 0) expect(s.pcr_volume).toBeCloseTo(putVol / callVol, 12);
+      // PCR and max pain are expiry-wide (every listed strike with data, not the 5 shown): brute force over a window
+      // wide enough to show every listed strike, asked at the same settled bucket.
+      const wide = (await distribution(`symbol=NIFTY&expiry=${s.expiry}&strike_range=100&auto_subscribe=false&timeframe=1min&at=${s.bucket_end}`)).body.series[0];
+      expect(wide.bucket_time).toBe(s.bucket_time);
+      const sum = (xs: (number | null)[]) => xs.reduce<number | null>((a, x) => (x === null ? a : (a ?? 0) + x), null);
+      const callOi = sum(wide.call.map((l) => l.oi));
+      const putOi = sum(wide.put.map((l) => l.oi));
+      const callVol = sum(wide.call.map((l) => l.day_volume));
+      const putVol = sum(wide.put.map((l) => l.day_volume));
+      expect(s.pcr_oi).toBeCloseTo((putOi as number) / (callOi as number), 12);
+      if (callVol && putVol !== null) expect(s.pcr_volume).toBeCloseTo(putVol / callVol, 12);
       else expect(s.pcr_volume).toBeNull();
-      expect(s.max_pain_strike).toBe(bruteMaxPain(s));
+      expect(s.max_pain_strike).toBe(bruteMaxPain(wide));
+      expect(s.coverage).toEqual(wide.coverage);
+
+      // The strike detail: both legs of the ATM strike over time, ending at the answered (complete) bucket.
+      const atmCall = s.call.find((l) => l.strike === s.atm_strike) as ExpirySeries['call'][number];
+      const atmPut = s.put.find((l) => l.strike === s.atm_strike) as ExpirySeries['put'][number];
+      const history = await api<StrikeHistory>('chain:strikeHistory', { symbol: 'NIFTY', expiry: s.expiry, strike: s.atm_strike, timeframe: '1min', minutes: 30 });
+      expect(history).toMatchObject({ symbol: 'NIFTY', expiry: s.expiry, strike: s.atm_strike, timeframe: '1min', call_token: atmCall.token, put_token: atmPut.token });
+      const times = history.points.map((p) => Date.parse(p.bucket_time));
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(times.length).toBeGreaterThan(0);
+      expect(times.at(-1)).toBeGreaterThanOrEqual(Date.parse(s.bucket_time as string));
+      const atAnswer = history.points.find((p) => p.bucket_time === s.bucket_time);
+      if (atAnswer && atmCall.ticks) expect(atAnswer.call_oi).toBe(atmCall.oi);
     }
 
     const rows = await api<SubscriptionRow[]>('subscriptions:list', { state: 'active' });

@@ -2,13 +2,13 @@
 // chain around ATM, make sure it is subscribed (smart subscription, when asked and enabled), wait for the ATM
 // strikes' first data up to the wait-timeout flag at most, and answer from the market store. A chain nobody has
 // subscribed yet answers promptly with its legs 'pending' and fills in on later requests.
-import type { StrikeDistribution, SubscriptionOutcome, Timeframe, UnderlyingInfo } from '../../shared/api';
+import type { OiChangeBasis, StrikeDistribution, StrikeHistory, SubscriptionOutcome, Timeframe, UnderlyingInfo } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import type { FlagValues } from '../../shared/flags';
 import { daysBetween, istDate } from '../calendar';
 import type { Logger } from '../log';
 import type { Queryable } from '../market/db';
-import { distributionSeries, latestUnderlyingPrice, type LegState, type UnderlyingPrice } from '../market/distribution';
+import { distributionSeries, latestUnderlyingPrice, strikeHistoryRows, TIMEFRAME_MINUTES, type LegState, type ListedLeg, type UnderlyingPrice } from '../market/distribution';
 import type { InstrumentRegistry } from '../registry/registry';
 import type { Scheduler } from '../ticker/time';
 import { defaultExpiries, resolveChain, type ResolvedExpiry } from './chain';
@@ -28,8 +28,21 @@ export interface DistributionRequest {
   autoSubscribe: boolean;
   centerStrike?: number;
   side?: 'CE' | 'PE' | 'both';
-  /** Latest bucket at or before this instant. */
+  /** Answer the bucket ending at or before this instant (epoch ms) instead of the latest complete one. */
   at?: number;
+  /** Answer the bucket still filling, marked partial (default false: the latest complete bucket). */
+  includePartial?: boolean;
+  /** What oi_change compares against (default one_hour_earlier). */
+  oiChangeBasis?: OiChangeBasis;
+}
+
+export interface StrikeHistoryRequest {
+  symbol: string;
+  expiry: string;
+  strike: number;
+  timeframe: Timeframe;
+  /** Look-back in session minutes. */
+  minutes: number;
 }
 
 export interface ChainServiceOptions {
@@ -146,8 +159,13 @@ export class ChainService {
       timeframe: req.timeframe,
       expiries: chains,
       at: req.at,
+      includePartial: req.includePartial,
+      oiChangeBasis: req.oiChangeBasis,
       now: this.now(),
       expectingData: this.opts.expectingData,
+      // Every listed option of the expiry: PCR and max pain are expiry-wide, whatever the strike window.
+      listedLegs: async (expiry) =>
+        (await registry.chain(symbol, expiry)).flatMap((i): ListedLeg[] => (i.instrumentType === 'CE' || i.instrumentType === 'PE' ? [{ strike: i.strike, side: i.instrumentType, token: i.token }] : [])),
       legState: (token) => legState(manager, token),
       sides: { call: sides.includes('CE' as never), put: sides.includes('PE' as never) },
       price: price?.price ?? null,
@@ -165,6 +183,24 @@ export class ChainService {
         auto_subscribed: subscription.newly.length > 0,
         subscription,
       },
+    };
+  }
+
+  /** OI, LTP and volume of both legs of one strike over time (chain:strikeHistory). */
+  async strikeHistory(req: StrikeHistoryRequest): Promise<StrikeHistory> {
+    const symbol = req.symbol.toUpperCase();
+    const legs = (await this.opts.registry.chain(symbol, req.expiry)).filter((i) => i.strike === req.strike);
+    const tokenOf = (side: 'CE' | 'PE') => legs.find((i) => i.instrumentType === side)?.token ?? null;
+    const rows = await strikeHistoryRows(this.opts.db, {
+      symbol, expiry: req.expiry, strike: req.strike, timeframe: req.timeframe,
+      buckets: Math.ceil(req.minutes / TIMEFRAME_MINUTES[req.timeframe]), now: this.now(),
+    });
+    return {
+      symbol, expiry: req.expiry, strike: req.strike, timeframe: req.timeframe, call_token: tokenOf('CE'), put_token: tokenOf('PE'),
+      points: rows.map((r) => ({
+        bucket_time: new Date(r.bucket).toISOString(),
+        call_oi: r.callOi, put_oi: r.putOi, call_ltp: r.callLtp, put_ltp: r.putLtp, call_volume: r.callVolume, put_volume: r.putVolume,
+      })),
     };
   }
 

@@ -7,7 +7,7 @@ import { CHANNEL_OPTIONS } from '../../shared/feed';
 import { chainHandlers } from '../api/chain';
 import { subscriptionHandlers } from '../api/subscriptions';
 import type { AppContext } from '../app/app';
-import { HolidayCalendar } from '../calendar';
+import { appCalendar } from '../calendar';
 import { scopedLogger } from '../log';
 import type { Queryable } from '../market/db';
 import { realScheduler } from '../ticker/time';
@@ -38,12 +38,7 @@ export function startSubscriptions(context: AppContext): { manager?: Subscriptio
     return {};
   }
   const scheduler = realScheduler(clock);
-  let calendar: HolidayCalendar;
-  try {
-    calendar = HolidayCalendar.load();
-  } catch {
-    calendar = HolidayCalendar.weekendsOnly();
-  }
+  const calendar = appCalendar(context.config.home);
   const expectingData = (ms: number) => context.feedMonitor?.expectsStreamingAt(ms) ?? calendar.isInSession(ms);
 
   const monitor = context.bus ? context.feedMonitor : undefined;
