@@ -56,7 +56,7 @@ afterAll(async () => {
 beforeEach(async () => {
   attempts = [];
   dt = await startDevTicker({ port: 0, clockMode: 'always-open', denseTicks: true });
-  registry = new InstrumentRegistry({ db: market.db, clock: systemClock, source: InstrumentRegistry.sourceFrom('ticker', dt.url) });
+  registry = new InstrumentRegistry({ db: market.db, clock: systemClock, source: { kind: 'text', label: 'devticker', csv: () => dt.registry.toCsv() } });
   await registry.refresh();
   const signals = new DataSignals();
   ingestor = new TickIngestor({

@@ -54,7 +54,7 @@ async function startupError(ctx: AppContext): Promise<Error> {
 }
 
 beforeAll(async () => {
-  dt = await startDevTicker({ port: 0, clock, autoTick: false });
+  dt = await startDevTicker({ port: 0, clock, autoTick: false, instrumentsRoute: true });
   store = await createTestMarketDb('pglite');
   postgres = await startTestPostgres();
   // A stand-in for the real service's routes that matter here: /instruments is 404 there.
@@ -144,6 +144,6 @@ describe('startTicker: the instrument source', () => {
     const registryLines = logLines.filter((l) => l.includes('"scope":"registry"'));
     expect(registryLines.length).toBeGreaterThanOrEqual(2);
     expect(logLines.join('')).not.toContain('hunter2');
-    dt = await startDevTicker({ port: 0, clock, autoTick: false });
+    dt = await startDevTicker({ port: 0, clock, autoTick: false, instrumentsRoute: true });
   });
 });
