@@ -88,9 +88,11 @@ describe('feed and ingest in the app', () => {
   }, 60_000);
 
   it('says there is no tick source when TICKER_URL is set without REDIS_URL', async () => {
-    const external = await startDevTicker({ port: 0, clockMode: 'always-open' });
+    // A real service has no /instruments: the console reads the registry the service's daily dump came from.
+    const csv = join(mkdtempSync(join(tmpdir(), 'sd-dump-')), 'instruments.csv');
+    const external = await startDevTicker({ port: 0, clockMode: 'always-open', instrumentsCsvPath: csv });
     cleanup.push(() => external.close());
-    const e = env({ TICKER_URL: external.url });
+    const e = env({ TICKER_URL: external.url, STRIKEDESK_INSTRUMENTS: csv });
     const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
     cleanup.push(() => app.stop());
     expect(app.context.tickerUrl).toBe(external.url);

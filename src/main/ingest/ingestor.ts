@@ -12,7 +12,7 @@ import type { DataSignals } from '../market/data-signals';
 import type { Queryable } from '../market/db';
 import type { Telemetry } from '../metrics/telemetry';
 import { BarAggregator, type Emission } from './aggregate';
-import { KNOWN_INDEX_TOKENS, parseOptionMessage, parseUnderlyingMessage } from './parse';
+import { KNOWN_INDEX_TOKENS, parseOptionMessage, parseUnderlyingMessage, type UnderlyingTick } from './parse';
 import type { SourceGreeks } from './units';
 import { BarWriter, type WrittenBatch } from './writer';
 
@@ -149,8 +149,11 @@ export class TickIngestor {
     const r = parseOptionMessage(message, now, { sourceGreeks: this.opts.sourceGreeks });
     if (!r.ok) {
       if (r.ignored === 'index_row') {
+        // Not an option: counted apart from parse errors, and its price taken as the index level (the only live
+        // level of most indices outside the session at the real service).
         this.c.indexRowsSkipped++;
-        this.aggregator.noteSeen(null, now);
+        if (r.index) this.addIndexLevel(r.index, now);
+        else this.aggregator.noteSeen(null, now);
         return;
       }
       this.parseError(CHANNEL_OPTIONS, r.error, message);
@@ -183,14 +186,21 @@ export class TickIngestor {
       this.parseError(CHANNEL_UNDERLYING, r.error, message);
       return;
     }
-    const t = r.tick;
+    this.opts.monitor?.noteTick(CHANNEL_UNDERLYING, this.indexTokenOf(r.tick), now);
+    this.addIndexLevel(r.tick, now);
+  }
+
+  private indexTokenOf(t: UnderlyingTick): number | null {
+    if (t.token !== null) this.learnedIndexTokens.set(t.symbol, t.token);
+    return t.token ?? this.learnedIndexTokens.get(t.symbol) ?? this.opts.indexToken?.(t.symbol) ?? KNOWN_INDEX_TOKENS[t.symbol] ?? null;
+  }
+
+  private addIndexLevel(t: UnderlyingTick, now: number): void {
     this.c.ticks++;
     this.c.underlyingTicks++;
     this.unreported.ticks++;
     if (t.tsAdjusted) this.c.tsAdjusted++;
-    if (t.token !== null) this.learnedIndexTokens.set(t.symbol, t.token);
-    const token = t.token ?? this.learnedIndexTokens.get(t.symbol) ?? this.opts.indexToken?.(t.symbol) ?? KNOWN_INDEX_TOKENS[t.symbol] ?? null;
-    this.opts.monitor?.noteTick(CHANNEL_UNDERLYING, token, now);
+    const token = this.indexTokenOf(t);
     this.aggregator.noteSeen(token, Math.min(now, t.tsMs));
     if (this.opts.acceptTickAt && !this.opts.acceptTickAt(t.tsMs)) {
       this.c.outsideSession++;

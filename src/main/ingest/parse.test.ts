@@ -80,7 +80,11 @@ describe('production quirks (the real service\'s messages)', () => {
     // iv NaN with the other four at 0: the no-index-token marker; last_trade_time (not in the contract) ignored.
     expect(pe.ok && pe.tick).toMatchObject({ type: 'PE', cumVolume: null, oi: 41250, iv: null, delta: null, gamma: null, theta: null, vega: null, price: 12.35 });
     expect(fut.ok && fut.tick).toMatchObject({ type: 'FUT', strike: 0, cumVolume: null, oi: 14230125, iv: null });
-    expect(eq).toEqual({ ok: false, error: 'index row on the options channel', ignored: 'index_row' });
+    // Not an option, not an error; its price is the index level ("NIFTY 50" is NIFTY's index, token 256265).
+    expect(eq).toEqual({
+      ok: false, error: 'index row on the options channel', ignored: 'index_row',
+      index: { symbol: 'NIFTY', token: 256265, price: 25536.85, tsMs: 1762268400000, tsAdjusted: false, shape: 'B' },
+    });
   });
 
   it('does not take a partly zero greek set for the marker', () => {

@@ -50,7 +50,7 @@ export interface UnderlyingTick {
  * `ignored`: a well-formed message that is not for this channel's consumer (an index row on the options channel),
  * skipped quietly and counted apart from errors.
  */
-export type Parsed<T> = { ok: true; tick: T } | { ok: false; error: string; ignored?: 'index_row' };
+export type Parsed<T> = { ok: true; tick: T } | { ok: false; error: string; ignored?: 'index_row'; index?: UnderlyingTick };
 
 /** Index names as Kite's instrument dump spells them, mapped to the derivatives' underlying name. */
 const SYMBOL_ALIASES: Record<string, string> = {
@@ -194,6 +194,19 @@ function isIndexRow(raw: unknown): boolean {
   return r.type === 'EQ' || r.segment === 'INDICES';
 }
 
+/**
+ * The index level an index row carries. Outside the session the real service publishes subscribed index tokens only
+ * this way (shape B covers NIFTY alone), so it is the one live level of BANKNIFTY, FINNIFTY and MIDCPNIFTY then.
+ */
+function indexLevel(raw: unknown, receivedAtMs: number): UnderlyingTick | undefined {
+  const r = raw as { token?: unknown; symbol?: unknown; tradingsymbol?: unknown; price?: unknown; ts?: unknown };
+  const name = typeof r.tradingsymbol === 'string' ? r.tradingsymbol : r.symbol;
+  if (typeof name !== 'string' || typeof r.price !== 'number' || !(r.price > 0)) return undefined;
+  const t = tickTime(typeof r.ts === 'number' || typeof r.ts === 'string' ? r.ts : undefined, receivedAtMs);
+  const token = typeof r.token === 'number' && Number.isInteger(r.token) && r.token > 0 ? r.token : null;
+  return { symbol: normalizeSymbol(name), token, price: r.price, tsMs: t.ms, tsAdjusted: t.adjusted, shape: 'B' };
+}
+
 export interface ParseOptions {
   /** What the source publishes for theta and vega (default 'scaled', as the real service). */
   sourceGreeks?: SourceGreeks;
@@ -211,7 +224,7 @@ export function parseOptionMessage(text: string, receivedAtMs: number, opts: Par
       return { ok: false, error: 'not JSON' };
     }
   }
-  if (isIndexRow(raw)) return { ok: false, error: 'index row on the options channel', ignored: 'index_row' };
+  if (isIndexRow(raw)) return { ok: false, error: 'index row on the options channel', ignored: 'index_row', index: indexLevel(raw, receivedAtMs) };
   const r = optionSchema.safeParse(raw);
   if (!r.success) return { ok: false, error: issueText(r.error) };
   const m = r.data;
