@@ -58,8 +58,9 @@ export class ConsoleApi {
       return ok(await handler(parsed.data, ctx));
     } catch (err) {
       if (err instanceof DomainError) return fail(err.code, err.message, { field: err.field, details: err.details });
+      // The cause (a database's words, a stack) goes to the log only: clients get generic text.
       this.logger.error({ err, channel }, 'console api call failed');
-      return fail('INTERNAL', `${channel} failed: ${(err as Error).message}`);
+      return fail('INTERNAL', `${channel} failed: internal error (see the console log)`);
     }
   }
 }
