@@ -25,12 +25,23 @@ export function redactUrl(url: string | undefined | null): string | undefined {
   if (!url) return url ?? undefined;
   try {
     const parsed = new URL(url);
-    if (parsed.username) parsed.username = '***';
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (SECRET_PARAMS.includes(key.toLowerCase())) parsed.searchParams.set(key, '***');
+    let changed = false;
+    if (parsed.username) {
+      parsed.username = '***';
+      changed = true;
     }
-    return parsed.toString();
+    if (parsed.password) {
+      parsed.password = '***';
+      changed = true;
+    }
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (SECRET_PARAMS.includes(key.toLowerCase())) {
+        parsed.searchParams.set(key, '***');
+        changed = true;
+      }
+    }
+    // Unchanged URLs are returned as written (no normalisation: operators compare them with what they set).
+    return changed ? parsed.toString() : url;
   } catch {
     return redactUrlsIn(url);
   }

@@ -168,9 +168,6 @@ async function readBody(req: IncomingMessage, limit: number, timeoutMs: number):
     };
     const timer = setTimeout(() => {
       finish(new HttpError(408, `request body not received within ${timeoutMs} ms`));
-      // The rest of a slow body is not waited for: the connection goes.
-      req.socket.destroySoon?.();
-      setTimeout(() => req.socket.destroy(), 100).unref();
     }, timeoutMs);
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -344,6 +341,12 @@ export class HttpServer {
     const server = createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
         if (err instanceof HttpError) {
+          if (err.status === 408) {
+            // The rest of a slow body is not waited for: answer, then drop the connection.
+            res.once('finish', () => req.socket.destroy());
+            sendJson(res, err.status, { detail: err.message }, { Connection: 'close' });
+            return;
+          }
           sendJson(res, err.status, { detail: err.message, ...err.extra });
           if (err.status === 413) req.resume();
           return;
