@@ -19,3 +19,19 @@ describe('ConsoleApi internal errors', () => {
     expect(result.error.message).toMatch(/internal error/);
   });
 });
+
+describe('ConsoleApi refuses NUL characters at the edge', () => {
+  it('BAD_REQUEST naming the field, before any handler runs', async () => {
+    const api = new ConsoleApi(silentLogger);
+    let ran = false;
+    api.register({
+      'backfill:plan': () => {
+        ran = true;
+        throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
+      },
+    });
+    const result = await api.call('backfill:plan', { scope: { kind: 'symbol', symbol: 'NI\u0000FTY' } }, { actor: 'test' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'scope.symbol' } });
+    expect(ran).toBe(false);
+  });
+});
