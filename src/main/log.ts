@@ -67,10 +67,11 @@ function scrubRecord(record: Record<string, unknown>): Record<string, unknown> {
 
 let root: Logger | null = null;
 
-export function rootLogger(): Logger {
-  if (!root) {
-    root = pino({
-      level: process.env.STRIKEDESK_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'),
+/** The console's logger: secrets redacted by path, URL credentials masked in every string field and the message. */
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
       base: { app: 'strikedesk' },
       redact: { paths: REDACT_PATHS, censor: '***' },
       formatters: { log: scrubRecord },
@@ -81,8 +82,13 @@ export function rootLogger(): Logger {
         },
       },
       timestamp: pino.stdTimeFunctions.isoTime,
-    });
-  }
+    },
+    destination ?? pino.destination(1),
+  );
+}
+
+export function rootLogger(): Logger {
+  if (!root) root = createLogger(process.env.STRIKEDESK_LOG_LEVEL ?? (process.env.VITEST ? 'silent' : 'info'));
   return root;
 }
 

@@ -3,7 +3,7 @@
 import { CONTRACT, type Channel, type ParsedRequestOf, type ResultOf } from '../../shared/api';
 import { DomainError, fail, ok, type ErrorCode, type Result } from '../../shared/result';
 import { describeZodError } from '../http/server';
-import type { Logger } from '../log';
+import { redactUrlsIn, type Logger } from '../log';
 
 export interface CallContext {
   /** Who is calling, for audit: the OS user in Electron, 'api-token' over HTTP. */
@@ -77,7 +77,8 @@ export class ConsoleApi {
     try {
       return ok(await handler(parsed.data, ctx));
     } catch (err) {
-      if (err instanceof DomainError) return fail(err.code, err.message, { field: err.field, details: err.details });
+      // A domain error may quote a URL it failed on (the ticker's, with credentials): masked before it leaves.
+      if (err instanceof DomainError) return fail(err.code, redactUrlsIn(err.message), { field: err.field, details: err.details });
       // The cause (a database's words, a stack) goes to the log only: clients get generic text.
       this.logger.error({ err, channel }, 'console api call failed');
       return fail('INTERNAL', `${channel} failed: internal error (see the console log)`);

@@ -42,7 +42,7 @@ describe('a rebinding host or another site gets nothing', () => {
   it('/fo from a page on another site is refused and subscribes nothing; curl keeps working', async () => {
     const before = await api('subscriptions:list', {});
     const count = (r: typeof before) => JSON.stringify(r.json).length;
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }]) {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }] as Record<string, string>[]) {
       const res = await raw(app.url, '/fo/strike-distribution?symbol=NIFTY&auto_subscribe=true', { headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
     }

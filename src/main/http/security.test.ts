@@ -67,7 +67,7 @@ describe('cross-site browsers', () => {
       { origin: `http://127.0.0.1:${port() + 1}` },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
-    ]) {
+    ] as Record<string, string>[]) {
       expect((await raw(listener.url, '/effect', { headers })).status, JSON.stringify(headers)).toBe(403);
       const post = await raw(listener.url, '/api/thing', { method: 'POST', headers: { ...headers, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
       expect(post.status, JSON.stringify(headers)).toBe(403);

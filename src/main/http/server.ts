@@ -6,7 +6,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import type { Logger } from '../log';
+import { redactUrlsIn, type Logger } from '../log';
 import { RequestGuard } from './guard';
 import { serveStatic } from './static';
 
@@ -238,7 +238,6 @@ export class HttpServer {
       sendJson(res, 400, { detail: 'malformed request target' });
       return;
     }
-    let params: Record<string, string> | null = null;
     let candidates: { route: RouteDef; params: Record<string, string> | null }[];
     try {
       candidates = this.routes.map((r) => ({ route: r, params: matchPath(r.path, url.pathname) })).filter((c) => c.params);
@@ -263,7 +262,7 @@ export class HttpServer {
     }
 
     const { route } = match;
-    params = match.params;
+    const params = match.params;
     if ((route.effect ?? method !== 'GET') && this.guard?.isCrossSite(req)) {
       sendJson(res, 403, { detail: 'cross-site request refused: this route changes state and only answers this console or a non-browser client' });
       return;
@@ -347,7 +346,7 @@ export class HttpServer {
             sendJson(res, err.status, { detail: err.message }, { Connection: 'close' });
             return;
           }
-          sendJson(res, err.status, { detail: err.message, ...err.extra });
+          sendJson(res, err.status, { detail: redactUrlsIn(err.message), ...err.extra });
           if (err.status === 413) req.resume();
           return;
         }

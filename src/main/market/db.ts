@@ -1,7 +1,6 @@
 // The market store's connection: PostgreSQL through `pg` when DATABASE_URL is set, embedded PGlite otherwise.
 // Both return the same JS types: int8/numeric as number, date as 'YYYY-MM-DD' text, timestamptz as Date.
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
 import { tightenTree } from '../state/home';

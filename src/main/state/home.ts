@@ -73,7 +73,7 @@ export function lockHome(home: string): HomeLock {
   } catch (err) {
     db.close();
     if (/locked|busy/i.test((err as Error).message)) {
-      let pid: number | null = null;
+      let pid: number | null;
       try {
         pid = Number.parseInt(readFileSync(join(home, PID_FILE), 'utf8'), 10) || null;
       } catch {
@@ -81,7 +81,7 @@ export function lockHome(home: string): HomeLock {
       }
       throw new HomeLockedError(home, pid);
     }
-    throw new Error(`cannot lock the data directory ${home} (${lockPath}): ${(err as Error).message}`);
+    throw new Error(`cannot lock the data directory ${home} (${lockPath}): ${(err as Error).message}`, { cause: err });
   }
   writeFileSync(join(home, PID_FILE), `${process.pid}\n`, { mode: 0o600 });
   let released = false;

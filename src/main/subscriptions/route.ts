@@ -28,7 +28,7 @@ const boolish = z
 export function strikeDistributionQuery(defaultStrikeRange: number) {
   return z
     .object({
-      symbol: z.string().trim().min(1, 'symbol is required').max(32).regex(/^[^\u0000-\u001f\u007f]+$/, 'no control characters'),
+      symbol: z.string().trim().min(1, 'symbol is required').max(32).refine((s) => !/\p{Cc}/u.test(s), 'no control characters'),
       expiry: list,
       expiries: list,
       timeframe: z.enum(['1min', '5min', '15min']).default('5min'),
