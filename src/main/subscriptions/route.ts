@@ -40,7 +40,7 @@ export function strikeDistributionQuery(defaultStrikeRange: number) {
     .superRefine((q, ctx) => {
       for (const [field, values] of [['expiry', q.expiry], ['expiries', q.expiries]] as const) {
         for (const value of values) {
-          if (!isRealIsoDate(value)) ctx.addIssue({ code: 'custom', path: [field], message: `'${value.slice(0, 40)}': ${REAL_DATE_MESSAGE}` });
+          if (!isRealIsoDate(value)) ctx.addIssue({ code: 'custom', path: [field], message: `'${value.slice(0, 40)}' is not a valid date (${REAL_DATE_MESSAGE})` });
         }
       }
       if (new Set([...q.expiry, ...q.expiries]).size > MAX_EXPIRIES) {
