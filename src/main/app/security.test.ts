@@ -116,7 +116,12 @@ describe('the data directory', () => {
 describe('credentials in TICKER_URL', () => {
   let other: RunningApp;
   beforeAll(async () => {
-    const env = { ...baseEnv(mkdtempSync(join(tmpdir(), 'sd-sec2-'))), TICKER_URL: 'http://kiteuser:s3cretPassw0rd@127.0.0.1:9/?token=t0psecret', STRIKEDESK_INSTRUMENTS: 'ticker' };
+    // Instruments from the fixture CSV: the console starts although the ticker (port 9) does not answer.
+    const env = {
+      ...baseEnv(mkdtempSync(join(tmpdir(), 'sd-sec2-'))),
+      TICKER_URL: 'http://kiteuser:s3cretPassw0rd@127.0.0.1:9/?token=t0psecret',
+      STRIKEDESK_INSTRUMENTS: join(__dirname, '../../../fixtures/ticker-service/instruments.csv'),
+    };
     other = await startApp(loadConfig({ env, argv: [] }), { env });
   }, 90_000);
   afterAll(async () => other?.stop());
