@@ -1,4 +1,4 @@
-// A faithful TypeScript port of the seed's SmartSubscriptionManager (shared/seed/BACKEND_SUBSCRIPTION_IMPROVEMENTS.md,
+// A faithful TypeScript port of the original plan's SmartSubscriptionManager (its backend subscription improvements,
 // Implementation 1), for the benchmark only. Its behaviour is kept as written, bugs included:
 // - one GET /subscriptions?status=active (first page only, the service's default limit of 100) PER TOKEN not known;
 // - a token whose POST failed once is in `subscriptionAttempts` for good: never retried (a 429 loses it);

@@ -1,15 +1,17 @@
 // The simulator's state and behaviour behind the HTTP surface: registry by IST date, subscriptions, the reload
 // machine, capacity, streaming, events, fault switches and counters. Time always comes from the injected clocks.
 import { createHmac } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { type HolidayCalendar, istDate } from '../main/calendar';
 import type { Clock } from '../shared/clock';
 import { CHANNEL_EVENTS, type FeedBus, type FeedChannel } from '../shared/feed';
 import { prng } from './hash';
+import { pyJson } from './pyjson';
 import { MarketModel } from './market';
 import { Registry, type RegistryOptions, UNDERLYINGS, type Instrument } from './registry';
-import { DEFAULT_FAULTS, type SimCounters, type SimFaults, emptyCounters } from './sim';
-import { type StreamTarget, Streamer, type UnderlyingShape } from './stream';
+import { type Profile, type SimCounters, type SimFaults, emptyCounters, profileFaults } from './sim';
+import { type FeedMode, type StreamTarget, Streamer, type UnderlyingShape, inServiceWindow } from './stream';
 import { SubscriptionStore, type SubscriptionRow } from './subscriptions';
 
 export const INSTRUMENTS_PER_CONNECTION = 3000;
@@ -26,6 +28,8 @@ export interface Logger {
 
 export interface CoreOptions {
   seed: number;
+  /** 'production' = the real service's behaviour (the default); 'ideal' = the kind simulator of earlier releases */
+  profile: Profile;
   /** market time (fast-forwarded in 'fast' mode) */
   marketClock: Clock;
   /** real time for rate limits */
@@ -34,7 +38,8 @@ export interface CoreOptions {
   calendar: HolidayCalendar;
   bus: FeedBus;
   redisUrl?: string;
-  reloadMode: 'full' | 'incremental';
+  /** 'full' (working reload), 'incremental' (no gap), 'broken' (the current service revision: the first reload stops streaming) */
+  reloadMode: ReloadMode;
   reloadDebounceMs: number;
   reloadMinIntervalMs: number;
   reloadGapMs: number;
@@ -46,12 +51,34 @@ export interface CoreOptions {
   registry: Omit<RegistryOptions, 'seed' | 'date' | 'calendar'>;
   faults: Partial<SimFaults>;
   denseTicks: boolean;
+  /** the `environment` /health reports */
+  environment: string;
+  /** subscription rows survive restarts in this JSON file */
+  stateFile?: string;
+  /** the service's strike rebalancer (account primary, ATM+-10, three expiries, NIFTY/BANKNIFTY/FINNIFTY) */
+  rebalancer: boolean;
+  /** called with every registry the devticker generates (the registry export) */
+  onRegistry?: (registry: Registry) => void;
   logger: Logger;
+}
+
+export type ReloadMode = 'full' | 'incremental' | 'broken';
+
+/** Strikes each side of ATM the rebalancer keeps subscribed, and how often it re-centres (market time). */
+const REBALANCE_STRIKES = 10;
+const REBALANCE_EXPIRIES = 3;
+const REBALANCE_EVERY_MS = 5 * 60_000;
+const REBALANCE_UNDERLYINGS = ['NIFTY', 'BANKNIFTY', 'FINNIFTY'];
+export const REBALANCER_ACCOUNT = 'primary';
+
+interface StateFileV1 {
+  version: 1;
+  rows: SubscriptionRow[];
 }
 
 export class DevTickerCore {
   readonly model: MarketModel;
-  readonly store = new SubscriptionStore();
+  readonly store: SubscriptionStore;
   readonly counters: SimCounters = emptyCounters();
   faults: SimFaults;
   registry: Registry;
@@ -69,21 +96,47 @@ export class DevTickerCore {
   private snapshot: { targets: StreamTarget[]; indices: StreamTarget[]; perAccount: number[] } | null = null;
   private perAccountStreaming: number[];
   private kiteCalls: number[] = [];
+  /** the service's own Kite limiter (production): a bucket of 3 refilled at 3/s; may go negative (queued calls) */
+  private kiteBucket = { tokens: 3, at: 0 };
   private closed = false;
+  // what /health reports in production: the state at the last stream start
+  /** base-clock ms of the last stream start, null while idle */
+  streamStartedAt: number | null = null;
+  streamStartActive = 0;
+  streamStartPerAccount: number[] = [];
+  /** broken reload: streaming stopped for good (or the reloader never existed) until a restart */
+  streamDead = false;
+  reloaderMissing = false;
+  private rebalancedAt = Number.NEGATIVE_INFINITY;
+  private readonly rebalancerTokens = new Set<number>();
+  private stateDirty = false;
 
   constructor(readonly opts: CoreOptions) {
     this.model = new MarketModel(opts.seed, opts.denseTicks);
-    this.faults = { ...DEFAULT_FAULTS, ...opts.faults };
+    this.store = new SubscriptionStore(opts.profile === 'production');
+    this.faults = { ...profileFaults(opts.profile), ...opts.faults };
     this.random = prng(opts.seed ^ 0x5eed);
     this.startedAt = opts.baseClock.now();
+    this.kiteBucket.at = this.startedAt;
     this.registry = this.buildRegistry(istDate(opts.marketClock.now()));
     this.perAccountStreaming = opts.accounts.map(() => 0);
-    this.streamer = new Streamer(this.model, opts.calendar, (c, m) => this.publish(c, m), () => this.faults, opts.underlyingShape, opts.accounts.length);
+    const nifty = this.registry.byToken(UNDERLYINGS[0].indexToken);
+    this.streamer = new Streamer(this.model, opts.calendar, (c, m) => this.publish(c, m), () => this.faults, opts.underlyingShape, opts.accounts.length, opts.profile, nifty);
+    if (opts.stateFile) this.loadState(opts.stateFile);
+    if (opts.rebalancer) this.rebalance(opts.marketClock.now(), 'none');
+    // The service streams the rows it finds at start (none: it stays idle).
+    if (this.store.activeCount() > 0) this.applyTargets();
     if (opts.redisUrl) this.connectRedis(opts.redisUrl);
   }
 
+  get production(): boolean {
+    return this.opts.profile === 'production';
+  }
+
   private buildRegistry(date: string): Registry {
-    return new Registry({ ...this.opts.registry, seed: this.opts.seed, date, calendar: this.opts.calendar }, this.opts.baseClock.now());
+    const r = new Registry({ ...this.opts.registry, seed: this.opts.seed, date, calendar: this.opts.calendar }, this.opts.baseClock.now());
+    this.opts.onRegistry?.(r);
+    return r;
   }
 
   /** Regenerates the registry when the IST date of market time changes (the daily dump). */
@@ -92,9 +145,92 @@ export class DevTickerCore {
     if (date !== this.registry.date) {
       this.registry = this.buildRegistry(date);
       this.opts.logger.info({ date, instruments: this.registry.live.length }, 'devticker registry refreshed');
-      this.applyTargets(); // expired contracts stop streaming
+      if (!this.streamDead && this.streamStartedAt !== null) this.applyTargets(undefined, false); // expired contracts stop streaming
     }
     return this.registry;
+  }
+
+  // ---- state file ------------------------------------------------------------------------------------------
+
+  private loadState(file: string): void {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw new Error(`devticker: --state-file ${file} cannot be read: ${(err as Error).message}`, { cause: err });
+    }
+    let state: StateFileV1;
+    try {
+      state = JSON.parse(text) as StateFileV1;
+      if (state.version !== 1 || !Array.isArray(state.rows)) throw new Error('not a devticker state file (version 1)');
+    } catch (err) {
+      throw new Error(`devticker: --state-file ${file} is not valid: ${(err as Error).message}`, { cause: err });
+    }
+    // As the real service on restart: expired contracts go inactive, then rows without an account get one round-robin.
+    this.store.restore(state.rows);
+    this.restart();
+    const rows = state.rows;
+    this.opts.logger.info({ file, rows: rows.length, active: this.store.activeCount() }, 'devticker subscriptions restored');
+  }
+
+  private markDirty(): void {
+    if (!this.opts.stateFile || this.stateDirty) return;
+    this.stateDirty = true;
+    queueMicrotask(() => this.saveState());
+  }
+
+  /** Writes the rows (atomically: temp file, then rename). */
+  saveState(): void {
+    const file = this.opts.stateFile;
+    if (!file || !this.stateDirty) return;
+    this.stateDirty = false;
+    const body: StateFileV1 = { version: 1, rows: this.store.list() };
+    const tmp = `${file}.${process.pid}.tmp`;
+    try {
+      writeFileSync(tmp, JSON.stringify(body), { mode: 0o600 });
+      renameSync(tmp, file);
+    } catch (err) {
+      this.opts.logger.error({ err: (err as Error).message, file }, 'devticker state file not written');
+    }
+  }
+
+  // ---- rebalancer ------------------------------------------------------------------------------------------
+
+  /** The service's strike rebalancer: ATM+-10 over three expiries for NIFTY, BANKNIFTY, FINNIFTY, account primary. */
+  rebalance(nowMs: number, apply: ApplyMode): number {
+    this.rebalancedAt = nowMs;
+    const sec = Math.floor(nowMs / 1000);
+    const wanted = new Set<number>();
+    for (const name of REBALANCE_UNDERLYINGS) {
+      const index = this.registry.index(name);
+      if (!index) continue;
+      const spot = this.model.spot(index.underlying, sec);
+      const step = index.underlying.step;
+      const atm = Math.round(spot / step) * step;
+      for (const expiry of this.registry.expiries(name).slice(0, REBALANCE_EXPIRIES)) {
+        for (const inst of this.registry.chain(name, expiry)) {
+          if (Math.abs(inst.strike - atm) <= REBALANCE_STRIKES * step) wanted.add(inst.token);
+        }
+      }
+    }
+    let changes = 0;
+    for (const token of wanted) {
+      if (this.store.get(token)?.status === 'active') continue;
+      const inst = this.registry.liveByToken(token) as Instrument;
+      this.subscribe(inst, 'FULL', REBALANCER_ACCOUNT, 'none');
+      this.rebalancerTokens.add(token);
+      changes++;
+    }
+    for (const token of [...this.rebalancerTokens]) {
+      if (wanted.has(token)) continue;
+      this.rebalancerTokens.delete(token);
+      if (this.store.get(token)?.account_id !== REBALANCER_ACCOUNT) continue;
+      this.unsubscribe(token, 'none');
+      changes++;
+    }
+    if (changes > 0) this.changed(apply);
+    return changes;
   }
 
   // ---- transport -------------------------------------------------------------------------------------------
@@ -145,10 +281,11 @@ export class DevTickerCore {
    * Upserts an active subscription. `apply`: 'reload' = as the real service (debounced full reload, or at once in
    * incremental mode); 'immediate' = streams change now; 'none' = the caller calls applyNow() after a batch.
    */
-  subscribe(inst: Instrument, mode: string, accountId: string, apply: ApplyMode): SubscriptionRow {
+  subscribe(inst: Instrument, mode: string, accountId: string | null, apply: ApplyMode): SubscriptionRow {
     const now = this.opts.marketClock.now();
     const { row, activated } = this.store.upsert(inst.token, inst.tradingsymbol, inst.segment, mode, accountId, now);
     if (activated) this.emitEvent('created', row, inst);
+    this.markDirty();
     this.changed(apply);
     return row;
   }
@@ -157,12 +294,27 @@ export class DevTickerCore {
     const res = this.store.deactivate(token, this.opts.marketClock.now());
     if (!res) return null;
     if (res.deactivated) this.emitEvent('deleted', res.row, this.registry.byToken(token));
+    this.markDirty();
     this.changed(apply);
     return res.row;
   }
 
   private changed(apply: ApplyMode): void {
     if (apply === 'none') return;
+    if (this.opts.reloadMode === 'broken') {
+      // The current revision: without streams at start the reloader never exists ("Subscription reloader not
+      // initialized"); with them, the first reload stops every stream for good.
+      if (this.streamDead) return;
+      if (this.streamStartedAt === null) {
+        if (!this.reloaderMissing) this.opts.logger.warn('devticker (reload broken): Subscription reloader not initialized');
+        this.reloaderMissing = true;
+        this.streamDead = true;
+        return;
+      }
+      this.pendingReload = true;
+      this.lastChangeAt = this.opts.marketClock.now();
+      return;
+    }
     if (apply === 'immediate' || this.opts.reloadMode === 'incremental') {
       this.applyTargets();
       return;
@@ -171,24 +323,39 @@ export class DevTickerCore {
     this.lastChangeAt = this.opts.marketClock.now();
   }
 
-  /** Per account: active, live subscriptions in table order; the first 9000 stream (3 connections x 3000). */
+  /** The account index a row streams on (rows without a known account stream on the first). */
+  private accountIndex(accountId: string | null): number {
+    return Math.max(0, accountId === null ? 0 : this.opts.accounts.indexOf(accountId));
+  }
+
+  /**
+   * Per account: active, live subscriptions in table order. 'ideal': the first 9000 stream (3 connections x 3000).
+   * 'production': an account with more than 9000 rows streams nothing (its stream task fails), and an index streams
+   * only when its own token is subscribed.
+   */
   computeTargets(): { targets: StreamTarget[]; indices: StreamTarget[]; perAccount: number[] } {
     const cap = INSTRUMENTS_PER_CONNECTION * CONNECTIONS_PER_ACCOUNT;
     const accounts = this.opts.accounts;
+    const active = this.store.list('active');
+    const rowsPerAccount = accounts.map(() => 0);
+    if (this.production) {
+      for (const row of active) if (this.registry.liveByToken(row.instrument_token)) rowsPerAccount[this.accountIndex(row.account_id)]++;
+    }
+    const failed = rowsPerAccount.map((n) => n > cap);
     const perAccount = accounts.map(() => 0);
     const targets: StreamTarget[] = [];
     const indexAccount = new Map<number, number>();
-    for (const row of this.store.list('active')) {
-      const accountIdx = Math.max(0, accounts.indexOf(row.account_id));
+    for (const row of active) {
+      const accountIdx = this.accountIndex(row.account_id);
       const inst = this.registry.liveByToken(row.instrument_token);
-      if (!inst || perAccount[accountIdx] >= cap) continue;
+      if (!inst || failed[accountIdx] || perAccount[accountIdx] >= cap) continue;
       perAccount[accountIdx]++;
       if (inst.kind === 'index') {
         if (!indexAccount.has(inst.token)) indexAccount.set(inst.token, accountIdx);
       } else {
         targets.push({ inst, accountIdx });
         const idx = inst.underlying.indexToken;
-        if (!indexAccount.has(idx)) indexAccount.set(idx, accountIdx);
+        if (!this.production && !indexAccount.has(idx)) indexAccount.set(idx, accountIdx);
       }
     }
     const indices: StreamTarget[] = [];
@@ -200,9 +367,15 @@ export class DevTickerCore {
     return { targets, indices, perAccount };
   }
 
-  private applyTargets(snap = this.computeTargets()): void {
+  /** `streamStart`: false when the set only shrinks by expiry (no stream restart for /health to report). */
+  private applyTargets(snap = this.computeTargets(), streamStart = true): void {
     this.streamer.setTargets(snap.targets, snap.indices);
     this.perAccountStreaming = snap.perAccount;
+    if (!streamStart) return;
+    // /health (production) reports the stream start: when, how many rows, how many per account
+    this.streamStartedAt = this.opts.baseClock.now();
+    this.streamStartActive = this.store.activeCount();
+    this.streamStartPerAccount = snap.perAccount.slice();
   }
 
   /** Instruments subscribed on each account's connections (<= 9000). */
@@ -218,28 +391,77 @@ export class DevTickerCore {
     return this.pendingReload;
   }
 
-  /** Applies the current subscriptions to the streams now, dropping a pending reload and its gap. */
+  /**
+   * Applies the current subscriptions to the streams now, dropping a pending reload and its gap. With the broken
+   * reload, a stream that has stopped stays stopped (only restart() revives it).
+   */
   applyNow(): void {
     this.pendingReload = false;
     this.reloading = false;
     this.snapshot = null;
+    if (this.streamDead) return;
+    if (this.opts.reloadMode === 'broken' && this.streamStartedAt === null && this.store.activeCount() === 0) return;
     this.applyTargets();
   }
 
+  /** A restart of the service: rows without an account get one round-robin, every active row streams again. */
+  restart(): void {
+    const now = this.opts.marketClock.now();
+    for (const row of this.store.list('active')) {
+      if (!this.registry.liveByToken(row.instrument_token)) this.store.deactivate(row.instrument_token, now);
+    }
+    let rr = 0;
+    for (const row of this.store.list('active')) {
+      if (row.account_id === null) row.account_id = this.opts.accounts[rr++ % this.opts.accounts.length];
+    }
+    this.markDirty();
+    this.streamDead = false;
+    this.reloaderMissing = false;
+    this.pendingReload = false;
+    this.reloading = false;
+    this.snapshot = null;
+    this.streamStartedAt = null;
+    this.streamStartActive = 0;
+    this.streamStartPerAccount = [];
+    for (let i = 0; i < this.streamer.lastTickAt.length; i++) this.streamer.lastTickAt[i] = null;
+    if (this.store.activeCount() > 0) this.applyTargets();
+    else this.streamer.setTargets([], []);
+  }
+
   // ---- the tick loop ---------------------------------------------------------------------------------------
+
+  /** What the service streams at market time `nowMs`. */
+  feedMode(nowMs: number): FeedMode | null {
+    const inSession = this.opts.calendar.isInSession(nowMs);
+    if (inSession) return 'live';
+    if (this.production) {
+      // The real service: mock ticks outside 09:15-15:30 IST by time of day; inside it, Kite (silent on a holiday).
+      if (this.opts.clockMode === 'always-open' || !inServiceWindow(nowMs)) return 'mock';
+      return null;
+    }
+    return this.opts.clockMode === 'always-open' ? 'closed' : null;
+  }
 
   /** One step of the loop at market time `nowMs`: runs the reload machine, then publishes due ticks. */
   step(nowMs: number): number {
     if (this.closed) return 0;
     this.ensureRegistry(nowMs);
+    if (this.opts.rebalancer && nowMs - this.rebalancedAt >= REBALANCE_EVERY_MS) this.rebalance(nowMs, 'reload');
     if (this.pendingReload && nowMs >= Math.max(this.lastChangeAt + this.opts.reloadDebounceMs, this.lastReloadAt + this.opts.reloadMinIntervalMs)) {
-      // FULL reload: every stream stops; the new set (read now) streams after the gap.
       this.pendingReload = false;
       this.lastReloadAt = nowMs;
+      this.counters.reloads++;
+      if (this.opts.reloadMode === 'broken') {
+        // "Task cannot await on itself": every stream stops and nothing restarts them.
+        this.streamDead = true;
+        this.streamer.setTargets([], []);
+        this.opts.logger.warn('devticker (reload broken): reload failed, streaming stopped until restart');
+        return 0;
+      }
+      // FULL reload: every stream stops; the new set (read now) streams after the gap.
       this.gapUntil = nowMs + this.opts.reloadGapMs;
       this.reloading = true;
       this.snapshot = this.computeTargets();
-      this.counters.reloads++;
       this.opts.logger.debug?.({ instruments: this.snapshot.targets.length }, 'devticker reload');
     }
     if (this.reloading) {
@@ -251,10 +473,10 @@ export class DevTickerCore {
         this.faults = { ...this.faults, stall: true, stallAfterReload: false };
       }
     }
-    if (this.faults.stall) return 0;
-    const inSession = this.opts.calendar.isInSession(nowMs);
-    if (!inSession && this.opts.clockMode !== 'always-open') return 0;
-    const n = this.streamer.tick(nowMs, inSession);
+    if (this.faults.stall || this.streamDead) return 0;
+    const mode = this.feedMode(nowMs);
+    if (mode === null) return 0;
+    const n = this.streamer.tick(nowMs, mode);
     this.counters.ticksPublished += n;
     return n;
   }
@@ -274,7 +496,7 @@ export class DevTickerCore {
     if (wantRedis) {
       this.publish(
         CHANNEL_EVENTS,
-        JSON.stringify({
+        pyJson({
           event_type: kind === 'created' ? 'subscription_created' : 'subscription_removed',
           instrument_token: row.instrument_token,
           metadata: { tradingsymbol: row.tradingsymbol, segment: exchange, requested_mode: row.requested_mode, account_id: row.account_id },
@@ -317,6 +539,25 @@ export class DevTickerCore {
 
   // ---- Kite-side history budget ----------------------------------------------------------------------------
 
+  /**
+   * The service's own Kite limiter (production): a token bucket of 3 refilled at 3/s. Returns how long this call
+   * must wait (ms) and takes its token now, so later callers queue behind it; a wait above 30 s is cut to 30 s (the
+   * service then sends anyway).
+   */
+  kiteLimiterWait(nowMs: number): { waitMs: number; capped: boolean } {
+    const b = this.kiteBucket;
+    b.tokens = Math.min(3, b.tokens + ((nowMs - b.at) * 3) / 1000);
+    b.at = nowMs;
+    b.tokens -= 1;
+    if (b.tokens >= 0) return { waitMs: 0, capped: false };
+    const waitMs = Math.ceil((-b.tokens * 1000) / 3);
+    if (waitMs > 30_000) {
+      b.tokens += 1; // it goes out at 30 s without holding a later slot
+      return { waitMs: 30_000, capped: true };
+    }
+    return { waitMs, capped: false };
+  }
+
   /** Records a history call reaching "Kite"; false when it exceeds 3 requests in the last second. */
   kiteHistoryAllowed(nowMs: number): boolean {
     const calls = this.kiteCalls.filter((t) => t > nowMs - 1000);
@@ -333,6 +574,7 @@ export class DevTickerCore {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.saveState();
     const redis = this.redis;
     this.redis = null;
     if (redis) {

@@ -111,6 +111,8 @@ export async function computeCandles(
   nowMs: number,
   interval: string,
   withOi: boolean,
+  /** theta / 365 and vega / 100, as the service's calculator publishes them (production) */
+  greeksScaled = false,
 ): Promise<CandleJson[]> {
   const size = INTERVAL_MINUTES[interval];
   const endMs = Math.min(toMs, nowMs);
@@ -149,7 +151,7 @@ export async function computeCandles(
       if (size !== 0 && (startMs < fromMs || startMs > toMs)) continue;
       const c = inst.kind === 'index'
         ? model.indexCandle(inst.underlying, dayNum, m, maxK)
-        : model.derivativeCandle(inst, dayNum, m, maxK, ms, q);
+        : model.derivativeCandle(inst, dayNum, m, maxK, ms, q, greeksScaled);
       if (c) minutes.push(c);
     }
     if (size === 0) {

@@ -6,6 +6,8 @@
 // - options are Black-Scholes (r = 0.10, q = 0) on a smile with skew and term structure; futures are the forward.
 // - trading is decided per minute (active or not, lots traded) and per second (which seconds carry a trade), by
 //   hashes: cumulative day volume is the sum of earlier minutes' lots, so it needs one hash per minute to recompute.
+//   An option's liquidity in a minute depends on its distance from the index level at that minute's start (not the
+//   day's open): after a drift, the strikes next to the live spot are the ones that trade.
 // A /history candle and the ticks streamed in its minute therefore agree exactly.
 import { bsGreeksInto, type Greeks, RISK_FREE_RATE, expiryInstant } from '../shared/greeks';
 import { istDayNumber } from '../main/calendar';
@@ -85,13 +87,21 @@ class IndexPath {
 export interface DerivDay {
   dayNum: number;
   startSec: number;
-  /** probability that a minute has trades */
+  /** probability that a minute has trades; -1 = by the live spot each minute (options, see minuteLiquidity) */
   pMinute: number;
-  /** probability that a second of an active minute carries a trade (1 = every second) */
+  /** probability that a second of an active minute carries a trade (1 = every second); -1 = per minute */
   pSecond: number;
   lotsScale: number;
+  /** liquidity factor of the days to expiry */
+  dteFactor: number;
   oiBaseLots: number;
   expirySec: number;
+}
+
+export interface MinuteLiquidity {
+  pMinute: number;
+  pSecond: number;
+  lotsScale: number;
 }
 
 /** One minute of one instrument: which seconds trade, lots traded, OI. */
@@ -208,11 +218,12 @@ export class MarketModel {
     const dte = istDayNumber(inst.expiry as string) - dayNum;
     const dteFactor = dte <= 7 ? 1 : dte <= 35 ? 0.6 : 0.3;
     if (inst.kind === 'future') {
-      d = { dayNum, startSec: modelDayStart(dayNum), pMinute: 1, pSecond: 1, lotsScale: 60 * dteFactor + 5, oiBaseLots: 150_000 * dteFactor, expirySec };
+      d = { dayNum, startSec: modelDayStart(dayNum), pMinute: 1, pSecond: 1, lotsScale: 60 * dteFactor + 5, dteFactor, oiBaseLots: 150_000 * dteFactor, expirySec };
     } else {
+      // OI concentrates where the day opened (positions are built over days); trading follows the live spot, per
+      // minute (see minuteLiquidity).
       const ref = this.dayOpen(u, dayNum);
       const n = Math.abs(inst.strike - ref) / u.step;
-      const liq = Math.exp(-n / 12) * dteFactor;
       const conc = 0.7 * Math.exp(-((n / 10) ** 2)) + 0.3 * Math.exp(-n / 25);
       const round = inst.strike % (u.step * 10) === 0 ? 1.8 : inst.strike % (u.step * 2) === 0 ? 1.2 : 1;
       const otm = (inst.instrumentType === 'CE' && inst.strike > ref) || (inst.instrumentType === 'PE' && inst.strike < ref) ? 1.3 : 0.6;
@@ -220,14 +231,15 @@ export class MarketModel {
       d = {
         dayNum,
         startSec: modelDayStart(dayNum),
-        pMinute: Math.min(1, 0.04 + 1.2 * liq),
-        pSecond: Math.min(1, Math.max(0.02, 1.5 * liq)),
-        lotsScale: 1 + 300 * liq * liq,
+        pMinute: -1,
+        pSecond: -1,
+        lotsScale: -1,
+        dteFactor,
         oiBaseLots: Math.max(5, 60_000 * conc * round * otm * dteFactor * drift),
         expirySec,
       };
     }
-    if (this.dense) {
+    if (this.dense && d.pMinute >= 0) {
       d.pMinute = 1;
       d.pSecond = 1;
     }
@@ -236,11 +248,35 @@ export class MarketModel {
     return d;
   }
 
+  /**
+   * Trading parameters of minute m. An option's liquidity is centred on the index level at the start of that minute:
+   * the strike nearest the live spot trades most, whichever side of the day's open it lies.
+   */
+  minuteLiquidity(inst: Instrument, d: DerivDay, m: number, out: MinuteLiquidity = this.liq): MinuteLiquidity {
+    if (d.pMinute >= 0) {
+      out.pMinute = d.pMinute;
+      out.pSecond = d.pSecond;
+      out.lotsScale = d.lotsScale;
+      return out;
+    }
+    const u = inst.underlying;
+    const spot = this.path(u, d.dayNum).at(Math.min(m * 60, DAY_SECONDS - 1));
+    const n = Math.abs(inst.strike - spot) / u.step;
+    const liq = Math.exp(-n / 12) * d.dteFactor;
+    out.pMinute = this.dense ? 1 : Math.min(1, 0.04 + 1.2 * liq);
+    out.pSecond = this.dense ? 1 : Math.min(1, Math.max(0.02, 1.5 * liq));
+    out.lotsScale = 1 + 300 * liq * liq;
+    return out;
+  }
+
+  private readonly liq: MinuteLiquidity = { pMinute: 0, pSecond: 0, lotsScale: 0 };
+
   /** Lots traded in minute m (0 when the minute has no trades). */
   minuteLots(inst: Instrument, d: DerivDay, m: number): number {
+    const p = this.minuteLiquidity(inst, d, m);
     const h = hash4(this.seed, inst.token, d.dayNum, m);
-    if (d.pMinute < 1 && unit(h) >= d.pMinute) return 0;
-    return 1 + Math.floor(unit(mix32(h ^ 0x1ab5)) * d.lotsScale * activityShape(m));
+    if (p.pMinute < 1 && unit(h) >= p.pMinute) return 0;
+    return 1 + Math.floor(unit(mix32(h ^ 0x1ab5)) * p.lotsScale * activityShape(m));
   }
 
   /** Lots traded in minutes 0..m-1 of the day. */
@@ -267,7 +303,8 @@ export class MarketModel {
       out.count = 0;
       return out;
     }
-    if (d.pSecond >= 1) {
+    const pSecond = this.minuteLiquidity(inst, d, m).pSecond;
+    if (pSecond >= 1) {
       out.maskLo = 0xffffffff;
       out.maskHi = FULL_MASK_HI;
       out.count = 60;
@@ -277,7 +314,7 @@ export class MarketModel {
     let hi = 0;
     const base = m * 60;
     for (let j = 0; j < 60; j++) {
-      if (unit(hash4(this.seed, inst.token ^ 0x5ec0, d.dayNum, base + j)) < d.pSecond) {
+      if (unit(hash4(this.seed, inst.token ^ 0x5ec0, d.dayNum, base + j)) < pSecond) {
         if (j < 32) lo |= 1 << j;
         else hi |= 1 << (j - 32);
       }
@@ -343,7 +380,7 @@ export class MarketModel {
    * The 1-minute candle of a derivative for minute m of model day `dayNum`, counting only seconds k <= maxK (the
    * present), or null when nothing traded. volume = lots traded up to the last counted trade, oi = the minute's OI.
    */
-  derivativeCandle(inst: Instrument, dayNum: number, m: number, maxK: number, ms: MinuteState, q: OptionQuote): Candle | null {
+  derivativeCandle(inst: Instrument, dayNum: number, m: number, maxK: number, ms: MinuteState, q: OptionQuote, greeksScaled = false): Candle | null {
     const d = this.derivDay(inst, dayNum);
     this.minuteState(inst, d, m, ms);
     if (ms.count === 0) return null;
@@ -383,8 +420,8 @@ export class MarketModel {
       iv: isOption ? round(q.iv, 4) : null,
       delta: isOption ? round(q.greeks.delta, 4) : null,
       gamma: isOption ? round(q.greeks.gamma, 6) : null,
-      theta: isOption ? round(q.greeks.theta, 4) : null,
-      vega: isOption ? round(q.greeks.vega, 4) : null,
+      theta: isOption ? (greeksScaled ? round(q.greeks.theta / 365, 8) : round(q.greeks.theta, 4)) : null,
+      vega: isOption ? (greeksScaled ? round(q.greeks.vega / 100, 8) : round(q.greeks.vega, 4)) : null,
       underlying: isOption ? underlying : null,
     };
   }

@@ -47,6 +47,22 @@ export const UNDERLYINGS: readonly UnderlyingSpec[] = [
 
 export type InstrumentKind = 'index' | 'option' | 'future';
 
+/** One row of Kite's instruments dump / the service's instrument_registry table. */
+export interface KiteRow {
+  instrument_token: number;
+  exchange_token: number;
+  tradingsymbol: string;
+  name: string;
+  expiry: string | null;
+  strike: number;
+  tick_size: number;
+  lot_size: number;
+  instrument_type: string;
+  segment: string;
+  exchange: string;
+  is_active: boolean;
+}
+
 export interface Instrument {
   token: number;
   exchangeToken: number;
@@ -215,7 +231,7 @@ export class Registry {
     return this.byTokenMap.size;
   }
 
-  /** The Kite instruments CSV of the live registry (the daily dump has no expired rows). */
+  /** The Kite instruments CSV of the live registry (the daily dump has no expired rows); /instruments serves it. */
   toCsv(): string {
     if (this.csvCache) return this.csvCache;
     const lines = [KITE_CSV_HEADER];
@@ -226,5 +242,36 @@ export class Registry {
     }
     this.csvCache = `${lines.join('\n')}\n`;
     return this.csvCache;
+  }
+
+  /**
+   * The rows as Kite's dump (and the service's instrument_registry table) hold them: an index is named by its own
+   * symbol (name "NIFTY 50") with tick size and lot size 0.
+   */
+  kiteRows(which: 'live' | 'all' = 'live'): KiteRow[] {
+    const list = which === 'live' ? this.live : [...this.live, ...this.expired];
+    return list.map((i) => ({
+      instrument_token: i.token,
+      exchange_token: i.exchangeToken,
+      tradingsymbol: i.tradingsymbol,
+      name: i.kind === 'index' ? i.tradingsymbol : i.name,
+      expiry: i.expiry,
+      strike: i.strike,
+      tick_size: i.kind === 'index' ? 0 : i.tickSize,
+      lot_size: i.kind === 'index' ? 0 : i.lotSize,
+      instrument_type: i.instrumentType,
+      segment: i.segment,
+      exchange: i.exchange,
+      is_active: !i.expired,
+    }));
+  }
+
+  /** The Kite instruments CSV exactly as the daily dump is laid out (what --instruments-csv writes). */
+  toKiteCsv(): string {
+    const lines = [KITE_CSV_HEADER];
+    for (const r of this.kiteRows('live')) {
+      lines.push(`${r.instrument_token},${r.exchange_token},${r.tradingsymbol},${r.name},0,${r.expiry ?? ''},${r.strike},${r.tick_size},${r.lot_size},${r.instrument_type},${r.segment},${r.exchange}`);
+    }
+    return `${lines.join('\n')}\n`;
   }
 }

@@ -23,9 +23,14 @@ export interface SimFaults {
   quirkDepthScaled: boolean;
   /** is_mock always false (by default the devticker marks ticks made outside real NSE sessions is_mock=true). */
   quirkIsMockFalse: boolean;
+  /** Every greek (and iv) is 0 for an underlying whose index token is not itself streaming. */
+  quirkGreeksNeedIndex: boolean;
+  /** iv NaN (greeks 0.0) on an option whose price sits at the tick floor: the service's IV solver gives up there. */
+  quirkIvNaN: boolean;
 }
 
-export const DEFAULT_FAULTS: Readonly<SimFaults> = Object.freeze({
+/** The kind simulator of earlier releases (profile 'ideal'): no quirk on. */
+export const IDEAL_FAULTS: Readonly<SimFaults> = Object.freeze({
   latencyMs: 0,
   errorRate: 0,
   rateLimitStorm: false,
@@ -37,7 +42,30 @@ export const DEFAULT_FAULTS: Readonly<SimFaults> = Object.freeze({
   quirkGreeksScaled: false,
   quirkDepthScaled: false,
   quirkIsMockFalse: false,
+  quirkGreeksNeedIndex: false,
+  quirkIvNaN: false,
 });
+
+/** The real service's normal behaviour (profile 'production', the default): every quirk of contract section 3 on. */
+export const PRODUCTION_FAULTS: Readonly<SimFaults> = Object.freeze({
+  ...IDEAL_FAULTS,
+  quirkVolumeZero: true,
+  quirkTsReceiveTime: true,
+  quirkGreeksScaled: true,
+  quirkDepthScaled: true,
+  quirkIsMockFalse: true,
+  quirkGreeksNeedIndex: true,
+  quirkIvNaN: true,
+});
+
+/** The defaults of the production profile (what `sim.reset()` returns to there). */
+export const DEFAULT_FAULTS = PRODUCTION_FAULTS;
+
+export type Profile = 'production' | 'ideal';
+
+export function profileFaults(profile: Profile): SimFaults {
+  return { ...(profile === 'ideal' ? IDEAL_FAULTS : PRODUCTION_FAULTS) };
+}
 
 export const faultsPatchSchema = z
   .object({
@@ -52,6 +80,8 @@ export const faultsPatchSchema = z
     quirkGreeksScaled: z.boolean(),
     quirkDepthScaled: z.boolean(),
     quirkIsMockFalse: z.boolean(),
+    quirkGreeksNeedIndex: z.boolean(),
+    quirkIvNaN: z.boolean(),
   })
   .partial()
   .strict();
@@ -63,6 +93,8 @@ export interface HistoryCall {
   status: number;
   /** true when the call reached "Kite" and was turned away by its 3/s limit */
   rateLimited: boolean;
+  /** ms the call waited in the service's own Kite limiter before it was sent (production profile) */
+  queuedMs?: number;
 }
 
 export interface SimCounters {
@@ -71,6 +103,9 @@ export interface SimCounters {
   historyCalls: HistoryCall[];
   /** /history requests turned away by the Kite-side 3/s limit (502 "Too many requests"). */
   historyRateLimited: number;
+  /** /history requests that waited in the service's Kite limiter (production), and the total wait in ms. */
+  historyQueued: number;
+  historyQueuedMs: number;
   reloads: number;
   ticksPublished: number;
   eventsPublished: number;
@@ -80,7 +115,7 @@ export interface SimCounters {
 
 export function emptyCounters(): SimCounters {
   return {
-    requests: {}, historyCalls: [], historyRateLimited: 0, reloads: 0, ticksPublished: 0, eventsPublished: 0, eventsDropped: 0, webhookFailures: 0,
+    requests: {}, historyCalls: [], historyRateLimited: 0, historyQueued: 0, historyQueuedMs: 0, reloads: 0, ticksPublished: 0, eventsPublished: 0, eventsDropped: 0, webhookFailures: 0,
   };
 }
 

@@ -40,9 +40,11 @@ function atmOption(d: DevTicker, expiry: string, type: 'CE' | 'PE'): Instrument 
   return chain.reduce((best, i) => (Math.abs(i.strike - spot) < Math.abs(best.strike - spot) ? i : best));
 }
 
+const ideal: DevTickerOptions = { profile: 'ideal' };
+
 describe('ticks', () => {
-  it('publish the contract shapes on both channels, both underlying shapes', async () => {
-    const { clock, dt: d, options, underlying } = await start(open('09:15:00'));
+  it('ideal profile: publish the contract shapes on both channels, both underlying shapes', async () => {
+    const { clock, dt: d, options, underlying } = await start(open('09:15:00'), ideal);
     const opt = atmOption(d, '2025-11-11', 'CE');
     const fut = d.registry.byTradingsymbol('NIFTY25NOVFUT')!;
     d.sim.subscribe([opt.token, fut.token]);
@@ -70,7 +72,7 @@ describe('ticks', () => {
     const raw: string[] = [];
     d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
     run(clock, d, 1);
-    expect(raw.find((m) => m.includes('FUT'))).toContain('"strike":0.0');
+    expect(raw.find((m) => m.includes('FUT'))).toContain('"strike": 0.0');
     // underlying: both shapes, the index ticking because its derivatives stream
     const a = underlying.find((u) => 'last_price' in u);
     const b = underlying.find((u) => 'open' in u && !('last_price' in u));
@@ -80,8 +82,78 @@ describe('ticks', () => {
     expect(underlying.every((u) => u.symbol === 'NIFTY')).toBe(true);
   });
 
-  it('accumulate volume through the session and keep OI as a snapshot', async () => {
-    const { clock, dt: d, options } = await start(open('10:00:00'));
+  it('production: the service\'s shapes and quirks (greeks need the index token, volume 0, ts = receive second)', async () => {
+    const { clock, dt: d, options, underlying } = await start(open('10:00:00'));
+    const raw: string[] = [];
+    const rawU: string[] = [];
+    d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
+    d.bus.subscribe(CHANNEL_UNDERLYING, (m) => rawU.push(m));
+    const opt = atmOption(d, '2025-11-11', 'CE');
+    const bank = d.registry.chain('BANKNIFTY', '2025-11-25').find((i) => i.instrumentType === 'PE' && Math.abs(i.strike - d.sim.underlyingPrice('BANKNIFTY')) <= 50)!;
+    d.sim.subscribe([opt.token, bank.token]);
+    run(clock, d, 5);
+    const o = options.filter((m) => m.token === opt.token);
+    expect(o.length).toBeGreaterThan(2);
+    // no index token subscribed: every greek 0 (iv too), volume 0, ts the receive second, is_mock false
+    for (const m of o) expect(m).toMatchObject({ iv: 0, delta: 0, gamma: 0, theta: 0, vega: 0, volume: 0, is_mock: false });
+    // only NIFTY gets an underlying message (the REST poll, shape B with is_mock); no shape A without the index token
+    expect(underlying.length).toBe(5);
+    for (const u of underlying) expect(Object.keys(u)).toEqual(['symbol', 'open', 'high', 'low', 'close', 'volume', 'ts', 'is_mock']);
+    expect(new Set(underlying.map((u) => u.symbol))).toEqual(new Set(['NIFTY']));
+    // subscribing NIFTY 50: its shape A appears and NIFTY's greeks come back, scaled; BANKNIFTY's stay 0
+    d.sim.subscribe(256265);
+    const from = options.length;
+    const fromU = underlying.length;
+    run(clock, d, 5);
+    const later = options.slice(from);
+    const n = later.filter((m) => m.token === opt.token);
+    const b = later.filter((m) => m.token === bank.token);
+    expect(n.length).toBeGreaterThan(2);
+    expect(b.length).toBeGreaterThan(2);
+    for (const m of b) expect([m.iv, m.delta, m.theta, m.vega]).toEqual([0, 0, 0, 0]);
+    {
+      for (const m of n) {
+        expect(m.iv).toBeGreaterThan(0.03);
+        expect(m.ts).toBe(Math.floor(m.ts)); // an integer second
+        // Black-Scholes at that second's index level gives the true units: the tick carries them / 365 and / 100
+        const spot = underlying.slice(fromU).find((u) => u.timestamp === m.ts);
+        expect(spot).toBeDefined();
+        const g = bsGreeks('CE', spot.last_price, opt.strike, yearsToExpiry(m.ts * 1000, '2025-11-11'), m.iv);
+        // iv is published rounded to 4 decimals: compare within 0.5% (the unscaled values differ by 365x and 100x)
+        expect(Math.abs(m.theta - g.theta / 365)).toBeLessThan(Math.abs(g.theta / 365) * 0.005);
+        expect(Math.abs(m.vega - g.vega / 100)).toBeLessThan(Math.abs(g.vega / 100) * 0.005);
+        expect(m.depth.buy[0].price).toBeLessThan(m.price / 50); // depth 100x too small on live ticks
+      }
+    }
+    const a = underlying.slice(fromU).filter((u) => 'last_price' in u);
+    expect(a.length).toBe(5);
+    expect(Object.keys(a[0])).toEqual(['symbol', 'instrument_token', 'last_price', 'volume', 'timestamp', 'ohlc']);
+    // Python json.dumps text: ", " and ": " separators, floats with a decimal point
+    for (const m of [...raw, ...rawU]) {
+      expect(m).not.toMatch(/","|":[^ ]|,"/);
+      expect(m).toMatch(/^\{"symbol": "/);
+    }
+    expect(raw.find((m) => m.includes(`"token": ${opt.token}`))).toMatch(/"strike": \d+\.0, /);
+  });
+
+  it('production: iv is NaN (greeks 0.0) on a far option priced at the tick floor', async () => {
+    const { clock, dt: d } = await start(open('10:00:00'), { denseTicks: true });
+    const raw: string[] = [];
+    d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
+    const far = d.registry.chain('NIFTY', '2025-11-11').filter((i) => i.instrumentType === 'CE').at(-1)!;
+    d.sim.subscribe([far.token, 256265]);
+    run(clock, d, 2);
+    const m = raw.find((x) => x.includes(`"token": ${far.token}`))!;
+    expect(m).toContain('"price": 0.05, ');
+    expect(m).toContain('"iv": NaN, "delta": 0.0, "gamma": 0.0, "theta": 0.0, "vega": 0.0');
+    expect(() => JSON.parse(m)).toThrow(); // a consumer needs a NaN-tolerant parse
+    d.sim.setFaults({ quirkIvNaN: false });
+    run(clock, d, 1);
+    expect(raw.at(-1)).not.toContain('NaN');
+  });
+
+  it('ideal profile: accumulate volume through the session and keep OI as a snapshot', async () => {
+    const { clock, dt: d, options } = await start(open('10:00:00'), ideal);
     const opt = atmOption(d, '2025-11-11', 'PE');
     d.sim.subscribe(opt.token);
     run(clock, d, 120);
@@ -104,13 +176,14 @@ describe('ticks', () => {
 });
 
 describe('history agrees with the streamed ticks', () => {
-  it('for every minute: open/high/low/close, volume, oi, greeks and underlying', async () => {
-    const { clock, dt: d, options, underlying } = await start(open('09:15:00'));
+  it.each(['ideal', 'production'] as const)('%s: for every minute: open/high/low/close, volume, oi, greeks and underlying', async (profile) => {
+    const { clock, dt: d, options, underlying } = await start(open('09:15:00'), { profile });
     const atm = atmOption(d, '2025-11-11', 'CE');
     const chain = d.registry.chain('NIFTY', '2025-11-25').filter((i) => i.instrumentType === 'PE');
     const sparse = chain[10];
     const fut = d.registry.byTradingsymbol('NIFTY25DECFUT')!;
-    d.sim.subscribe([atm.token, sparse.token, fut.token]);
+    // production computes greeks only with the index token subscribed (and then sends shape A for it)
+    d.sim.subscribe([atm.token, sparse.token, fut.token, ...(profile === 'production' ? [256265] : [])]);
     run(clock, d, 4 * 60); // 09:15:00 .. 09:18:59
     clock.set(open('09:25:00'));
     for (const inst of [atm, sparse, fut]) {
@@ -133,7 +206,12 @@ describe('history agrees with the streamed ticks', () => {
         expect(c.high).toBe(Math.max(...mt.map((t) => t.price)));
         expect(c.low).toBe(Math.min(...mt.map((t) => t.price)));
         expect(c.oi).toBe(last.oi);
-        if (prevCum > 0) expect(c.volume).toBe(last.volume - prevCum);
+        if (profile === 'production') {
+          expect(mt.every((t) => t.volume === 0)).toBe(true); // live volume is always 0: only candles have it
+          expect(c.volume).toBeGreaterThan(0);
+        } else if (prevCum > 0) {
+          expect(c.volume).toBe(last.volume - prevCum);
+        }
         prevCum = last.volume;
         if (inst.kind === 'option') {
           expect([c.iv, c.delta, c.gamma, c.theta, c.vega]).toEqual([last.iv, last.delta, last.gamma, last.theta, last.vega]);
@@ -174,7 +252,8 @@ describe('reloads', () => {
     const third = d.registry.byTradingsymbol('NIFTY25NOVFUT')!;
     d.sim.subscribe(atm.token); // test setup: immediate
     run(clock, d, 3);
-    const post = async (token: number) => (await fetch(`${d.url}/subscriptions`, { method: 'POST', body: JSON.stringify({ instrument_token: token }) })).status;
+    const post = async (token: number) =>
+      (await fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: token }) })).status;
     expect(await post(other.token)).toBe(201);
     const secondsWith = (token: number) => new Set(options.filter((m) => m.token === token).map((m) => m.ts - open('10:00:00') / 1000));
     run(clock, d, 10); // t = 3..12
@@ -194,7 +273,7 @@ describe('reloads', () => {
   it('incremental mode applies changes at once with no gap', async () => {
     const { clock, dt: d, options } = await start(open('10:00:00'), { reloadMode: 'incremental' });
     const atm = atmOption(d, '2025-11-11', 'CE');
-    const res = await fetch(`${d.url}/subscriptions`, { method: 'POST', body: JSON.stringify({ instrument_token: atm.token }) });
+    const res = await fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: atm.token }) });
     expect(res.status).toBe(201);
     run(clock, d, 3);
     expect(options.filter((m) => m.token === atm.token)).toHaveLength(3);
@@ -205,8 +284,24 @@ describe('reloads', () => {
 });
 
 describe('capacity', () => {
-  it('streams 9000 per account (3 x 3000); the 9001st stays active but never streams', async () => {
+  it('production: above 9000 active rows an account streams nothing; at 9000 it streams', async () => {
     const { clock, dt: d, options } = await start(open('10:00:00'), { strikesPerSide: 200 });
+    const derivatives = d.registry.live.filter((i) => i.kind !== 'index').slice(0, 9001);
+    d.sim.subscribe(derivatives.map((i) => i.token));
+    run(clock, d, 2);
+    expect(options).toHaveLength(0);
+    expect(d.sim.streamingTokens()).toHaveLength(0);
+    const health = (await (await fetch(`${d.url}/health`)).json()) as any;
+    expect(health.ticker.active_subscriptions).toBe(9001);
+    expect(health.ticker.accounts[0].instrument_count).toBe(0);
+    d.sim.unsubscribe(derivatives[0].token);
+    expect(d.sim.streamingTokens()).toHaveLength(9000);
+    run(clock, d, 2);
+    expect(options.length).toBeGreaterThan(100);
+  });
+
+  it('ideal profile: streams 9000 per account (3 x 3000); the 9001st stays active but never streams', async () => {
+    const { clock, dt: d, options } = await start(open('10:00:00'), { strikesPerSide: 200, profile: 'ideal' });
     const derivatives = d.registry.live.filter((i) => i.kind !== 'index').slice(0, 9001);
     d.sim.subscribe(derivatives.map((i) => i.token));
     const health = (await (await fetch(`${d.url}/health`)).json()) as any;
@@ -227,16 +322,54 @@ describe('capacity', () => {
 });
 
 describe('clock modes', () => {
-  it('real mode is silent outside sessions; always-open streams with is_mock=true', async () => {
+  it('production: mock ticks every second outside 09:15-15:30 IST (time of day only), EQ rows for index tokens', async () => {
     const evening = fromIstWallClock('2025-11-04T20:00:00');
-    const real = await start(evening);
+    const { clock, dt: d, options, underlying } = await start(evening);
+    const raw: string[] = [];
+    d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
+    const far = d.registry.chain('NIFTY', '2026-01-27').filter((i) => i.instrumentType === 'CE').at(-5)!;
+    const atm = atmOption(d, '2025-11-11', 'PE');
+    d.sim.subscribe([far.token, atm.token, 256265]);
+    run(clock, d, 4);
+    // every instrument every second, far strikes too; marked is_mock false anyway
+    expect(options.filter((m) => m.token === far.token)).toHaveLength(4);
+    expect(options.filter((m) => m.token === atm.token)).toHaveLength(4);
+    expect(options.every((m) => m.is_mock === false)).toBe(true);
+    const eq = options.filter((m) => m.type === 'EQ');
+    expect(eq).toHaveLength(4);
+    expect(eq[0]).toMatchObject({ symbol: 'NIFTY 50', token: 256265, tradingsymbol: 'NIFTY 50', segment: 'INDICES', exchange: 'NSE', expiry: null, lot_size: 0, volume: 0 });
+    expect(raw.find((m) => m.includes('"EQ"'))).toContain('"strike": 0.0, "expiry": null, "type": "EQ", "lot_size": 0, "tick_size": 0.0, ');
+    // depth is right in mock mode
+    const m = options.find((x) => x.token === atm.token);
+    expect(m.depth.sell[0].price).toBeGreaterThan(m.price);
+    expect(m.ts).toBe(fromIstWallClock('2025-11-04T20:00:00') / 1000);
+    // NIFTY shape B from the mock generator; no shape A (mock mode)
+    expect(underlying).toHaveLength(4);
+    expect(underlying.every((u) => u.is_mock === false && !('last_price' in u))).toBe(true);
+    // last_tick_at moves only with live ticks: null in mock mode
+    const health = (await (await fetch(`${d.url}/health`)).json()) as any;
+    expect(health.ticker.accounts[0].last_tick_at).toBeNull();
+    // inside the window on a holiday (2025-11-05) the service is "live" and Kite is silent
+    clock.set(fromIstWallClock('2025-11-05T10:00:00'));
+    const n = options.length;
+    run(clock, d, 3);
+    expect(options.length).toBe(n);
+    // a Saturday evening: the time of day alone decides, mock again
+    clock.set(fromIstWallClock('2025-11-08T18:00:00'));
+    run(clock, d, 2);
+    expect(options.length).toBeGreaterThan(n);
+  });
+
+  it('ideal profile: real mode is silent outside sessions; always-open streams with is_mock=true', async () => {
+    const evening = fromIstWallClock('2025-11-04T20:00:00');
+    const real = await start(evening, ideal);
     const atm = atmOption(real.dt, '2025-11-11', 'CE');
     real.dt.sim.subscribe(atm.token);
     run(real.clock, real.dt, 3);
     expect(real.options).toHaveLength(0);
     expect(real.underlying).toHaveLength(0);
     await real.dt.close();
-    const always = await start(evening, { clockMode: 'always-open' });
+    const always = await start(evening, { clockMode: 'always-open', profile: 'ideal' });
     always.dt.sim.subscribe(atm.token);
     run(always.clock, always.dt, 3);
     expect(always.options.length).toBeGreaterThan(0);
@@ -280,24 +413,35 @@ describe('faults', () => {
     expect(d.sim.faults().stall).toBe(true);
   });
 
-  it('data quirks of section 3', async () => {
-    const { clock, dt: d, options } = await start(open('10:00:00'));
+  it('data quirks of section 3: production defaults against the ideal profile, and as overrides', async () => {
+    const { clock, dt: d, options } = await start(open('10:00:00'), ideal);
     const atm = atmOption(d, '2025-11-11', 'CE');
     d.sim.subscribe(atm.token);
     run(clock, d, 1);
     const normal = options.at(-1);
-    d.sim.setFaults({ quirkVolumeZero: true, quirkTsReceiveTime: true, quirkGreeksScaled: true, quirkDepthScaled: true });
-    clock.advance(-1000); // republish the same second with quirks on a fresh devticker state
     await d.close();
-    const again = await start(open('10:00:00'), { faults: { quirkVolumeZero: true, quirkTsReceiveTime: true, quirkGreeksScaled: true, quirkDepthScaled: true, quirkIsMockFalse: true } });
-    again.dt.sim.subscribe(atm.token);
+    const again = await start(open('10:00:00'));
+    again.dt.sim.subscribe([atm.token, 256265]);
     again.clock.advance(250);
     again.dt.sim.tick();
     const q = again.options[0];
     expect(q.price).toBe(normal.price);
     expect(q.volume).toBe(0);
     expect(normal.volume).toBeGreaterThan(0);
-    expect(q.ts).toBe(open('10:00:00.25') / 1000);
+    expect(q.ts).toBe(open('10:00:00') / 1000); // the receive second, an integer
+    // the ideal profile with a quirk switched on as an override
+    await again.dt.close();
+    const overridden = await start(open('10:00:00'), { profile: 'ideal', faults: { quirkVolumeZero: true } });
+    overridden.dt.sim.subscribe(atm.token);
+    overridden.dt.sim.tick();
+    expect(overridden.options[0]).toMatchObject({ volume: 0, theta: normal.theta, is_mock: false });
+    // and a production quirk switched off
+    await overridden.dt.close();
+    const off = await start(open('10:00:00'), { faults: { quirkVolumeZero: false, quirkGreeksNeedIndex: false } });
+    off.dt.sim.subscribe(atm.token);
+    off.dt.sim.tick();
+    expect(off.options[0].volume).toBe(normal.volume);
+    expect(off.options[0].theta).toBeCloseTo(normal.theta / 365, 6);
     expect(q.theta).toBeCloseTo(normal.theta / 365, 6);
     expect(q.vega).toBeCloseTo(normal.vega / 100, 6);
     expect(q.depth.buy[0].price).toBeCloseTo(normal.depth.buy[0].price / 100, 6);
@@ -309,15 +453,23 @@ describe('subscription events', () => {
   it('publish ticker:nifty:events when enabled', async () => {
     const { dt: d } = await start(open('10:00:00'), { publishRedisEvents: true });
     const events: any[] = [];
-    d.bus.subscribe(CHANNEL_EVENTS, (m) => events.push(JSON.parse(m)));
+    const raw: string[] = [];
+    d.bus.subscribe(CHANNEL_EVENTS, (m) => {
+      raw.push(m);
+      events.push(JSON.parse(m));
+    });
     const atm = atmOption(d, '2025-11-25', 'CE');
-    await fetch(`${d.url}/subscriptions`, { method: 'POST', body: JSON.stringify({ instrument_token: atm.token }) });
-    await fetch(`${d.url}/subscriptions`, { method: 'POST', body: JSON.stringify({ instrument_token: atm.token }) }); // no change, no event
+    const post = (body: unknown) => fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await post({ instrument_token: atm.token });
+    await post({ instrument_token: atm.token }); // no change, no event
     await fetch(`${d.url}/subscriptions/${atm.token}`, { method: 'DELETE' });
     expect(events).toEqual([
-      { event_type: 'subscription_created', instrument_token: atm.token, metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: 'primary' }, timestamp: open('10:00:00') / 1000 },
-      { event_type: 'subscription_removed', instrument_token: atm.token, metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: 'primary' }, timestamp: open('10:00:00') / 1000 },
+      { event_type: 'subscription_created', instrument_token: atm.token, metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: null }, timestamp: open('10:00:00') / 1000 },
+      { event_type: 'subscription_removed', instrument_token: atm.token, metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: null }, timestamp: open('10:00:00') / 1000 },
     ]);
+    expect(raw[0]).toBe(
+      `{"event_type": "subscription_created", "instrument_token": ${atm.token}, "metadata": {"tradingsymbol": "${atm.tradingsymbol}", "segment": "NFO", "requested_mode": "FULL", "account_id": null}, "timestamp": ${open('10:00:00') / 1000}}`,
+    );
   });
 
   it('are off by default', async () => {
@@ -354,7 +506,7 @@ describe('subscription events', () => {
       expect(headers['x-strikedesk-signature']).toBe(`sha256=${signWebhook('s3cret', ts, body)}`);
       expect(JSON.parse(body)).toEqual({
         event_type: 'created', instrument_token: atm.token, tradingsymbol: atm.tradingsymbol, timestamp: new Date(open('10:00:00')).toISOString(),
-        metadata: { segment: 'NFO-OPT', exchange: 'NFO', requested_mode: 'FULL', account_id: 'primary', status: 'active' },
+        metadata: { segment: 'NFO-OPT', exchange: 'NFO', requested_mode: 'FULL', account_id: null, status: 'active' },
       });
       d.sim.setFaults({ dropEventsRate: 1 });
       d.sim.unsubscribe(atm.token);

@@ -1,5 +1,6 @@
 // The subscriptions table: desired state only. Rows are never deleted; order is insertion order (the real service
 // has no ORDER BY: clients must not rely on any order).
+import { hash4 } from './hash';
 
 export type SubscriptionStatus = 'active' | 'inactive';
 
@@ -9,15 +10,19 @@ export interface SubscriptionRow {
   segment: string;
   status: SubscriptionStatus;
   requested_mode: string;
-  account_id: string;
+  /** null for a row created without an account (until a restart assigns one); "" is stored as sent */
+  account_id: string | null;
   created_at: string;
   updated_at: string;
 }
 
-/** Python's datetime.isoformat() of a UTC instant plus 'Z': 2025-11-04T06:52:22.132000Z */
-export function pyTimestamp(epochMs: number): string {
+/**
+ * Python's datetime.isoformat() of a UTC instant plus 'Z'. `micros` (0..999) fills the digits below the
+ * millisecond: the real service stores microseconds (2025-11-04T07:01:09.511342Z).
+ */
+export function pyTimestamp(epochMs: number, micros = 0): string {
   const iso = new Date(epochMs).toISOString();
-  return `${iso.slice(0, 19)}.${iso.slice(20, 23)}000Z`;
+  return `${iso.slice(0, 19)}.${iso.slice(20, 23)}${String(micros).padStart(3, '0')}Z`;
 }
 
 export interface UpsertResult {
@@ -29,8 +34,15 @@ export interface UpsertResult {
 export class SubscriptionStore {
   private readonly rows = new Map<number, SubscriptionRow>();
 
-  upsert(token: number, tradingsymbol: string, segment: string, mode: string, accountId: string, nowMs: number): UpsertResult {
-    const ts = pyTimestamp(nowMs);
+  /** `microseconds`: give timestamps deterministic sub-millisecond digits (1..999), as the real database has. */
+  constructor(private readonly microseconds = false) {}
+
+  private stamp(token: number, nowMs: number): string {
+    return pyTimestamp(nowMs, this.microseconds ? 1 + (hash4(token, Math.floor(nowMs / 1000), nowMs % 1000, 0x5d) % 999) : 0);
+  }
+
+  upsert(token: number, tradingsymbol: string, segment: string, mode: string, accountId: string | null, nowMs: number): UpsertResult {
+    const ts = this.stamp(token, nowMs);
     const existing = this.rows.get(token);
     if (existing) {
       const activated = existing.status !== 'active';
@@ -53,8 +65,13 @@ export class SubscriptionStore {
     if (!row) return null;
     const deactivated = row.status === 'active';
     row.status = 'inactive';
-    row.updated_at = pyTimestamp(nowMs);
+    row.updated_at = this.stamp(token, nowMs);
     return { row, deactivated };
+  }
+
+  /** Puts back rows saved by an earlier run (state file), in their saved order. */
+  restore(rows: SubscriptionRow[]): void {
+    for (const r of rows) this.rows.set(r.instrument_token, { ...r });
   }
 
   get(token: number): SubscriptionRow | undefined {

@@ -378,7 +378,7 @@ export interface AlertThresholds {
 }
 export interface AlertView {
   id: number;
-  rule: 'auto_subscribe_failures' | 'slow_data' | 'excessive_subscription_calls' | 'feed_stale';
+  rule: 'auto_subscribe_failures' | 'slow_data' | 'excessive_subscription_calls' | 'feed_stale' | 'streaming_stopped';
   state: 'firing' | 'resolved';
   message: string;
   value: number | null;

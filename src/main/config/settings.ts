@@ -42,7 +42,8 @@ export const SETTINGS = [
   { key: 'underlyings', env: 'STRIKEDESK_UNDERLYINGS', schema: z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean) : v), z.array(z.string().regex(/^[A-Z0-9&-]+$/)).min(1)), default: ['NIFTY', 'BANKNIFTY', 'FINNIFTY', 'MIDCPNIFTY'], expected: 'a comma list of underlying names', description: 'Underlyings the console offers and backfills when the subscription list cannot be had.' },
   { key: 'strikesEachSide', env: 'STRIKEDESK_STRIKES_EACH_SIDE', schema: z.coerce.number().int().min(1).max(100), default: 10, expected: 'an integer 1-100', description: 'Strikes each side of ATM that an on-demand chain subscription covers.' },
   { key: 'subscriptionIdleMinutes', env: 'STRIKEDESK_SUBSCRIPTION_IDLE_TTL', schema: z.coerce.number().int().min(1).max(1440), default: 30, expected: 'minutes, 1-1440', description: 'Auto-subscriptions nobody has asked for in this long are released (only those Strikedesk made).' },
-  { key: 'instrumentsSource', env: 'STRIKEDESK_INSTRUMENTS', cli: '--instruments', schema: z.string().min(1), default: 'ticker', expected: "'ticker', 'table', a Kite CSV path or an http(s) URL", description: "Instrument registry source: 'ticker' (the devticker's /instruments), 'table' (a shared instrument_registry table), a file or a URL." },
+  { key: 'instrumentsSource', env: 'STRIKEDESK_INSTRUMENTS', cli: '--instruments', schema: z.string().trim().min(1), default: 'auto', expected: "'auto', 'table', 'ticker', a Kite CSV path or an http(s) URL", description: "Instrument registry source. 'auto': with TICKER_URL set, the ticker's instrument_registry table (see STRIKEDESK_INSTRUMENT_DATABASE_URL); unset, the embedded devticker's registry. 'table': that table. A path or URL: a Kite instruments CSV (plain or gzipped). 'ticker': the devticker's /instruments extension (the real service has none). Start-up fails if the source cannot be read." },
+  { key: 'instrumentDatabaseUrl', env: 'STRIKEDESK_INSTRUMENT_DATABASE_URL', schema: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'), expected: 'a postgres:// URL', description: "Database holding the ticker service's instrument_registry table (its INSTRUMENT_DB_*; expiry TEXT or DATE). Default: DATABASE_URL. Read only." },
   { key: 'acceptMockTicks', env: 'STRIKEDESK_ACCEPT_MOCK_TICKS', schema: bool, default: true, expected: 'true or false', description: 'Store ticks flagged is_mock (the real service always says false).' },
   { key: 'devtickerPort', env: 'STRIKEDESK_DEVTICKER_PORT', schema: port, default: 8080, expected: 'an integer 0-65535', description: 'Port of the embedded devticker (when TICKER_URL is unset).' },
   { key: 'devtickerClock', env: 'STRIKEDESK_DEVTICKER_CLOCK', schema: z.enum(['auto', 'real', 'always-open']), default: 'auto', expected: "'auto', 'real' or 'always-open'", description: "Embedded devticker clock. 'auto' streams outside market hours too, so a new user sees data." },
@@ -70,6 +71,7 @@ export interface Config {
   strikesEachSide: number;
   subscriptionIdleMinutes: number;
   instrumentsSource: string;
+  instrumentDatabaseUrl?: string;
   acceptMockTicks: boolean;
   devtickerPort: number;
   devtickerClock: 'auto' | 'real' | 'always-open';

@@ -1,8 +1,11 @@
 // The poll reconciler against a real devticker over HTTP: baseline on first run, subscriptions made directly at the
 // devticker (HTTP POST or its sim) turned into immediate backfills, removals released, a restart diffing against the
 // persisted set, a failed listing never read as "nothing subscribed", and the devticker's own signed webhook.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
+import type { TickerSubscription } from '../ticker/types';
 import { HealthRegistry } from '../app/health';
 import type { InboxRow } from './inbox';
 import { httpLister, startTestIntake, tempStatePath, TEST_SECRET, until, type TestIntake } from './testing/support';
@@ -50,8 +53,11 @@ describe('poll reconciler', () => {
     try {
       await subscribeOverHttp(tokens[2]);
       dt.sim.unsubscribe(tokens[0]);
-      const result = await t.intake.poller.runNow('test');
-      expect(result).toMatchObject({ kind: 'diff', active: 2, created: 1, removed: 1 });
+      // One listing without a row is not a removal (the service's paging can skip a row): the next one confirms it.
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', active: 2, created: 1, removed: 0 });
+      await settledAll(t);
+      expect(t.subscriptions.released).toEqual([]);
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', active: 2, created: 0, removed: 1 });
       await settledAll(t);
       expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: tokens[2] }, createdBy: 'event:poll', reason: expect.stringContaining('poll event appeared') }]);
       expect(t.subscriptions.released).toEqual([{ token: tokens[0], reason: 'poll event vanished' }]);
@@ -116,6 +122,35 @@ describe('poll reconciler', () => {
       expect(t.backfill.calls.filter((c) => c.scope.kind === 'instrument' && c.scope.token === tokens[4])).toHaveLength(1);
     } finally {
       await pusher.close();
+      await t.close();
+    }
+  });
+
+  it("survives the real service's rows: null and \"\" accounts, a repeated row, a row skipped by one pass", async () => {
+    // The service's own example answer (fixtures/ticker-service), listed in passes that page an unordered table.
+    const rows = JSON.parse(readFileSync(join(process.cwd(), 'fixtures/ticker-service/subscriptions-list.json'), 'utf8')) as TickerSubscription[];
+    const active = rows.filter((r) => r.status === 'active');
+    const passes: TickerSubscription[][] = [
+      active,
+      [...active, active[0], active[1]], // repeated rows
+      active.slice(1), // active[0] skipped by one pass
+      active, // ... and back: no event either way
+      active.slice(1), // gone ...
+      active.slice(1), // ... confirmed
+    ];
+    const lister = { listAllSubscriptions: async () => passes.shift() ?? [] };
+    const t = await startTestIntake({ statePath: tempStatePath(), ticker: () => lister });
+    try {
+      expect(await t.intake.poller.runNow('test')).toEqual({ kind: 'baseline', active: 3 });
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', active: 3, created: 0, removed: 0 });
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', created: 0, removed: 0 });
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', created: 0, removed: 0 });
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', created: 0, removed: 0 });
+      expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', created: 0, removed: 1 });
+      await settledAll(t);
+      expect(pollRows(t).map((r) => [r.type, r.token])).toEqual([['removed', active[0].instrument_token]]);
+      expect(t.subscriptions.released).toEqual([{ token: active[0].instrument_token, reason: 'poll event vanished' }]);
+    } finally {
       await t.close();
     }
   });

@@ -10,6 +10,11 @@
 // persists), so they do get events.
 //
 // A failed listing is never read as "nothing is subscribed": the cycle records the error and diffs nothing.
+//
+// The service pages an unordered re-read of all rows, so above 1000 rows one listing can skip a row or repeat one.
+// Rows are keyed by token (a repeat is one row), and a token missing from one listing is a removal only when the next
+// listing confirms it: until then it stays in the known set and no 'removed' event is written. Rows may carry
+// `account_id: null` (the service's answer for rows created without an account); only token and tradingsymbol matter here.
 import type { Clock } from '../../shared/clock';
 import type { StateStore } from '../state/store';
 import type { TickerSubscription } from '../ticker/types';
@@ -59,6 +64,8 @@ export class PollReconciler {
   private closed = false;
   private readonly s: PollStatus = { runs: 0, lastRunAt: null, lastOkAt: null, lastError: null, baselineAt: null, known: 0, lastResult: null };
   private readonly applyDiff: (current: TickerSubscription[], cycleAt: number) => PollResult;
+  /** Known tokens missing from the last listing: removed if the next one misses them too. */
+  private readonly missingOnce = new Set<number>();
 
   constructor(private readonly opts: PollReconcilerOptions) {
     const db = opts.state.db;
@@ -69,7 +76,7 @@ export class PollReconciler {
     const drop = db.prepare('DELETE FROM intake_poll_set WHERE token = ?');
     this.applyDiff = db.transaction((current: TickerSubscription[], cycleAt: number): PollResult => {
       const seen = new Map((known.all() as { token: number; tradingsymbol: string | null }[]).map((r) => [r.token, r.tradingsymbol]));
-      const now = new Map(current.map((s) => [s.instrument_token, s.tradingsymbol]));
+      const now = new Map(current.filter((s) => s.status !== 'inactive').map((s) => [s.instrument_token, s.tradingsymbol]));
       const at = new Date(cycleAt).toISOString();
       const baseline = this.s.baselineAt === null;
       const eventIds: number[] = [];
@@ -82,7 +89,15 @@ export class PollReconciler {
         if (!baseline) this.emit(eventIds, 'created', token, symbol, cycleAt);
       }
       for (const [token, symbol] of seen) {
-        if (now.has(token)) continue;
+        if (now.has(token)) {
+          this.missingOnce.delete(token);
+          continue;
+        }
+        if (!baseline && !this.missingOnce.has(token)) {
+          this.missingOnce.add(token);
+          continue;
+        }
+        this.missingOnce.delete(token);
         drop.run(token);
         removed++;
         if (!baseline) this.emit(eventIds, 'removed', token, symbol, cycleAt);

@@ -1,4 +1,4 @@
-// The feed transport over Redis pub/sub (shared/spec/ticker-service.md section 3): a FeedBus whose messages are the
+// The feed transport over Redis pub/sub (docs/ticker-contract.md, live ticks): a FeedBus whose messages are the
 // exact JSON text the ticker service PUBLISHes. One subscriber connection (a subscribed Redis connection can do
 // nothing else) and a lazily opened publisher. A lost connection is retried forever with capped, jittered
 // exponential backoff and the channels are subscribed again on reconnect; pub/sub is best effort, so what was

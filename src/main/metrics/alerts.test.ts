@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../shared/clock';
 import { DataSignals } from '../market/data-signals';
 import { evaluateRules } from './alerts';
+import { MetricsService } from './service';
 import { MINUTE_MS } from './history';
 import { metricsOn, openStore, promValue, stateFile, T0 } from './test-support';
 import { DEFAULT_THRESHOLDS } from './thresholds';
@@ -243,5 +244,39 @@ describe('rules (pure)', () => {
     expect(at.filter((v) => v.firing)).toEqual([]);
     const above = evaluateRules({ ...quiet, subscriptionCallsLastHour: 1001, autoSubscribe: { attempted: 20, failed: 3 } }, DEFAULT_THRESHOLDS, T0);
     expect(above.filter((v) => v.firing).map((v) => v.rule)).toEqual(['auto_subscribe_failures', 'excessive_subscription_calls']);
+  });
+});
+
+describe('streaming stopped alert', () => {
+  const quiet = { autoSubscribe: { attempted: 0, failed: 0 }, waiting: [], worstTimeToData: null, subscriptionCallsLastHour: 0, feed: { state: 'live', lastTickAt: T0 } };
+  const stoppedView = {
+    state: 'stopped',
+    accepted: 42,
+    silentForMs: 23_400,
+    message: 'the ticker service accepted 42 subscriptions but has streamed nothing for 23 s: restart the ticker service (...)',
+  };
+
+  it('fires on the watch verdict with its text (what happened, what to do), is silent without a watch or while streaming', () => {
+    const byRule = (inputs: Parameters<typeof evaluateRules>[0]) => evaluateRules(inputs, DEFAULT_THRESHOLDS, T0).find((v) => v.rule === 'streaming_stopped');
+    expect(byRule(quiet)).toMatchObject({ firing: false, value: null, message: 'Streaming not watched (no tick source)' });
+    expect(byRule({ ...quiet, streaming: { ...stoppedView, state: 'streaming', silentForMs: 1_000, message: 'streaming: last tick 1 s ago' } })).toMatchObject({ firing: false });
+    const v = byRule({ ...quiet, streaming: stoppedView });
+    expect(v).toMatchObject({ firing: true, value: 23.4, threshold: null });
+    expect(v?.message).toBe(`Streaming stopped: ${stoppedView.message}`);
+  });
+
+  it('fires once through the book and pushes the text; resolves when ticks return', () => {
+    const clock = new ManualClock(T0);
+    const store = openStore(stateFile());
+    let view: typeof stoppedView | null = stoppedView;
+    const pushed: { topic: string; key?: string; message?: string }[] = [];
+    const metrics = new MetricsService({ db: store.db, clock, defaultMetrics: false, streaming: () => view, push: { publish: (topic, key, message) => pushed.push({ topic, key, message }) } });
+    expect(metrics.evaluate().map((t) => [t.kind, t.alert.rule])).toEqual([['fired', 'streaming_stopped']]);
+    clock.advance(5_000);
+    expect(metrics.evaluate()).toEqual([]);
+    expect(alertPushes(pushed)).toEqual([{ topic: 'alerts:changed', key: 'streaming_stopped', message: expect.stringContaining('restart the ticker service') }]);
+    view = { ...stoppedView, state: 'streaming', silentForMs: 0, message: 'streaming: last tick 0 s ago' };
+    clock.advance(5_000);
+    expect(metrics.evaluate().map((t) => [t.kind, t.alert.rule])).toEqual([['resolved', 'streaming_stopped']]);
   });
 });

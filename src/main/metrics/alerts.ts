@@ -16,6 +16,11 @@ export interface AlertInputs {
   /** Ticker subscription API calls in the last 60 one-minute buckets. */
   subscriptionCallsLastHour: number;
   feed: { state: string; lastTickAt: number | null };
+  /**
+   * The subscription manager's streaming verdict (subscriptions/streaming-watch.ts): the service accepted
+   * subscriptions but streams nothing. Absent without a tick source or a manager.
+   */
+  streaming?: { state: string; accepted: number; silentForMs: number | null; message: string } | null;
 }
 
 export interface Verdict {
@@ -48,6 +53,9 @@ export function evaluateRules(inputs: AlertInputs, t: AlertThresholds, nowMs: nu
   const calls = inputs.subscriptionCallsLastHour;
   const stale = inputs.feed.state === 'stale';
   const silentFor = inputs.feed.lastTickAt === null ? null : Math.max(0, (nowMs - inputs.feed.lastTickAt) / 1000);
+
+  const streaming = inputs.streaming ?? null;
+  const streamingStopped = streaming?.state === 'stopped';
 
   return [
     {
@@ -87,6 +95,19 @@ export function evaluateRules(inputs: AlertInputs, t: AlertThresholds, nowMs: nu
       message: stale
         ? `Tick feed stale: no tick for ${silentFor === null ? 'the whole session so far' : secs(silentFor)} while ticks are expected: check the ticker service's streaming and the Redis/bus connection`
         : `Tick feed ${inputs.feed.state}`,
+    },
+    {
+      // What happened and what to do, in the watch's words: "the ticker service accepted N subscriptions but has
+      // streamed nothing for X s: restart the ticker service ...".
+      rule: 'streaming_stopped',
+      firing: streamingStopped,
+      value: streamingStopped && streaming?.silentForMs != null ? streaming.silentForMs / 1000 : null,
+      threshold: null,
+      message: streamingStopped
+        ? `Streaming stopped: ${streaming?.message}`
+        : streaming
+          ? `Streaming ${streaming.state.replace('_', ' ')}: ${streaming.message}`
+          : 'Streaming not watched (no tick source)',
     },
   ];
 }

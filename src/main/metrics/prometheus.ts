@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Clock } from '../../shared/clock';
 import { TICKER_DURATION_BUCKETS, TIME_TO_DATA_BUCKETS } from './histogram';
 
-export const ALERT_RULES = ['auto_subscribe_failures', 'slow_data', 'excessive_subscription_calls', 'feed_stale'] as const;
+export const ALERT_RULES = ['auto_subscribe_failures', 'slow_data', 'excessive_subscription_calls', 'feed_stale', 'streaming_stopped'] as const;
 export type AlertRule = (typeof ALERT_RULES)[number];
 
 const LINT_FAILING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];

@@ -29,6 +29,8 @@ export interface MetricsServiceOptions {
   signals?: DataSignals;
   /** The live feed state (the feed monitor), read when evaluating and scraping; reports are the fallback. */
   feed?: () => FeedView | undefined;
+  /** The subscription manager's streaming verdict ("accepted but not streaming"), read when evaluating. */
+  streaming?: () => AlertInputs['streaming'] | undefined;
   /** Flush and alert evaluation period (default 5 s). */
   tickEveryMs?: number;
   retentionMs?: number;
@@ -256,6 +258,7 @@ export class MetricsService implements Telemetry {
       worstTimeToData: ttd.length === 0 ? null : Math.max(...ttd.map((r) => r.max ?? 0)),
       subscriptionCallsLastHour: calls.reduce((s, r) => s + r.count, 0),
       feed: this.feedView(),
+      streaming: this.opts.streaming?.() ?? null,
     };
   }
 

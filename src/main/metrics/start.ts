@@ -15,6 +15,8 @@ export function startMetrics(context: AppContext): MetricsService {
     signals: context.signals,
     // The feed step runs later; until it has, the feed's own reports (or 'idle') stand.
     feed: () => context.feedMonitor?.feedState(),
+    // The subscriptions step runs later: until it has, nothing is judged.
+    streaming: () => context.subscriptions?.streamingView(),
   });
   service.start();
   // Registered first, so stopped after the services that report to it: their last counts reach the history.

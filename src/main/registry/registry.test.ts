@@ -1,7 +1,10 @@
 // The registry over the market store (PGlite always, PostgreSQL when DATABASE_URL is set): loaded from the
-// devticker's /instruments over real HTTP, checked against the devticker's own registry; a later dump deactivates
-// what it no longer lists and what has expired; 'table' mode reads the rows as they are.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// embedded devticker's registry (serialised as a Kite CSV, read through the streaming parser), checked against the
+// devticker's own registry; from a gzipped CSV file and a CSV URL over real HTTP; a later dump deactivates what it
+// no longer lists and what has expired; a table in the market store is read as it is.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,8 +13,16 @@ import { KITE_CSV_HEADER, startDevTicker, type DevTicker } from '../../devticker
 import { ManualClock } from '../../shared/clock';
 import { fromIstWallClock } from '../calendar';
 import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
-import { parseKiteCsv } from './kite-csv';
+import { openDump, parseKiteCsv, readKiteCsv, type RegistryRow } from './kite-csv';
 import { InstrumentRegistry, strikeStepOf } from './registry';
+
+const FIXTURE_CSV = join(__dirname, '../../../fixtures/ticker-service/instruments.csv');
+
+async function readAll(batches: AsyncIterable<RegistryRow[]>): Promise<RegistryRow[]> {
+  const out: RegistryRow[] = [];
+  for await (const b of batches) out.push(...b);
+  return out;
+}
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');
 
@@ -37,6 +48,56 @@ describe('parseKiteCsv', () => {
   });
 });
 
+describe('readKiteCsv (streamed)', () => {
+  it('reads the fixture dump of the real service from a file', async () => {
+    const rows = await readAll(readKiteCsv(openDump(FIXTURE_CSV)));
+    expect(rows.map((r) => [r.token, r.tradingsymbol, r.instrumentType, r.expiry, r.strike, r.lotSize])).toEqual([
+      [256265, 'NIFTY 50', 'EQ', null, 0, 0],
+      [13238786, 'NIFTY25NOVFUT', 'FUT', '2025-11-25', 0, 75],
+      [13660418, 'NIFTY25NOV24500CE', 'CE', '2025-11-25', 24500, 75],
+      [13660674, 'NIFTY25NOV24500PE', 'PE', '2025-11-25', 24500, 75],
+      ...parseKiteCsv(readFileSync(FIXTURE_CSV, 'utf8')).rows.slice(4).map((r) => [r.token, r.tradingsymbol, r.instrumentType, r.expiry, r.strike, r.lotSize]),
+    ]);
+  });
+
+  it('gives the same rows from gzipped and plain bytes, in batches, however the bytes are split', async () => {
+    const dt = await startDevTicker({ port: 0, clock: new ManualClock(T0), autoTick: false });
+    try {
+      const text = dt.registry.toCsv();
+      const expected = parseKiteCsv(text).rows;
+      const gz = gzipSync(text);
+      // Odd chunk sizes: the gzip magic and CSV lines straddle chunk boundaries.
+      const chunks = (bytes: Buffer, size: number) => (async function* () {
+        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+      })();
+      const batches: number[] = [];
+      const plain: RegistryRow[] = [];
+      for await (const b of readKiteCsv(chunks(Buffer.from(text), 1_000), undefined, 700)) {
+        batches.push(b.length);
+        plain.push(...b);
+      }
+      expect(plain).toEqual(expected);
+      expect(batches.slice(0, -1).every((n) => n === 700)).toBe(true);
+      expect(await readAll(readKiteCsv(chunks(gz, 1)))).toEqual(expected);
+    } finally {
+      await dt.close();
+    }
+  });
+
+  it('fails at the header when a column is missing, and counts rows without a token', async () => {
+    const bad = (async function* () {
+      yield 'instrument_token,tradingsymbol\n1,X\n';
+    })();
+    await expect(readAll(readKiteCsv(bad))).rejects.toThrow(/lacks column\(s\): name, expiry/);
+    const stats = { skipped: 0 };
+    const some = (async function* () {
+      yield `${KITE_CSV_HEADER}\nx,1,A,B,0,,0,0,0,EQ,X,Y\n5,1,A,B,0,,0,0,0,EQ,X,Y\n`;
+    })();
+    expect((await readAll(readKiteCsv(some, stats))).map((r) => r.token)).toEqual([5]);
+    expect(stats.skipped).toBe(1);
+  });
+});
+
 describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
   let store: TestMarketDb;
   let dt: DevTicker;
@@ -51,8 +112,9 @@ describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
     await store?.close();
   });
 
-  it('loads the ticker dump and answers chain questions like the devticker', async () => {
-    const registry = new InstrumentRegistry({ db: store.db, clock, source: InstrumentRegistry.sourceFrom('ticker', dt.url) });
+  it("loads the embedded devticker's registry and answers chain questions like the devticker", async () => {
+    const registry = new InstrumentRegistry({ db: store.db, clock, source: { kind: 'text', label: 'embedded devticker registry', csv: () => dt.registry.toCsv() } });
+    await registry.probe();
     const status = await registry.refresh();
     expect(status.rows).toBe(dt.registry.live.length);
     expect(status.deactivated).toBe(0);
@@ -104,5 +166,35 @@ describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
     const tableStatus = await table.refresh();
     expect(tableStatus.rows).toBe(kept.length - 1);
     expect((await table.chain('NIFTY', dt.registry.expiries('NIFTY')[0])).map((i) => i.token)).toEqual(chain);
+  });
+
+  it('loads a gzipped Kite CSV from an http(s) URL, streamed', async () => {
+    const gz = gzipSync(dt.registry.toCsv());
+    const server: Server = createServer((req, res) => {
+      if (req.url !== '/dump/instruments.csv.gz') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/gzip' });
+      // Written in pieces: the client must not need the whole body before it starts parsing.
+      for (let i = 0; i < gz.length; i += 4096) res.write(gz.subarray(i, i + 4096));
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const registry = new InstrumentRegistry({ db: store.db, clock, source: InstrumentRegistry.sourceFrom(`${base}/dump/instruments.csv.gz`) });
+      const status = await registry.refresh();
+      expect(status.rows).toBe(dt.registry.live.length);
+      const expiry = dt.registry.expiries('BANKNIFTY')[0];
+      expect((await registry.chain('BANKNIFTY', expiry)).map((i) => i.token).sort()).toEqual(dt.registry.chain('BANKNIFTY', expiry).map((i) => i.token).sort());
+      const missing = new InstrumentRegistry({ db: store.db, clock, source: InstrumentRegistry.sourceFrom(`${base.replace('http://', 'http://ops:hunter2@')}/instruments`) });
+      const err = await missing.probe().then(() => null, (e: unknown) => e as Error);
+      expect(err?.message).toMatch(/answered 404/);
+      expect(err?.message).not.toContain('hunter2');
+      expect(missing.status().source).not.toContain('hunter2');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });

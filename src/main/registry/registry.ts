@@ -1,13 +1,18 @@
 // The instrument registry in the market store (table instrument_registry, the ticker service's own shape, so a
-// shared one can be read as is). Loaded from a Kite instruments dump (file, URL, or the ticker's /instruments) in
-// one transaction: every row upserted, then every contract not in this dump or already expired marked inactive.
-// With source 'table' the rows belong to someone else (the ticker service's mirror): read only, and expiry is
-// checked at query time. Refreshed daily (the dump changes every morning: new weeklies, expired ones gone).
+// shared one can be read as is). Loaded from its source (./source.ts: a Kite CSV file or URL, the ticker's own
+// instrument_registry table, or the embedded devticker's registry), read as a stream, then written in one
+// transaction: every row upserted, then every contract not in this load or already expired marked inactive.
+// When the ticker's table is the market store's own (same database) the rows belong to the ticker service: read in
+// place, never written, and expiry (TEXT or DATE) checked at query time. Refreshed daily (the dump changes every
+// morning: new weeklies, expired ones gone).
 import type { Clock } from '../../shared/clock';
 import { istDate, istParts } from '../calendar';
 import type { Logger } from '../log';
 import type { MarketDb, Queryable } from '../market/db';
-import { parseKiteCsv, readInstrumentsSource, type RegistryRow } from './kite-csv';
+import { openDump, readKiteCsv, type CsvReadStats, type RegistryRow } from './kite-csv';
+import { describeSource, readRegistryTable, type RegistrySource } from './source';
+
+export type { RegistrySource } from './source';
 
 export interface Instrument {
   token: number;
@@ -23,8 +28,6 @@ export interface Instrument {
   exchange: string;
   isActive: boolean;
 }
-
-export type RegistrySource = { kind: 'dump'; location: string } | { kind: 'table' };
 
 export interface RegistryStatus {
   source: string;
@@ -48,6 +51,8 @@ const KNOWN_INDICES: Readonly<Record<string, { token: number; names: string[] }>
 };
 
 const COLUMNS = 'instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry, tick_size, lot_size, exchange, is_active';
+/** What queries read: expiry as text, so a shared table whose expiry is DATE reads the same as one with TEXT. */
+const SELECT_COLUMNS = 'instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry::text AS expiry, tick_size, lot_size, exchange, is_active';
 const LIVE = `is_active AND (expiry IS NULL OR expiry >= $1)`;
 const CHUNK = 10_000;
 
@@ -90,8 +95,6 @@ export interface InstrumentRegistryOptions {
   clock: Clock;
   source: RegistrySource;
   logger?: Logger;
-  /** Reads a dump (tests inject; default file or URL). */
-  readSource?: (location: string) => Promise<string>;
   /** IST hour after which the day's dump is expected (default 8). */
   refreshAfterIstHour?: number;
 }
@@ -111,7 +114,11 @@ export class InstrumentRegistry {
     for (const [symbol, known] of Object.entries(KNOWN_INDICES)) this.indexTokens.set(symbol, known.token);
   }
 
-  /** Maps the instruments setting to a source: 'ticker' -> the ticker's /instruments, 'table', a path or a URL. */
+  /**
+   * Maps a source word to a source, for tests and tools: 'ticker' -> the devticker's /instruments (explicitly),
+   * 'table' -> the market store's own table, anything else a path or a URL. The app resolves its settings with
+   * resolveRegistrySource (./source.ts), which also knows 'auto' and the table's own connection.
+   */
   static sourceFrom(setting: string, tickerUrl?: string): RegistrySource {
     if (setting === 'table') return { kind: 'table' };
     if (setting === 'ticker') {
@@ -127,6 +134,50 @@ export class InstrumentRegistry {
 
   private today(): string {
     return istDate(this.opts.clock.now());
+  }
+
+  /**
+   * Reads the start of the source (one batch of rows, or the live-row count of a table read in place) and throws
+   * when it cannot be read or holds no instruments. Start-up calls it so that a wrong source stops start-up with
+   * the reason, instead of a registry that never loads.
+   */
+  async probe(): Promise<void> {
+    if (this.opts.source.kind === 'table' && !this.opts.source.databaseUrl) {
+      const n = await this.countLiveInPlace();
+      if (n === 0) throw new Error('instrument_registry has no active instruments');
+      return;
+    }
+    const batches = this.batches();
+    try {
+      const first = await batches.next();
+      if (first.done || first.value.length === 0) throw new Error(`no instruments in ${this.state.source}`);
+    } finally {
+      await batches.return(undefined);
+    }
+  }
+
+  private async countLiveInPlace(): Promise<number> {
+    const [{ n }] = await this.opts.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM instrument_registry WHERE ${LIVE}`, [this.today()]);
+    return n;
+  }
+
+  /** The source's rows, batch by batch (never the whole dump in one synchronous parse). */
+  private batches(stats: CsvReadStats = { skipped: 0 }): AsyncGenerator<RegistryRow[]> {
+    const source = this.opts.source;
+    switch (source.kind) {
+      case 'dump':
+        return readKiteCsv(openDump(source.location), stats);
+      case 'text':
+        return readKiteCsv(
+          (async function* () {
+            yield await source.csv();
+          })(),
+          stats,
+        );
+      case 'table':
+        if (!source.databaseUrl) throw new Error('a table read in place has no batches');
+        return readRegistryTable(source.databaseUrl);
+    }
   }
 
   /**
@@ -181,14 +232,20 @@ export class InstrumentRegistry {
     const started = this.opts.clock.now();
     this.state.lastAttemptAt = started;
     try {
-      if (this.opts.source.kind === 'table') {
-        const [{ n }] = await this.opts.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM instrument_registry WHERE ${LIVE}`, [this.today()]);
+      if (this.opts.source.kind === 'table' && !this.opts.source.databaseUrl) {
+        const n = await this.countLiveInPlace();
+        if (n === 0) throw new Error('instrument_registry has no active instruments');
         this.state.rows = n;
         this.state.deactivated = null;
+        this.opts.logger?.info({ rows: n, source: this.state.source }, 'instrument registry read in place');
       } else {
-        const text = await (this.opts.readSource ?? readInstrumentsSource)(this.opts.source.location);
-        const { rows, skipped } = parseKiteCsv(text);
-        if (rows.length === 0) throw new Error(`instruments dump from ${this.opts.source.location} has no rows`);
+        // Read the whole source first (streamed, batch by batch), then write it in one short transaction: a slow
+        // download must not hold a transaction (PGlite runs one at a time) open for its length.
+        const stats: CsvReadStats = { skipped: 0 };
+        const rows: RegistryRow[] = [];
+        for await (const batch of this.batches(stats)) for (const row of batch) rows.push(row);
+        const skipped = stats.skipped;
+        if (rows.length === 0) throw new Error(`no instruments in ${this.state.source}`);
         const deactivated = await this.opts.db.transaction((tx) => upsertDump(tx, rows, started, this.today()));
         this.state.rows = rows.length;
         this.state.deactivated = deactivated;
@@ -243,7 +300,7 @@ export class InstrumentRegistry {
     if (missing.length) {
       await this.initial;
       const today = this.today();
-      const rows = await this.opts.db.query<DbRow>(`SELECT ${COLUMNS} FROM instrument_registry WHERE instrument_token = ANY($1::int8[])`, [missing]);
+      const rows = await this.opts.db.query<DbRow>(`SELECT ${SELECT_COLUMNS} FROM instrument_registry WHERE instrument_token = ANY($1::int8[])`, [missing]);
       for (const r of rows) {
         const inst = toInstrument(r, today);
         this.tokens.set(inst.token, inst);
@@ -267,7 +324,7 @@ export class InstrumentRegistry {
     const loading = (async (): Promise<SymbolChains> => {
       await this.initial;
       const rows = await this.opts.db.query<DbRow>(
-        `SELECT ${COLUMNS} FROM instrument_registry WHERE name = $2 AND instrument_type IN ('CE', 'PE', 'FUT') AND expiry IS NOT NULL AND ${LIVE}
+        `SELECT ${SELECT_COLUMNS} FROM instrument_registry WHERE name = $2 AND instrument_type IN ('CE', 'PE', 'FUT') AND expiry IS NOT NULL AND ${LIVE}
          ORDER BY expiry, strike, instrument_type`,
         [today, key],
       );
@@ -361,20 +418,19 @@ function nearestIndex(sorted: readonly number[], value: number): number {
   return best;
 }
 
-function describeSource(source: RegistrySource): string {
-  return source.kind === 'table' ? 'table instrument_registry' : source.location;
-}
-
-/** Upserts the dump in chunks of one transaction, then deactivates what the dump no longer lists or has expired. */
+/**
+ * Upserts the rows in chunks of one transaction (inactive where the source says so or expired), then deactivates
+ * what this load no longer lists or has expired.
+ */
 async function upsertDump(tx: Queryable, rows: readonly RegistryRow[], refreshedAtMs: number, today: string): Promise<number> {
   const refreshedAt = new Date(refreshedAtMs).toISOString();
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
     await tx.query(
       `INSERT INTO instrument_registry AS r (${COLUMNS}, last_refreshed_at)
-       SELECT u.t, u.ts, u.n, u.seg, u.it, u.k, u.e, u.tick, u.lot, u.ex, (u.e IS NULL OR u.e >= $12), $11::timestamptz
-       FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::float8[], $9::int4[], $10::text[])
-         AS u(t, ts, n, seg, it, k, e, tick, lot, ex)
+       SELECT u.t, u.ts, u.n, u.seg, u.it, u.k, u.e, u.tick, u.lot, u.ex, (u.act AND (u.e IS NULL OR u.e >= $12)), $11::timestamptz
+       FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::text[], $8::float8[], $9::int4[], $10::text[], $13::bool[])
+         AS u(t, ts, n, seg, it, k, e, tick, lot, ex, act)
        ON CONFLICT (instrument_token) DO UPDATE SET
          tradingsymbol = EXCLUDED.tradingsymbol, name = EXCLUDED.name, segment = EXCLUDED.segment,
          instrument_type = EXCLUDED.instrument_type, strike = EXCLUDED.strike, expiry = EXCLUDED.expiry,
@@ -393,6 +449,7 @@ async function upsertDump(tx: Queryable, rows: readonly RegistryRow[], refreshed
         chunk.map((r) => r.exchange),
         refreshedAt,
         today,
+        chunk.map((r) => r.isActive !== false),
       ],
     );
   }

@@ -6,7 +6,13 @@
 //   the same 30 spread over a minute would cost twelve.
 // - Per-token failure state with exponential backoff and a next-retry time (backoff.ts); never a permanent block.
 //   A 429 is not the token's fault: it keeps its place and the limiter holds the budget until the window resets.
-// - Capacity per account (3000 instruments x 3 connections) checked before anything is queued: CAPACITY error.
+// - Capacity per account (3000 instruments x 3 connections) checked before anything is queued (CAPACITY error) and
+//   again before each POST (the service's strike rebalancer adds rows too): above 9000 the service streams nothing
+//   for the account. A row without an account (null or "", how the service stores Strikedesk's own POSTs) counts
+//   against the service's default account, 'primary'.
+// - Accepted but not streaming (streaming-watch.ts): while the service holds active subscriptions and streams
+//   nothing, no POST is sent (each one is another full reload of a dead stream); queued work waits and resumes by
+//   itself when ticks return.
 // - Ownership per requester ('auto:NIFTY 2025-11-25', 'manual', 'external'); after an idle TTL an auto owner
 //   lapses, and a subscription that Strikedesk made and nobody uses any more is released (DELETE), never one
 //   somebody else made. Releases use spare budget only, after every waiting subscribe.
@@ -24,6 +30,7 @@ import type { Scheduler } from '../ticker/time';
 import { autoRetryable, backoffMs, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import { SnapshotCache, type ActiveSnapshot } from './snapshot';
 import { SubscriptionStateStore, type TokenState } from './store';
+import type { StreamingView, StreamingWatch } from './streaming-watch';
 
 export const INSTRUMENTS_PER_CONNECTION = 3000;
 export const CONNECTIONS_PER_ACCOUNT = 3;
@@ -31,6 +38,13 @@ export const CONNECTIONS_PER_ACCOUNT = 3;
 export const DATA_LATENCY_ESTIMATE_MS = 5_000;
 /** A request waits at least this long for the subscription list (its own wait budget when longer). */
 export const SNAPSHOT_WAIT_MIN_MS = 10_000;
+/** The account a row without one (null or "") counts against: the service's default. */
+export const DEFAULT_SERVICE_ACCOUNT = 'primary';
+/** Kite's limit per account; above it the service's stream task for the account fails and nothing streams. */
+export const ACCOUNT_CAPACITY = INSTRUMENTS_PER_CONNECTION * CONNECTIONS_PER_ACCOUNT;
+
+/** The account a subscription row counts against. */
+export const accountOf = (row: { account_id: string | null }, defaultAccount = DEFAULT_SERVICE_ACCOUNT): string => row.account_id || defaultAccount;
 
 export interface EnsureOptions {
   /** Who asks: 'auto:NIFTY 2025-11-25', 'manual', ... (a function for per-token owners). Default 'manual'. */
@@ -90,8 +104,10 @@ export interface SubscriptionManagerOptions {
   evidence?: (tokens: number[]) => Promise<Set<number>>;
   backoff?: BackoffPolicy;
   random?: () => number;
-  /** Maintenance cadence (retries due, idle release), ms. Default 2 s. */
+  /** Maintenance cadence (retries due, idle release, streaming verdict), ms. Default 2 s. */
   maintainEveryMs?: number;
+  /** Judges "accepted but not streaming" from tick age; while it says stopped, no POST is sent. */
+  streaming?: StreamingWatch;
 }
 
 interface QueueItem {
@@ -118,6 +134,8 @@ export class SubscriptionManager {
   private offFirst: (() => void) | null = null;
   private loopDone: Promise<void> | null = null;
   private lastSnapshotError: string | null = null;
+  /** Subscribes held because the service streams nothing (the streaming watch's verdict). */
+  private postsHeld = false;
 
   constructor(private readonly opts: SubscriptionManagerOptions) {
     this.store = new SubscriptionStateStore(opts.state);
@@ -279,13 +297,20 @@ export class SubscriptionManager {
     return this.result(unique, new Set(), callStart);
   }
 
+  /** Active rows at the service counted against our account (null/"" rows count against the default account). */
+  private accountUsed(snapshot: ActiveSnapshot | null): number {
+    const account = this.opts.accountId || DEFAULT_SERVICE_ACCOUNT;
+    let used = 0;
+    for (const row of snapshot?.rows.values() ?? []) if (accountOf(row) === account) used++;
+    return used;
+  }
+
   private checkCapacity(snapshot: ActiveSnapshot, adding: number): void {
     if (adding === 0) return;
-    const account = this.opts.accountId ?? 'primary';
-    let used = 0;
-    for (const row of snapshot.rows.values()) if ((row.account_id || 'primary') === account) used++;
+    const account = this.opts.accountId || DEFAULT_SERVICE_ACCOUNT;
+    const used = this.accountUsed(snapshot);
     const queued = [...this.queue.values()].filter((q) => q.op === 'subscribe').length + (this.inFlight?.op === 'subscribe' ? 1 : 0);
-    const limit = INSTRUMENTS_PER_CONNECTION * CONNECTIONS_PER_ACCOUNT;
+    const limit = ACCOUNT_CAPACITY;
     if (used + queued + adding > limit) {
       throw new DomainError(
         'CAPACITY',
@@ -365,6 +390,7 @@ export class SubscriptionManager {
 
   private cannotArriveBy(token: number, deadline: number): boolean {
     const now = this.now();
+    if (this.postsHeld) return true; // nothing streams and nothing is sent until ticks return
     if (this.inFlight?.token === token) return false;
     if (this.snapshots.peek()?.tokens.has(token)) return false; // subscribed: data is on its way
     if (this.queue.has(token)) return now + this.etaMs(this.queuePosition(token)) + DATA_LATENCY_ESTIMATE_MS > deadline;
@@ -409,7 +435,7 @@ export class SubscriptionManager {
     this.working = true;
     void this.work().finally(() => {
       this.working = false;
-      if (this.queue.size && !this.stopped && this.ordered().some((q) => q.op === 'subscribe' || q.why === 'manual')) this.kick();
+      if (this.queue.size && !this.stopped && this.ordered().some((q) => (q.op === 'subscribe' && !this.postsHeld) || q.why === 'manual')) this.kick();
     });
   }
 
@@ -425,7 +451,9 @@ export class SubscriptionManager {
         }
         continue;
       }
-      const item = this.ordered().find((q) => q.op === 'subscribe' || q.why === 'manual' || this.spareBudget());
+      // While the service streams nothing only an operator's unsubscribe goes out; subscribes and idle releases wait.
+      this.checkStreaming();
+      const item = this.ordered().find((q) => q.why === 'manual' || (!this.postsHeld && (q.op === 'subscribe' || this.spareBudget())));
       if (!item) return;
       this.queue.delete(item.token);
       this.inFlight = item;
@@ -446,8 +474,20 @@ export class SubscriptionManager {
 
   private async subscribeOne(item: QueueItem): Promise<string | null | 'requeued'> {
     const { token } = item;
-    if (this.snapshots.peek()?.tokens.has(token)) return null;
+    const snapshot = this.snapshots.peek();
+    if (snapshot?.tokens.has(token)) return null;
     if (!this.wanted(token)) return 'no longer wanted';
+    const used = this.accountUsed(snapshot);
+    if (used >= ACCOUNT_CAPACITY) {
+      // Deferred, not sent: one more row would stop every stream of the account. Retried when rows are released.
+      const now = this.now();
+      const attempts = (this.store.get(token)?.attempts ?? 0) + 1;
+      const reason = `account ${this.opts.accountId || DEFAULT_SERVICE_ACCOUNT} is at its ${ACCOUNT_CAPACITY}-instrument capacity (${used} active): above it the ticker service streams nothing for the account`;
+      const st = this.store.update(token, { attempts, failureKind: 'capacity', failureReason: reason, nextRetryAt: now + backoffMs('capacity', attempts, this.opts.backoff ?? DEFAULT_BACKOFF, this.opts.random) }, now);
+      this.telemetry.autoSubscribeAttempt('failed', 'capacity', token);
+      this.changed(st.symbol);
+      return reason;
+    }
     try {
       const row = await this.opts.ticker.subscribe(token, { mode: 'FULL', accountId: this.opts.accountId, signal: this.stopController.signal });
       const now = this.now();
@@ -586,6 +626,35 @@ export class SubscriptionManager {
     return this.lastSnapshotError;
   }
 
+  /** The streaming watch's last verdict, or null without a watch. */
+  streamingView(): StreamingView | null {
+    return this.opts.streaming?.view() ?? null;
+  }
+
+  /** Why queued subscribes are not being sent, or null when they are. */
+  holdReason(): string | null {
+    return this.postsHeld ? (this.opts.streaming?.view().message ?? 'held') : null;
+  }
+
+  /** Re-judges streaming; holds or resumes the POSTs on a change of verdict. */
+  checkStreaming(): void {
+    const watch = this.opts.streaming;
+    if (!watch) return;
+    const snapshot = this.snapshots.peek();
+    // Index rows are left out: the watch judges the options channel, and an index's own ticks come elsewhere.
+    let streamable = 0;
+    for (const row of snapshot?.rows.values() ?? []) if (row.segment !== 'INDICES') streamable++;
+    const view = watch.evaluate(this.now(), snapshot ? streamable : null);
+    const stopped = view.state === 'stopped';
+    if (stopped === this.postsHeld) return;
+    this.postsHeld = stopped;
+    if (stopped) this.opts.logger?.warn({ accepted: view.accepted, silentForMs: view.silentForMs, queued: this.queuedCount() }, `streaming stopped: ${view.message}`);
+    else this.opts.logger?.info({ queued: this.queuedCount() }, 'ticks are back: queued subscribes resume');
+    this.changed(null);
+    this.opts.push?.publish('health:changed');
+    if (!stopped && this.queue.size) this.kick();
+  }
+
   // ---------- maintenance: retries due, idle release ----------
 
   private async maintainLoop(): Promise<void> {
@@ -606,6 +675,7 @@ export class SubscriptionManager {
 
   /** One maintenance round (also called by tests). */
   async maintain(): Promise<void> {
+    this.checkStreaming();
     const now = this.now();
     // Auto owners lapse after the idle TTL.
     const lapsed: [number, string][] = [];

@@ -6,6 +6,11 @@
 // already in flight when such a change happened may not include it, so changes newer than the listing's start are
 // replayed on top of its result: a token we just subscribed never looks unsubscribed (which would cost a second
 // POST and a second full reload at the service).
+//
+// The service pages by slicing an unordered re-read of every row: above 1000 rows a listing can skip a row or show it
+// twice. Rows are keyed by token (a repeat is one row), and a token that was active and is missing from ONE listing
+// is kept as active (its last row) until the next listing confirms the removal: a skipped row must not look like an
+// unsubscribed one (that would cost a needless POST and a full reload, or drop a foreign owner).
 import type { TickerSubscription } from '../ticker/types';
 import type { Scheduler } from '../ticker/time';
 
@@ -14,6 +19,8 @@ export interface ActiveSnapshot {
   rows: Map<number, TickerSubscription>;
   /** When the listing started (epoch ms). */
   takenAt: number;
+  /** Tokens missing from this listing but present in the one before: kept until the next listing confirms. */
+  unconfirmed: Set<number>;
 }
 
 interface LocalChange {
@@ -82,11 +89,21 @@ export class SnapshotCache {
     const takenAt = this.scheduler.now();
     this.fetches++;
     const rows = await this.list();
-    const snapshot: ActiveSnapshot = { tokens: new Set(), rows: new Map(), takenAt };
+    const snapshot: ActiveSnapshot = { tokens: new Set(), rows: new Map(), takenAt, unconfirmed: new Set() };
     for (const row of rows) {
       if (row.status !== 'active') continue;
       snapshot.tokens.add(row.instrument_token);
       snapshot.rows.set(row.instrument_token, row);
+    }
+    // One listing's absence is not a removal: carry a token seen before (and not itself unconfirmed already).
+    const previous = this.current;
+    if (previous) {
+      for (const [token, row] of previous.rows) {
+        if (snapshot.tokens.has(token) || previous.unconfirmed.has(token)) continue;
+        snapshot.tokens.add(token);
+        snapshot.rows.set(token, row);
+        snapshot.unconfirmed.add(token);
+      }
     }
     for (const change of this.changes) if (change.seq > startSeq) apply(snapshot, change);
     this.changes = [];
@@ -98,6 +115,7 @@ export class SnapshotCache {
 }
 
 function apply(snapshot: ActiveSnapshot, change: LocalChange): void {
+  snapshot.unconfirmed.delete(change.token);
   if (change.row) {
     snapshot.tokens.add(change.token);
     snapshot.rows.set(change.token, change.row);

@@ -1,6 +1,9 @@
 // The [subscriptions] step of the composition root: the SubscriptionManager over the shared ticker client, the
 // ChainService, the chain:* and subscriptions:* channels, GET /fo/strike-distribution, a health probe, a stop step.
+// With a tick source, a StreamingWatch judges "accepted but not streaming" from the feed's stream ticks: health says
+// it, the metrics alert streaming_stopped fires on it, and the manager holds its POSTs while it lasts.
 import type { ComponentHealth } from '../../shared/api';
+import { CHANNEL_OPTIONS } from '../../shared/feed';
 import { chainHandlers } from '../api/chain';
 import { subscriptionHandlers } from '../api/subscriptions';
 import type { AppContext } from '../app/app';
@@ -11,6 +14,7 @@ import { realScheduler } from '../ticker/time';
 import { ChainService } from './chain-service';
 import { SubscriptionManager } from './manager';
 import { registerStrikeDistributionRoute } from './route';
+import { StreamingWatch } from './streaming-watch';
 
 /** Tokens with a stored bar in the last day: evidence of data the in-memory signals have not seen (a restart). */
 export function storedDataEvidence(db: Queryable, clock: { now(): number }): (tokens: number[]) => Promise<Set<number>> {
@@ -42,6 +46,11 @@ export function startSubscriptions(context: AppContext): { manager?: Subscriptio
   }
   const expectingData = (ms: number) => context.feedMonitor?.expectsStreamingAt(ms) ?? calendar.isInSession(ms);
 
+  const monitor = context.bus ? context.feedMonitor : undefined;
+  const streaming = monitor
+    ? new StreamingWatch({ lastStreamTickAt: () => monitor.lastChannelTickAt(CHANNEL_OPTIONS), sessionOpen: (ms) => monitor.expectsStreamingAt(ms) })
+    : undefined;
+
   let manager: SubscriptionManager | undefined;
   if (ticker) {
     manager = new SubscriptionManager({
@@ -55,6 +64,7 @@ export function startSubscriptions(context: AppContext): { manager?: Subscriptio
       push: context.push,
       logger,
       evidence: storedDataEvidence(context.market, clock),
+      streaming,
     });
     manager.start();
     const m = manager;
@@ -72,10 +82,13 @@ export function startSubscriptions(context: AppContext): { manager?: Subscriptio
       const snap = m.peekSnapshot();
       const error = m.snapshotError();
       const enabled = flags.get('smart_subscription_enabled');
+      const stream = m.streamingView();
+      const stopped = stream?.state === 'stopped';
       const detail =
-        `${snap ? snap.tokens.size : '?'} active, ${m.queuedCount()} queued` +
-        `${enabled ? '' : '; smart subscription off (flag)'}${error ? `; subscription list unavailable: ${error}` : ''}`;
-      return { status: error ? 'degraded' : 'ok', detail };
+        `${stopped ? `STREAMING STOPPED: ${stream.message}; ` : ''}${snap ? snap.tokens.size : '?'} active, ${m.queuedCount()} queued` +
+        `${enabled ? '' : '; smart subscription off (flag)'}${error ? `; subscription list unavailable: ${error}` : ''}` +
+        `${stream && !stopped ? `; ${stream.message}` : ''}`;
+      return { status: error || stopped ? 'degraded' : 'ok', detail };
     });
   } else {
     health.register('subscriptions', () => ({ status: 'disabled', detail: 'no ticker client' }));

@@ -1,9 +1,12 @@
 // What the operator's Subscriptions screen shows: one row per token the ticker has active or the manager knows
 // (queued, failing, owned), with registry names, owners, failure and retry time, and the last tick seen; and the
 // capacity per account (3 connections x 3000 instruments; Kite fills connections in order).
+// Rows nobody here made (the service's strike rebalancer, other clients) show their account and the owner 'external'.
+// A row without an account (null or "": the service's answer to a POST without one) is shown under, and counted
+// against, the service's default account.
 import type { CapacityView, SubscriptionRow, SubscriptionState } from '../../shared/api';
 import type { InstrumentRegistry } from '../registry/registry';
-import { CONNECTIONS_PER_ACCOUNT, INSTRUMENTS_PER_CONNECTION, type SubscriptionManager } from './manager';
+import { accountOf, CONNECTIONS_PER_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, INSTRUMENTS_PER_CONNECTION, type SubscriptionManager } from './manager';
 import type { ActiveSnapshot } from './snapshot';
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
@@ -33,6 +36,7 @@ export async function subscriptionRows(
     if (search && !tradingsymbol.toUpperCase().includes(search) && !String(token).includes(search)) continue;
     const st = manager.store.get(token);
     const lastTick = opts.lastTickAt?.(token) ?? null;
+    const held = state === 'pending' ? manager.holdReason() : null;
     rows.push({
       token,
       tradingsymbol,
@@ -43,9 +47,9 @@ export async function subscriptionRows(
       type: inst?.instrumentType ?? null,
       state,
       mode: sub?.requested_mode ?? 'FULL',
-      account: sub?.account_id ?? 'primary',
+      account: sub ? accountOf(sub) : DEFAULT_SERVICE_ACCOUNT,
       owners: [...manager.store.ownersOf(token).keys()].sort(),
-      failureReason: st?.failureReason ?? null,
+      failureReason: held ? `not sent: ${held}` : (st?.failureReason ?? null),
       nextRetryAt: iso(st?.nextRetryAt),
       attempts: st?.attempts ?? 0,
       lastTickAt: iso(lastTick),
@@ -58,9 +62,9 @@ export async function subscriptionRows(
 }
 
 /** Active subscriptions per account as the last snapshot saw them (queued ones are not counted until active). */
-export function capacityView(snapshot: ActiveSnapshot | null, defaultAccount = 'primary'): CapacityView {
+export function capacityView(snapshot: ActiveSnapshot | null, defaultAccount = DEFAULT_SERVICE_ACCOUNT): CapacityView {
   const used = new Map<string, number>([[defaultAccount, 0]]);
-  for (const row of snapshot?.rows.values() ?? []) used.set(row.account_id || defaultAccount, (used.get(row.account_id || defaultAccount) ?? 0) + 1);
+  for (const row of snapshot?.rows.values() ?? []) used.set(accountOf(row, defaultAccount), (used.get(accountOf(row, defaultAccount)) ?? 0) + 1);
   const limit = INSTRUMENTS_PER_CONNECTION * CONNECTIONS_PER_ACCOUNT;
   return {
     perConnection: INSTRUMENTS_PER_CONNECTION,

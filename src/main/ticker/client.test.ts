@@ -99,7 +99,7 @@ describe('limits', () => {
     await time.advance(0);
     for (let i = 0; i < 50 && done.length < 30; i++) await new Promise((r) => setTimeout(r, 10));
     expect(done.length).toBe(30);
-    expect(client.limiter.estimateWaitMs('mutate')).toBeGreaterThan(55_000);
+    expect(client.limiter.estimateWaitMs('create')).toBeGreaterThan(55_000);
     await time.advance(59_000);
     expect(done.length).toBe(30);
     await time.advance(1_200);
@@ -110,11 +110,11 @@ describe('limits', () => {
   });
 
   it('obeys a 429: the bucket is held, idempotent calls retry after the hold, POST is not re-sent', async () => {
-    client = makeClient({ rateLimitHoldMs: { list: 5_000, mutate: 5_000 } });
+    client = makeClient({ rateLimitHoldMs: { list: 5_000, create: 5_000 } });
     dt.sim.setFaults({ rateLimitStorm: true });
     await expectTickerError(client.subscribe(optionTokens(1)[0]), 'rate_limited');
     expect(served('POST /subscriptions', 429)).toBe(1);
-    expect(client.limiter.view().find((b) => b.bucket === 'mutate')?.blockedUntil).toBe(T0 + 5_000);
+    expect(client.limiter.view().find((b) => b.bucket === 'create')?.blockedUntil).toBe(T0 + 5_000);
 
     const listing = client.listSubscriptions();
     await new Promise((r) => setTimeout(r, 50));
@@ -124,6 +124,31 @@ describe('limits', () => {
     expect(await listing).toEqual([]);
     expect(served('GET /subscriptions', 200)).toBe(1);
     expect(client.stats().rateLimited).toBe(2);
+  });
+
+  it('does not count a POST the service rejects with 422 against the POST budget', async () => {
+    client = makeClient({ limits: { create: { limit: 2, windowMs: 60_000 } } });
+    const [a, b] = optionTokens(2);
+    const err = await expectTickerError(client.subscribe(0), 'bad_request');
+    expect(err.status).toBe(422);
+    expect(err.message).toContain('body.instrument_token');
+    await client.subscribe(a);
+    expect(client.mutationEtaMs()).toBe(0); // one of two used: the 422 gave its grant back
+    await client.subscribe(b);
+    expect(client.mutationEtaMs()).toBeGreaterThan(59_000);
+    expect(served('POST /subscriptions', 422)).toBe(1);
+    expect(served('POST /subscriptions', 201)).toBe(2);
+  });
+
+  it('gives each DELETE token path its own budget: deleting 3 tokens under a limit of 2 does not wait', async () => {
+    client = makeClient({ limits: { delete: { limit: 2, windowMs: 60_000 } } });
+    const tokens = optionTokens(3);
+    dt.sim.subscribe(tokens);
+    const removed = await Promise.all(tokens.map((t) => client.unsubscribe(t)));
+    expect(removed.map((r) => r?.status)).toEqual(['inactive', 'inactive', 'inactive']);
+    expect(time.now()).toBe(T0);
+    expect(client.limiter.estimateWaitMs('delete', 0, String(tokens[0]))).toBe(0);
+    expect(client.mutationEtaMs()).toBe(0); // DELETEs do not draw from the POST budget
   });
 
   it("reads Kite's 502 'Too many requests' on /history as rate_limited", async () => {

@@ -1,6 +1,8 @@
-// The TickerClient over undici (one keep-alive Pool per service): every endpoint of shared/spec/ticker-service.md
-// with typed results and typed errors (TickerError), timeouts, a client-side limiter holding the service's budgets,
-// a circuit breaker, and every attempt counted by endpoint and outcome (telemetry.tickerRequest).
+// The TickerClient over undici (one keep-alive Pool per service): every endpoint of docs/ticker-contract.md
+// with typed results and typed errors (TickerError), timeouts, a client-side limiter holding the service's budgets
+// as the service keys them (POST one budget, DELETE one per token path, 422s not counted), a circuit breaker, and
+// every attempt counted by endpoint and outcome (telemetry.tickerRequest). Answers are read with the wire schemas
+// of ./wire.ts, which accept what the real service sends (null accounts, microsecond timestamps, extra fields).
 //
 // Retries (exponential backoff with full jitter) are for idempotent calls: GET /subscriptions, /health, /history and
 // DELETE (deleting twice is harmless: an inactive token answers 200, an unknown one 404 = gone). POST /subscriptions
@@ -9,9 +11,9 @@
 // with a visible next-retry time, nearest-ATM order, the caller's wait budget). Re-sending it there is safe because
 // the upsert is idempotent.
 import { Pool } from 'undici';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { toIstNaive } from '../calendar';
-import type { Logger } from '../log';
+import { redactUrl, type Logger } from '../log';
 import type { Telemetry } from '../metrics/telemetry';
 import { CircuitBreaker, type BreakerOptions, type BreakerView } from './breaker';
 import { RateLimiter, type BucketLimit, type BucketView, type TickerBucket } from './limiter';
@@ -26,6 +28,7 @@ import {
   type TickerSubscription,
   type ListCallOptions,
 } from './types';
+import { errorText, healthSchema, historySchema, subscriptionListSchema, subscriptionSchema } from './wire';
 
 export type TickerEndpoint = 'subscriptions.list' | 'subscriptions.create' | 'subscriptions.delete' | 'history' | 'health' | 'instruments';
 
@@ -34,12 +37,19 @@ export interface TickerClientOptions {
   scheduler?: Scheduler;
   telemetry?: Telemetry;
   logger?: Logger;
-  /** Override budgets (tests, a service configured differently). */
-  limits?: Partial<Record<TickerBucket, BucketLimit>>;
-  /** How long a 429 holds its bucket. Default: the bucket's window (the service gives no Retry-After). */
-  rateLimitHoldMs?: Partial<Record<TickerBucket, number>>;
-  /** Per-request timeout (default 10 s; history 30 s). */
+  /**
+   * Override budgets (tests, a service configured differently). `mutate` (the old shared POST/DELETE bucket) is
+   * still read, as the value for both create and delete, when those are not given.
+   */
+  limits?: Partial<Record<TickerBucket | 'mutate', BucketLimit>>;
+  /** How long a 429 holds its bucket. Default: the bucket's window (the service gives no Retry-After). `mutate` as above. */
+  rateLimitHoldMs?: Partial<Record<TickerBucket | 'mutate', number>>;
+  /** Per-request timeout (default 10 s). */
   timeoutMs?: number;
+  /**
+   * /history timeout (default HISTORY_TIMEOUT_MS = 45 s): the service queues a history call up to 30 s behind its
+   * own Kite limiter before sending it, so a slow answer is the queue working, not a failure.
+   */
   historyTimeoutMs?: number;
   /** Retries of idempotent calls after the first attempt (default 3). */
   retries?: number;
@@ -60,55 +70,17 @@ export interface TickerClientStats {
   limiter: BucketView[];
 }
 
-const subscriptionSchema = z
-  .object({
-    instrument_token: z.coerce.number().int(),
-    tradingsymbol: z.string().default(''),
-    segment: z.string().default(''),
-    status: z.enum(['active', 'inactive']),
-    requested_mode: z.string().default('FULL'),
-    account_id: z.string().default('primary'),
-    created_at: z.string().default(''),
-    updated_at: z.string().default(''),
-  })
-  .loose();
-const subscriptionListSchema = z.array(subscriptionSchema);
-const nullableNumber = z.number().nullable().optional();
-const historySchema = z
-  .object({
-    instrument_token: z.coerce.number().int(),
-    symbol: z.string().default(''),
-    tradingsymbol: z.string().default(''),
-    segment: z.string().default(''),
-    interval: z.string().default('minute'),
-    from_ts: z.string().default(''),
-    to_ts: z.string().default(''),
-    candles: z.array(
-      z
-        .object({
-          date: z.string(),
-          open: z.number(),
-          high: z.number(),
-          low: z.number(),
-          close: z.number(),
-          volume: z.number(),
-          oi: z.number().optional(),
-          iv: nullableNumber,
-          delta: nullableNumber,
-          gamma: nullableNumber,
-          theta: nullableNumber,
-          vega: nullableNumber,
-          underlying: nullableNumber,
-        })
-        .loose(),
-    ),
-  })
-  .loose();
-const healthSchema = z.object({ status: z.string() }).loose();
+/** /history waits up to 30 s in the service's Kite queue, then Kite itself answers: 45 s covers both. */
+export const HISTORY_TIMEOUT_MS = 45_000;
+
+/** Redirect statuses: a service in production answers 301 to https for any plain-http path but /health and /metrics. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 interface CallSpec {
   endpoint: TickerEndpoint;
   bucket: TickerBucket | null;
+  /** Path key of a keyed bucket (DELETE: the token). */
+  bucketKey?: string;
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
@@ -125,22 +97,16 @@ interface CallSpec {
 interface RawAnswer {
   status: number;
   text: string;
+  /** Location header of a redirect. */
+  location?: string;
 }
 
 const PAGE = 1000;
 
-/** The message of a ticker error body: {"detail": "..."} | {"detail": [...]} | {"error": "..."} | {"error": {message}}. */
-function errorText(text: string): string {
-  try {
-    const body = JSON.parse(text) as { detail?: unknown; error?: unknown };
-    if (typeof body.detail === 'string') return body.detail;
-    if (Array.isArray(body.detail)) return body.detail.map((d: { loc?: unknown[]; msg?: string }) => `${(d.loc ?? []).join('.')}: ${d.msg ?? ''}`).join('; ');
-    if (typeof body.error === 'string') return body.error;
-    if (body.error && typeof body.error === 'object' && 'message' in body.error) return String((body.error as { message: unknown }).message);
-  } catch {
-    // not JSON: the raw text says it
-  }
-  return text.slice(0, 300);
+/** The old single `mutate` bucket's setting, read as create and delete unless those are given. */
+function withMutateAlias<T>(values: Partial<Record<TickerBucket | 'mutate', T>> = {}): Partial<Record<TickerBucket, T>> {
+  const { mutate, ...rest } = values;
+  return mutate === undefined ? rest : { create: mutate, delete: mutate, ...rest };
 }
 
 function kindOfStatus(status: number, message: string): TickerErrorKind {
@@ -158,6 +124,7 @@ export class HttpTickerClient implements TickerClient {
   private readonly pool: Pool;
   private readonly prefix: string;
   private readonly scheduler: Scheduler;
+  private readonly holdMs: Partial<Record<TickerBucket, number>>;
   private readonly calls: Record<string, Record<string, number>> = {};
   private rateLimited = 0;
   private closed = false;
@@ -168,7 +135,8 @@ export class HttpTickerClient implements TickerClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.scheduler = options.scheduler ?? systemScheduler;
-    this.limiter = new RateLimiter(this.scheduler, options.limits);
+    this.limiter = new RateLimiter(this.scheduler, withMutateAlias(options.limits));
+    this.holdMs = withMutateAlias(options.rateLimitHoldMs);
     this.breaker = new CircuitBreaker(this.scheduler, options.breaker);
     this.pool = new Pool(url.origin, {
       connections: options.connections ?? 6,
@@ -180,7 +148,7 @@ export class HttpTickerClient implements TickerClient {
 
   async health(): Promise<TickerHealth> {
     const answer = await this.call({ endpoint: 'health', bucket: 'health', method: 'GET', path: '/health', idempotent: true, timeoutMs: this.timeout() });
-    return this.parse(healthSchema, answer, 'health') as TickerHealth;
+    return this.parse(healthSchema, answer, 'health');
   }
 
   async listSubscriptions(opts: { status?: 'active' | 'inactive'; limit?: number; offset?: number } & ListCallOptions = {}): Promise<TickerSubscription[]> {
@@ -194,22 +162,26 @@ export class HttpTickerClient implements TickerClient {
       waitOutRateLimit: opts.waitOutRateLimit,
       timeoutMs: this.timeout(),
     });
-    return this.parse(subscriptionListSchema, answer, 'subscriptions.list') as TickerSubscription[];
+    return this.parse(subscriptionListSchema, answer, 'subscriptions.list');
   }
 
   /**
-   * Every page as one snapshot, sorted by token. The service has no ORDER BY, so rows can move between pages while
-   * we read: duplicates are merged (the later updated_at wins); the result is what one pass saw.
+   * Every page as one snapshot, sorted by token. The service has no ORDER BY and re-reads all rows for each page, so
+   * above 1000 rows a row that changes between two page requests can move: it may appear twice (merged here, the
+   * later updated_at wins) or not at all (a caller must not take one missing row for a removal: confirm it on the
+   * next poll). A full page that brings no new token ends the walk, so a service that ignores offset cannot loop us.
    */
   async listAllSubscriptions(status?: 'active' | 'inactive', opts: ListCallOptions = {}): Promise<TickerSubscription[]> {
     const byToken = new Map<number, TickerSubscription>();
     for (let offset = 0; ; offset += PAGE) {
       const page = await this.listSubscriptions({ status, limit: PAGE, offset, ...opts });
+      let fresh = 0;
       for (const row of page) {
         const seen = byToken.get(row.instrument_token);
+        if (!seen) fresh++;
         if (!seen || row.updated_at >= seen.updated_at) byToken.set(row.instrument_token, row);
       }
-      if (page.length < PAGE) break;
+      if (page.length < PAGE || fresh === 0) break;
     }
     return [...byToken.values()].sort((a, b) => a.instrument_token - b.instrument_token);
   }
@@ -217,7 +189,7 @@ export class HttpTickerClient implements TickerClient {
   async subscribe(token: number, opts: { mode?: 'FULL' | 'QUOTE' | 'LTP'; accountId?: string; signal?: AbortSignal } = {}): Promise<TickerSubscription> {
     const answer = await this.call({
       endpoint: 'subscriptions.create',
-      bucket: 'mutate',
+      bucket: 'create',
       method: 'POST',
       path: '/subscriptions',
       body: { instrument_token: token, requested_mode: opts.mode ?? 'FULL', ...(opts.accountId ? { account_id: opts.accountId } : {}) },
@@ -225,14 +197,16 @@ export class HttpTickerClient implements TickerClient {
       timeoutMs: this.timeout(),
       signal: opts.signal,
     });
-    return this.parse(subscriptionSchema, answer, 'subscriptions.create') as TickerSubscription;
+    return this.parse(subscriptionSchema, answer, 'subscriptions.create');
   }
 
   /** DELETE; null when the service does not know the subscription (404 "Subscription not found": already gone). */
   async unsubscribe(token: number): Promise<TickerSubscription | null> {
     const answer = await this.call({
       endpoint: 'subscriptions.delete',
-      bucket: 'mutate',
+      // Each token path has its own 30/min at the service: deleting many tokens is not held by one budget.
+      bucket: 'delete',
+      bucketKey: String(token),
       method: 'DELETE',
       path: `/subscriptions/${encodeURIComponent(String(token))}`,
       idempotent: true,
@@ -240,7 +214,7 @@ export class HttpTickerClient implements TickerClient {
       accept: [404],
     });
     if (answer.status === 404 || answer.status === 204 || answer.text.trim() === '') return null;
-    return this.parse(subscriptionSchema, answer, 'subscriptions.delete') as TickerSubscription;
+    return this.parse(subscriptionSchema, answer, 'subscriptions.delete');
   }
 
   /** Kite history for one instrument. Times go out as naive IST wall-clock (the service drops any zone). */
@@ -261,20 +235,23 @@ export class HttpTickerClient implements TickerClient {
         account_id: request.accountId,
       },
       idempotent: true,
-      timeoutMs: this.options.historyTimeoutMs ?? 30_000,
+      timeoutMs: this.options.historyTimeoutMs ?? HISTORY_TIMEOUT_MS,
       signal: request.signal,
     });
-    return this.parse(historySchema, answer, 'history') as HistoryResponse;
+    return this.parse(historySchema, answer, 'history');
   }
 
-  /** The devticker's extension GET /instruments (Kite CSV); the real service has no such endpoint (404). */
+  /**
+   * The devticker's extension GET /instruments (Kite CSV); the real service has no such endpoint (404). The
+   * registry reads it only when STRIKEDESK_INSTRUMENTS=ticker says so (see registry/source.ts).
+   */
   async instrumentsCsv(signal?: AbortSignal): Promise<string> {
     const answer = await this.call({ endpoint: 'instruments', bucket: null, method: 'GET', path: '/instruments', idempotent: true, timeoutMs: 60_000, signal });
     return answer.text;
   }
 
   mutationEtaMs(position = 0): number {
-    return this.limiter.estimateWaitMs('mutate', position);
+    return this.limiter.estimateWaitMs('create', position);
   }
 
   stats(): TickerClientStats {
@@ -292,7 +269,7 @@ export class HttpTickerClient implements TickerClient {
     return this.options.timeoutMs ?? 10_000;
   }
 
-  private parse<T>(schema: z.ZodType<T>, answer: RawAnswer, endpoint: TickerEndpoint): T {
+  private parse<S extends z.ZodType>(schema: S, answer: RawAnswer, endpoint: TickerEndpoint): z.output<S> {
     let json: unknown;
     try {
       json = JSON.parse(answer.text);
@@ -339,14 +316,27 @@ export class HttpTickerClient implements TickerClient {
     return new TickerError('circuit_open', `ticker service circuit open (retry in ${Math.ceil(wait / 1000)} s)`, null, endpoint);
   }
 
+  /** A redirect is a configuration problem (plain http to a service that insists on https), said as one. */
+  private redirected(spec: CallSpec, answer: RawAnswer & { location?: string }): TickerError {
+    const to = answer.location ? ` to ${redactUrl(answer.location)}` : '';
+    const https = answer.location?.startsWith('https:') ? ': the service wants https; set TICKER_URL to its https address (or reach it through a proxy that sets X-Forwarded-Proto: https)' : ': set TICKER_URL to the address the service answers on';
+    return new TickerError(
+      'bad_request',
+      `${spec.method} ${spec.path} -> ${answer.status} redirect${to}; TICKER_URL=${redactUrl(this.baseUrl)} is not the service's address${https}`,
+      answer.status,
+      spec.endpoint,
+    );
+  }
+
   private async attempt(spec: CallSpec): Promise<RawAnswer> {
     if (this.closed) throw new TickerError('network', 'ticker client closed', null, spec.endpoint);
     // Fail fast before spending budget; checked again after the limiter's wait, which may have been long.
     if (this.breaker.state === 'open') throw this.circuitOpen(spec.endpoint);
+    let grantedAt: number | null = null;
     if (spec.bucket) {
-      const heldUntil = spec.waitOutRateLimit === false ? this.limiter.heldUntil(spec.bucket) : null;
+      const heldUntil = spec.waitOutRateLimit === false ? this.limiter.heldUntil(spec.bucket, spec.bucketKey) : null;
       if (heldUntil !== null) throw new TickerError('rate_limited', `${spec.method} ${spec.path}: held after a 429 until ${new Date(heldUntil).toISOString()}`, null, spec.endpoint, heldUntil);
-      await this.limiter.acquire(spec.bucket, spec.signal);
+      grantedAt = await this.limiter.acquire(spec.bucket, spec.signal, spec.bucketKey);
     }
     if (!this.breaker.tryAcquire()) throw this.circuitOpen(spec.endpoint);
     const started = this.scheduler.now();
@@ -365,7 +355,8 @@ export class HttpTickerClient implements TickerClient {
         headersTimeout: spec.timeoutMs,
         bodyTimeout: spec.timeoutMs,
       });
-      answer = { status: res.statusCode, text: await res.body.text() };
+      const location = res.headers.location;
+      answer = { status: res.statusCode, text: await res.body.text(), location: Array.isArray(location) ? location[0] : location };
     } catch (err) {
       const elapsed = this.scheduler.now() - started;
       if (spec.signal?.aborted) {
@@ -376,7 +367,10 @@ export class HttpTickerClient implements TickerClient {
       const e = err as { name?: string; code?: string; message?: string };
       const timedOut = timeoutSignal.aborted || e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT';
       const kind: TickerErrorKind = timedOut ? 'timeout' : 'network';
-      this.breaker.failure();
+      // A slow /history is the service's Kite queue at work, not a sick service: it does not count toward opening
+      // the circuit (a dead service still shows as refused connections and failing calls elsewhere).
+      if (timedOut && spec.endpoint === 'history') this.breaker.neutral();
+      else this.breaker.failure();
       this.count(spec.endpoint, kind, elapsed);
       throw new TickerError(kind, `${spec.method} ${spec.path}: ${timedOut ? `no answer within ${spec.timeoutMs} ms` : (e.code ?? e.message ?? 'network error')}`, null, spec.endpoint);
     }
@@ -386,6 +380,13 @@ export class HttpTickerClient implements TickerClient {
       this.breaker.success();
       return answer;
     }
+    if (REDIRECTS.has(answer.status)) {
+      this.breaker.neutral();
+      if (spec.bucket && grantedAt !== null) this.limiter.refund(spec.bucket, grantedAt, spec.bucketKey);
+      throw this.redirected(spec, answer);
+    }
+    // 422 is rejected by validation before the service's limiter counts the request: give the grant back.
+    if (answer.status === 422 && spec.bucket && grantedAt !== null) this.limiter.refund(spec.bucket, grantedAt, spec.bucketKey);
     const message = errorText(answer.text);
     const kind = kindOfStatus(answer.status, message);
     if (kind === 'server') this.breaker.failure();
@@ -393,11 +394,11 @@ export class HttpTickerClient implements TickerClient {
     if (kind === 'rate_limited') {
       this.rateLimited++;
       if (spec.bucket) {
-        const hold = this.options.rateLimitHoldMs?.[spec.bucket] ?? this.limiter.limitOf(spec.bucket).windowMs;
-        this.limiter.penalize(spec.bucket, this.scheduler.now() + hold);
+        const hold = this.holdMs[spec.bucket] ?? this.limiter.limitOf(spec.bucket).windowMs;
+        this.limiter.penalize(spec.bucket, this.scheduler.now() + hold, spec.bucketKey);
       }
     }
-    const retryAt = kind === 'rate_limited' && spec.bucket ? this.limiter.heldUntil(spec.bucket) : null;
+    const retryAt = kind === 'rate_limited' && spec.bucket ? this.limiter.heldUntil(spec.bucket, spec.bucketKey) : null;
     throw new TickerError(kind, `${spec.method} ${spec.path} -> ${answer.status}: ${message}`, answer.status, spec.endpoint, retryAt);
   }
 }

@@ -2,8 +2,10 @@
 // every caller in the process) and the instrument registry, with health probes and stop steps.
 import type { ComponentHealth } from '../../shared/api';
 import type { AppContext } from '../app/app';
-import { scopedLogger } from '../log';
+import { ConfigError } from '../config/load';
+import { redactUrl, scopedLogger } from '../log';
 import { InstrumentRegistry } from '../registry/registry';
+import { describeSource, resolveRegistrySource, SourceConfigError, type ResolvedSource } from '../registry/source';
 import { HttpTickerClient } from './client';
 import { realScheduler } from './time';
 
@@ -12,7 +14,26 @@ export interface TickerSetup {
   registry: InstrumentRegistry;
 }
 
-/** Returns at once: the registry's first load runs in the background (its queries wait for it). */
+/** Which registry source the settings choose (the embedded devticker's registry when TICKER_URL is unset). */
+function registrySource(context: AppContext): ResolvedSource {
+  const { config, devticker } = context;
+  try {
+    return resolveRegistrySource(
+      { instrumentsSource: config.instrumentsSource, instrumentDatabaseUrl: config.instrumentDatabaseUrl, databaseUrl: config.databaseUrl, tickerUrl: config.tickerUrl },
+      // The embedded devticker's registry, serialised in process as the Kite CSV its /instruments would send and
+      // read through the same streaming parser as a real dump.
+      devticker ? { label: 'embedded devticker registry', csv: () => devticker.registry.toCsv(), url: devticker.url } : undefined,
+    );
+  } catch (err) {
+    if (err instanceof SourceConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Probes the instrument source (one batch read) and fails start-up with one line naming the setting when it cannot
+ * be read; the full first load then runs in the background (queries wait for it).
+ */
 export async function startTicker(context: AppContext): Promise<TickerSetup> {
   const { config, health, clock } = context;
   const tickerUrl = context.tickerUrl ?? config.tickerUrl ?? 'http://127.0.0.1:8080';
@@ -21,16 +42,20 @@ export async function startTicker(context: AppContext): Promise<TickerSetup> {
   health.register('ticker_client', (): ComponentHealth => {
     const s = ticker.stats();
     const held = s.limiter.filter((b) => b.blockedUntil !== null).map((b) => b.bucket);
-    const detail = `${tickerUrl}; circuit ${s.breaker.state}; ${s.rateLimited} rate-limited answers${held.length ? `; held after 429: ${held.join(', ')}` : ''}`;
+    const detail = `${redactUrl(tickerUrl)}; circuit ${s.breaker.state}; ${s.rateLimited} rate-limited answers${held.length ? `; held after 429: ${held.join(', ')}` : ''}`;
     return { status: s.breaker.state === 'closed' && held.length === 0 ? 'ok' : 'degraded', detail };
   });
 
-  const registry = new InstrumentRegistry({
-    db: context.market,
-    clock,
-    source: InstrumentRegistry.sourceFrom(config.instrumentsSource, tickerUrl),
-    logger: scopedLogger('registry'),
-  });
+  const { source, setting } = registrySource(context);
+  const registryLogger = scopedLogger('registry');
+  const registry = new InstrumentRegistry({ db: context.market, clock, source, logger: registryLogger });
+  try {
+    await registry.probe();
+  } catch (err) {
+    const reason = (err as Error).message.replace(/\s+/g, " ");
+    throw new ConfigError(`${setting}: cannot read instruments from ${describeSource(source)}: ${reason}`);
+  }
+  registryLogger.info({ source: describeSource(source), setting }, 'instrument registry source');
   registry.start();
   context.onStop('instrument registry', () => registry.stop());
   health.register('instrument_registry', (): ComponentHealth => {

@@ -1,5 +1,5 @@
-// The TickerClient's surface (shared/spec/ticker-service.md). Implemented in ./client.ts over undici;
-// consumers (subscriptions, backfill, events) depend on this interface only.
+// The TickerClient's surface (docs/ticker-contract.md). Implemented in ./client.ts over undici; the wire schemas
+// that read these shapes are in ./wire.ts. Consumers (subscriptions, backfill, events) depend on this interface only.
 
 export interface TickerSubscription {
   instrument_token: number;
@@ -7,7 +7,12 @@ export interface TickerSubscription {
   segment: string;
   status: 'active' | 'inactive';
   requested_mode: string;
-  account_id: string;
+  /**
+   * null for every row created without an account (Strikedesk's own POSTs) until the service restarts and assigns
+   * accounts round-robin; may also be "" (stored as sent). Treat null and "" alike as "the service's default".
+   */
+  account_id: string | null;
+  /** ISO-8601 with microseconds ("2025-11-04T06:52:22.132000Z"); "" when absent. */
   created_at: string;
   updated_at: string;
 }
@@ -19,6 +24,7 @@ export interface HistoryCandle {
   high: number;
   low: number;
   close: number;
+  /** That minute's traded volume (0 for indices). */
   volume: number;
   oi?: number;
   iv?: number | null;
@@ -45,9 +51,11 @@ export interface TickerHealth {
   environment?: string;
   ticker?: {
     running: boolean;
-    started_at?: number;
+    /** Epoch seconds; null while idle (the service started with no subscriptions). */
+    started_at: number | null;
     active_subscriptions?: number;
-    accounts?: { account_id: string; instrument_count: number; last_tick_at: number | null }[];
+    /** [] while idle. `last_tick_at` moves only with live Kite ticks (null in mock mode), and freezes when streaming stops. */
+    accounts: { account_id: string; instrument_count: number; last_tick_at: number | null }[];
   };
   dependencies?: Record<string, unknown>;
 }
@@ -89,6 +97,13 @@ export class TickerError extends Error {
     super(message);
     this.name = 'TickerError';
   }
+  /**
+   * A 301/302/307/308 (kind bad_request, never retried): TICKER_URL names the wrong scheme or host, typically plain
+   * http to a production service that redirects to https. The message names TICKER_URL.
+   */
+  get redirected(): boolean {
+    return this.status !== null && this.status >= 300 && this.status < 400;
+  }
   get retryable(): boolean {
     return this.kind === 'rate_limited' || this.kind === 'server' || this.kind === 'timeout' || this.kind === 'network' || this.kind === 'circuit_open';
   }
@@ -114,8 +129,9 @@ export interface TickerClient {
   unsubscribe(token: number): Promise<TickerSubscription | null>;
   history(request: HistoryRequest): Promise<HistoryResponse>;
   /**
-   * Estimated ms until the (position+1)-th POST/DELETE from now may be sent within the shared 30/min budget
-   * (0 = now). Optional: a client without a limiter omits it.
+   * Estimated ms until the (position+1)-th POST /subscriptions from now may be sent within the service's one POST
+   * budget (30/min; 0 = now). DELETEs do not draw from it (each token path has its own budget). Optional: a client
+   * without a limiter omits it.
    */
   mutationEtaMs?(position?: number): number;
   close(): Promise<void>;
