@@ -6,10 +6,15 @@ import { createLogger, redactUrl, redactUrlsIn } from './log';
 
 describe('URL redaction', () => {
   it('masks user, password and secret query parameters; leaves clean URLs as written', () => {
-    expect(redactUrl('http://kite:pw@ticker:8080/x?token=abc&mode=full')).toBe('http://***:***@ticker:8080/x?token=***&mode=full');
-    expect(redactUrl('postgres://app:s3cret@db/market')).toBe('postgres://***:***@db/market');
+    expect(redactUrl('http://kite:pw@ticker:8080/x?token=abc&mode=full')).toBe('http://kite:***@ticker:8080/x?token=***&mode=full');
+    expect(redactUrl('postgres://app:s3cret@db/market')).toBe('postgres://app:***@db/market');
+    expect(redactUrl('https://ghp_tokenonly@host/x')).toBe('https://***@host/x');
     expect(redactUrl('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
-    expect(redactUrlsIn('GET http://u:p@h:1/instruments failed; retry redis://:pw@r:6379 ?password=x')).toBe('GET http://***@h:1/instruments failed; retry redis://***@r:6379 ?password=***');
+    expect(redactUrlsIn('GET http://u:p@h:1/instruments failed; retry redis://:pw@r:6379 https://tok@h ?password=x')).toBe(
+      'GET http://u:***@h:1/instruments failed; retry redis://:***@r:6379 https://***@h ?password=***',
+    );
+    // Already masked text stays as it is.
+    expect(redactUrlsIn('http://ops:***@h/x')).toBe('http://ops:***@h/x');
   });
 
   it('the logger masks URL credentials in fields, errors and the message', () => {

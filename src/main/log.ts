@@ -20,13 +20,14 @@ const REDACT_PATHS = [
 
 const SECRET_PARAMS = ['password', 'token', 'secret', 'key', 'api_key', 'apikey', 'access_token'];
 
-/** Removes the credentials from a URL: http://user:pw@host/?token=x -> http://***:***@host/?token=***. */
+/** Removes the secrets from a URL: http://user:pw@host/?token=x -> http://user:***@host/?token=***. */
 export function redactUrl(url: string | undefined | null): string | undefined {
   if (!url) return url ?? undefined;
   try {
     const parsed = new URL(url);
     let changed = false;
-    if (parsed.username) {
+    // The user name stays (operators recognise the account); a password or a token-only user part is masked.
+    if (parsed.username && !parsed.password) {
       parsed.username = '***';
       changed = true;
     }
@@ -50,7 +51,8 @@ export function redactUrl(url: string | undefined | null): string | undefined {
 /** Every URL inside free text (an error message, a health detail) with its credentials masked. */
 export function redactUrlsIn(text: string): string {
   return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@'"]+@/gi, '$1***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^\s/@:'"]*):[^\s/@'"]+@/gi, '$1$2:***@')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^\s/@:'"]+@/gi, '$1***@')
     .replace(/([?&](?:password|token|secret|key|api_key|apikey|access_token)=)[^&\s'"]+/gi, '$1***');
 }
 
