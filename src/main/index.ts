@@ -1,7 +1,11 @@
 // Electron shell only: window, IPC wiring, lifecycle. Every service is plain Node, started by the composition root.
-import { app, BrowserWindow, Notification, session, shell } from 'electron';
+// Hardening (see electron-policy.ts): one instance per user (the data directory's lock stops a second console on the
+// same home anyway), the renderer from app://renderer (not file://), every permission denied, external links only to
+// an allow-list, no navigation, no new windows, no webviews. The packaged app's fuses are in electron-builder.yml.
+import { app, BrowserWindow, net, Notification, protocol, session, shell } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { APP_SCHEME, denyAllPermissions, isAllowedExternal, isTrustedRendererUrl, RENDERER_ENTRY, rendererFileFor } from './electron-policy';
 import { CONTENT_SECURITY_POLICY } from './http/server';
 import { defaultLocalActor, startApp, type RunningApp } from './app/app';
 import { ConfigError, loadConfig } from './config/load';
@@ -10,6 +14,21 @@ import { wireIpc } from './ipc';
 
 let running: RunningApp | null = null;
 let quitting = false;
+let mainWindow: BrowserWindow | null = null;
+
+// A second launch focuses the first window instead of starting a second console.
+if (!app.requestSingleInstanceLock()) {
+  app.exit(0);
+}
+app.on('second-instance', () => {
+  if (mainWindow && !mainWindow.isDestroyed()) {
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  }
+});
+
+// Before ready: app:// is a standard, secure scheme (so 'self' in the CSP means app://renderer and nothing else).
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 async function createWindow(): Promise<void> {
   let config;
@@ -27,14 +46,25 @@ async function createWindow(): Promise<void> {
   running = await startApp(config, { staticDir: join(__dirname, '../renderer'), localActor: defaultLocalActor() });
   process.stdout.write(`Strikedesk console: ${running.consoleUrl}\n`);
 
-  const rendererIndex = join(__dirname, '../renderer/index.html');
-  const rendererUrl = pathToFileURL(rendererIndex).toString();
-  const isTrustedUrl = (url: string) => url.split('#')[0].split('?')[0] === rendererUrl;
+  const rendererDir = join(__dirname, '../renderer');
+  const isTrustedUrl = isTrustedRendererUrl;
 
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = rendererFileFor(request.url, rendererDir);
+    if (!file) return new Response('not found', { status: 404 });
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(response.body, { status: response.status, headers });
+  });
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, allow) => allow(permission === 'notifications'));
+  // The renderer needs no permission: every request and check is refused (main shows the alert notifications).
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(denyAllPermissions()));
+  session.defaultSession.setPermissionCheckHandler(denyAllPermissions);
+  session.defaultSession.setDevicePermissionHandler(denyAllPermissions);
 
   const window = new BrowserWindow({
     width: 1440,
@@ -58,9 +88,10 @@ async function createWindow(): Promise<void> {
     if (!isTrustedUrl(url)) event.preventDefault();
   });
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
+    if (isAllowedExternal(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
+  mainWindow = window;
 
   const unwire = wireIpc(window, running.context.api, running.context.push, defaultLocalActor(), isTrustedUrl);
   const unsubscribeAlerts = running.context.push.subscribe((event) => {
@@ -72,7 +103,7 @@ async function createWindow(): Promise<void> {
     unwire();
     unsubscribeAlerts();
   });
-  await window.loadFile(rendererIndex);
+  await window.loadURL(RENDERER_ENTRY);
 }
 
 async function shutdown(): Promise<void> {
@@ -85,6 +116,13 @@ async function shutdown(): Promise<void> {
 
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.on('will-navigate', (event, url) => {
+    if (!isTrustedRendererUrl(url)) event.preventDefault();
+  });
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternal(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
 });
 
 app.whenReady().then(createWindow).catch((err: unknown) => {

@@ -4,11 +4,14 @@
 
 import { z } from 'zod';
 import { CHANNEL_NAMES, PUSH_CHANNEL } from './channels';
+import { INSTANT_MESSAGE, isRealIsoDate, parseBoundedInstant, REAL_DATE_MESSAGE } from './dates';
 import type { FlagKey, FlagValue } from './flags';
 
 // ---------- shared primitives ----------
 
-export const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+export const isoDate = z.string().refine(isRealIsoDate, REAL_DATE_MESSAGE);
+/** An ISO-8601 instant with offset, inside the range the stores hold. */
+export const boundedInstant = z.iso.datetime({ offset: true }).refine((s) => Number.isFinite(parseBoundedInstant(s)), INSTANT_MESSAGE);
 export const timeframeSchema = z.enum(['1min', '5min', '15min']);
 export type Timeframe = z.infer<typeof timeframeSchema>;
 export type OptionSide = 'CE' | 'PE';
@@ -179,7 +182,7 @@ export const chainDistributionRequest = z.object({
   /** Centre on this strike instead of ATM (click-to-recentre). */
   centerStrike: z.number().positive().optional(),
   /** Answer the bucket that ends at or before this instant (ISO-8601 UTC) instead of the latest complete one. */
-  at: z.string().datetime({ offset: true }).optional(),
+  at: boundedInstant.optional(),
   /** Answer the bucket still filling (marked partial) instead of the latest complete one. */
   includePartial: z.boolean().default(false),
   oiChangeBasis: oiChangeBasisSchema.default('one_hour_earlier'),

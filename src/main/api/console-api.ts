@@ -3,7 +3,7 @@
 import { CONTRACT, type Channel, type ParsedRequestOf, type ResultOf } from '../../shared/api';
 import { DomainError, fail, ok, type ErrorCode, type Result } from '../../shared/result';
 import { describeZodError } from '../http/server';
-import type { Logger } from '../log';
+import { redactUrlsIn, type Logger } from '../log';
 
 export interface CallContext {
   /** Who is calling, for audit: the OS user in Electron, 'api-token' over HTTP. */
@@ -15,6 +15,24 @@ export type Handlers = {
 };
 
 export const isChannel = (name: string): name is Channel => Object.prototype.hasOwnProperty.call(CONTRACT, name);
+
+/**
+ * The path of the first string holding a NUL character, or null. PostgreSQL text cannot hold NUL: such a value would
+ * fail deep in a query (a 500) instead of being refused at the edge. Iterative: a request cannot overflow the stack.
+ */
+export function nulCharacterPath(value: unknown): string | null {
+  const stack: [unknown, string][] = [[value, '']];
+  let visited = 0;
+  while (stack.length && visited++ < 100_000) {
+    const [v, path] = stack.pop() as [unknown, string];
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return path || '(body)';
+    } else if (v && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) stack.push([child, path ? `${path}.${k}` : k]);
+    }
+  }
+  return null;
+}
 
 export const STATUS_OF: Record<ErrorCode, number> = {
   BAD_REQUEST: 400,
@@ -49,6 +67,8 @@ export class ConsoleApi {
     if (!isChannel(channel)) return fail('NOT_FOUND', `unknown channel "${channel}"`);
     const handler = this.handlers[channel] as ((req: unknown, ctx: CallContext) => unknown) | undefined;
     if (!handler) return fail('UNAVAILABLE', `${channel} is not available: its service is not running`);
+    const nul = nulCharacterPath(rawRequest);
+    if (nul) return fail('BAD_REQUEST', `${nul}: NUL characters are not accepted`, { field: nul });
     const parsed = CONTRACT[channel].request.safeParse(rawRequest ?? {});
     if (!parsed.success) {
       const { message, errors } = describeZodError(parsed.error);
@@ -57,9 +77,11 @@ export class ConsoleApi {
     try {
       return ok(await handler(parsed.data, ctx));
     } catch (err) {
-      if (err instanceof DomainError) return fail(err.code, err.message, { field: err.field, details: err.details });
+      // A domain error may quote a URL it failed on (the ticker's, with credentials): masked before it leaves.
+      if (err instanceof DomainError) return fail(err.code, redactUrlsIn(err.message), { field: err.field, details: err.details });
+      // The cause (a database's words, a stack) goes to the log only: clients get generic text.
       this.logger.error({ err, channel }, 'console api call failed');
-      return fail('INTERNAL', `${channel} failed: ${(err as Error).message}`);
+      return fail('INTERNAL', `${channel} failed: internal error (see the console log)`);
     }
   }
 }

@@ -4,6 +4,7 @@ import type { SettingsView } from '../../shared/api';
 import type { Config } from '../config/settings';
 import type { EventIntake } from '../events/intake';
 import type { HttpServer } from '../http/server';
+import { redactUrl } from '../log';
 import type { MarketDb } from '../market/db';
 import type { Handlers } from './console-api';
 
@@ -31,7 +32,7 @@ export function eventHandlers(src: SettingsSources): Pick<Handlers, 'events:list
     'settings:get': async (): Promise<SettingsView> => ({
       webhook: src.intake.webhookInfo(src.http.url),
       intake: { redis: Boolean(src.config.redisUrl), pollIntervalSeconds: src.config.pollIntervalSeconds },
-      ticker: { url: src.tickerUrl() ?? '', embedded: src.embeddedTicker() },
+      ticker: { url: redactUrl(src.tickerUrl()) ?? '', embedded: src.embeddedTicker() },
       market: { backend: src.market.backend, timescale: await hasTimescale() },
       dataDir: src.config.home,
     }),

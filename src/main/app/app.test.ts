@@ -51,16 +51,19 @@ describe('console app', () => {
     const body = (await res.json()) as { ok: boolean; value: { key: string }[] };
     expect(body.ok).toBe(true);
     expect(body.value.map((f) => f.key)).toContain('smart_subscription_enabled');
-    const viaQuery = await fetch(`${app.url}/api/flags:list?token=${encodeURIComponent(app.apiToken)}`, { method: 'POST' });
-    expect(viaQuery.status).toBe(200);
+    // ?token= is for GET /api/events only (EventSource cannot send headers): a URL token elsewhere is refused.
+    const viaQuery = await fetch(`${app.url}/api/flags:list?token=${encodeURIComponent(app.apiToken)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(viaQuery.status).toBe(401);
   });
 
   it('returns errors as values with a status and the field', async () => {
     const res = await post('/api/flags:set', { key: 'smart_subscription_enabled', value: false }, app.apiToken);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'reason' } });
-    const malformed = await fetch(`${app.url}/api/flags:list`, { method: 'POST', headers: { Authorization: `Bearer ${app.apiToken}` }, body: '{oops' });
+    const malformed = await fetch(`${app.url}/api/flags:list`, { method: 'POST', headers: { Authorization: `Bearer ${app.apiToken}`, 'Content-Type': 'application/json' }, body: '{oops' });
     expect(malformed.status).toBe(400);
+    const notJson = await fetch(`${app.url}/api/flags:list`, { method: 'POST', headers: { Authorization: `Bearer ${app.apiToken}`, 'Content-Type': 'text/plain' }, body: '{}' });
+    expect(notJson.status).toBe(415);
     const wrongMethod = await fetch(`${app.url}/api/flags:list`, { headers: { Authorization: `Bearer ${app.apiToken}` } });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('POST');

@@ -18,6 +18,7 @@ import { HttpServer, type HttpListener } from '../http/server';
 import { redactUrl, scopedLogger, type Logger } from '../log';
 import { openMarketDb, type MarketDb } from '../market/db';
 import { enableTimescale, migrateMarket } from '../market/migrate';
+import { prepareHome } from '../state/home';
 import { StateStore } from '../state/store';
 import { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
@@ -116,6 +117,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const push = new PushHub();
     onStop('push', () => push.stop());
     const health = new HealthRegistry(VERSION);
+
+    // Private files and one console per home, before any store opens.
+    const home = prepareHome(config.home);
+    onStop('home lock', () => home.lock.release());
+    for (const warning of home.warnings) logger.warn({ home: config.home }, warning);
 
     const state = new StateStore(join(config.home, 'state.db'));
     state.migrate();

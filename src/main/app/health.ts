@@ -1,5 +1,6 @@
 // Each service contributes a probe; GET /internal/health and the health:get channel read them all.
 import type { ComponentHealth, HealthReport } from '../../shared/api';
+import { redactUrlsIn } from '../log';
 
 export type HealthProbe = () => ComponentHealth;
 
@@ -20,6 +21,9 @@ export class HealthRegistry {
       } catch (err) {
         components[name] = { status: 'down', detail: (err as Error).message };
       }
+      // Health is served without a token: no URL in it may carry credentials (TICKER_URL with user:password).
+      const detail = components[name].detail;
+      if (typeof detail === 'string') components[name] = { ...components[name], detail: redactUrlsIn(detail) };
     }
     const degraded = Object.values(components).some((c) => c.status === 'down' || c.status === 'degraded');
     return { status: degraded ? 'degraded' : 'ok', timestamp: new Date().toISOString(), version: this.version, components };

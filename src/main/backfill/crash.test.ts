@@ -105,7 +105,7 @@ describe.each(testBackends())('backfill crash-resume (kill -9) on %s', (backend)
 
   beforeAll(async () => {
     t0 = Date.now();
-    dt = await startDevTicker({ port: 0, clock: runningClock(START), autoTick: false });
+    dt = await startDevTicker({ port: 0, clock: runningClock(START), autoTick: false, instrumentsRoute: true });
   });
   afterAll(async () => {
     await dt?.close();

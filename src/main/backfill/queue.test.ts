@@ -101,6 +101,9 @@ describe('JobQueue', () => {
     queue = new JobQueue(store.db, () => clock.now());
     expect(queue.settleStopped()).toEqual([b]);
     expect(queue.mustGet(b).state).toBe('cancelled');
+    // The previous run's lease still holds the running job until this run adopts it (the service does at start).
+    expect(queue.next()).toBeUndefined();
+    expect(queue.adoptOrphans()).toBe(1);
     expect(queue.next()).toMatchObject({ id: a, state: 'running' });
     expect(queue.pendingChunks(a)).toHaveLength(2);
   });

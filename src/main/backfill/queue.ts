@@ -3,6 +3,7 @@
 // States: queued -> running -> done | failed | cancelled; running -> queued when an immediate job preempts a
 // scheduled one; failed -> queued on retry (failed chunks only).
 import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import type { BackfillJob, BackfillScope, JobState } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import { HISTORY_REQUESTS_PER_SECOND, type GapRun, type PlannedChunk, type PlannedInstrument, type Trigger } from './types';
@@ -12,6 +13,9 @@ export const PRIORITY: Record<Trigger, 0 | 1> = { immediate: 0, manual: 0, sched
 
 export interface JobRow {
   id: number;
+  /** The console run that holds the job (running jobs) and until when (epoch ms). */
+  owner?: string | null;
+  lease_until?: number | null;
   scope: string;
   label: string;
   trigger: Trigger;
@@ -113,11 +117,42 @@ export interface JobProgress {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** This process's owner id for the jobs it runs (a restart is a new owner). */
+export const processOwner = (): string => `pid:${process.pid}:${randomUUID().slice(0, 8)}`;
+
+export interface LeaseOptions {
+  owner: string;
+  /** How long a running job stays this owner's without a renewal (every settled batch renews). */
+  ms: number;
+}
+
 export class JobQueue {
+  readonly lease: LeaseOptions;
+
   constructor(
     private readonly db: Database.Database,
     private readonly now: () => number,
-  ) {}
+    lease: Partial<LeaseOptions> = {},
+  ) {
+    this.lease = { owner: lease.owner ?? processOwner(), ms: lease.ms ?? 120_000 };
+  }
+
+  /**
+   * At start, under the home lock: running jobs of an owner that is gone (this home's previous run, killed) become
+   * ours at once rather than after their lease lapses. Returns how many.
+   */
+  adoptOrphans(): number {
+    return this.db
+      .prepare(`UPDATE backfill_jobs SET owner = ?, lease_until = ? WHERE state = 'running' AND (owner IS NULL OR owner <> ?)`)
+      .run(this.lease.owner, this.now() + this.lease.ms, this.lease.owner).changes;
+  }
+
+  /** Finished jobs (and, by cascade, their chunks) older than the retention. Returns jobs removed. */
+  prune(retentionMs: number): number {
+    return this.db
+      .prepare(`DELETE FROM backfill_jobs WHERE state IN ('done', 'failed', 'cancelled') AND finished_at IS NOT NULL AND finished_at < ?`)
+      .run(this.now() - retentionMs).changes;
+  }
 
   create(job: NewJob): number {
     const insertJob = this.db.prepare(`INSERT INTO backfill_jobs
@@ -183,8 +218,9 @@ export class JobQueue {
   next(): JobRow | undefined {
     return this.db
       .prepare(`SELECT * FROM backfill_jobs WHERE state IN ('queued', 'running') AND stop_requested = 0
+                  AND (state = 'queued' OR owner IS NULL OR owner = @owner OR lease_until IS NULL OR lease_until < @now)
                 ORDER BY priority, CASE state WHEN 'running' THEN 0 ELSE 1 END, id LIMIT 1`)
-      .get() as JobRow | undefined;
+      .get({ owner: this.lease.owner, now: this.now() }) as JobRow | undefined;
   }
 
   /** A queued job that should run before one of `priority`. */
@@ -205,10 +241,16 @@ export class JobQueue {
   }
 
   /** Marks a job running. A fresh start or a resume after a crash counts as an attempt; a preempted job's does not. */
-  markRunning(id: number, newAttempt: boolean): void {
-    this.db
-      .prepare(`UPDATE backfill_jobs SET state = 'running', started_at = COALESCE(started_at, ?), attempts = attempts + ? WHERE id = ?`)
-      .run(this.now(), newAttempt ? 1 : 0, id);
+  /** Takes the job under this owner's lease; false when another owner's lease still holds it (it runs elsewhere). */
+  markRunning(id: number, newAttempt: boolean): boolean {
+    const now = this.now();
+    return (
+      this.db
+        .prepare(`UPDATE backfill_jobs SET state = 'running', started_at = COALESCE(started_at, @now), attempts = attempts + @inc,
+                    owner = @owner, lease_until = @until
+                  WHERE id = @id AND (state = 'queued' OR owner IS NULL OR owner = @owner OR lease_until IS NULL OR lease_until < @now)`)
+        .run({ now, inc: newAttempt ? 1 : 0, owner: this.lease.owner, until: now + this.lease.ms, id }).changes === 1
+    );
   }
 
   pendingChunks(id: number): StoredChunk[] {
@@ -231,8 +273,8 @@ export class JobQueue {
       for (const [k, v] of Object.entries(progress.failures)) failures[k] = (failures[k] ?? 0) + v;
       this.db
         .prepare(`UPDATE backfill_jobs SET requests_done = requests_done + ?, requests_sent = requests_sent + ?, rows_written = rows_written + ?,
-                  gaps_filled = gaps_filled + ?, no_trade_windows = no_trade_windows + ?, failures = ? WHERE id = ?`)
-        .run(done, progress.requestsSent, progress.rows, progress.gapsFilled, progress.noTradeWindows, JSON.stringify(failures), id);
+                  gaps_filled = gaps_filled + ?, no_trade_windows = no_trade_windows + ?, failures = ?, lease_until = ? WHERE id = ?`)
+        .run(done, progress.requestsSent, progress.rows, progress.gapsFilled, progress.noTradeWindows, JSON.stringify(failures), this.now() + this.lease.ms, id);
     })();
   }
 

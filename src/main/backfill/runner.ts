@@ -148,7 +148,10 @@ export class JobRunner {
     const { queue, logger } = this.deps;
     const started = Date.now();
     const newAttempt = job.state === 'running' || job.started_at === null;
-    queue.markRunning(job.id, newAttempt);
+    if (!queue.markRunning(job.id, newAttempt)) {
+      logger.warn({ jobId: job.id, owner: job.owner }, 'backfill job is leased by another console; not run here');
+      return;
+    }
     if (job.state === 'running') logger.info({ jobId: job.id, label: job.label }, 'resuming backfill job after a restart');
     await this.deps.claims.refresh([job.id]).catch((err) => logger.warn({ err, jobId: job.id }, 'could not refresh backfill claims'));
     this.deps.onChange(job.id);

@@ -50,6 +50,8 @@ export interface BackfillServiceDeps {
   logger: Logger;
   /** Stable id of this console among those sharing a Postgres (default: stored in the state store). */
   consoleId?: string;
+  /** Finished jobs (and their chunks) are removed after this long (default 14 days). */
+  retentionMs?: number;
   /** History requests in flight at once from this service (default 4). */
   concurrency?: number;
   retry?: RetryPolicy;
@@ -124,6 +126,10 @@ export class BackfillService {
     if (this.started) return;
     this.started = true;
     for (const id of this.queue.settleStopped()) void this.claims.release(id).catch(() => undefined);
+    // The home lock is held: a running job of another owner is this home's previous, dead run.
+    const adopted = this.queue.adoptOrphans();
+    if (adopted > 0) this.deps.logger.info({ adopted }, 'backfill jobs of a previous run taken over');
+    this.pruneFinished();
     this.runner.start();
     this.changed();
     if (this.deps.schedule ?? true) {
@@ -139,7 +145,18 @@ export class BackfillService {
       void this.claims.refresh(ids).catch((err) => this.deps.logger.warn({ err }, 'backfill claim refresh failed'));
     }, 60_000);
     this.timers.push(heartbeat);
+    this.timers.push(setInterval(() => this.pruneFinished(), 3_600_000));
     for (const t of this.timers) t.unref?.();
+  }
+
+  /** Finished jobs and their chunks are kept for the retention (default 14 days), then removed. */
+  private pruneFinished(): void {
+    try {
+      const removed = this.queue.prune(this.deps.retentionMs ?? 14 * 86_400_000);
+      if (removed > 0) this.deps.logger.info({ removed }, 'finished backfill jobs past the retention removed');
+    } catch (err) {
+      this.deps.logger.warn({ err: (err as Error).message }, 'backfill job prune failed');
+    }
   }
 
   async stop(): Promise<void> {

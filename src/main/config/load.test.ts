@@ -59,3 +59,48 @@ describe('loadConfig', () => {
     expect([...parseCli(['--inspect', '--port', '1', '--headless', '--no-sandbox'])]).toEqual([['--port', '1'], ['--headless', 'true']]);
   });
 });
+
+describe('configuration errors never echo a secret', () => {
+  const attempt = (env: Record<string, string>) => {
+    try {
+      loadConfig({ env: { STRIKEDESK_HOME: home(), ...env }, argv: [] });
+      return 'no error';
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+  };
+
+  it('masks tokens and secrets, naming the setting', () => {
+    const short = attempt({ STRIKEDESK_API_TOKEN: 'tooShortSecret' });
+    expect(short).toMatch(/STRIKEDESK_API_TOKEN must be a string of at least 16 characters/);
+    expect(short).not.toContain('tooShortSecret');
+    const secret = attempt({ STRIKEDESK_WEBHOOK_SECRET: 'hunter2hunter' });
+    expect(secret).toMatch(/STRIKEDESK_WEBHOOK_SECRET/);
+    expect(secret).not.toContain('hunter2');
+  });
+
+  it('masks the credentials of URL settings', () => {
+    const db = attempt({ DATABASE_URL: 'mysql://admin:Pa55word@db.internal/x' });
+    expect(db).toMatch(/DATABASE_URL must be a postgres:\/\/ URL/);
+    expect(db).not.toContain('Pa55word');
+    const ticker = attempt({ TICKER_URL: 'ftp://kite:Pa55word@ticker/' });
+    expect(ticker).toMatch(/TICKER_URL/);
+    expect(ticker).not.toContain('Pa55word');
+    const redis = attempt({ REDIS_URL: 'http://:Pa55word@redis:6379' });
+    expect(redis).not.toContain('Pa55word');
+  });
+
+  it('does not quote a broken config file (it may hold secrets)', () => {
+    const dir = home();
+    writeFileSync(join(dir, 'config.json'), '{ "apiToken": "leakyleakyleaky12345", oops }');
+    let message = '';
+    try {
+      loadConfig({ env: { STRIKEDESK_HOME: dir } });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/config\.json must be a JSON object/);
+    expect(message).not.toContain('leakyleaky');
+  });
+});

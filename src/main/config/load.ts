@@ -1,8 +1,10 @@
 // Builds the Config from defaults < config file < environment < CLI. A bad value stops start-up with ONE line
 // naming the setting (as the user wrote it: env name, CLI flag or config key) and the expected form.
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { redactUrl } from '../log';
 import { SETTINGS, type Config, type SettingSpec } from './settings';
 
 export class ConfigError extends Error {
@@ -39,9 +41,22 @@ export function parseCli(argv: string[]): Map<string, string> {
   return out;
 }
 
-function describeInput(value: unknown): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
+/** Settings whose value is a secret: an error names the setting but never echoes the value. */
+const SECRET_SETTINGS = new Set(['apiToken', 'webhookSecret']);
+/** Settings that are URLs and may carry credentials (user:password@, ?password=): echoed with those masked. */
+const URL_SETTINGS = new Set(['databaseUrl', 'redisUrl', 'tickerUrl', 'instrumentsSource']);
+
+function describeInput(key: string, value: unknown): string {
+  if (SECRET_SETTINGS.has(key)) return typeof value === 'string' ? `*** (${value.length} characters)` : '***';
+  let text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  if (URL_SETTINGS.has(key)) text = redactUrl(text) ?? '';
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/** A JSON.parse error without the quoted file text (the file may hold secrets): "at position N" only. */
+function jsonErrorWithoutText(err: Error): string {
+  const position = /position (\d+)/.exec(err.message);
+  return position ? `invalid JSON at position ${position[1]}` : err instanceof SyntaxError ? 'invalid JSON' : err.message;
 }
 
 export function loadConfig(sources: ConfigSources = {}): Config {
@@ -69,7 +84,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       fileValues = parsed as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError(`Invalid configuration: ${explicitConfig?.origin ?? 'config file'} ${configPath} must be a JSON object (${(err as Error).message})`);
+      throw new ConfigError(`Invalid configuration: ${explicitConfig?.origin ?? 'config file'} ${configPath} must be a JSON object (${jsonErrorWithoutText(err as Error)})`);
     }
     const knownKeys = new Set(SETTINGS.map((s) => s.key));
     for (const key of Object.keys(fileValues)) {
@@ -97,7 +112,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const parsed = spec.schema.safeParse(entry.value);
     if (!parsed.success) {
       throw new ConfigError(
-        `Invalid configuration: ${entry.origin} must be ${spec.expected} (got "${describeInput(entry.value)}")`,
+        `Invalid configuration: ${entry.origin} must be ${spec.expected} (got "${describeInput(spec.key, entry.value)}")`,
       );
     }
     config[spec.key] = parsed.data;
@@ -107,8 +122,23 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return result;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
-export const isLoopbackHost = (host: string): boolean => LOOPBACK.has(host) || host.startsWith('127.');
+/**
+ * True for an address that only this machine can reach: `localhost`, 127.0.0.0/8, ::1 (and ::ffff:127.x.x.x), judged
+ * on the parsed IP, so a name such as `127.attacker.example` is not loopback.
+ */
+export function isLoopbackHost(host: string): boolean {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h === 'localhost') return true;
+  const family = isIP(h);
+  if (family === 4) return h.split('.')[0] === '127';
+  if (family === 6) {
+    if (/^(0{0,4}:){7}0{0,3}1$/.test(h) || h === '::1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+    return mapped ? isLoopbackHost(mapped[1]) : false;
+  }
+  return false;
+}
 
 function checkCombinations(config: Config): void {
   if (!isLoopbackHost(config.host)) {

@@ -23,10 +23,15 @@ export interface ActionDeps {
   immediateBackfill: () => boolean;
   /** A push event (webhook/Redis) that already queued the backfill for the same change, for poll sightings. */
   handledByPush: (row: InboxRow) => { id: number; source: string } | null;
+  /**
+   * Whether the instrument registry knows the token (undefined: no registry running, so no judgement). A sender can
+   * name any number: an unknown token is recorded with its outcome but never becomes a backfill job.
+   */
+  knownToken?: (token: number) => Promise<boolean | undefined>;
 }
 
 export interface ActionOutcome {
-  /** Metrics label: backfill_queued | backfill_off | backfill_unavailable | already_handled | released | release_unavailable. */
+  /** Metrics label: backfill_queued | backfill_off | backfill_unavailable | already_handled | unknown_token | released | release_unavailable. */
   code: string;
   text: string;
 }
@@ -61,6 +66,10 @@ export async function runActions(row: InboxRow, deps: ActionDeps): Promise<Actio
   if (earlier) {
     parts.push(`immediate backfill already queued by ${earlier.source} event #${earlier.id}`);
     return { code: 'already_handled', text: parts.join('; ') };
+  }
+  if (deps.knownToken && (await deps.knownToken(row.token)) === false) {
+    parts.push(`token ${row.token} is not in the instrument registry: recorded, no backfill queued`);
+    return { code: 'unknown_token', text: parts.join('; ') };
   }
   const backfill = deps.backfill();
   if (!backfill) {

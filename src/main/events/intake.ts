@@ -34,6 +34,8 @@ export interface EventIntakeOptions {
   subscriptions: () => SubscriptionHooks | undefined;
   backfill: () => BackfillHook | undefined;
   ticker: () => SubscriptionLister | undefined;
+  /** The instrument registry, resolved at use: events for tokens it does not know queue no backfill. */
+  registry?: () => { byToken(token: number): Promise<unknown> } | undefined;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
   /** Events processed at once (default 4). */
@@ -90,6 +92,10 @@ export class EventIntake {
           immediateBackfill: () => opts.flags.get('backfill_immediate_on_subscribe'),
           // A push event within two poll intervals (+1 min) is the same change the poller now sees.
           handledByPush: (r) => this.handledByPush(r),
+          knownToken: async (token) => {
+            const registry = opts.registry?.();
+            return registry ? (await registry.byToken(token)) !== null : undefined;
+          },
         }),
       onFinished: (row, stateName, outcome) => this.finished(row, stateName, outcome),
     });

@@ -3,6 +3,35 @@
 import { z } from 'zod';
 
 const token = z.number().int().positive().max(2 ** 32);
+
+/** Metadata is stored and shown, never interpreted: 8 levels and 8 KiB of JSON are far more than a sender needs. */
+export const METADATA_MAX_DEPTH = 8;
+export const METADATA_MAX_BYTES = 8 * 1024;
+
+/** Nesting depth of a JSON value, measured without recursion (a 30,000-deep body must not overflow the stack). */
+export function jsonDepth(value: unknown, stopAt = Number.POSITIVE_INFINITY): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    const d = depth + 1;
+    if (d > max) max = d;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d]);
+  }
+  return max;
+}
+
+/** Depth first (so JSON.stringify cannot overflow), then size. */
+function boundedMetadata(value: unknown, ctx: z.RefinementCtx): void {
+  if (value === null || value === undefined) return;
+  if (jsonDepth(value, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH) {
+    ctx.addIssue({ code: 'custom', message: `nested deeper than ${METADATA_MAX_DEPTH} levels` });
+    return;
+  }
+  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `larger than ${METADATA_MAX_BYTES} bytes of JSON` });
+}
 const tradingsymbol = z.string().trim().min(1).max(64);
 
 /** The implementation plan's webhook body. Timestamps without an offset (Python's naive isoformat) are read as UTC. */
@@ -11,7 +40,7 @@ export const planEventSchema = z.object({
   instrument_token: token,
   tradingsymbol,
   timestamp: z.iso.datetime({ offset: true, local: true, error: 'expected an ISO-8601 date-time, e.g. 2025-11-04T09:15:00Z' }),
-  metadata: z.record(z.string(), z.unknown()).nullable().optional(),
+  metadata: z.record(z.string(), z.unknown()).nullable().optional().superRefine(boundedMetadata),
 });
 
 /** The Redis channel's body (ticker:nifty:events). */
@@ -23,7 +52,7 @@ export const redisEventSchema = z.object({
     segment: z.string().max(32).optional(),
     requested_mode: z.string().max(16).optional(),
     account_id: z.string().max(64).optional(),
-  }),
+  }).superRefine(boundedMetadata),
   // Epoch seconds; an epoch in milliseconds is a sender bug worth naming rather than a date in the year 50000.
   timestamp: z.number().positive().max(1e11, 'expected epoch seconds, not milliseconds'),
 });

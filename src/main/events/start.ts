@@ -28,6 +28,7 @@ export function startEvents(context: AppContext, env: NodeJS.ProcessEnv = proces
     subscriptions: () => providers.subscriptions,
     backfill: () => providers.backfill,
     ticker: () => providers.ticker,
+    registry: () => context.registry,
     env,
     logger: scopedLogger('events'),
   });

@@ -52,6 +52,37 @@ export class WebhookAuthenticator {
     return this.verified.get(req);
   }
 
+  /**
+   * The checks that need no body, run before the body is read: credentials present and well-formed, timestamp within
+   * the tolerance, signature not already used. A forged or stale delivery costs the console no body read.
+   */
+  readonly preAuthenticate = (req: IncomingMessage): AuthResult | null => {
+    const reject = (reason: RejectReason, message: string): AuthResult => {
+      this.opts.onReject?.(reason);
+      return { ok: false, status: 401, message };
+    };
+    const plain = header(req, PLAIN_SECRET_HEADER);
+    const signature = header(req, SIGNATURE_HEADER);
+    const timestamp = header(req, TIMESTAMP_HEADER);
+    if (plain !== undefined && signature === undefined) {
+      if (!this.opts.acceptPlainHeader) return reject('plain_secret', 'X-Webhook-Secret is not accepted here; sign the delivery (X-Strikedesk-Timestamp, X-Strikedesk-Signature)');
+      if (!timingSafeEqual(digest(plain), digest(this.opts.secret))) return reject('plain_secret', 'invalid X-Webhook-Secret');
+      return null;
+    }
+    if (signature === undefined || timestamp === undefined) return reject('missing', 'missing X-Strikedesk-Timestamp and X-Strikedesk-Signature headers');
+    const presented = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim());
+    if (!presented || !/^\d{1,12}$/.test(timestamp.trim())) {
+      return reject('malformed', 'malformed credentials: expected X-Strikedesk-Timestamp: <unix seconds> and X-Strikedesk-Signature: sha256=<64 hex digits>');
+    }
+    const now = this.opts.clock.now();
+    const skew = Math.abs(now / 1000 - Number(timestamp.trim()));
+    if (skew > this.opts.toleranceSeconds) {
+      return reject('stale', `stale timestamp: ${Math.round(skew)} s from this console's clock, tolerance ${this.opts.toleranceSeconds} s`);
+    }
+    if (this.opts.signatureSeen(presented[1].toLowerCase(), now)) return reject('replay', 'replayed delivery: this signature was already accepted');
+    return null;
+  };
+
   readonly authenticate = (req: IncomingMessage, rawBody: Buffer): AuthResult => {
     const reject = (reason: RejectReason, message: string): AuthResult => {
       this.opts.onReject?.(reason);

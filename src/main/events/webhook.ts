@@ -25,6 +25,7 @@ export function registerWebhookRoute({ http, auth, accept }: WebhookRouteDeps): 
     summary: 'Subscription lifecycle event (plan body or Redis body), HMAC-signed; written to the durable inbox before the answer',
     tag: 'internal',
     auth: 'custom',
+    preAuthenticate: auth.preAuthenticate,
     authenticate: auth.authenticate,
     body: subscriptionEventSchema,
     bodyLimit: WEBHOOK_BODY_LIMIT,

@@ -58,6 +58,8 @@ export function registerConsoleRoutes(server: HttpServer, api: ConsoleApi, push:
     summary: 'Server-sent events: pushed invalidations ({topic, key?, message?})',
     tag: 'console',
     auth: 'token',
+    // EventSource cannot send an Authorization header: the one route that takes ?token=.
+    queryToken: true,
     handler: ({ req, res }) => {
       res.writeHead(200, {
         'Content-Type': 'text/event-stream',

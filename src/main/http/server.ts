@@ -6,13 +6,14 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import type { Logger } from '../log';
+import { redactUrlsIn, type Logger } from '../log';
+import { RequestGuard } from './guard';
 import { serveStatic } from './static';
 
 export type RouteAuth =
   /** anyone (health, static files) */
   | 'public'
-  /** Authorization: Bearer <apiToken> or ?token= */
+  /** Authorization: Bearer <apiToken> (?token= only where the route allows it: EventSource cannot set headers) */
   | 'token'
   /** open on a loopback bind (legacy /fo/* clients and the plan's curl tests), token otherwise */
   | 'loopback-open'
@@ -49,6 +50,15 @@ export interface RouteDef<Q = any, B = any> {
   tag: string;
   auth: RouteAuth;
   authenticate?: (req: IncomingMessage, rawBody: Buffer) => AuthResult | Promise<AuthResult>;
+  /** Checks the headers before the body is read (webhook: signature and timestamp present, fresh); null = go on. */
+  preAuthenticate?: (req: IncomingMessage) => AuthResult | null;
+  /** The token may come as ?token= (only GET /api/events: EventSource cannot send an Authorization header). */
+  queryToken?: boolean;
+  /**
+   * The route changes something (default: every method but GET): a browser on another site is refused (403).
+   * GET /fo/strike-distribution sets it (it subscribes instruments).
+   */
+  effect?: boolean;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   /** A body schema shown in the OpenAPI document but parsed by the handler itself (the ConsoleApi). */
@@ -69,6 +79,10 @@ export interface HttpServerOptions {
   staticDir?: string;
   logger: Logger;
   version: string;
+  /** Concurrent connections accepted (default 256); more are dropped at accept. */
+  maxConnections?: number;
+  /** A request body must arrive within this long (default 10 s), else 408. */
+  bodyTimeoutMs?: number;
 }
 
 export interface HttpListener {
@@ -137,17 +151,37 @@ function queryObject(search: URLSearchParams): Record<string, string | string[]>
   return out;
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Reads the body up to `limit` bytes within `timeoutMs` (a slow sender cannot hold a connection for long). */
+async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, `body exceeds ${limit} bytes`);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, `body exceeds ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (err: Error | null, body?: Buffer) => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      if (err) reject(err);
+      else resolve(body as Buffer);
+    };
+    const timer = setTimeout(() => {
+      finish(new HttpError(408, `request body not received within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        finish(new HttpError(413, `body exceeds ${limit} bytes`));
+      } else chunks.push(chunk);
+    };
+    const onEnd = () => finish(null, Buffer.concat(chunks));
+    const onError = (err: Error) => finish(new HttpError(400, `request body failed: ${err.message}`));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -161,6 +195,7 @@ export class HttpServer {
   private readonly routes: RouteDef[] = [];
   private readonly sockets = new Set<import('node:net').Socket>();
   private boundUrl: string | null = null;
+  private guard: RequestGuard | null = null;
 
   constructor(private readonly options: HttpServerOptions) {}
 
@@ -180,19 +215,37 @@ export class HttpServer {
     return this.routes;
   }
 
-  /** Checks the API token from the Authorization header or the `token` query parameter. */
-  hasValidToken(req: IncomingMessage, url: URL): boolean {
+  /** Checks the API token from the Authorization header (or the `token` query parameter where the route allows it). */
+  hasValidToken(req: IncomingMessage, url: URL, allowQuery = false): boolean {
     const header = req.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : url.searchParams.get('token');
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : allowQuery ? url.searchParams.get('token') : null;
     return !!presented && safeEqual(presented, this.options.apiToken);
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) || randomUUID();
     res.setHeader('X-Request-ID', requestId);
-    const url = new URL(req.url ?? '/', 'http://localhost');
     const method = (req.method ?? 'GET').toUpperCase();
-    const candidates = this.routes.map((r) => ({ route: r, params: matchPath(r.path, url.pathname) })).filter((c) => c.params);
+    const misdirected = this.guard?.checkHost(req);
+    if (misdirected) {
+      sendJson(res, 421, { detail: misdirected });
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      sendJson(res, 400, { detail: 'malformed request target' });
+      return;
+    }
+    let candidates: { route: RouteDef; params: Record<string, string> | null }[];
+    try {
+      candidates = this.routes.map((r) => ({ route: r, params: matchPath(r.path, url.pathname) })).filter((c) => c.params);
+    } catch {
+      // decodeURIComponent of a malformed escape (%E0%A4%A)
+      sendJson(res, 400, { detail: `malformed path ${url.pathname.slice(0, 200)}` });
+      return;
+    }
     const match = candidates.find((c) => c.route.method === method);
 
     if (!match) {
@@ -209,9 +262,14 @@ export class HttpServer {
     }
 
     const { route } = match;
+    const params = match.params;
+    if ((route.effect ?? method !== 'GET') && this.guard?.isCrossSite(req)) {
+      sendJson(res, 403, { detail: 'cross-site request refused: this route changes state and only answers this console or a non-browser client' });
+      return;
+    }
     let actor = 'anonymous';
     if (route.auth === 'token' || (route.auth === 'loopback-open' && !this.options.loopbackBind)) {
-      if (!this.hasValidToken(req, url)) {
+      if (!this.hasValidToken(req, url, route.queryToken === true)) {
         sendJson(res, 401, { detail: 'missing or invalid API token (Authorization: Bearer <token>)' }, { 'WWW-Authenticate': 'Bearer' });
         return;
       }
@@ -220,9 +278,22 @@ export class HttpServer {
       actor = 'loopback';
     }
 
+    if (route.preAuthenticate) {
+      const early = route.preAuthenticate(req);
+      if (early && !early.ok) {
+        // Refused from its headers alone: the body is never read, the connection closes after the answer.
+        sendJson(res, early.status, { detail: early.message }, { Connection: 'close' });
+        return;
+      }
+    }
+    const declaresJson = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/json';
+    if ((route.body || route.docBody) && !declaresJson && method !== 'GET') {
+      sendJson(res, 415, { detail: 'Content-Type must be application/json' }, { Connection: 'close' });
+      return;
+    }
     let rawBody: Buffer = Buffer.alloc(0);
     if (method === 'POST' || method === 'PUT' || method === 'DELETE') {
-      rawBody = await readBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT);
+      rawBody = await readBody(req, route.bodyLimit ?? DEFAULT_BODY_LIMIT, this.options.bodyTimeoutMs ?? 10_000);
     }
     if (route.auth === 'custom') {
       if (!route.authenticate) throw new Error(`route ${route.path} has custom auth but no authenticator`);
@@ -236,8 +307,6 @@ export class HttpServer {
 
     let body: unknown;
     if (route.body) {
-      const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-      if (type !== 'application/json') throw new HttpError(415, 'Content-Type must be application/json');
       let parsed: unknown;
       try {
         parsed = rawBody.length ? JSON.parse(rawBody.toString('utf8')) : {};
@@ -261,7 +330,7 @@ export class HttpServer {
       query = result.data;
     }
 
-    const reply = await route.handler({ req, res, query, body, rawBody, params: match.params as Record<string, string>, actor, requestId });
+    const reply = await route.handler({ req, res, query, body, rawBody, params: params ?? {}, actor, requestId });
     if (reply.raw) return;
     sendJson(res, reply.status ?? 200, reply.body ?? null, reply.headers);
   }
@@ -271,16 +340,25 @@ export class HttpServer {
     const server = createServer((req, res) => {
       this.dispatch(req, res).catch((err: unknown) => {
         if (err instanceof HttpError) {
-          sendJson(res, err.status, { detail: err.message, ...err.extra });
+          if (err.status === 408) {
+            // The rest of a slow body is not waited for: answer, then drop the connection.
+            res.once('finish', () => req.socket.destroy());
+            sendJson(res, err.status, { detail: err.message }, { Connection: 'close' });
+            return;
+          }
+          sendJson(res, err.status, { detail: redactUrlsIn(err.message), ...err.extra });
           if (err.status === 413) req.resume();
           return;
         }
+        // The client gets generic text and the request id; the cause (maybe a database's words) goes to the log.
         log.error({ err, path: req.url?.split('?')[0] }, 'request failed');
         sendJson(res, 500, { detail: 'internal error', request_id: res.getHeader('X-Request-ID') });
       });
     });
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
+    // A flood of slow connections must not exhaust file descriptors or memory.
+    server.maxConnections = this.options.maxConnections ?? 256;
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -290,6 +368,7 @@ export class HttpServer {
       server.listen(this.options.port, this.options.host, () => resolve());
     });
     const address = server.address() as AddressInfo;
+    this.guard = new RequestGuard(this.options.host, address.port);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     this.boundUrl = url;

@@ -1,8 +1,9 @@
 // The market store's connection: PostgreSQL through `pg` when DATABASE_URL is set, embedded PGlite otherwise.
 // Both return the same JS types: int8/numeric as number, date as 'YYYY-MM-DD' text, timestamptz as Date.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import pg from 'pg';
 import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import { tightenTree } from '../state/home';
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -67,9 +68,36 @@ class PostgresDb implements MarketDb {
   }
 }
 
+/**
+ * PGlite's WASM file layer sets its own file modes (0666) whatever the process umask is. The directory is 0700, so
+ * nobody else can reach the files; they are still made owner-only at open, every minute and at close, so a copied or
+ * re-permissioned directory does not hand the bars (or pg_hba.conf) to other users.
+ */
+const TIGHTEN_EVERY_MS = 60_000;
+
 class PgliteDb implements MarketDb {
   readonly backend = 'pglite' as const;
-  constructor(readonly pglite: PGliteType) {}
+  private readonly tightener: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly pglite: PGliteType,
+    private readonly dir?: string,
+  ) {
+    if (dir) {
+      this.tighten();
+      this.tightener = setInterval(() => this.tighten(), TIGHTEN_EVERY_MS);
+      this.tightener.unref();
+    }
+  }
+
+  private tighten(): void {
+    if (!this.dir) return;
+    try {
+      tightenTree(this.dir);
+    } catch {
+      // A file PGlite removed between readdir and chmod: the next pass sees the new state.
+    }
+  }
 
   async query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
     const result = await this.pglite.query<T>(sql, params);
@@ -92,7 +120,9 @@ class PgliteDb implements MarketDb {
   }
 
   async close(): Promise<void> {
+    if (this.tightener) clearInterval(this.tightener);
     if (!this.pglite.closed) await this.pglite.close();
+    this.tighten();
   }
 }
 
@@ -103,6 +133,21 @@ export interface OpenMarketDbOptions {
   poolSize?: number;
   /** An idle pooled connection failed (server restart, network): logged; the pool replaces it on the next query. */
   onIdleError?: (err: Error) => void;
+}
+
+/**
+ * PGlite initialises a directory without PG_VERSION as a NEW cluster, over whatever is there: a damaged or half-copied
+ * market store would be silently replaced by an empty one. Refuse instead, naming the directory.
+ */
+export function checkPgliteDir(dir: string): void {
+  if (!existsSync(dir)) return;
+  const entries = readdirSync(dir);
+  if (entries.length > 0 && !entries.includes('PG_VERSION')) {
+    throw new Error(
+      `the market store directory ${dir} is not empty but has no PG_VERSION: it is not a PGlite data directory (or it is damaged). ` +
+        'Strikedesk will not initialise over it: restore it, move it aside, or set STRIKEDESK_HOME to another directory.',
+    );
+  }
 }
 
 export async function openMarketDb(options: OpenMarketDbOptions): Promise<MarketDb> {
@@ -117,7 +162,10 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
     return new PostgresDb(pool);
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
+  if (options.pgliteDir) {
+    checkPgliteDir(options.pgliteDir);
+    mkdirSync(options.pgliteDir, { recursive: true, mode: 0o700 });
+  }
   const pglite = await PGlite.create({
     dataDir: options.pgliteDir,
     relaxedDurability: false,
@@ -127,5 +175,5 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
       [DATE]: (v: string) => v,
     },
   });
-  return new PgliteDb(pglite);
+  return new PgliteDb(pglite, options.pgliteDir);
 }

@@ -3,6 +3,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { tightenStateFiles } from './home';
 import { migrateSqlite } from './migrate';
 import { STATE_MIGRATIONS } from './migrations';
 
@@ -10,16 +11,36 @@ export class StateStore {
   readonly db: Database.Database;
 
   constructor(readonly path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let db: Database.Database | null = null;
+    try {
+      db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (err) {
+      db?.close();
+      throw this.named(err);
+    }
+    this.db = db;
+    // It holds the generated webhook secret: owner-only, whatever the umask was when the file was made.
+    if (path !== ':memory:') tightenStateFiles(path);
+  }
+
+  /** An error that names the file, so an operator knows what to restore or move aside. */
+  private named(err: unknown): Error {
+    const message = (err as Error).message;
+    const hint = /not a database|malformed|corrupt/i.test(message) ? ' (the file is damaged: restore it from a backup, or move it aside to start with empty state)' : '';
+    return new Error(`state store ${this.path} cannot be opened: ${message}${hint}`, { cause: err });
   }
 
   migrate(): void {
-    migrateSqlite(this.db, STATE_MIGRATIONS);
+    try {
+      migrateSqlite(this.db, STATE_MIGRATIONS);
+    } catch (err) {
+      throw this.named(err);
+    }
   }
 
   getSetting(key: string): string | undefined {

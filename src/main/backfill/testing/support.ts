@@ -100,7 +100,7 @@ export interface Rig {
 
 export async function startRig(opts: RigOptions): Promise<Rig> {
   const clock = runningClock(opts.startMs);
-  const dt = opts.devticker ?? (await startDevTicker({ port: 0, clock, autoTick: false }));
+  const dt = opts.devticker ?? (await startDevTicker({ port: 0, clock, autoTick: false, instrumentsRoute: true }));
   let testDb: TestMarketDb | null = null;
   const market = opts.market ?? (testDb = await createTestMarketDb(opts.backend ?? 'pglite')).db;
   const registry = new InstrumentRegistry({ db: market, clock, source: { kind: 'dump', location: `${dt.url}/instruments` } });

@@ -116,6 +116,7 @@ export async function startTestIntake(o: TestIntakeOptions = {}): Promise<TestIn
     subscriptions: o.subscriptions ?? (() => (o.withSubscriptions === false ? undefined : subscriptions)),
     backfill: o.backfill ?? (() => (o.withBackfill === false ? undefined : backfill)),
     ticker: o.ticker ?? (() => undefined),
+    registry: o.registry,
     env: {},
     logger: silentLogger,
     concurrency: o.concurrency,

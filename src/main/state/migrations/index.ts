@@ -5,5 +5,6 @@ import m0002 from './0002_event_inbox';
 import m0003 from './0003_metrics';
 import m0004 from './0004_backfill_jobs';
 import m0005 from './0005_subscriptions';
+import m0006 from './0006_backfill_owner';
 
-export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004, m0005];
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
