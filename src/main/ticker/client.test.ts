@@ -1,7 +1,7 @@
 // The TickerClient over real HTTP against the devticker (port 0). The devticker runs on the same fake time as the
 // client's limiter, so "30 POSTs a minute" is checked without waiting a minute, and the service's own fixed-window
 // counter is what says whether the client stayed under the limit.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock } from '../calendar';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
@@ -98,8 +98,7 @@ describe('limits', () => {
     const done: number[] = [];
     const all = Promise.all(tokens.map((t, i) => client.subscribe(t).then(() => done.push(i))));
     await time.advance(0);
-    for (let i = 0; i < 50 && done.length < 30; i++) await new Promise((r) => setTimeout(r, 10));
-    expect(done.length).toBe(30);
+    await vi.waitFor(() => expect(done.length).toBe(30));
     expect(client.limiter.estimateWaitMs('create')).toBeGreaterThan(55_000);
     await time.advance(59_000);
     expect(done.length).toBe(30);
@@ -118,8 +117,7 @@ describe('limits', () => {
     expect(client.limiter.view().find((b) => b.bucket === 'create')?.blockedUntil).toBe(T0 + 5_000);
 
     const listing = client.listSubscriptions();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(served('GET /subscriptions', 429)).toBe(1);
+    await vi.waitFor(() => expect(served('GET /subscriptions', 429)).toBe(1));
     dt.sim.setFaults({ rateLimitStorm: false });
     await time.advance(5_000);
     expect(await listing).toEqual([]);
@@ -184,8 +182,7 @@ describe('failures', () => {
   it('retries idempotent calls on 5xx with backoff', async () => {
     dt.sim.setFaults({ errorRate: 1 });
     const listing = client.listSubscriptions();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(served('GET /subscriptions', 500)).toBe(1);
+    await vi.waitFor(() => expect(served('GET /subscriptions', 500)).toBe(1));
     dt.sim.setFaults({ errorRate: 0 });
     await time.advance(1_000);
     expect(await listing).toEqual([]);
