@@ -1,4 +1,4 @@
-// The live feed as the ticker service publishes it (shared/spec/ticker-service.md section 3 and 4).
+// The live feed as the ticker service publishes it (docs/ticker-contract.md, the live feed and events).
 // Messages travel as the exact JSON text the real service PUBLISHes on Redis, on the in-process bus too,
 // so there is one parse path whichever transport is in use.
 

@@ -1,4 +1,4 @@
-// The plan's five flags (shared/seed Implementation 4). Booleans default on, as in the plan's Settings class;
+// The plan's five flags (docs/plan.md, flags). Booleans default on, as in the plan's Settings class;
 // the plan's phased rollout is done by pinning them off from the environment.
 
 export type FlagKey =

@@ -1,7 +1,7 @@
 // The backfill writer: history candles -> 1-minute bars through the one bar writer (src/main/market/bars.ts), one
 // idempotent batch statement per request, one transaction per write unit (both legs of a strike). Only the planned
 // missing minutes are written; a complete live bucket is never clobbered (bars.ts enforces it). Rows are what
-// shared/spec/market-data.md says a history candle gives: OI snapshot, the candle's volume, greeks and underlying
+// docs/market-data.md says a history candle gives: OI snapshot, the candle's volume, greeks and underlying
 // from the candle, no tick count. Minutes of the gaps without a candle are recorded as "no trades".
 // Greeks are stored in true units: the real service's candles carry theta / 365 and vega / 100 like its live ticks
 // (STRIKEDESK_SOURCE_GREEKS, default 'scaled'), all-zero greeks are missing, invalid values are dropped.

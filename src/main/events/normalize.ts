@@ -1,4 +1,4 @@
-// The two subscription-event contracts (shared/spec/ticker-service.md section 4) parsed at the edge and
+// The two subscription-event contracts (docs/ticker-contract.md, events) parsed at the edge and
 // normalized into one event. Both are accepted on the webhook and on Redis: a sender that speaks either is served.
 import { z } from 'zod';
 
@@ -51,7 +51,7 @@ export const redisEventSchema = z.object({
     tradingsymbol,
     segment: z.string().max(32).optional(),
     requested_mode: z.string().max(16).optional(),
-    account_id: z.string().max(64).optional(),
+    account_id: z.string().max(64).nullable().optional(), // null for rows created without an account
   }).superRefine(boundedMetadata),
   // Epoch seconds; an epoch in milliseconds is a sender bug worth naming rather than a date in the year 50000.
   timestamp: z.number().positive().max(1e11, 'expected epoch seconds, not milliseconds'),

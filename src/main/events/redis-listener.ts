@@ -1,4 +1,4 @@
-// Listens on ticker:nifty:events (shared/spec/ticker-service.md section 4) with its own subscriber connection.
+// Listens on ticker:nifty:events (docs/ticker-contract.md, events) with its own subscriber connection.
 // A lost connection is retried forever with capped, jittered exponential backoff. Pub/sub is best effort: what was
 // published while we were away is gone, so after EVERY (re)connect, once the channel is subscribed again, the owner
 // runs a reconciliation (the poll diff), which finds what the missed events would have said.

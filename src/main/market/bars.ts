@@ -1,5 +1,5 @@
 // The bar writer shared by live ingestion and backfill: one statement per side per batch (unnest arrays, never a
-// statement per row), idempotent, and merge rules from shared/spec/market-data.md:
+// statement per row), idempotent, and merge rules from docs/market-data.md:
 // - writing one side (call or put) never touches the other side of the row;
 // - a complete bar is never replaced by a partial one, and a backfill never replaces a complete live bar.
 import type { OptionSide } from '../../shared/api';

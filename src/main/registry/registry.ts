@@ -38,7 +38,7 @@ export interface RegistryStatus {
   deactivated: number | null;
 }
 
-/** Strike steps when the registry cannot tell (shared/spec/market-data.md). */
+/** Strike steps when the registry cannot tell (docs/market-data.md). */
 export const FALLBACK_STRIKE_STEP: Readonly<Record<string, number>> = { NIFTY: 50, BANKNIFTY: 100, FINNIFTY: 50, MIDCPNIFTY: 25, SENSEX: 100 };
 
 /** Index tokens of the spec, and the dump's index names for each underlying. */

@@ -1,5 +1,5 @@
 // The instrument registry (the shape of the ticker service's own table, so a shared one can be read as is)
-// and the bar tables of shared/spec/market-data.md.
+// and the bar tables of docs/market-data.md.
 const side = (s: 'call' | 'put') => `
     ${s}_token bigint,
     ${s}_oi bigint,
