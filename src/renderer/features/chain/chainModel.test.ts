@@ -3,13 +3,15 @@ import type { ExpirySeries, StrikeDistribution, StrikeLeg } from '../../../share
 import { atmIv, fillProgress, rowsOf, sameLeg, smileData, spotRowIndex, totals } from './chainModel';
 
 const leg = (strike: number, over: Partial<StrikeLeg> = {}): StrikeLeg => ({
-  strike, token: strike, oi: 100, oi_change: 0, volume: 10, ltp: 1, iv: 0.15, delta: 0.5, gamma: 0, theta: 0, vega: 0, ticks: 5,
-  moneyness: 'ATM', illiquid: false, state: 'live', ...over,
+  strike, token: strike, oi: 100, oi_change: 0, volume: 10, day_volume: 100, ltp: 1, ltp_change: null, ltp_change_pct: null,
+  last_trade_at: null, iv: 0.15, delta: 0.5, gamma: 0, theta: 0, vega: 0, ticks: 5, moneyness: 'ATM', illiquid: false, stale: false,
+  state: 'live', ...over,
 });
 
 const series = (over: Partial<ExpirySeries> = {}): ExpirySeries => ({
-  expiry: '2025-11-25', days_to_expiry: 3, bucket_time: null, is_stale: false, atm_strike: 24500, strike_step: 50,
-  pcr_oi: null, pcr_volume: null, max_pain_strike: null, oi_change_basis: 'one_hour_earlier',
+  expiry: '2025-11-25', days_to_expiry: 3, bucket_time: null, bucket_end: null, partial: false, is_stale: false, atm_strike: 24500,
+  strike_step: 50, pcr_oi: null, pcr_volume: null, max_pain_strike: null, oi_change_basis: 'one_hour_earlier',
+  coverage: { strikes_listed: 3, strikes_with_data: 3, legs_listed: 6, legs_with_data: 6, legs_pending: 0, complete: true },
   call: [leg(24550), leg(24450), leg(24500)], put: [leg(24500), leg(24450), leg(24600)], ...over,
 });
 
