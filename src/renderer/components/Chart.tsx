@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { useTheme } from '../app/theme';
 
 export interface Threshold {
   value: number;
@@ -35,6 +36,19 @@ export const istTzDate = (ts: number): Date => uPlot.tzDate(new Date(ts * 1e3), 
 
 const istTick = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const istDay = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short' });
+
+const istHover = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+/** The legend's time on hover: IST, 24-hour ("27 Nov, 14:35"), never the machine's zone or a 12-hour clock. */
+export const istHoverTime = (_u: uPlot, v: number | null): string => (v == null ? '–' : `${istHover.format(new Date(v * 1000))} IST`);
+
+/** Axis and grid colours of the current theme, read from CSS so a theme switch needs no code path per chart. */
+function themedAxes(axes: uPlot.Axis[] | undefined): uPlot.Axis[] | undefined {
+  if (!axes) return axes;
+  const css = getComputedStyle(document.documentElement);
+  const axis = css.getPropertyValue('--chart-axis').trim() || CHART_COLORS.axis;
+  const grid = css.getPropertyValue('--chart-grid').trim() || CHART_COLORS.grid;
+  return axes.map((a) => ({ ...a, stroke: axis, grid: { ...a.grid, stroke: grid }, ticks: { ...a.ticks, stroke: grid } }));
+}
 
 /** Time-axis labels in IST, 24-hour, with the date under the first tick of each day ("14:30\n27 Nov"). */
 export const istAxisValues = (_u: uPlot, splits: number[]): string[] => {
@@ -91,6 +105,7 @@ export interface ChartProps {
 }
 
 export function Chart({ options, data, height, thresholds, label, testId }: ChartProps) {
+  const theme = useTheme();
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(data);
@@ -105,7 +120,7 @@ export function Chart({ options, data, height, thresholds, label, testId }: Char
     const el = holder.current;
     if (!el) return;
     const plugin = thresholdPlugin(() => thresholdsRef.current);
-    const chart = new uPlot({ ...options, width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
+    const chart = new uPlot({ ...options, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
     plot.current = chart;
     const observer = new ResizeObserver(() => {
       const width = Math.max(200, el.clientWidth);
@@ -117,7 +132,7 @@ export function Chart({ options, data, height, thresholds, label, testId }: Char
       chart.destroy();
       plot.current = null;
     };
-  }, [options, height]);
+  }, [options, height, theme]);
 
   useEffect(() => {
     plot.current?.setData(data);

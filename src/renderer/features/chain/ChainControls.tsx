@@ -1,7 +1,7 @@
 // The chain's toolbar: underlying, expiry tabs (days to expiry; add up to three side by side), strike range,
 // timeframe and the OI / LTP-volume / greeks toggle.
 import type { ReactNode } from 'react';
-import type { Timeframe, UnderlyingInfo } from '../../../shared/api';
+import type { OiChangeBasis, Timeframe, UnderlyingInfo } from '../../../shared/api';
 import { fmtInt } from '../../format/numbers';
 import { fmtExpiry } from '../../format/time';
 
@@ -12,6 +12,8 @@ const VIEWS: { id: ChainView; label: string }[] = [
   { id: 'greeks', label: 'Greeks' },
 ];
 const RANGES = [5, 10, 15, 20, 25, 30, 40, 50];
+
+export const BASIS_LABEL: Record<OiChangeBasis, string> = { previous_close: 'previous close', session_open: 'session open', one_hour_earlier: '1 hour ago' };
 
 export const dteLabel = (days: number): string => (days <= 0 ? 'today' : `${days}d`);
 
@@ -28,6 +30,8 @@ export function ChainControls(props: {
   onTimeframe: (t: Timeframe) => void;
   view: ChainView;
   onView: (v: ChainView) => void;
+  basis: OiChangeBasis;
+  onBasis: (b: OiChangeBasis) => void;
   centerStrike: number | undefined;
   onBackToAtm: () => void;
   spot: ReactNode;
@@ -62,6 +66,16 @@ export function ChainControls(props: {
             <option value="1min">1 min</option>
             <option value="5min">5 min</option>
             <option value="15min">15 min</option>
+          </select>
+        </label>
+        <label className="inline-field">
+          <span>ΔOI vs</span>
+          <select value={props.basis} onChange={(e) => props.onBasis(e.target.value as OiChangeBasis)} aria-label="Change in OI against">
+            {(Object.keys(BASIS_LABEL) as OiChangeBasis[]).map((b) => (
+              <option key={b} value={b}>
+                {BASIS_LABEL[b]}
+              </option>
+            ))}
           </select>
         </label>
         <div className="segmented" role="group" aria-label="Columns">
