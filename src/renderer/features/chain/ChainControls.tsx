@@ -91,6 +91,15 @@ export function ChainControls(props: {
           </button>
         )}
       </div>
+    </div>
+  );
+}
+
+/** Expiry tabs (click: only this one; Ctrl/Shift+click or +: side by side). Outside the sticky toolbar, so a long
+ * list of expiries does not eat the screen at 1024 x 700. */
+export function ExpiryTabs(props: { expiries: UnderlyingInfo['expiries']; selected: string[]; onToggleExpiry: (expiry: string, only: boolean) => void }) {
+  return (
+    <>
       {props.expiries.length > 0 && (
         <div className="expiry-tabs" role="group" aria-label="Expiries (click: only this one; Ctrl/Shift+click or + : side by side)">
           {props.expiries.map((e) => {
@@ -120,6 +129,6 @@ export function ChainControls(props: {
           })}
         </div>
       )}
-    </div>
+    </>
   );
 }

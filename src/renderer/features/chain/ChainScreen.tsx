@@ -12,7 +12,7 @@ import { ErrorPanel, Loading } from '../../components/States';
 import { useStickyHeight } from '../../components/useStickyHeight';
 import { fmtPrice } from '../../format/numbers';
 import { istTime, useNow } from '../../format/time';
-import { ChainControls, type ChainView } from './ChainControls';
+import { ChainControls, ExpiryTabs, type ChainView } from './ChainControls';
 import { chainLiveness, type LivenessView } from './chainModel';
 import { ExpiryPanel } from './ExpiryPanel';
 import { IvSmile } from './IvSmile';
@@ -128,6 +128,7 @@ export function ChainScreen() {
         />
         {chain && liveness.state !== 'live' && <FrozenBanner liveness={liveness} />}
       </div>
+      <ExpiryTabs expiries={expiryChoices} selected={shownExpiries} onToggleExpiry={toggleExpiry} />
       {underlyings.isError && underlyings.error.code !== 'UNAVAILABLE' && (
         <ErrorPanel error={underlyings.error} what="the underlyings and their expiries" onRetry={() => void underlyings.refetch()} retrying={underlyings.isFetching} />
       )}

@@ -151,6 +151,6 @@ function LegCell({ leg, column, itm, now }: { leg: StrikeLeg | null; column: Col
   if (!leg) return <td className={`num${itm ? ' itm' : ''}`} />;
   const cls = `num${itm ? ' itm' : ''}${leg.illiquid ? ' illiquid' : ''}${leg.stale ? ' stale' : ''} state-${leg.state} col-${column.key} ${column.tone?.(leg) ?? ''}`;
   if (leg.state === 'pending' && leg.ltp === null && leg.oi === null) return <td className={cls}>…</td>;
-  const mark = column.key === 'ltp' && leg.illiquid ? '◌ ' : column.key === 'ltp' && leg.stale ? '⏸ ' : '';
+  const mark = column.key === 'ltp' && leg.illiquid ? '◌ ' : column.key === 'ltp' && leg.stale ? '‖ ' : '';
   return <td className={cls}>{mark}{column.cell(leg, now)}</td>;
 }

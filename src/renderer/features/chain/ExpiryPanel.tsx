@@ -83,7 +83,7 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
         </span>
         <span className="legend-item">
           <span className="stale-mark" aria-hidden="true">
-            ⏸
+            ‖
           </span>{' '}
           stale (no data for two bars)
         </span>

@@ -163,7 +163,7 @@ function Bar({ leg, side, maxOi, itm, wall }: { leg: StrikeLeg | null; side: 'ca
   return (
     <span role="cell" className={cls} title={legTitle(leg)} data-state={leg.state} data-wall={wall || undefined}>
       {leg.state === 'pending' && !isNum(leg.oi) ? (
-        <span className="pending-bar" aria-label="waiting for data" />
+        <span className="pending-bar" role="img" aria-label="waiting for data" />
       ) : leg.state === 'failed' ? (
         <span className="leg-failed">failed</span>
       ) : (
@@ -178,7 +178,7 @@ function Bar({ leg, side, maxOi, itm, wall }: { leg: StrikeLeg | null; side: 'ca
             )}
             {leg.stale && (
               <span className="stale-mark" aria-label="stale" title="Stale: no data for two bars">
-                ⏸
+                ‖
               </span>
             )}
             {fmtL(leg.oi)}

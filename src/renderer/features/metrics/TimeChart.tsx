@@ -1,8 +1,9 @@
 // A metric over time as a uPlot line chart, IST on the x axis, with the plan's threshold drawn across it.
-import { useMemo } from 'react';
+import { useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import type { MetricPoint } from '../../../shared/api';
-import { Chart, CHART_COLORS, darkAxis, istAxisValues, istTzDate, type Threshold } from '../../components/Chart';
+import { fitWindow } from './chartWindow';
+import { Chart, CHART_COLORS, darkAxis, istAxisValues, istHoverTime, istTzDate, type Threshold } from '../../components/Chart';
 
 export interface Line {
   label: string;
@@ -25,9 +26,15 @@ export function alignSeries(lines: { points: MetricPoint[]; map?: (v: number) =>
   return [times.map((t) => t / 1000), ...ys];
 }
 
-export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number }) {
+export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax, window: span, note }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number; window?: { from: string; to: string }; note?: string }) {
   const layout = lines.map((l) => `${l.label}|${l.color}|${l.bars ? 1 : 0}`).join(';');
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
+  const data = alignSeries(lines);
+  const times = data[0] as number[];
+  // Read on every redraw through a ref, so new data re-fits the window without rebuilding the chart.
+  const xRange = useRef<[number, number] | null>(null);
+  xRange.current = span ? fitWindow(times, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
+  const fitted = span !== undefined;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const specs = layout.split(';').map((s) => s.split('|'));
     return {
@@ -35,13 +42,14 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
       legend: { show: true },
       cursor: { drag: { x: true, y: false } },
       scales: {
-        x: { time: true },
+        x: { time: true, ...(fitted ? { range: (_u: uPlot, min: number, max: number): [number, number] => xRange.current ?? [min, max] } : {}) },
         // Keep the threshold in view even when every value is far below it.
         y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), yMax ?? Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
       },
-      axes: [darkAxis({ values: istAxisValues }), darkAxis({ label: unit, size: 56 })],
+      // space: at least 80 px between time labels, so "14:30" and its date line never collide.
+      axes: [darkAxis({ values: istAxisValues, space: 80 }), darkAxis({ label: unit, size: 56, space: 30 })],
       series: [
-        {},
+        { label: 'IST', value: istHoverTime },
         ...specs.map(([label, color, bars]) => ({
           label,
           stroke: color,
@@ -55,12 +63,12 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
         })),
       ],
     };
-  }, [layout, unit, thresholdMax, yMin, yMax]);
-  const data = alignSeries(lines);
-  const empty = (data[0] as number[]).length === 0;
+  }, [layout, unit, thresholdMax, yMin, yMax, fitted]);
+  const empty = times.length === 0;
   return (
     <div className="chart-card">
       <h3>{title}</h3>
+      {note && <p className="small muted chart-note">{note}</p>}
       {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} />}
     </div>
   );
