@@ -1,5 +1,5 @@
 // A metric over time as a uPlot line chart, IST on the x axis, with the plan's threshold drawn across it.
-import { useMemo, useRef } from 'react';
+import { useMemo } from 'react';
 import uPlot from 'uplot';
 import type { MetricPoint } from '../../../shared/api';
 import { fitWindow } from './chartWindow';
@@ -31,10 +31,9 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
   const data = alignSeries(lines);
   const times = data[0] as number[];
-  // Read on every redraw through a ref, so new data re-fits the window without rebuilding the chart.
-  const xRange = useRef<[number, number] | null>(null);
-  xRange.current = span ? fitWindow(times, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
-  const fitted = span !== undefined;
+  // The x range is computed from the chart's own data on every redraw, so new data re-fits the window without
+  // rebuilding the chart; the window's length is the only input that rebuilds it.
+  const windowSeconds = span ? (Date.parse(span.to) - Date.parse(span.from)) / 1000 : null;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const specs = layout.split(';').map((s) => s.split('|'));
     return {
@@ -42,7 +41,17 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
       legend: { show: true },
       cursor: { drag: { x: true, y: false } },
       scales: {
-        x: { time: true, ...(fitted ? { range: (_u: uPlot, min: number, max: number): [number, number] => xRange.current ?? [min, max] } : {}) },
+        x: {
+          time: true,
+          ...(windowSeconds !== null
+            ? {
+                range: (u: uPlot): [number, number] => {
+                  const to = Date.now() / 1000;
+                  return fitWindow((u.data[0] as number[]) ?? [], to - windowSeconds, to);
+                },
+              }
+            : {}),
+        },
         // Keep the threshold in view even when every value is far below it.
         y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), yMax ?? Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
       },
@@ -63,7 +72,7 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
         })),
       ],
     };
-  }, [layout, unit, thresholdMax, yMin, yMax, fitted]);
+  }, [layout, unit, thresholdMax, yMin, yMax, windowSeconds]);
   const empty = times.length === 0;
   return (
     <div className="chart-card">
