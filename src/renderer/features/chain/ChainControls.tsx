@@ -1,5 +1,5 @@
-// The chain's toolbar: underlying, expiry tabs (days to expiry; add up to three side by side), strike range,
-// timeframe and the OI / LTP-volume / greeks toggle.
+// The chain's toolbar (sticky): underlying and spot, strike range, timeframe, the ΔOI basis and the OI /
+// LTP-volume / greeks toggle; and the expiry tabs below it (days to expiry; up to three side by side).
 import type { ReactNode } from 'react';
 import type { OiChangeBasis, Timeframe, UnderlyingInfo } from '../../../shared/api';
 import { fmtInt } from '../../format/numbers';
@@ -21,9 +21,6 @@ export function ChainControls(props: {
   symbols: string[];
   symbol: string;
   onSymbol: (symbol: string) => void;
-  expiries: UnderlyingInfo['expiries'];
-  selected: string[];
-  onToggleExpiry: (expiry: string, only: boolean) => void;
   strikeRange: number;
   onStrikeRange: (n: number) => void;
   timeframe: Timeframe;

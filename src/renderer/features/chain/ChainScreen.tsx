@@ -80,10 +80,13 @@ export function ChainScreen() {
   useStickyHeight(sticky, '--chain-head-h');
   // Centre the ATM row (or the strike the trader centred on) once per chain layout, only when it is out of view:
   // a chain that fits stays put, so the toolbar never moves on its own.
-  const layoutKey = `${symbol}|${shownExpiries.join(',')}|${strikeRange}|${view}|${centerStrike ?? ''}`;
+  // Keyed on the answer's own shape (not the request), so the previous range kept on screen while a new one loads
+  // does not use up the centring.
+  const layoutKey = chain ? `${chain.symbol}|${chain.series.map((s) => `${s.expiry}:${s.call.length}:${s.put.length}`).join(',')}|${view}|${centerStrike ?? ''}` : '';
+  const placeholder = distribution.isPlaceholderData;
   const centredFor = useRef<string | null>(null);
   useLayoutEffect(() => {
-    if (!chain || centredFor.current === layoutKey || !grid.current) return;
+    if (!chain || placeholder || centredFor.current === layoutKey || !grid.current) return;
     const target = grid.current.querySelector<HTMLElement>(centerStrike !== undefined ? '.centred[data-strike]' : '.atm[data-strike]');
     if (!target) return;
     centredFor.current = layoutKey;
@@ -104,9 +107,6 @@ export function ChainScreen() {
             setSymbol(s);
             setCenterStrike(undefined);
           }}
-          expiries={expiryChoices}
-          selected={shownExpiries}
-          onToggleExpiry={toggleExpiry}
           strikeRange={strikeRange}
           onStrikeRange={setStrikeRange}
           timeframe={timeframe}

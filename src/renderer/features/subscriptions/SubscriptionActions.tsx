@@ -1,4 +1,4 @@
-// Manual subscribe (by instrument token) and a confirmed unsubscribe: removing a token stops the data a chain or an
+// Manual subscribe (by tradingsymbol or instrument token) and a confirmed unsubscribe: removing a token stops the data a chain or an
 // external client may rely on, so the dialog says how many.
 import { useState } from 'react';
 import { useInstrumentSuggestions, useResolveTradingsymbols, useSubscribe, useUnsubscribe } from '../../api/subscriptions';
@@ -6,13 +6,6 @@ import { Dialog } from '../../components/Dialog';
 import { InlineError } from '../../components/States';
 import { useDebounced } from '../../format/useDebounced';
 import { parseInstruments } from './subscriptionModel';
-
-export const parseTokens = (text: string): number[] | null => {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  if (parts.length === 0) return null;
-  const tokens = parts.map(Number);
-  return tokens.every((t) => Number.isInteger(t) && t > 0) ? [...new Set(tokens)] : null;
-};
 
 /**
  * Manual subscribe by token or tradingsymbol (suggested as you type from the instruments the console knows). A
