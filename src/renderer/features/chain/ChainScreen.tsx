@@ -56,7 +56,14 @@ export function ChainScreen() {
   // does not block scrolling or typing; the panels below are memoized on it.
   const chain = useDeferredValue(distribution.data);
 
-  const liveness = chainLiveness({ connection, answeredAt: distribution.dataUpdatedAt, refreshFailed: distribution.isError && chain !== undefined, series: chain?.series ?? [] });
+  const liveness = chainLiveness({
+    connection,
+    answeredAt: distribution.dataUpdatedAt,
+    refreshFailed: distribution.isError && chain !== undefined,
+    series: chain?.series ?? [],
+    now,
+    timeframe: chain?.timeframe ?? timeframe,
+  });
 
   const expiryChoices =
     info?.expiries ?? (chain?.metadata.expiries ?? []).map((expiry) => ({ expiry, days_to_expiry: chain?.series.find((s) => s.expiry === expiry)?.days_to_expiry ?? 0, kind: 'weekly' as const }));

@@ -119,6 +119,16 @@ describe('chain model', () => {
     expect(stale).toMatchObject({ state: 'stale', frozenSince: Date.parse('2026-11-27T08:50:00Z') });
   });
 
+  it('judges a chain stale by its newest bar when no answer comes to say so (a silent feed sends no push)', () => {
+    const s = series({ bucket_time: '2026-11-27T08:58:00Z', bucket_end: '2026-11-27T08:59:00Z' });
+    const input = { connection: 'open' as const, answeredAt: 1, refreshFailed: false, series: [s], timeframe: '1min' as const };
+    expect(chainLiveness({ ...input, now: Date.parse('2026-11-27T09:01:00Z') }).state).toBe('live');
+    const late = chainLiveness({ ...input, now: Date.parse('2026-11-27T09:01:31Z') });
+    expect(late).toMatchObject({ state: 'stale', frozenSince: Date.parse('2026-11-27T08:59:00Z') });
+    // 5-minute bars allow ten minutes.
+    expect(chainLiveness({ ...input, timeframe: '5min', now: Date.parse('2026-11-27T09:05:00Z') }).state).toBe('live');
+  });
+
   it('never says live in the fill strip while the chain is frozen', () => {
     const p = { strikes: 21, liveStrikes: 21, legs: 42, live: 42, pending: 0, failed: 0, missing: 0, filling: false };
     expect(fillText(p, false, { state: 'live', frozenSince: null, reason: '' })).toBe('21 strikes live');

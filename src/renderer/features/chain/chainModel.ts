@@ -164,6 +164,15 @@ export const legAgeMs = (leg: StrikeLeg | null, now: number): number | null => (
 
 export const TIMEFRAME_MS: Record<Timeframe, number> = { '1min': 60_000, '5min': 300_000, '15min': 900_000 };
 
+/** Slack for the newest bar's own settling and the refresh after it. */
+const STALE_GRACE_MS = 30_000;
+const barEnd = (s: ExpirySeries): number | null => {
+  const end = Date.parse(s.bucket_end ?? '');
+  if (Number.isFinite(end)) return end;
+  const start = Date.parse(s.bucket_time ?? '');
+  return Number.isFinite(start) ? start : null;
+};
+
 export type ChainLiveness = 'live' | 'stale' | 'reconnecting' | 'unreachable' | 'unauthorized' | 'failing';
 export interface LivenessView {
   state: ChainLiveness;
@@ -184,6 +193,10 @@ export function chainLiveness(input: {
   answeredAt: number;
   refreshFailed: boolean;
   series: ExpirySeries[];
+  /** Now (ms) and the bar length: a newest bar older than two bars is stale even if no answer said so, because a
+   * feed that stopped sends no push, so no new answer arrives to say it. */
+  now?: number;
+  timeframe?: Timeframe;
 }): LivenessView {
   const since = input.answeredAt > 0 ? input.answeredAt : null;
   if (input.connection === 'unreachable') return { state: 'unreachable', frozenSince: since, reason: 'the console is not reachable (stopped or network down)' };
@@ -192,8 +205,16 @@ export function chainLiveness(input: {
   if (input.refreshFailed) return { state: 'failing', frozenSince: since, reason: 'the last refresh failed' };
   const stale = input.series.filter((s) => s.is_stale);
   if (stale.length > 0) {
-    const ends = stale.map((s) => Date.parse(s.bucket_end ?? s.bucket_time ?? '')).filter(Number.isFinite);
+    const ends = stale.map(barEnd).filter(isNum);
     return { state: 'stale', frozenSince: ends.length ? Math.min(...ends) : since, reason: 'no new bars: the feed has gone quiet' };
+  }
+  if (input.now !== undefined && input.timeframe) {
+    const limit = 2 * TIMEFRAME_MS[input.timeframe] + STALE_GRACE_MS;
+    const ends = input.series.map(barEnd).filter(isNum);
+    const newest = ends.length ? Math.max(...ends) : null;
+    if (newest !== null && input.now - newest > limit) {
+      return { state: 'stale', frozenSince: newest, reason: 'no new bar for over two bars (the feed is quiet or the market is closed)' };
+    }
   }
   return { state: 'live', frozenSince: null, reason: '' };
 }
