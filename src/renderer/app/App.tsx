@@ -130,7 +130,7 @@ function StatusArea({ themeLabel, onTheme }: { themeLabel: string; onTheme: () =
       <a href="#/settings" className={`conn conn-${connection} tone-${status.tone}`} title={status.detail} data-testid="connection" data-tone={status.tone}>
         <span className="dot" aria-hidden="true" /> {status.label}
       </a>
-      <span className="muted small">{transport.kind === 'ipc' ? 'desktop' : 'headless'}</span>
+      <span className="muted small kind-label">{transport.kind === 'ipc' ? 'desktop' : 'headless'}</span>
       <button type="button" className="theme-toggle" onClick={onTheme} title="Light, dark or as the system says" data-testid="theme-toggle">
         {themeLabel}
       </button>
