@@ -32,7 +32,9 @@ export function ErrorPanel({ error, what, onRetry, retrying }: { error: unknown;
         {unreachable ? (
           <>The Strikedesk console did not answer: it has stopped or the network is down. Start it again; this page reconnects by itself.</>
         ) : code === 'UNAUTHORIZED' ? (
-          <>The console refused this page's API token (401). Open the URL it printed at start-up (…/?token=…).</>
+          <>
+            The console refused this page's API token (401). Open the URL it printed at start-up (…/?token=…). {message && <span className="muted">({message})</span>}
+          </>
         ) : unavailable ? (
           <>
             The service behind this screen has not started in this console. {message && <span className="muted">({message})</span>}
