@@ -102,18 +102,22 @@ export interface ChartProps {
   thresholds?: Threshold[];
   label: string;
   testId?: string;
+  /** Fixed x range [min, max] (seconds), re-applied after each data update; otherwise the data's extent. */
+  xRange?: [number, number] | null;
 }
 
-export function Chart({ options, data, height, thresholds, label, testId }: ChartProps) {
+export function Chart({ options, data, height, thresholds, label, testId, xRange }: ChartProps) {
   const theme = useTheme();
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(data);
   const thresholdsRef = useRef<Threshold[]>(thresholds ?? []);
+  const rangeRef = useRef<[number, number] | null>(xRange ?? null);
 
   useEffect(() => {
     latest.current = data;
     thresholdsRef.current = thresholds ?? [];
+    rangeRef.current = xRange ?? null;
   });
 
   useEffect(() => {
@@ -122,6 +126,7 @@ export function Chart({ options, data, height, thresholds, label, testId }: Char
     const plugin = thresholdPlugin(() => thresholdsRef.current);
     const chart = new uPlot({ ...options, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
     plot.current = chart;
+    if (rangeRef.current) chart.setScale('x', { min: rangeRef.current[0], max: rangeRef.current[1] });
     const observer = new ResizeObserver(() => {
       const width = Math.max(200, el.clientWidth);
       if (width !== chart.width) chart.setSize({ width, height });
@@ -134,9 +139,13 @@ export function Chart({ options, data, height, thresholds, label, testId }: Char
     };
   }, [options, height, theme]);
 
+  const [xMin, xMax] = xRange ?? [null, null];
   useEffect(() => {
-    plot.current?.setData(data);
-  }, [data]);
+    const chart = plot.current;
+    if (!chart) return;
+    chart.setData(data, xMin === null);
+    if (xMin !== null && xMax !== null) chart.setScale('x', { min: xMin, max: xMax });
+  }, [data, xMin, xMax]);
 
   useEffect(() => {
     plot.current?.redraw(false, false);

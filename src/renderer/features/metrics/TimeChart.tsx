@@ -31,9 +31,8 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
   const data = alignSeries(lines);
   const times = data[0] as number[];
-  // The x range is computed from the chart's own data on every redraw, so new data re-fits the window without
-  // rebuilding the chart; the window's length is the only input that rebuilds it.
-  const windowSeconds = span ? (Date.parse(span.to) - Date.parse(span.from)) / 1000 : null;
+  // The x range fits the data inside the summary's window (set on the live chart, no rebuild per refresh).
+  const xRange = span ? fitWindow(times, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const specs = layout.split(';').map((s) => s.split('|'));
     return {
@@ -41,17 +40,7 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
       legend: { show: true },
       cursor: { drag: { x: true, y: false } },
       scales: {
-        x: {
-          time: true,
-          ...(windowSeconds !== null
-            ? {
-                range: (u: uPlot): [number, number] => {
-                  const to = Date.now() / 1000;
-                  return fitWindow((u.data[0] as number[]) ?? [], to - windowSeconds, to);
-                },
-              }
-            : {}),
-        },
+        x: { time: true },
         // Keep the threshold in view even when every value is far below it.
         y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), yMax ?? Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
       },
@@ -72,13 +61,13 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
         })),
       ],
     };
-  }, [layout, unit, thresholdMax, yMin, yMax, windowSeconds]);
+  }, [layout, unit, thresholdMax, yMin, yMax]);
   const empty = times.length === 0;
   return (
     <div className="chart-card">
       <h3>{title}</h3>
       {note && <p className="small muted chart-note">{note}</p>}
-      {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} />}
+      {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} xRange={xRange} />}
     </div>
   );
 }
