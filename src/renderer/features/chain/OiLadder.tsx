@@ -5,6 +5,7 @@
 import { memo } from 'react';
 import type { ExpirySeries, StrikeLeg } from '../../../shared/api';
 import { fmtInt, fmtL, fmtPrice, fmtShortAge, fmtSignedL, isNum } from '../../format/numbers';
+import { istTime } from '../../format/time';
 import { legAgeMs, oiScale, sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
 
 export function OiLadder(props: {
@@ -22,23 +23,23 @@ export function OiLadder(props: {
   return (
     <div className="ladder" role="table" aria-label={`Open interest by strike, ${series.expiry}, in lakh`}>
       <div className="ladder-row ladder-head" role="row">
-        <span role="columnheader" className="num" title="Time since the call last traded">
+        <span role="columnheader" className="num age-cell" title="Time since the call last traded">
           Age
         </span>
         <span role="columnheader" className="num" title="Change in call OI, lakh">
           ΔOI
         </span>
         <span role="columnheader" className="num">
-          Call OI (L)
+          Call OI
         </span>
         <span role="columnheader" className="center">
           Strike
         </span>
-        <span role="columnheader">Put OI (L)</span>
+        <span role="columnheader">Put OI</span>
         <span role="columnheader" title="Change in put OI, lakh">
           ΔOI
         </span>
-        <span role="columnheader" title="Time since the put last traded">
+        <span role="columnheader" className="age-cell" title="Time since the put last traded">
           Age
         </span>
       </div>
@@ -149,6 +150,7 @@ export const legTitle = (leg: StrikeLeg): string =>
     `day vol ${fmtL(leg.day_volume)}`,
     `bar vol ${fmtInt(leg.volume)}`,
     `LTP ${fmtPrice(leg.ltp)}`,
+    leg.last_trade_at ? `last trade ${istTime(leg.last_trade_at)} IST` : 'no trade seen',
     leg.illiquid ? 'illiquid (few ticks)' : '',
     leg.stale ? 'stale (no data for two bars)' : '',
     leg.state,
