@@ -151,8 +151,13 @@ export function ChainScreen() {
       {chain && (
         <div className={`chain-body${liveness.state !== 'live' ? ' frozen' : ''}`} data-testid="chain-body" data-liveness={liveness.state}>
           <SubscriptionStrip distribution={chain} liveness={liveness} />
-          {/* The OI ladder fits three expiries across at 1280 px; the wide tables stack, as wide as Kite's. */}
-          <div ref={grid} className="expiry-grid" style={{ gridTemplateColumns: view === 'oi' ? `repeat(${Math.max(1, chain.series.length)}, minmax(0, 1fr))` : 'minmax(0, 1fr)' }}>
+          {/* Ladders side by side while each keeps 400 px (three across at 1280, two at 1024, the third below); the
+              wide tables stack, as wide as Kite's. */}
+          <div
+            ref={grid}
+            className="expiry-grid"
+            style={{ gridTemplateColumns: view === 'oi' ? `repeat(auto-fit, minmax(min(100%, ${chain.series.length > 1 ? 400 : 0}px), 1fr))` : 'minmax(0, 1fr)' }}
+          >
             {chain.series.map((series) => (
               <ExpiryPanel
                 key={series.expiry}

@@ -30,7 +30,7 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
   const onStrike = (strike: number) => props.onStrike(series.expiry, strike);
   const partialTitle = `Expiry-wide figures over ${coverageText(series)}${series.partial ? '; the bar is still filling' : ''}`;
   return (
-    <section className="expiry-panel" data-testid={`expiry-${series.expiry}`} aria-labelledby={`expiry-title-${series.expiry}`}>
+    <section className={`expiry-panel${series.is_stale ? ' stale' : ''}`} data-testid={`expiry-${series.expiry}`} aria-labelledby={`expiry-title-${series.expiry}`}>
       <header className="expiry-head">
         <h2 id={`expiry-title-${series.expiry}`}>
           {fmtExpiry(series.expiry)} <span className="dte">{dteLabel(series.days_to_expiry)} to expiry</span>

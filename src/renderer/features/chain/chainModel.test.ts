@@ -117,6 +117,9 @@ describe('chain model', () => {
     expect(chainLiveness({ ...base, connection: 'open', refreshFailed: true }).state).toBe('failing');
     const stale = chainLiveness({ ...base, connection: 'open', series: [series({ is_stale: true, bucket_end: '2026-11-27T08:50:00Z' })] });
     expect(stale).toMatchObject({ state: 'stale', frozenSince: Date.parse('2026-11-27T08:50:00Z') });
+    // One stale expiry among live ones dims only its own panel.
+    const mixed = chainLiveness({ ...base, connection: 'open', series: [series({ is_stale: true }), series({ expiry: '2025-12-02', bucket_time: '2026-11-27T08:59:00Z' })] });
+    expect(mixed.state).toBe('live');
   });
 
   it('judges a chain stale by its newest bar when no answer comes to say so (a silent feed sends no push)', () => {

@@ -203,8 +203,10 @@ export function chainLiveness(input: {
   if (input.connection === 'unauthorized') return { state: 'unauthorized', frozenSince: since, reason: 'the console refused this page’s API token (401)' };
   if (input.connection === 'lost') return { state: 'reconnecting', frozenSince: since, reason: 'the update stream dropped; reconnecting' };
   if (input.refreshFailed) return { state: 'failing', frozenSince: since, reason: 'the last refresh failed' };
-  const stale = input.series.filter((s) => s.is_stale);
-  if (stale.length > 0) {
+  // One stale expiry dims its own panel; the whole chain is frozen when every expiry with bars is.
+  const withBars = input.series.filter((s) => s.bucket_time !== null || s.is_stale);
+  const stale = withBars.filter((s) => s.is_stale);
+  if (stale.length > 0 && stale.length === withBars.length) {
     const ends = stale.map(barEnd).filter(isNum);
     return { state: 'stale', frozenSince: ends.length ? Math.min(...ends) : since, reason: 'no new bars: the feed has gone quiet' };
   }
