@@ -32,7 +32,9 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
   const data = alignSeries(lines);
   const times = data[0] as number[];
   // The x range fits the data inside the summary's window (set on the live chart, no rebuild per refresh).
-  const xRange = span ? fitWindow(times, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
+  // Only instants where some series has a value count: main sends every step of the window, most of them null.
+  const valued = times.filter((_t, i) => data.slice(1).some((ys) => ys[i] != null));
+  const xRange = span ? fitWindow(valued, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const specs = layout.split(';').map((s) => s.split('|'));
     return {
@@ -62,7 +64,7 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
       ],
     };
   }, [layout, unit, thresholdMax, yMin, yMax]);
-  const empty = times.length === 0;
+  const empty = valued.length === 0;
   return (
     <div className="chart-card">
       <h3>{title}</h3>
