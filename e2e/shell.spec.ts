@@ -123,3 +123,23 @@ test('the favicon loads and the top bar states overall health, not just the conn
   if (health.ok && health.value.status === 'degraded') await expect(status).not.toContainText('healthy');
   expect(misses).toEqual([]);
 });
+
+test('metrics charts read IST on a 24-hour clock on hover, and the time-to-data card says what it measures', async ({ page }) => {
+  // The chain screen's auto-subscribe gives the success-rate chart its points.
+  await page.goto(sd().consoleUrl);
+  await expect(page.locator('[data-screen="chain"] .expiry-panel').first()).toBeVisible({ timeout: 60_000 });
+  await openScreen(page, 'Metrics', 'metrics');
+  const chart = page.getByTestId('chart-success');
+  await expect(chart).toBeVisible({ timeout: 60_000 });
+  const over = chart.locator('.u-over');
+  const box = await over.boundingBox();
+  const legendTime = chart.locator('.u-legend .u-series').first().locator('.u-value');
+  // Sweep across the plot until the cursor sits on a point; the legend then shows its instant.
+  let text = '';
+  for (let x = box!.width - 2; x > 0 && !/IST/.test(text); x -= 6) {
+    await page.mouse.move(box!.x + x, box!.y + box!.height / 2);
+    text = (await legendTime.textContent()) ?? '';
+  }
+  expect(text).toMatch(/^\d\d [A-Z][a-z]{2}, ([01]\d|2[0-3]):[0-5]\d IST$/);
+  await expect(page.getByTestId('ttd-explained')).toContainText('slow_data alert looks only at the last');
+});
