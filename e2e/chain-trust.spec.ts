@@ -6,7 +6,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { useConsole } from './support/console';
 import { devtickerUrl, setFaults } from './support/devticker';
-import { saveScreen } from './support/screens';
+import { nestedScrollBoxes, saveScreen } from './support/screens';
 
 const sd = useConsole();
 
@@ -28,14 +28,8 @@ test('ATM ±50 opens with ATM in view; the page scrolls under a sticky toolbar a
   const atm = panel.locator('.ladder-row.atm');
   await expect(atm).toBeInViewport();
   // No nested scroll box: the ladder is as tall as its rows, and the page is what scrolls.
-  const boxes = await page.evaluate(() =>
-    [...document.querySelectorAll('[data-screen="chain"] *')].filter((el) => {
-      const style = getComputedStyle(el);
-      return /(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
-    }).length,
-  );
-  expect(boxes).toBe(0);
-  expect(await page.evaluate(() => document.documentElement.scrollHeight > window.innerHeight)).toBe(true);
+  expect(await nestedScrollBoxes(page, '[data-screen="chain"]')).toBe(0);
+  expect(await page.evaluate<boolean>('document.documentElement.scrollHeight > window.innerHeight')).toBe(true);
   // ATM sits near the middle of what is visible.
   const box = await atm.boundingBox();
   expect(Math.abs(box!.y + box!.height / 2 - 450)).toBeLessThan(300);
@@ -152,7 +146,7 @@ test('stopping the console freezes the chain unmistakably, in the right words (r
   await expect(frozen).toHaveAttribute('data-state', 'unreachable');
   await expect(frozen).toContainText(/Console unreachable: frozen since \d\d:\d\d:\d\d IST/);
   await expect(body).toHaveClass(/frozen/);
-  const opacity = await page.locator('.chain-body.frozen .expiry-grid').evaluate((el) => Number(getComputedStyle(el).opacity));
+  const opacity = await page.evaluate<number>(`Number(getComputedStyle(document.querySelector('.chain-body.frozen .expiry-grid')).opacity)`);
   expect(opacity).toBeLessThan(0.7);
   await expect(page.getByTestId('connection')).toContainText('console unreachable');
   await expect(page.getByTestId('connection-banner')).toHaveAttribute('data-state', 'unreachable');

@@ -56,7 +56,7 @@ test('switching screens never scrolls: the head and the screen’s top stay in v
     expect(box, `${screen.id}: first block`).not.toBeNull();
     // The screen's first block starts right under the sticky head, not hidden beneath it.
     expect(box!.y, `${screen.id}: top of the screen under the head`).toBeGreaterThanOrEqual(head!.y + head!.height - 1);
-    expect(await page.evaluate(() => document.activeElement?.id), `${screen.id}: focus on main`).toBe('main');
+    await expect(page.locator('main'), `${screen.id}: focus on main`).toBeFocused();
   }
   // The chain's toolbar in particular.
   await expect(page.getByRole('combobox', { name: 'Underlying' })).toBeInViewport();
@@ -96,7 +96,7 @@ test('the theme follows the system until the toggle picks one, and the choice su
   await toggle.click();
   await expect(toggle).toHaveText('Theme: light');
   await expect(html).toHaveAttribute('data-theme', 'light');
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
   expect(background).not.toBe('rgb(15, 17, 21)');
   await page.reload();
   await expect(html).toHaveAttribute('data-theme', 'light');

@@ -3,7 +3,7 @@
 // its tradingsymbol. The page scrolls; no 420 px box.
 import { expect, test } from '@playwright/test';
 import { useConsole, valueOf } from './support/console';
-import { openScreen, saveScreen } from './support/screens';
+import { nestedScrollBoxes, openScreen, saveScreen } from './support/screens';
 
 const sd = useConsole();
 
@@ -32,10 +32,7 @@ test('state counts agree with the API and filter the table; groups by underlying
   expect(groups.some((g) => /^NIFTY · \d{4}-\d\d-\d\d$/.test(g ?? ''))).toBe(true);
   await expect(table.locator('tr.group-row').first()).toContainText(/\d+ · \d+ active/);
   // No nested scroll box.
-  const boxes = await page.evaluate(() =>
-    [...document.querySelectorAll('[data-screen="subscriptions"] *')].filter((el) => /(auto|scroll)/.test(getComputedStyle(el).overflowY) && el.scrollHeight > el.clientHeight + 1).length,
-  );
-  expect(boxes).toBe(0);
+  expect(await nestedScrollBoxes(page, '[data-screen="subscriptions"]')).toBe(0);
   await saveScreen(page, 'subscriptions-grouped');
 });
 
