@@ -1,7 +1,7 @@
 // User story: the ticker service starts answering 429 to everything. A trader opens a chain nobody subscribed; the
 // index cannot be subscribed, so there is no ATM, and the trader centres the chain on a strike by hand. Every leg's
 // subscription fails honestly (the subscription list is rate limited), and the operator sees the alert banner, on
-// every screen, with the rule and its message.
+// every screen, in view under the sticky head whatever the scroll, with the rule and its message.
 import { expect, test } from '@playwright/test';
 import { useConsole } from './support/console';
 import { devtickerUrl, setFaults } from './support/devticker';
@@ -24,6 +24,7 @@ test('a 429 storm raises the alert banner', async ({ page }) => {
     const strikes = panel.locator('.ladder-row[data-strike] button.strike');
     await expect(strikes.first()).toBeVisible({ timeout: 30_000 });
     await strikes.nth(3).click();
+    await page.getByRole('button', { name: 'Centre the chain here' }).click();
     await expect(page.getByText(/Centred on/)).toBeVisible();
 
     // Each leg is reported failed (not pending, not silently empty), with a retry time.
@@ -36,11 +37,14 @@ test('a 429 storm raises the alert banner', async ({ page }) => {
     await expect(banner).toContainText(/auto_subscribe_failures|Auto-subscribe failures/);
     await saveScreen(page, 'alert-banner', { fullPage: false });
 
-    // On every screen, not just the one that caused it.
-    await openScreen(page, 'Flags', 'flags');
-    await expect(banner).toBeVisible();
-    await openScreen(page, 'Metrics', 'metrics');
-    await expect(banner).toBeVisible();
+    // On every screen, not just the one that caused it, and in view: navigation does not scroll it away and it
+    // sticks while the page scrolls.
+    for (const [label, id] of [['Subscriptions', 'subscriptions'], ['Backfill', 'backfill'], ['Flags', 'flags'], ['Settings', 'settings'], ['Chain', 'chain'], ['Metrics', 'metrics']] as const) {
+      await openScreen(page, label, id);
+      await expect(banner, `banner on ${id}`).toBeInViewport();
+      await page.mouse.wheel(0, 800);
+      await expect(banner, `banner on ${id} after scrolling`).toBeInViewport();
+    }
     await expect(page.getByTestId('alerts-table')).toContainText('firing');
     await saveScreen(page, 'metrics');
   } finally {

@@ -1,5 +1,5 @@
 // User story: a trader opens a NIFTY chain nobody has subscribed and watches it fill, nearest ATM first; then reads
-// it (ATM, OI bars, PCR / max pain / ATM IV footer, IV smile), recentres on a strike and switches to greeks.
+// it (ATM, OI bars, the PCR / max pain / ATM IV strip, IV smile), opens a strike and centres on it, switches to greeks.
 import { expect, test } from '@playwright/test';
 import { useConsole, valueOf } from './support/console';
 import { saveScreen } from './support/screens';
@@ -65,18 +65,20 @@ test('an unsubscribed NIFTY chain fills in as data arrives', async ({ page }) =>
   await expect(panel.locator('.ladder-row.atm')).toHaveCount(1);
   expect(await panel.locator('.bar-cell.call .bar.oi').count()).toBeGreaterThan(0);
   expect(await panel.locator('.bar-cell.put .bar.oi').count()).toBeGreaterThan(0);
-  await expect(panel.locator('.expiry-foot')).toContainText(/PCR \(OI\) \d+\.\d\d/);
-  await expect(panel.locator('.expiry-foot')).toContainText(/Max pain [\d,]+/);
-  await expect(panel.locator('.expiry-foot')).toContainText(/ATM IV \d+\.\d\d%/);
+  const figures = panel.getByTestId('chain-figures');
+  await expect(figures).toContainText(/PCR \(OI\) \d+\.\d\d/);
+  await expect(figures).toContainText(/Max pain [\d,]+/);
+  await expect(figures).toContainText(/ATM IV \d+\.\d\d%/);
   await expect(page.getByTestId('iv-smile')).toBeVisible();
   await saveScreen(page, 'chain');
 
-  // Click-to-recentre on the strike two rows above ATM, then back.
+  // A strike opens its detail; centring on it is the detail's button.
   const rows = panel.locator('.ladder-row[data-strike]');
   const atmIndex = await rows.evaluateAll((els) => els.findIndex((e) => e.classList.contains('atm')));
   const target = rows.nth(Math.max(0, atmIndex - 2));
   const strike = Number(await target.getAttribute('data-strike'));
   await target.getByRole('button').click();
+  await page.getByRole('button', { name: 'Centre the chain here' }).click();
   await expect(page.getByRole('button', { name: /Centred on .* back to ATM/ })).toBeVisible();
   await expect(panel.locator('.ladder-row.centred')).toHaveAttribute('data-strike', String(strike));
 
@@ -84,6 +86,8 @@ test('an unsubscribed NIFTY chain fills in as data arrives', async ({ page }) =>
   await page.getByRole('button', { name: 'Greeks' }).click();
   await expect(panel.locator('table.chain-table')).toBeVisible();
   await expect(panel.locator('table.chain-table thead')).toContainText('Δ');
+  await expect(panel.locator('table.chain-table thead')).toContainText('Θ ₹/day');
+  await expect(panel.locator('table.chain-table thead')).toContainText('ν ₹/vol pt');
   await saveScreen(page, 'chain-greeks');
 
   // A second expiry side by side.
@@ -104,7 +108,8 @@ test('the chain’s auto-subscriptions are listed with their owner, state and ti
   await expect(rows.filter({ hasText: 'auto:NIFTY' }).first()).toBeVisible();
   await expect(rows.filter({ hasText: 'active' }).first()).toBeVisible();
   await page.getByRole('searchbox', { name: 'Search subscriptions' }).fill('CE');
-  await expect.poll(async () => (await rows.allTextContents()).every((t) => t.includes('CE'))).toBe(true);
+  const legRows = table.locator('tbody tr[data-token]');
+  await expect.poll(async () => (await legRows.allTextContents()).every((t) => t.includes('CE'))).toBe(true);
   await page.getByRole('searchbox', { name: 'Search subscriptions' }).fill('');
   await saveScreen(page, 'subscriptions-live');
 });

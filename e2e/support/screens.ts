@@ -18,3 +18,11 @@ export async function openScreen(page: Page, label: string, screenId: string): P
   await page.getByRole('navigation', { name: 'Screens' }).getByRole('link', { name: label, exact: true }).click();
   await page.locator(`[data-screen="${screenId}"]`).waitFor();
 }
+
+/** Elements under `selector` that scroll on their own (a nested scroll box with content taller than it). */
+export async function nestedScrollBoxes(page: Page, selector: string): Promise<number> {
+  return page.evaluate<number>(`[...document.querySelectorAll(${JSON.stringify(`${selector} *`)})].filter((el) => {
+    const style = getComputedStyle(el);
+    return /(auto|scroll)/.test(style.overflowY) && el.scrollHeight > el.clientHeight + 1;
+  }).length`);
+}

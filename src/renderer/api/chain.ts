@@ -6,3 +6,7 @@ export const useUnderlyings = () => useChannelQuery('chain:underlyings', {}, { s
 /** Refetched on every chain:changed push for this symbol; the previous chain stays on screen while a new range loads. */
 export const useDistribution = (request: RequestOf<'chain:distribution'>, enabled = true) =>
   useChannelQuery('chain:distribution', request, { keepPrevious: true, enabled });
+
+/** One strike's OI, LTP and volume over time (the strike detail). Refetched with the chain's pushes. */
+export const useStrikeHistory = (request: RequestOf<'chain:strikeHistory'> | null) =>
+  useChannelQuery('chain:strikeHistory', request ?? { symbol: '', expiry: '1970-01-01', strike: 1 }, { enabled: request !== null, keepPrevious: true });

@@ -40,7 +40,7 @@ export function useTransport(): Transport {
   return transport;
 }
 
-/** 'open' | 'connecting' | 'lost' for the header's connection light. */
+/** The push stream's state for the header's connection light and the chain's liveness. */
 export function useConnectionState(): ConnectionState {
   const transport = useTransport();
   const [state, setState] = useState<ConnectionState>('connecting');

@@ -9,7 +9,15 @@ declare global {
   }
 }
 
-export type ConnectionState = 'connecting' | 'open' | 'lost';
+/**
+ * connecting: first contact; open: pushes flowing; lost: the push stream dropped but the console still answers
+ * (reconnecting); unauthorized: the console refuses this tab's token (401); unreachable: nothing answers (the console
+ * stopped or the network is gone). Each gets its own words on screen.
+ */
+export type ConnectionState = 'connecting' | 'open' | 'lost' | 'unauthorized' | 'unreachable';
+
+/** Marks a call that failed because the console itself did not answer (not a service inside it). */
+export const UNREACHABLE_PREFIX = 'The Strikedesk console is not reachable';
 
 export interface Transport {
   readonly kind: 'ipc' | 'http';
@@ -92,13 +100,36 @@ export function httpTransport(token: string | null, base = ''): Transport {
     for (const listener of connectionListeners) listener(next);
   };
 
+  // Why the stream dropped decides the words: a 401 needs a new URL, a console that is gone needs restarting, and
+  // a console that still answers will be back by itself. One cheap authenticated call tells them apart.
+  let probing = false;
+  const probe = async () => {
+    if (probing || !token) return;
+    probing = true;
+    try {
+      const response = await fetch(`${base}/api/health:get`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: '{}',
+        signal: AbortSignal.timeout(4000),
+      });
+      if (state === 'open') return;
+      setState(response.status === 401 || response.status === 403 ? 'unauthorized' : 'lost');
+    } catch {
+      if (state !== 'open') setState('unreachable');
+    } finally {
+      probing = false;
+    }
+  };
+
   // One EventSource for the page, opened with the first listener; EventSource reconnects by itself (retry: 2000).
   const ensureSource = () => {
     if (source || !token) return;
     source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
     source.onopen = () => setState('open');
     source.onerror = () => {
-      setState('lost');
+      if (state === 'open' || state === 'connecting') setState('lost');
+      void probe();
       // EventSource retries network errors itself but gives up on an HTTP error (a restarted console answering
       // 401 or 503 for a moment): open a new one a little later.
       if (source?.readyState === EventSource.CLOSED) {
@@ -138,8 +169,10 @@ export function httpTransport(token: string | null, base = ''): Transport {
           const seconds = Math.round((CALL_TIMEOUT_MS[channel] ?? CALL_TIMEOUT_MS.default) / 1000);
           return { ok: false, error: { code: 'INTERNAL', message: `${channel} did not answer within ${seconds} s` } };
         }
-        return { ok: false, error: { code: 'UNAVAILABLE', message: `The Strikedesk console is not reachable: ${(err as Error).message}` } };
+        if (state !== 'open') setState('unreachable');
+        return { ok: false, error: { code: 'UNAVAILABLE', message: `${UNREACHABLE_PREFIX}: ${(err as Error).message}` } };
       }
+      if (response.status === 401) setState('unauthorized');
       return toResult(response.status, parseJson(await response.text())) as Result<ResultOf<typeof channel>>;
     },
     onPush(listener) {

@@ -20,7 +20,11 @@ const parse = (hash: string): ScreenId => {
 export function useScreen(): ScreenId {
   const [screen, setScreen] = useState<ScreenId>(() => parse(window.location.hash));
   useEffect(() => {
-    const onChange = () => setScreen(parse(window.location.hash));
+    // A new screen opens at the top of the page, before it renders (so the chain can then centre its ATM row).
+    const onChange = () => {
+      window.scrollTo(0, 0);
+      setScreen(parse(window.location.hash));
+    };
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { useTheme } from '../app/theme';
 
 export interface Threshold {
   value: number;
@@ -35,6 +36,19 @@ export const istTzDate = (ts: number): Date => uPlot.tzDate(new Date(ts * 1e3), 
 
 const istTick = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const istDay = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short' });
+
+const istHover = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+/** The legend's time on hover: IST, 24-hour ("27 Nov, 14:35"), never the machine's zone or a 12-hour clock. */
+export const istHoverTime = (_u: uPlot, v: number | null): string => (v == null ? '–' : `${istHover.format(new Date(v * 1000))} IST`);
+
+/** Axis and grid colours of the current theme, read from CSS so a theme switch needs no code path per chart. */
+function themedAxes(axes: uPlot.Axis[] | undefined): uPlot.Axis[] | undefined {
+  if (!axes) return axes;
+  const css = getComputedStyle(document.documentElement);
+  const axis = css.getPropertyValue('--chart-axis').trim() || CHART_COLORS.axis;
+  const grid = css.getPropertyValue('--chart-grid').trim() || CHART_COLORS.grid;
+  return axes.map((a) => ({ ...a, stroke: axis, grid: { ...a.grid, stroke: grid }, ticks: { ...a.ticks, stroke: grid } }));
+}
 
 /** Time-axis labels in IST, 24-hour, with the date under the first tick of each day ("14:30\n27 Nov"). */
 export const istAxisValues = (_u: uPlot, splits: number[]): string[] => {
@@ -88,25 +102,31 @@ export interface ChartProps {
   thresholds?: Threshold[];
   label: string;
   testId?: string;
+  /** Fixed x range [min, max] (seconds), re-applied after each data update; otherwise the data's extent. */
+  xRange?: [number, number] | null;
 }
 
-export function Chart({ options, data, height, thresholds, label, testId }: ChartProps) {
+export function Chart({ options, data, height, thresholds, label, testId, xRange }: ChartProps) {
+  const theme = useTheme();
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const latest = useRef(data);
   const thresholdsRef = useRef<Threshold[]>(thresholds ?? []);
+  const rangeRef = useRef<[number, number] | null>(xRange ?? null);
 
   useEffect(() => {
     latest.current = data;
     thresholdsRef.current = thresholds ?? [];
+    rangeRef.current = xRange ?? null;
   });
 
   useEffect(() => {
     const el = holder.current;
     if (!el) return;
     const plugin = thresholdPlugin(() => thresholdsRef.current);
-    const chart = new uPlot({ ...options, width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
+    const chart = new uPlot({ ...options, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
     plot.current = chart;
+    if (rangeRef.current) chart.setScale('x', { min: rangeRef.current[0], max: rangeRef.current[1] });
     const observer = new ResizeObserver(() => {
       const width = Math.max(200, el.clientWidth);
       if (width !== chart.width) chart.setSize({ width, height });
@@ -117,11 +137,15 @@ export function Chart({ options, data, height, thresholds, label, testId }: Char
       chart.destroy();
       plot.current = null;
     };
-  }, [options, height]);
+  }, [options, height, theme]);
 
+  const [xMin, xMax] = xRange ?? [null, null];
   useEffect(() => {
-    plot.current?.setData(data);
-  }, [data]);
+    const chart = plot.current;
+    if (!chart) return;
+    chart.setData(data, xMin === null);
+    if (xMin !== null && xMax !== null) chart.setScale('x', { min: xMin, max: xMax });
+  }, [data, xMin, xMax]);
 
   useEffect(() => {
     plot.current?.redraw(false, false);

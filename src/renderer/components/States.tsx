@@ -2,6 +2,7 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { ConsoleError } from '../../shared/result';
+import { UNREACHABLE_PREFIX } from '../api/transport';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -14,12 +15,27 @@ export function Loading({ what }: { what: string }) {
 export function ErrorPanel({ error, what, onRetry, retrying }: { error: unknown; what: string; onRetry?: () => void; retrying?: boolean }) {
   const code = error instanceof ConsoleError ? error.code : 'INTERNAL';
   const message = error instanceof Error ? error.message : String(error);
-  const unavailable = code === 'UNAVAILABLE';
+  // The console itself gone is not "a service has not started": say which one it is.
+  const unreachable = code === 'UNAVAILABLE' && message.startsWith(UNREACHABLE_PREFIX);
+  const unavailable = code === 'UNAVAILABLE' && !unreachable;
+  const title = unreachable
+    ? `Console not reachable: ${what}`
+    : code === 'UNAUTHORIZED'
+      ? `Not signed in: ${what}`
+      : unavailable
+        ? `Service not running: ${what}`
+        : `Could not load ${what}`;
   return (
-    <div className={`state ${unavailable ? 'state-unavailable' : 'state-error'}`} role="alert" data-code={code}>
-      <div className="state-title">{unavailable ? `Service not running: ${what}` : `Could not load ${what}`}</div>
+    <div className={`state ${unavailable ? 'state-unavailable' : 'state-error'}`} role="alert" data-code={code} data-unreachable={unreachable || undefined}>
+      <div className="state-title">{title}</div>
       <div className="state-message">
-        {unavailable ? (
+        {unreachable ? (
+          <>The Strikedesk console did not answer: it has stopped or the network is down. Start it again; this page reconnects by itself.</>
+        ) : code === 'UNAUTHORIZED' ? (
+          <>
+            The console refused this page's API token (401). Open the URL it printed at start-up (…/?token=…). {message && <span className="muted">({message})</span>}
+          </>
+        ) : unavailable ? (
           <>
             The service behind this screen has not started in this console. {message && <span className="muted">({message})</span>}
           </>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fmtAge, fmtDuration, fmtInt, fmtIv, fmtLakh, fmtPrice, fmtSignedLakh, ivPercent } from './numbers';
+import { fmtAge, fmtChange, fmtDuration, fmtGreekOf, fmtInt, fmtIv, fmtL, fmtLakh, fmtPrice, fmtShortAge, fmtSignedL, fmtSignedLakh, ivPercent } from './numbers';
 
 describe('Indian number formats', () => {
   it('groups digits the en-IN way', () => {
@@ -32,5 +32,32 @@ describe('Indian number formats', () => {
     expect(fmtDuration(90_000)).toBe('1 d 1 h');
     expect(fmtAge(800)).toBe('0.8 s');
     expect(fmtAge(42_000)).toBe('42 s');
+  });
+
+  it('shows OI, its change and volume in one unit (lakh) throughout the chain', () => {
+    expect(fmtL(665_000)).toBe('6.65 L');
+    expect(fmtL(41_100)).toBe('0.41 L');
+    expect(fmtL(12_345_678)).toBe('123.46 L');
+    expect(fmtSignedL(41_100)).toBe('+0.41 L');
+    expect(fmtSignedL(-665_000)).toBe('−6.65 L');
+    expect(fmtSignedL(0)).toBe('0');
+    expect(fmtL(null)).toBe('–');
+  });
+
+  it('gives each greek fixed decimals and a true minus sign', () => {
+    expect(fmtGreekOf('delta', 0.5234)).toBe('0.52');
+    expect(fmtGreekOf('gamma', 0.00123)).toBe('0.0012');
+    expect(fmtGreekOf('theta', -12.4)).toBe('−12.40');
+    expect(fmtGreekOf('vega', 8.149)).toBe('8.15');
+    expect(fmtGreekOf('vega', null)).toBe('–');
+  });
+
+  it('formats LTP change with its percentage and short ages', () => {
+    expect(fmtChange(1.25, 0.8412)).toBe('+1.25 (+0.84%)');
+    expect(fmtChange(-3, -2)).toBe('−3.00 (−2.00%)');
+    expect(fmtChange(null, 1)).toBe('–');
+    expect(fmtShortAge(4_900)).toBe('4s');
+    expect(fmtShortAge(12 * 60_000)).toBe('12m');
+    expect(fmtShortAge(3 * 3_600_000 + 5)).toBe('3h');
   });
 });

@@ -46,12 +46,56 @@ export const fmtPct = (ratio: number | null | undefined, digits = 1): string => 
 
 export const fmtFixed = (n: number | null | undefined, digits: number): string => (isNum(n) ? n.toFixed(digits) : DASH);
 
+/**
+ * One unit for open interest, its change and volume across the chain: lakh with two decimals ("6.65 L",
+ * "0.41 L"), so "+41,100" never sits beside "+6.65 L". Zero is "0".
+ */
+export function fmtL(n: number | null | undefined): string {
+  if (!isNum(n)) return DASH;
+  if (n === 0) return '0';
+  return `${compactFixed.format(n / 1e5)} L`;
+}
+const compactFixed = new Intl.NumberFormat('en-IN', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** Signed lakh: "+0.41 L", "−6.65 L" (a true minus sign), "0". */
+export function fmtSignedL(n: number | null | undefined): string {
+  if (!isNum(n)) return DASH;
+  if (n === 0) return '0';
+  return n > 0 ? `+${fmtL(n)}` : `−${fmtL(-n)}`;
+}
+
+/** Fixed decimals per greek, so a column reads down: delta 0.52, gamma 0.0012, theta −12.40 (₹/day), vega 8.15 (₹ per vol point). */
+export const GREEK_DIGITS = { delta: 2, gamma: 4, theta: 2, vega: 2 } as const;
+export const fmtGreekOf = (greek: keyof typeof GREEK_DIGITS, n: number | null | undefined): string => {
+  if (!isNum(n)) return DASH;
+  const text = n.toFixed(GREEK_DIGITS[greek]);
+  return text.startsWith('-') ? `−${text.slice(1)}` : text;
+};
+
 /** Greeks have very different magnitudes; show 4 significant digits. */
 export const fmtGreek = (n: number | null | undefined): string => {
   if (!isNum(n)) return DASH;
   if (n === 0) return '0';
   return Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3);
 };
+
+/** A signed price change and its percentage: "+1.25 (+0.84%)". */
+export function fmtChange(change: number | null | undefined, pct: number | null | undefined): string {
+  if (!isNum(change)) return DASH;
+  const sign = change > 0 ? '+' : change < 0 ? '−' : '';
+  const p = isNum(pct) ? ` (${pct > 0 ? '+' : pct < 0 ? '−' : ''}${Math.abs(pct).toFixed(2)}%)` : '';
+  return `${sign}${price.format(Math.abs(change))}${p}`;
+}
+
+/** Short age for dense cells: "4s", "12m", "3h", "2d". */
+export function fmtShortAge(ms: number | null | undefined): string {
+  if (!isNum(ms)) return DASH;
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
 
 /** 75 s -> "1 m 15 s"; 4000 s -> "1 h 6 m". */
 export function fmtDuration(seconds: number | null | undefined): string {

@@ -21,11 +21,11 @@ export const istTime = (at: string | number | Date | null | undefined): string =
 export const istHourMinute = (at: string | number | Date): string => hmFmt.format(toDate(at));
 
 const dayFmt = new Intl.DateTimeFormat('en-IN', { timeZone: IST, day: '2-digit', month: 'short' });
-/** "09:15–15:30" within one IST day, "26 Nov 09:15 – 27 Nov 03:20" across days. */
+/** "27 Nov 09:15–15:30" within one IST day, "26 Nov 09:15 – 27 Nov 03:20" across days. */
 export function istRange(from: string | number | Date, to: string | number | Date): string {
   const a = toDate(from);
   const b = toDate(to);
-  if (dayFmt.format(a) === dayFmt.format(b)) return `${hmFmt.format(a)}–${hmFmt.format(b)}`;
+  if (dayFmt.format(a) === dayFmt.format(b)) return `${dayFmt.format(a)} ${hmFmt.format(a)}–${hmFmt.format(b)}`;
   return `${dayFmt.format(a)} ${hmFmt.format(a)} – ${dayFmt.format(b)} ${hmFmt.format(b)}`;
 }
 export const istDateTime = (at: string | number | Date | null | undefined): string => (at == null ? '–' : `${dateTimeFmt.format(toDate(at))} IST`);

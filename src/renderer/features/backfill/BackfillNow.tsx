@@ -2,7 +2,7 @@
 // history requests, missing minutes, ETA at the shared 3 requests/s) and confirmed it.
 import { useState } from 'react';
 import type { BackfillScope } from '../../../shared/api';
-import { useBackfillPlan, useStartBackfill } from '../../api/backfill';
+import { useBackfillJobs, useBackfillPlan, useStartBackfill } from '../../api/backfill';
 import { useUnderlyings } from '../../api/chain';
 import { Section } from '../../components/Bits';
 import { Dialog } from '../../components/Dialog';
@@ -21,7 +21,11 @@ export function BackfillNow() {
   const [token, setToken] = useState('');
   const [lookback, setLookback] = useState('');
   const [planning, setPlanning] = useState<{ scope: BackfillScope; lookbackMinutes?: number } | null>(null);
-  const [started, setStarted] = useState<string | null>(null);
+  const [started, setStarted] = useState<{ id: number; text: string } | null>(null);
+  // The "queued" notice lasts while its job is queued or running; the jobs table tells how it ended.
+  const jobs = useBackfillJobs({ state: 'all', limit: 200 });
+  const startedJob = started ? jobs.data?.find((j) => j.id === started.id) : undefined;
+  const notice = started && !(startedJob && (startedJob.state === 'done' || startedJob.state === 'failed' || startedJob.state === 'cancelled')) ? started.text : null;
 
   const symbols = underlyings.data?.length ? underlyings.data.map((u) => u.symbol) : FALLBACK;
   const expiryChoices = underlyings.data?.find((u) => u.symbol === symbol)?.expiries ?? [];
@@ -105,9 +109,9 @@ export function BackfillNow() {
         <button type="submit" className="primary" disabled={(kind === 'instrument' && !tokenValid) || !lookbackValid}>
           Backfill now…
         </button>
-        {started && (
-          <span role="status" className="small ok-text">
-            {started}
+        {notice && (
+          <span role="status" className="small ok-text" data-testid="backfill-notice">
+            {notice}
           </span>
         )}
       </form>
@@ -124,11 +128,12 @@ export function BackfillNow() {
   );
 }
 
-function PlanDialog({ request, onClose }: { request: { scope: BackfillScope; lookbackMinutes?: number }; onClose: (startedLabel: string | null) => void }) {
+export function PlanDialog({ request, onClose, title: givenTitle, defaultReason = '' }: { request: { scope: BackfillScope; lookbackMinutes?: number }; onClose: (started: { id: number; text: string } | null) => void; title?: string; defaultReason?: string }) {
   const plan = useBackfillPlan(request);
   const start = useStartBackfill();
-  const [reason, setReason] = useState('');
-  const title = request.scope.kind === 'chain' ? `Backfill the ${request.scope.symbol} chain now?` : request.scope.kind === 'instrument' ? `Backfill instrument ${request.scope.token} now?` : 'Backfill now?';
+  const [reason, setReason] = useState(defaultReason);
+  const title = givenTitle ?? (request.scope.kind === 'chain' ? `Backfill the ${request.scope.symbol} chain now?` : request.scope.kind === 'instrument' ? `Backfill instrument ${request.scope.token} now?` : 'Backfill now?');
+  const nothingToDo = plan.data !== undefined && plan.data.plannedRequests === 0;
   return (
     <Dialog title={title} open onClose={() => onClose(null)} labelId="plan-title">
       {plan.isPending && <Loading what="the plan" />}
@@ -156,31 +161,38 @@ function PlanDialog({ request, onClose }: { request: { scope: BackfillScope; loo
               ))}
             </ul>
           )}
-          {plan.data.plannedRequests === 0 && <p className="muted">Nothing is missing: there is nothing to fetch.</p>}
-          <label className="field">
-            <span>Reason (optional)</span>
-            <input value={reason} maxLength={200} onChange={(e) => setReason(e.target.value)} />
-          </label>
+          {nothingToDo ? (
+            <p className="muted" data-testid="plan-nothing">
+              Nothing is missing in this window: there is nothing to fetch, so there is nothing to start.
+            </p>
+          ) : (
+            <label className="field">
+              <span>Reason (optional, kept with the job)</span>
+              <input value={reason} maxLength={200} onChange={(e) => setReason(e.target.value)} />
+            </label>
+          )}
         </>
       )}
       <InlineError error={start.error} />
       <div className="dialog-actions">
         <button type="button" onClick={() => onClose(null)}>
-          Cancel
+          {nothingToDo ? 'Close' : 'Cancel'}
         </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={!plan.data || start.isPending}
-          onClick={() =>
-            start.mutate(
-              { ...request, ...(reason.trim() ? { reason: reason.trim() } : {}) },
-              { onSuccess: (job) => onClose(`Job #${job.id} ${job.state}: ${job.label}`) },
-            )
-          }
-        >
-          {start.isPending ? 'Starting…' : 'Start backfill'}
-        </button>
+        {!nothingToDo && (
+          <button
+            type="button"
+            className="primary"
+            disabled={!plan.data || start.isPending}
+            onClick={() =>
+              start.mutate(
+                { ...request, ...(reason.trim() ? { reason: reason.trim() } : {}) },
+                { onSuccess: (job) => onClose({ id: job.id, text: `Job #${job.id} ${job.state}: ${job.label}` }) },
+              )
+            }
+          >
+            {start.isPending ? 'Starting…' : 'Start backfill'}
+          </button>
+        )}
       </div>
     </Dialog>
   );

@@ -1,15 +1,18 @@
-// Backfill, after Dagster's run list and partition grid: jobs with progress, ETA, rows and errors, and separate
-// actions per state (cancel a queued job, stop a running one, retry a failed one); "Backfill now" for an instrument
-// or a chain behind a confirmation that shows the plan; the coverage grid per strike and time slot.
+// Backfill, after Dagster's run list and partition grid: jobs with who started them (an operator or the console),
+// what they fill, start, end and duration, progress, rows, notes apart from errors, and one action per state
+// (cancel a queued job, stop a running one, retry a failed one, resume a cancelled one over the same window);
+// "Backfill now" behind a confirmation that shows the plan (and no Start when there is nothing to fetch); the
+// coverage grid per strike and time slot over one or several sessions, full width.
 import { useState } from 'react';
-import type { BackfillJob, JobState } from '../../../shared/api';
+import type { BackfillJob, BackfillScope, JobState } from '../../../shared/api';
 import { useBackfillJobs, useCancelJob, useRetryJob } from '../../api/backfill';
 import { Badge, ProgressBar, Section, type Tone } from '../../components/Bits';
 import { InlineError, QueryView } from '../../components/States';
 import { fmtDuration, fmtInt } from '../../format/numbers';
-import { istDateTime, istRange } from '../../format/time';
-import { BackfillNow } from './BackfillNow';
+import { istDateTime, istRange, istTime, useNow } from '../../format/time';
+import { BackfillNow, PlanDialog } from './BackfillNow';
 import { CoverageGrid } from './CoverageGrid';
+import { durationSeconds, noteAndError, resumable, sessionMinutesBetween, triggerOf, type Trigger } from './jobModel';
 
 type StateFilter = JobState | 'all';
 const FILTERS: StateFilter[] = ['all', 'queued', 'running', 'done', 'failed', 'cancelled'];
@@ -17,6 +20,8 @@ export const JOB_TONE: Record<JobState, Tone> = { queued: 'info', running: 'info
 
 export function BackfillScreen() {
   const [state, setState] = useState<StateFilter>('all');
+  const [trigger, setTrigger] = useState<Trigger | 'all'>('all');
+  const [resuming, setResuming] = useState<{ job: BackfillJob; request: { scope: BackfillScope; lookbackMinutes: number } } | null>(null);
   const jobs = useBackfillJobs({ state, limit: 200 });
   return (
     <div className="screen" data-screen="backfill">
@@ -25,6 +30,15 @@ export function BackfillScreen() {
         title="Jobs"
         id="jobs-title"
         actions={
+          <div className="toolbar">
+          <label className="inline-field">
+            <span>Started by</span>
+            <select value={trigger} onChange={(e) => setTrigger(e.target.value as Trigger | 'all')} aria-label="Filter jobs by who started them">
+              <option value="all">anyone</option>
+              <option value="manual">an operator (manual)</option>
+              <option value="automatic">the console (automatic)</option>
+            </select>
+          </label>
           <label className="inline-field">
             <span>State</span>
             <select value={state} onChange={(e) => setState(e.target.value as StateFilter)} aria-label="Filter jobs by state">
@@ -35,40 +49,59 @@ export function BackfillScreen() {
               ))}
             </select>
           </label>
+          </div>
         }
       >
         <QueryView query={jobs} what="backfill jobs">
-          {(list) => (list.length === 0 ? <p className="muted">No backfill jobs{state !== 'all' ? ` in state ${state}` : ''}.</p> : <JobTable jobs={list} />)}
+          {(all) => {
+            const list = trigger === 'all' ? all : all.filter((j) => triggerOf(j) === trigger);
+            return list.length === 0 ? <p className="muted">No backfill jobs{state !== 'all' ? ` in state ${state}` : ''}{trigger !== 'all' ? ` started ${trigger === 'manual' ? 'by an operator' : 'by the console'}` : ''}.</p> : <JobTable jobs={list} onResume={(job) => setResuming({ job, request: resumeRequest(job, Date.now()) })} />;
+          }}
         </QueryView>
       </Section>
       <CoverageGrid />
+      {resuming && (
+        <PlanDialog
+          title={`Resume job #${resuming.job.id}: ${resuming.job.label}?`}
+          request={resuming.request}
+          defaultReason={`resume of cancelled job #${resuming.job.id}`}
+          onClose={() => setResuming(null)}
+        />
+      )}
     </div>
   );
 }
 
-function JobTable({ jobs }: { jobs: BackfillJob[] }) {
+/** The same scope over the same window start: a new plan fetches only what the cancelled job left missing. */
+export function resumeRequest(job: BackfillJob, now: number): { scope: BackfillScope; lookbackMinutes: number } {
+  return { scope: job.scope, lookbackMinutes: Math.min(43_200, Math.max(1, sessionMinutesBetween(Date.parse(job.windowStart), now))) };
+}
+
+function JobTable({ jobs, onResume }: { jobs: BackfillJob[]; onResume: (job: BackfillJob) => void }) {
+  const now = useNow(1000);
   return (
     <div className="table-scroll">
       <table className="table jobs-table" data-testid="backfill-jobs">
         <thead>
           <tr>
             <th scope="col">Job</th>
-            <th scope="col">Window (IST)</th>
+            <th scope="col">Window filled (IST)</th>
             <th scope="col">State</th>
             <th scope="col">Progress</th>
             <th scope="col" className="num">
               Rows
             </th>
+            <th scope="col">Start · end (IST)</th>
             <th scope="col" className="num">
-              ETA
+              Duration / ETA
             </th>
-            <th scope="col">Error</th>
+            <th scope="col">Notes and errors</th>
             <th scope="col">Actions</th>
           </tr>
         </thead>
         <tbody>
           {jobs.map((job) => (
-            <JobRow key={job.id} job={job} />
+            <JobRow key={job.id} job={job} now={now} onResume={onResume} />
           ))}
         </tbody>
       </table>
@@ -76,22 +109,24 @@ function JobTable({ jobs }: { jobs: BackfillJob[] }) {
   );
 }
 
-function JobRow({ job }: { job: BackfillJob }) {
+function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResume: (job: BackfillJob) => void }) {
   const cancel = useCancelJob();
   const retry = useRetryJob();
+  const trigger = triggerOf(job);
+  const { note, error } = noteAndError(job);
+  const duration = durationSeconds(job, now);
   return (
-    <tr data-job-id={job.id} data-state={job.state}>
+    <tr data-job-id={job.id} data-state={job.state} data-trigger={trigger}>
       <td>
         <div className="strong">
           #{job.id} {job.label}
         </div>
         <div className="small muted">
-          {job.priority} · {fmtInt(job.instruments)} instruments · by {job.createdBy} · {istDateTime(job.createdAt)}
+          <Badge tone={trigger === 'manual' ? 'info' : 'muted'}>{trigger}</Badge> {fmtInt(job.instruments)} instruments · by <span className="mono">{job.createdBy}</span> ·{' '}
+          {istDateTime(job.createdAt)}
         </div>
       </td>
-      <td className="nowrap small">
-        {istRange(job.windowStart, job.windowEnd)}
-      </td>
+      <td className="nowrap small">{istRange(job.windowStart, job.windowEnd)}</td>
       <td>
         <Badge tone={JOB_TONE[job.state]}>{job.stopRequested && job.state === 'running' ? 'stopping' : job.state}</Badge>
         {job.attempts > 1 && <span className="small muted"> attempt {job.attempts}</span>}
@@ -103,8 +138,23 @@ function JobRow({ job }: { job: BackfillJob }) {
         </span>
       </td>
       <td className="num mono">{fmtInt(job.rowsWritten)}</td>
-      <td className="num small">{job.state === 'running' || job.state === 'queued' ? fmtDuration(job.etaSeconds) : '–'}</td>
-      <td className="small wrap bad-text">{job.lastError ?? ''}</td>
+      <td className="nowrap small" data-testid="job-times">
+        {job.startedAt ? istTime(job.startedAt) : 'not started'} · {job.finishedAt ? istTime(job.finishedAt) : job.startedAt ? 'running' : '–'}
+      </td>
+      <td className="num small">
+        {job.state === 'running' || job.state === 'queued' ? (
+          <>
+            {duration !== null && <div>{fmtDuration(duration)}</div>}
+            <div className="muted">ETA {fmtDuration(job.etaSeconds)}</div>
+          </>
+        ) : (
+          fmtDuration(duration)
+        )}
+      </td>
+      <td className="small wrap">
+        {error && <span className="bad-text" data-testid="job-error">{error}</span>}
+        {note && <span className="muted" data-testid="job-note">{note}</span>}
+      </td>
       <td className="nowrap">
         {job.state === 'queued' && (
           <button type="button" onClick={() => cancel.mutate({ id: job.id })} disabled={cancel.isPending} aria-label={`Cancel queued job ${job.id}`}>
@@ -119,6 +169,11 @@ function JobRow({ job }: { job: BackfillJob }) {
         {job.state === 'failed' && (
           <button type="button" onClick={() => retry.mutate({ id: job.id })} disabled={retry.isPending} aria-label={`Retry failed job ${job.id}`}>
             Retry
+          </button>
+        )}
+        {resumable(job) && (
+          <button type="button" onClick={() => onResume(job)} aria-label={`Resume cancelled job ${job.id}`} title="Plan the same scope and window again: only what is still missing is fetched">
+            Resume…
           </button>
         )}
         <InlineError error={cancel.error ?? retry.error} />

@@ -24,10 +24,11 @@ export function CoverageGrid() {
   const [chosenExpiry, setChosenExpiry] = useState<string | null>(null);
   const [strikeRange, setStrikeRange] = useState(10);
   const [slotMinutes, setSlotMinutes] = useState(15);
+  const [sessions, setSessions] = useState(1);
   const symbols = underlyings.data?.length ? underlyings.data.map((u) => u.symbol) : FALLBACK;
   const expiries = underlyings.data?.find((u) => u.symbol === symbol)?.expiries ?? [];
   const expiry = chosenExpiry ?? expiries[0]?.expiry ?? null;
-  const coverage = useCoverage(expiry ? { symbol, expiry, strikeRange, slotMinutes, lookbackMinutes: 375 } : null);
+  const coverage = useCoverage(expiry ? { symbol, expiry, strikeRange, slotMinutes, lookbackMinutes: 375 * sessions } : null);
 
   return (
     <Section
@@ -62,6 +63,22 @@ export function CoverageGrid() {
               </option>
             ))}
           </select>
+          <select
+            value={sessions}
+            aria-label="Coverage sessions"
+            onChange={(e) => {
+              const n = Number(e.target.value);
+              setSessions(n);
+              // Several sessions at 5-minute slots would be hundreds of columns: widen the slot with the span.
+              if (n >= 3 && slotMinutes < 30) setSlotMinutes(30);
+            }}
+          >
+            {[1, 2, 3, 5].map((n) => (
+              <option key={n} value={n}>
+                last {n} session{n === 1 ? '' : 's'}
+              </option>
+            ))}
+          </select>
           <select value={slotMinutes} aria-label="Slot minutes" onChange={(e) => setSlotMinutes(Number(e.target.value))}>
             {[5, 15, 30, 60].map((n) => (
               <option key={n} value={n}>
@@ -77,6 +94,14 @@ export function CoverageGrid() {
       {expiry && <QueryView query={coverage} what="coverage">{(grid) => <GridView grid={grid} />}</QueryView>}
     </Section>
   );
+}
+
+const dayOf = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short' });
+/** "09:15", with the date on the first label of each IST day ("27 Nov 09:15"). */
+function slotLabel(slots: string[], i: number): string {
+  const day = dayOf.format(new Date(slots[i]));
+  const firstOfDay = i === 0 || slots.slice(0, i).every((s) => dayOf.format(new Date(s)) !== day);
+  return firstOfDay ? `${day} ${istHourMinute(slots[i])}` : istHourMinute(slots[i]);
 }
 
 export function countCells(grid: Grid): Record<CoverageCell, number> {
@@ -101,14 +126,14 @@ function GridView({ grid }: { grid: Grid }) {
           {expected > 0 ? `${(((counts.filled + counts.no_trades) / expected) * 100).toFixed(1)}% covered` : 'nothing expected in this window'} · {grid.slotMinutes}-minute slots
         </span>
       </div>
-      <div className="coverage-scroll">
+      <div className="coverage-scroll" tabIndex={0} role="region" aria-label="Coverage grid">
         <table className="coverage-table" aria-label={`Coverage of ${grid.symbol} ${grid.expiry}`}>
           <thead>
             <tr>
               <th scope="col">Strike</th>
               {grid.slots.map((slot, i) => (
                 <th key={slot} scope="col" className="slot-head">
-                  {i % labelEvery === 0 ? istHourMinute(slot) : ''}
+                  {i % labelEvery === 0 ? slotLabel(grid.slots, i) : ''}
                 </th>
               ))}
             </tr>

@@ -1,7 +1,7 @@
-// The chain's toolbar: underlying, expiry tabs (days to expiry; add up to three side by side), strike range,
-// timeframe and the OI / LTP-volume / greeks toggle.
+// The chain's toolbar (sticky): underlying and spot, strike range, timeframe, the ΔOI basis and the OI /
+// LTP-volume / greeks toggle; and the expiry tabs below it (days to expiry; up to three side by side).
 import type { ReactNode } from 'react';
-import type { Timeframe, UnderlyingInfo } from '../../../shared/api';
+import type { OiChangeBasis, Timeframe, UnderlyingInfo } from '../../../shared/api';
 import { fmtInt } from '../../format/numbers';
 import { fmtExpiry } from '../../format/time';
 
@@ -13,21 +13,22 @@ const VIEWS: { id: ChainView; label: string }[] = [
 ];
 const RANGES = [5, 10, 15, 20, 25, 30, 40, 50];
 
+export const BASIS_LABEL: Record<OiChangeBasis, string> = { previous_close: 'previous close', session_open: 'session open', one_hour_earlier: '1 hour ago' };
+
 export const dteLabel = (days: number): string => (days <= 0 ? 'today' : `${days}d`);
 
 export function ChainControls(props: {
   symbols: string[];
   symbol: string;
   onSymbol: (symbol: string) => void;
-  expiries: UnderlyingInfo['expiries'];
-  selected: string[];
-  onToggleExpiry: (expiry: string, only: boolean) => void;
   strikeRange: number;
   onStrikeRange: (n: number) => void;
   timeframe: Timeframe;
   onTimeframe: (t: Timeframe) => void;
   view: ChainView;
   onView: (v: ChainView) => void;
+  basis: OiChangeBasis;
+  onBasis: (b: OiChangeBasis) => void;
   centerStrike: number | undefined;
   onBackToAtm: () => void;
   spot: ReactNode;
@@ -64,6 +65,16 @@ export function ChainControls(props: {
             <option value="15min">15 min</option>
           </select>
         </label>
+        <label className="inline-field">
+          <span>ΔOI vs</span>
+          <select value={props.basis} onChange={(e) => props.onBasis(e.target.value as OiChangeBasis)} aria-label="Change in OI against">
+            {(Object.keys(BASIS_LABEL) as OiChangeBasis[]).map((b) => (
+              <option key={b} value={b}>
+                {BASIS_LABEL[b]}
+              </option>
+            ))}
+          </select>
+        </label>
         <div className="segmented" role="group" aria-label="Columns">
           {VIEWS.map((v) => (
             <button key={v.id} type="button" aria-pressed={props.view === v.id} onClick={() => props.onView(v.id)}>
@@ -77,6 +88,15 @@ export function ChainControls(props: {
           </button>
         )}
       </div>
+    </div>
+  );
+}
+
+/** Expiry tabs (click: only this one; Ctrl/Shift+click or +: side by side). Outside the sticky toolbar, so a long
+ * list of expiries does not eat the screen at 1024 x 700. */
+export function ExpiryTabs(props: { expiries: UnderlyingInfo['expiries']; selected: string[]; onToggleExpiry: (expiry: string, only: boolean) => void }) {
+  return (
+    <>
       {props.expiries.length > 0 && (
         <div className="expiry-tabs" role="group" aria-label="Expiries (click: only this one; Ctrl/Shift+click or + : side by side)">
           {props.expiries.map((e) => {
@@ -106,6 +126,6 @@ export function ChainControls(props: {
           })}
         </div>
       )}
-    </div>
+    </>
   );
 }

@@ -1,54 +1,63 @@
-// The chain as Kite's table: call columns, strike, put columns mirrored. Two column sets: LTP / volume and greeks.
+// The chain as Kite's table: call columns, strike, put columns mirrored. Two column sets: LTP / volume (with day
+// and bar volume labelled, LTP change and each leg's last-trade age) and greeks (fixed decimals, units in the header:
+// theta in rupees per calendar day, vega in rupees per volatility point). OI, its change and volume are in lakh.
 import { memo } from 'react';
 import type { ExpirySeries, StrikeLeg } from '../../../shared/api';
-import { fmtGreek, fmtInt, fmtIv, fmtLakh, fmtPrice, fmtSignedLakh } from '../../format/numbers';
+import { fmtChange, fmtGreekOf, fmtInt, fmtIv, fmtL, fmtPrice, fmtShortAge, fmtSignedL } from '../../format/numbers';
 import type { ChainView } from './ChainControls';
-import { sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
+import { legAgeMs, sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
 
 interface Column {
+  key: string;
   label: string;
   title: string;
-  cell: (leg: StrikeLeg) => string;
+  cell: (leg: StrikeLeg, now: number) => string;
   tone?: (leg: StrikeLeg) => string;
 }
 
 const signTone = (v: number | null) => (v === null ? '' : v > 0 ? 'up' : v < 0 ? 'down' : '');
 
 const LTP_COLUMNS: Column[] = [
-  { label: 'OI', title: 'Open interest', cell: (l) => fmtLakh(l.oi) },
-  { label: 'ΔOI', title: 'Change in OI', cell: (l) => fmtSignedLakh(l.oi_change), tone: (l) => signTone(l.oi_change) },
-  { label: 'Vol', title: 'Volume in the bar', cell: (l) => fmtLakh(l.volume) },
-  { label: 'IV', title: 'Implied volatility %', cell: (l) => fmtIv(l.iv) },
-  { label: 'LTP', title: 'Last traded price', cell: (l) => fmtPrice(l.ltp) },
+  { key: 'age', label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
+  { key: 'oi', label: 'OI (L)', title: 'open interest, lakh', cell: (l) => fmtL(l.oi) },
+  { key: 'doi', label: 'ΔOI (L)', title: 'change in OI against the chosen basis, lakh', cell: (l) => fmtSignedL(l.oi_change), tone: (l) => signTone(l.oi_change) },
+  { key: 'dvol', label: 'Day vol (L)', title: 'volume traded today up to this bar, lakh', cell: (l) => fmtL(l.day_volume) },
+  { key: 'bvol', label: 'Bar vol', title: 'volume traded in this one bar', cell: (l) => fmtInt(l.volume) },
+  { key: 'iv', label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
+  { key: 'chg', label: 'Chg (%)', title: 'LTP change against the previous close', cell: (l) => fmtChange(l.ltp_change, l.ltp_change_pct), tone: (l) => signTone(l.ltp_change) },
+  { key: 'ltp', label: 'LTP', title: 'last traded price', cell: (l) => fmtPrice(l.ltp) },
 ];
 const GREEK_COLUMNS: Column[] = [
-  { label: 'IV', title: 'Implied volatility %', cell: (l) => fmtIv(l.iv) },
-  { label: 'Δ', title: 'Delta', cell: (l) => fmtGreek(l.delta) },
-  { label: 'Γ', title: 'Gamma', cell: (l) => fmtGreek(l.gamma) },
-  { label: 'Θ', title: 'Theta per calendar day', cell: (l) => fmtGreek(l.theta) },
-  { label: 'ν', title: 'Vega per volatility point', cell: (l) => fmtGreek(l.vega) },
+  { key: 'age', label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
+  { key: 'iv', label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
+  { key: 'delta', label: 'Δ', title: 'delta', cell: (l) => fmtGreekOf('delta', l.delta) },
+  { key: 'gamma', label: 'Γ', title: 'gamma, per point of the underlying', cell: (l) => fmtGreekOf('gamma', l.gamma) },
+  { key: 'theta', label: 'Θ ₹/day', title: 'theta, rupees per calendar day', cell: (l) => fmtGreekOf('theta', l.theta) },
+  { key: 'vega', label: 'ν ₹/vol pt', title: 'vega, rupees per volatility point', cell: (l) => fmtGreekOf('vega', l.vega) },
 ];
 
-export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; view: Exclude<ChainView, 'oi'>; spot: number | null; centerStrike: number | undefined; onRecentre: (strike: number) => void }) {
+export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; view: Exclude<ChainView, 'oi'>; spot: number | null; centerStrike: number | undefined; now: number; onStrike: (strike: number) => void }) {
   const columns = props.view === 'greeks' ? GREEK_COLUMNS : LTP_COLUMNS;
   const putColumns = [...columns].reverse();
   const spotAt = spotRowIndex(props.rows, props.spot);
   return (
-    <div className="chain-table-wrap">
+    <div className="chain-table-wrap" tabIndex={0} role="region" aria-label={`Chain table, ${props.series.expiry}`}>
       <table className="table chain-table">
         <thead>
           <tr>
             <th colSpan={columns.length} className="side-head call">
               Calls
             </th>
-            <th />
+            <th scope="col" className="center small">
+              {props.view === 'greeks' ? 'greeks' : 'lakh'}
+            </th>
             <th colSpan={columns.length} className="side-head put">
               Puts
             </th>
           </tr>
           <tr>
             {columns.map((c) => (
-              <th key={`c-${c.label}`} scope="col" title={`Call ${c.title}`} className="num">
+              <th key={`c-${c.key}`} scope="col" title={`Call ${c.title}`} className="num">
                 {c.label}
               </th>
             ))}
@@ -56,7 +65,7 @@ export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; vie
               Strike
             </th>
             {putColumns.map((c) => (
-              <th key={`p-${c.label}`} scope="col" title={`Put ${c.title}`} className="num">
+              <th key={`p-${c.key}`} scope="col" title={`Put ${c.title}`} className="num">
                 {c.label}
               </th>
             ))}
@@ -73,7 +82,8 @@ export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; vie
               centred={row.strike === props.centerStrike}
               atmStrike={props.series.atm_strike}
               spotBefore={spotAt === i ? props.spot : null}
-              onRecentre={props.onRecentre}
+              ageKey={Math.floor(props.now / 1000)}
+              onStrike={props.onStrike}
             />
           ))}
         </tbody>
@@ -90,11 +100,14 @@ interface RowProps {
   centred: boolean;
   atmStrike: number | null;
   spotBefore: number | null;
-  onRecentre: (strike: number) => void;
+  /** Whole seconds of the clock, so ages re-render once a second and nothing else does. */
+  ageKey: number;
+  onStrike: (strike: number) => void;
 }
 
 const TableRow = memo(
-  function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, onRecentre }: RowProps) {
+  function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, ageKey, onStrike }: RowProps) {
+    const now = ageKey * 1000;
     const itmCall = atmStrike !== null && row.strike < atmStrike;
     const itmPut = atmStrike !== null && row.strike > atmStrike;
     return (
@@ -106,16 +119,16 @@ const TableRow = memo(
         )}
         <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
           {columns.map((c) => (
-            <LegCell key={`c-${c.label}`} leg={row.call} column={c} itm={itmCall} />
+            <LegCell key={`c-${c.key}`} leg={row.call} column={c} itm={itmCall} now={now} />
           ))}
           <td className="strike-cell">
-            <button type="button" className="strike" onClick={() => onRecentre(row.strike)} title="Centre the chain on this strike">
+            <button type="button" className="strike" onClick={() => onStrike(row.strike)} title="Open this strike’s detail (OI over time, both legs)">
               {fmtInt(row.strike)}
             </button>
             {atm && <span className="tag tag-atm">ATM</span>}
           </td>
           {putColumns.map((c) => (
-            <LegCell key={`p-${c.label}`} leg={row.put} column={c} itm={itmPut} />
+            <LegCell key={`p-${c.key}`} leg={row.put} column={c} itm={itmPut} now={now} />
           ))}
         </tr>
       </>
@@ -130,12 +143,14 @@ const TableRow = memo(
     a.centred === b.centred &&
     a.atmStrike === b.atmStrike &&
     a.spotBefore === b.spotBefore &&
-    a.onRecentre === b.onRecentre,
+    a.ageKey === b.ageKey &&
+    a.onStrike === b.onStrike,
 );
 
-function LegCell({ leg, column, itm }: { leg: StrikeLeg | null; column: Column; itm: boolean }) {
+function LegCell({ leg, column, itm, now }: { leg: StrikeLeg | null; column: Column; itm: boolean; now: number }) {
   if (!leg) return <td className={`num${itm ? ' itm' : ''}`} />;
-  const cls = `num${itm ? ' itm' : ''}${leg.illiquid ? ' illiquid' : ''} state-${leg.state} ${column.tone?.(leg) ?? ''}`;
+  const cls = `num${itm ? ' itm' : ''}${leg.illiquid ? ' illiquid' : ''}${leg.stale ? ' stale' : ''} state-${leg.state} col-${column.key} ${column.tone?.(leg) ?? ''}`;
   if (leg.state === 'pending' && leg.ltp === null && leg.oi === null) return <td className={cls}>…</td>;
-  return <td className={cls}>{column.cell(leg)}</td>;
+  const mark = column.key === 'ltp' && leg.illiquid ? '◌ ' : column.key === 'ltp' && leg.stale ? '‖ ' : '';
+  return <td className={cls}>{mark}{column.cell(leg, now)}</td>;
 }

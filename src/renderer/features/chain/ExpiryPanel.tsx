@@ -1,14 +1,15 @@
-// One expiry of the chain: its header (days to expiry, stale badge, bucket time), the ladder or table, and Kite's
-// footer (PCR by OI and by volume, max pain, ATM IV).
+// One expiry of the chain. Its header strip carries what Sensibull and Opstra put above the chain: days to expiry,
+// PCR by OI and by volume, max pain and ATM IV (expiry-wide, marked partial with the coverage while the chain is
+// not complete), the bar shown and a stale mark; then the ladder or table and its legend.
 import { memo } from 'react';
 import type { ExpirySeries, Timeframe } from '../../../shared/api';
 import { Badge } from '../../components/Bits';
-import { fmtFixed, fmtInt, fmtLakh } from '../../format/numbers';
+import { fmtFixed, fmtInt } from '../../format/numbers';
 import { fmtExpiry, istTime } from '../../format/time';
 import type { ChainView } from './ChainControls';
-import { dteLabel } from './ChainControls';
+import { BASIS_LABEL, dteLabel } from './ChainControls';
 import { ChainTable } from './ChainTable';
-import { atmIv, rowsOf, totals } from './chainModel';
+import { aggregatesPartial, atmIv, coverageOf, coverageText, oiWalls, rowsOf } from './chainModel';
 import { OiLadder } from './OiLadder';
 
 export const ExpiryPanel = memo(function ExpiryPanel(props: {
@@ -17,55 +18,94 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
   spot: number | null;
   timeframe: Timeframe;
   centerStrike: number | undefined;
-  onRecentre: (strike: number) => void;
+  now: number;
+  onStrike: (expiry: string, strike: number) => void;
 }) {
   const { series } = props;
   const rows = rowsOf(series);
-  const sums = totals(series);
   const iv = atmIv(series);
+  const walls = oiWalls(series);
+  const partial = aggregatesPartial(series);
+  const coverage = coverageOf(series);
+  const onStrike = (strike: number) => props.onStrike(series.expiry, strike);
+  const partialTitle = `Expiry-wide figures over ${coverageText(series)}${series.partial ? '; the bar is still filling' : ''}`;
   return (
-    <section className="expiry-panel" data-testid={`expiry-${series.expiry}`} aria-label={`Expiry ${series.expiry}`}>
+    <section className={`expiry-panel${series.is_stale ? ' stale' : ''}`} data-testid={`expiry-${series.expiry}`} aria-labelledby={`expiry-title-${series.expiry}`}>
       <header className="expiry-head">
-        <h3>
-          {fmtExpiry(series.expiry)} <span className="dte">{dteLabel(series.days_to_expiry)}</span>
-        </h3>
+        <h2 id={`expiry-title-${series.expiry}`}>
+          {fmtExpiry(series.expiry)} <span className="dte">{dteLabel(series.days_to_expiry)} to expiry</span>
+        </h2>
         {series.is_stale ? (
           <Badge tone="warn" title={`Latest ${props.timeframe} bar is older than two bars`}>
-            stale{series.bucket_time ? ` · ${istTime(series.bucket_time)}` : ''}
+            stale{series.bucket_end ? ` · bars end ${istTime(series.bucket_end)}` : series.bucket_time ? ` · ${istTime(series.bucket_time)}` : ''}
           </Badge>
         ) : series.bucket_time ? (
-          <span className="small muted" title="Bucket of the bars shown">
+          <span className="small muted" title="The bar shown: start to end, IST">
             bar {istTime(series.bucket_time)}
+            {series.bucket_end ? `–${istTime(series.bucket_end)}` : ''}
+            {series.partial ? ' (filling)' : ''}
           </span>
         ) : (
           <Badge tone="muted">no bars yet</Badge>
         )}
-        <span className="small muted">
+        <span className="small muted expiry-atm">
           ATM {fmtInt(series.atm_strike)} · step {fmtInt(series.strike_step)}
         </span>
       </header>
+      <div className={`figures${partial ? ' partial' : ''}`} data-testid="chain-figures" data-partial={partial} title={partial ? partialTitle : 'Expiry-wide, over every listed strike'}>
+        <Figure label="PCR (OI)" value={fmtFixed(series.pcr_oi, 2)} title="Put OI / call OI over every listed strike of the expiry" />
+        <Figure label="PCR (vol)" value={fmtFixed(series.pcr_volume, 2)} title="Put day volume / call day volume over every listed strike" />
+        <Figure label="Max pain" value={fmtInt(series.max_pain_strike)} title="Settlement that minimises the payout to option holders, over every listed strike" />
+        <Figure label="ATM IV" value={iv === null ? '–' : `${iv.toFixed(2)}%`} title="Mean of the ATM call and put IV (illiquid or stale legs left out)" />
+        <Figure label="DTE" value={dteLabel(series.days_to_expiry)} title="Calendar days to expiry" />
+        {partial ? (
+          <span className="partial-mark" data-testid="partial-mark">
+            <Badge tone="warn">partial</Badge> <span className="small">{coverage ? coverageText(series) : 'coverage unknown'}</span>
+            {series.partial && <span className="small"> · bar still filling</span>}
+          </span>
+        ) : (
+          <span className="small muted" data-testid="coverage-complete">
+            all {fmtInt(coverage?.legs_listed)} listed legs
+          </span>
+        )}
+      </div>
       {props.view === 'oi' ? (
-        <OiLadder series={series} rows={rows} spot={props.spot} centerStrike={props.centerStrike} onRecentre={props.onRecentre} />
+        <OiLadder series={series} rows={rows} spot={props.spot} centerStrike={props.centerStrike} walls={walls} now={props.now} onStrike={onStrike} />
       ) : (
-        <ChainTable series={series} rows={rows} view={props.view} spot={props.spot} centerStrike={props.centerStrike} onRecentre={props.onRecentre} />
+        <ChainTable series={series} rows={rows} view={props.view} spot={props.spot} centerStrike={props.centerStrike} now={props.now} onStrike={onStrike} />
       )}
-      <footer className="expiry-foot">
-        <span title="Total put OI / total call OI over the strikes shown">
-          PCR (OI) <strong>{fmtFixed(series.pcr_oi, 2)}</strong>
+      <footer className="expiry-foot small">
+        <span className="legend-item">
+          <span className="illiquid-mark" aria-hidden="true">
+            ◌
+          </span>{' '}
+          illiquid (few ticks)
         </span>
-        <span title="Put volume / call volume over the strikes shown">
-          PCR (vol) <strong>{fmtFixed(series.pcr_volume, 2)}</strong>
+        <span className="legend-item">
+          <span className="stale-mark" aria-hidden="true">
+            ‖
+          </span>{' '}
+          stale (no data for two bars)
         </span>
-        <span title="Settlement price that minimises the total payout to option holders">
-          Max pain <strong>{fmtInt(series.max_pain_strike)}</strong>
-        </span>
-        <span title="Mean of the ATM call and put implied volatility">
-          ATM IV <strong>{iv === null ? '–' : `${iv.toFixed(2)}%`}</strong>
-        </span>
-        <span className="muted small">
-          CE OI {fmtLakh(sums.callOi)} · PE OI {fmtLakh(sums.putOi)} · ΔOI vs {series.oi_change_basis === 'one_hour_earlier' ? '1 h ago' : 'session open'}
-        </span>
+        <span className="muted">both kept out of the IV smile and ATM IV</span>
+        {props.view === 'oi' && (
+          <>
+            <span className="legend-item">
+              <span className="legend-swatch wall" aria-hidden="true" /> biggest walls
+            </span>
+            <span className="legend-item">▼ unwinding (OI falling)</span>
+          </>
+        )}
+        <span className="muted">ΔOI vs {BASIS_LABEL[series.oi_change_basis] ?? series.oi_change_basis} · OI and volume in lakh</span>
       </footer>
     </section>
   );
 });
+
+function Figure({ label, value, title }: { label: string; value: string; title: string }) {
+  return (
+    <span className="figure" title={title}>
+      <span className="figure-label">{label}</span> <strong>{value}</strong>
+    </span>
+  );
+}

@@ -53,9 +53,11 @@ export const IvSmile = memo(function IvSmile({ series }: { series: ExpirySeries[
     <section className="panel smile-panel" aria-labelledby="smile-title">
       <header className="panel-head">
         <h2 id="smile-title">IV smile</h2>
-        <span className="small muted">calls solid, puts dashed{atm !== null ? ` · ATM ${fmtInt(atm)}` : ''}</span>
+        <span className="small muted">
+          calls solid, puts dashed{atm !== null ? ` · ATM ${fmtInt(atm)}` : ''} · illiquid ◌ and stale ‖ legs left out
+        </span>
       </header>
-      {hasIv ? <Chart options={options} data={data} height={220} label="Implied volatility by strike" testId="iv-smile" /> : <p className="muted">No IV yet: the smile draws as bars arrive.</p>}
+      {hasIv ? <Chart options={options} data={data} height={220} label="Implied volatility by strike" testId="iv-smile" /> : <p className="muted">No IV from liquid, live legs yet: the smile draws as bars arrive.</p>}
     </section>
   );
 });

@@ -1,25 +1,49 @@
-// CE and PE open interest as mirrored bars around the strike column (calls red on the left, puts green on the right),
-// with the change in OI as a thin bar and a number. ATM is highlighted, max pain marked, spot drawn between strikes,
-// the ITM side shaded. Click (or Enter on) a strike to recentre the chain on it.
+// CE and PE open interest as mirrored bars around the strike column (calls red on the left, puts green on the right).
+// The change in OI has its own column of lighter bars on the outside, hatched with a ▼ where OI is unwinding; every
+// OI figure is in lakh. The two biggest walls each side are outlined, ATM highlighted, max pain marked, spot drawn
+// between strikes, and each leg's last-trade age sits at the edge. Clicking a strike opens its detail.
 import { memo } from 'react';
 import type { ExpirySeries, StrikeLeg } from '../../../shared/api';
-import { fmtInt, fmtLakh, fmtPrice, fmtSignedLakh, isNum } from '../../format/numbers';
-import { oiScale, sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
+import { fmtInt, fmtL, fmtPrice, fmtShortAge, fmtSignedL, isNum } from '../../format/numbers';
+import { istTime } from '../../format/time';
+import { legAgeMs, oiScale, sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
 
-export function OiLadder(props: { series: ExpirySeries; rows: StrikeRow[]; spot: number | null; centerStrike: number | undefined; onRecentre: (strike: number) => void }) {
+export function OiLadder(props: {
+  series: ExpirySeries;
+  rows: StrikeRow[];
+  spot: number | null;
+  centerStrike: number | undefined;
+  walls: { call: Set<number>; put: Set<number> };
+  now: number;
+  onStrike: (strike: number) => void;
+}) {
   const { series, rows } = props;
   const scale = oiScale(series);
   const spotAt = spotRowIndex(rows, props.spot);
   return (
-    <div className="ladder" role="table" aria-label={`Open interest by strike, ${series.expiry}`}>
+    <div className="ladder" role="table" aria-label={`Open interest by strike, ${series.expiry}, in lakh`}>
       <div className="ladder-row ladder-head" role="row">
-        <span role="columnheader" className="num">ΔOI</span>
-        <span role="columnheader" className="num">Call OI</span>
-        <span role="columnheader" className="center">Strike</span>
+        <span role="columnheader" className="num age-cell" title="Time since the call last traded">
+          Age
+        </span>
+        <span role="columnheader" className="num" title="Change in call OI, lakh">
+          ΔOI
+        </span>
+        <span role="columnheader" className="num">
+          Call OI
+        </span>
+        <span role="columnheader" className="center">
+          Strike
+        </span>
         <span role="columnheader">Put OI</span>
-        <span role="columnheader">ΔOI</span>
+        <span role="columnheader" title="Change in put OI, lakh">
+          ΔOI
+        </span>
+        <span role="columnheader" className="age-cell" title="Time since the put last traded">
+          Age
+        </span>
       </div>
-      <div className="ladder-body">
+      <div className="ladder-body" role="rowgroup">
         {rows.map((row, i) => (
           <LadderFragment
             key={row.strike}
@@ -30,9 +54,13 @@ export function OiLadder(props: { series: ExpirySeries; rows: StrikeRow[]; spot:
             centre={row.strike === props.centerStrike}
             itmCall={series.atm_strike !== null && row.strike < series.atm_strike}
             itmPut={series.atm_strike !== null && row.strike > series.atm_strike}
+            callWall={props.walls.call.has(row.strike)}
+            putWall={props.walls.put.has(row.strike)}
             maxOi={scale.oi}
             maxChange={scale.change}
-            onRecentre={props.onRecentre}
+            callAge={fmtShortAge(legAgeMs(row.call, props.now))}
+            putAge={fmtShortAge(legAgeMs(row.put, props.now))}
+            onStrike={props.onStrike}
           />
         ))}
         {spotAt === rows.length && <SpotLine spot={props.spot} />}
@@ -57,9 +85,13 @@ interface LadderRowProps {
   centre: boolean;
   itmCall: boolean;
   itmPut: boolean;
+  callWall: boolean;
+  putWall: boolean;
   maxOi: number;
   maxChange: number;
-  onRecentre: (strike: number) => void;
+  callAge: string;
+  putAge: string;
+  onStrike: (strike: number) => void;
 }
 
 const LadderFragment = memo(function LadderFragment(p: LadderRowProps) {
@@ -67,17 +99,23 @@ const LadderFragment = memo(function LadderFragment(p: LadderRowProps) {
     <>
       {p.spotHere !== null && <SpotLine spot={p.spotHere} />}
       <div className={`ladder-row${p.atm ? ' atm' : ''}${p.centre ? ' centred' : ''}`} role="row" data-strike={p.row.strike}>
-        <Change leg={p.row.call} />
-        <Bar leg={p.row.call} side="call" maxOi={p.maxOi} maxChange={p.maxChange} itm={p.itmCall} />
+        <Age leg={p.row.call} text={p.callAge} />
+        <Change leg={p.row.call} side="call" maxChange={p.maxChange} />
+        <Bar leg={p.row.call} side="call" maxOi={p.maxOi} itm={p.itmCall} wall={p.callWall} />
         <span role="cell" className="strike-cell">
-          <button type="button" className="strike" onClick={() => p.onRecentre(p.row.strike)} title="Centre the chain on this strike">
+          <button type="button" className="strike" onClick={() => p.onStrike(p.row.strike)} title="Open this strike’s detail (OI over time, both legs)">
             {fmtInt(p.row.strike)}
           </button>
           {p.atm && <span className="tag tag-atm">ATM</span>}
-          {p.maxPain && <span className="tag tag-pain" title="Max pain">MP</span>}
+          {p.maxPain && (
+            <span className="tag tag-pain" title="Max pain">
+              MP
+            </span>
+          )}
         </span>
-        <Bar leg={p.row.put} side="put" maxOi={p.maxOi} maxChange={p.maxChange} itm={p.itmPut} />
-        <Change leg={p.row.put} />
+        <Bar leg={p.row.put} side="put" maxOi={p.maxOi} itm={p.itmPut} wall={p.putWall} />
+        <Change leg={p.row.put} side="put" maxChange={p.maxChange} />
+        <Age leg={p.row.put} text={p.putAge} />
       </div>
     </>
   );
@@ -94,38 +132,58 @@ function sameRow(a: LadderRowProps, b: LadderRowProps): boolean {
     a.centre === b.centre &&
     a.itmCall === b.itmCall &&
     a.itmPut === b.itmPut &&
+    a.callWall === b.callWall &&
+    a.putWall === b.putWall &&
     a.maxOi === b.maxOi &&
     a.maxChange === b.maxChange &&
-    a.onRecentre === b.onRecentre
+    a.callAge === b.callAge &&
+    a.putAge === b.putAge &&
+    a.onStrike === b.onStrike
   );
 }
 
-const legTitle = (leg: StrikeLeg): string =>
-  `${leg.moneyness} · OI ${fmtInt(leg.oi)} · ΔOI ${fmtInt(leg.oi_change)} · vol ${fmtInt(leg.volume)} · LTP ${fmtPrice(leg.ltp)}${leg.illiquid ? ' · illiquid (few ticks)' : ''} · ${leg.state}`;
+export const legTitle = (leg: StrikeLeg): string =>
+  [
+    leg.moneyness,
+    `OI ${fmtL(leg.oi)}`,
+    `ΔOI ${fmtSignedL(leg.oi_change)}`,
+    `day vol ${fmtL(leg.day_volume)}`,
+    `bar vol ${fmtInt(leg.volume)}`,
+    `LTP ${fmtPrice(leg.ltp)}`,
+    leg.last_trade_at ? `last trade ${istTime(leg.last_trade_at)} IST` : 'no trade seen',
+    leg.illiquid ? 'illiquid (few ticks)' : '',
+    leg.stale ? 'stale (no data for two bars)' : '',
+    leg.state,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 
-function Bar({ leg, side, maxOi, maxChange, itm }: { leg: StrikeLeg | null; side: 'call' | 'put'; maxOi: number; maxChange: number; itm: boolean }) {
+function Bar({ leg, side, maxOi, itm, wall }: { leg: StrikeLeg | null; side: 'call' | 'put'; maxOi: number; itm: boolean; wall: boolean }) {
   if (!leg) return <span role="cell" className={`bar-cell ${side}`} />;
   const oiPct = isNum(leg.oi) && maxOi > 0 ? (Math.abs(leg.oi) / maxOi) * 100 : 0;
-  const chPct = isNum(leg.oi_change) && maxChange > 0 ? (Math.abs(leg.oi_change) / maxChange) * 100 : 0;
-  const falling = isNum(leg.oi_change) && leg.oi_change < 0;
+  const cls = `bar-cell ${side}${itm ? ' itm' : ''}${wall ? ' wall' : ''} state-${leg.state}${leg.illiquid ? ' illiquid' : ''}${leg.stale ? ' stale' : ''}`;
   return (
-    <span role="cell" className={`bar-cell ${side}${itm ? ' itm' : ''} state-${leg.state}${leg.illiquid ? ' illiquid' : ''}`} title={legTitle(leg)} data-state={leg.state}>
+    <span role="cell" className={cls} title={legTitle(leg)} data-state={leg.state} data-wall={wall || undefined}>
       {leg.state === 'pending' && !isNum(leg.oi) ? (
-        <span className="pending-bar" aria-label="waiting for data" />
+        <span className="pending-bar" role="img" aria-label="waiting for data" />
       ) : leg.state === 'failed' ? (
         <span className="leg-failed">failed</span>
       ) : (
         <>
           {/* scaleX, not width: a bar that grows needs no layout. */}
           <span className="bar oi" style={{ transform: `scaleX(${(oiPct / 100).toFixed(3)})` }} />
-          <span className={`bar chg${falling ? ' down' : ''}`} style={{ transform: `scaleX(${(chPct / 100).toFixed(3)})` }} />
           <span className="bar-label">
             {leg.illiquid && (
-              <span className="illiquid-mark" aria-label="illiquid">
-                ◌{' '}
+              <span className="illiquid-mark" aria-label="illiquid" title="Illiquid: few ticks, kept out of the IV smile and ATM IV">
+                ◌
               </span>
             )}
-            {fmtLakh(leg.oi)}
+            {leg.stale && (
+              <span className="stale-mark" aria-label="stale" title="Stale: no data for two bars">
+                ‖
+              </span>
+            )}
+            {fmtL(leg.oi)}
           </span>
         </>
       )}
@@ -133,11 +191,32 @@ function Bar({ leg, side, maxOi, maxChange, itm }: { leg: StrikeLeg | null; side
   );
 }
 
-function Change({ leg }: { leg: StrikeLeg | null }) {
+function Change({ leg, side, maxChange }: { leg: StrikeLeg | null; side: 'call' | 'put'; maxChange: number }) {
   const v = leg?.oi_change;
+  if (!leg || !isNum(v)) {
+    return (
+      <span role="cell" className={`chg-cell ${side} muted`}>
+        {leg ? '–' : ''}
+      </span>
+    );
+  }
+  const pct = maxChange > 0 ? Math.abs(v) / maxChange : 0;
+  const unwinding = v < 0;
   return (
-    <span role="cell" className={`num small ${isNum(v) ? (v > 0 ? 'up' : v < 0 ? 'down' : '') : 'muted'}`}>
-      {leg ? fmtSignedLakh(v) : ''}
+    <span role="cell" className={`chg-cell ${side}${unwinding ? ' unwinding' : v > 0 ? ' building' : ''}`} title={unwinding ? 'OI falling: positions unwinding' : 'OI rising: positions building'}>
+      <span className="bar chg" style={{ transform: `scaleX(${pct.toFixed(3)})` }} />
+      <span className="chg-label">
+        {unwinding && <span aria-hidden="true">▼</span>}
+        {fmtSignedL(v)}
+      </span>
+    </span>
+  );
+}
+
+function Age({ leg, text }: { leg: StrikeLeg | null; text: string }) {
+  return (
+    <span role="cell" className={`age-cell num${leg?.stale ? ' stale' : ''}`} title={leg?.last_trade_at ? `last trade ${text} ago` : 'no trade seen'}>
+      {leg ? text : ''}
     </span>
   );
 }

@@ -1,23 +1,24 @@
 // "Subscribing N strikes, M live": a chain nobody subscribed fills in as its first bars arrive (main subscribes
-// nearest ATM first). Failures show their reason and when they will be retried.
+// nearest ATM first, within the ticker's 30 subscriptions a minute, which is why a cold chain is slow and says so).
+// Failures show their reason and when they will be retried. A chain that is not live never says "live".
 import type { StrikeDistribution } from '../../../shared/api';
 import { Badge, ProgressBar } from '../../components/Bits';
 import { istTime } from '../../format/time';
-import { fillProgress } from './chainModel';
+import { fillProgress, fillText, type LivenessView } from './chainModel';
 
-export function SubscriptionStrip({ distribution }: { distribution: StrikeDistribution }) {
+/** The ticker service accepts this many subscription calls a minute. */
+export const SUBSCRIPTIONS_PER_MINUTE = 30;
+
+export function SubscriptionStrip({ distribution, liveness }: { distribution: StrikeDistribution; liveness: LivenessView }) {
   const progress = fillProgress(distribution);
   const sub = distribution.metadata.subscription;
   const complete = !progress.filling && progress.liveStrikes === progress.strikes;
-  let text: string;
-  if (sub.state === 'disabled' && progress.live === 0) text = `Auto-subscribe is off (flag smart_subscription_enabled); ${progress.liveStrikes} of ${progress.strikes} strikes have data`;
-  else if (progress.filling) text = `Subscribing ${progress.strikes} strikes, ${progress.liveStrikes} live`;
-  else if (complete) text = `${progress.strikes} strikes live`;
-  else text = `${progress.liveStrikes} of ${progress.strikes} strikes live`;
+  const text = fillText(progress, sub.state === 'disabled', liveness);
+  const minutesLeft = Math.ceil(progress.pending / SUBSCRIPTIONS_PER_MINUTE);
 
   return (
     <div
-      className={`fill-strip${progress.filling ? ' filling' : ''}`}
+      className={`fill-strip${progress.filling ? ' filling' : ''}${liveness.state !== 'live' ? ' not-live' : ''}`}
       data-testid="fill-status"
       data-filling={progress.filling}
       data-strikes={progress.strikes}
@@ -48,6 +49,12 @@ export function SubscriptionStrip({ distribution }: { distribution: StrikeDistri
             {sub.failed.length > 20 && <li className="muted">…and {sub.failed.length - 20} more</li>}
           </ul>
         </details>
+      )}
+      {progress.filling && (
+        <span className="small muted" data-testid="cold-chain-why">
+          Slow on purpose: the ticker takes {SUBSCRIPTIONS_PER_MINUTE} subscriptions a minute, nearest ATM first
+          {progress.pending > 0 ? ` · about ${minutesLeft} min for the ${progress.pending} pending` : ''}
+        </span>
       )}
       {sub.retry_after_ms !== null && sub.retry_after_ms > 0 && <span className="small muted">next attempt in {Math.ceil(sub.retry_after_ms / 1000)} s</span>}
     </div>

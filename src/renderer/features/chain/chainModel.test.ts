@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { ExpirySeries, StrikeDistribution, StrikeLeg } from '../../../shared/api';
-import { atmIv, fillProgress, rowsOf, sameLeg, smileData, spotRowIndex, totals } from './chainModel';
+import { aggregatesPartial, atmIv, chainLiveness, coverageText, fillProgress, fillText, legAgeMs, oiWalls, rowsOf, sameLeg, smileData, spotRowIndex, totals } from './chainModel';
 
 const leg = (strike: number, over: Partial<StrikeLeg> = {}): StrikeLeg => ({
-  strike, token: strike, oi: 100, oi_change: 0, volume: 10, ltp: 1, iv: 0.15, delta: 0.5, gamma: 0, theta: 0, vega: 0, ticks: 5,
-  moneyness: 'ATM', illiquid: false, state: 'live', ...over,
+  strike, token: strike, oi: 100, oi_change: 0, volume: 10, day_volume: 100, ltp: 1, ltp_change: null, ltp_change_pct: null,
+  last_trade_at: null, iv: 0.15, delta: 0.5, gamma: 0, theta: 0, vega: 0, ticks: 5, moneyness: 'ATM', illiquid: false, stale: false,
+  state: 'live', ...over,
 });
 
 const series = (over: Partial<ExpirySeries> = {}): ExpirySeries => ({
-  expiry: '2025-11-25', days_to_expiry: 3, bucket_time: null, is_stale: false, atm_strike: 24500, strike_step: 50,
-  pcr_oi: null, pcr_volume: null, max_pain_strike: null, oi_change_basis: 'one_hour_earlier',
+  expiry: '2025-11-25', days_to_expiry: 3, bucket_time: null, bucket_end: null, partial: false, is_stale: false, atm_strike: 24500,
+  strike_step: 50, pcr_oi: null, pcr_volume: null, max_pain_strike: null, oi_change_basis: 'one_hour_earlier',
+  coverage: { strikes_listed: 3, strikes_with_data: 3, legs_listed: 6, legs_with_data: 6, legs_pending: 0, complete: true },
   call: [leg(24550), leg(24450), leg(24500)], put: [leg(24500), leg(24450), leg(24600)], ...over,
 });
 
@@ -73,5 +75,71 @@ describe('chain model', () => {
     expect(sameLeg(leg(1), leg(1))).toBe(true);
     expect(sameLeg(leg(1), leg(1, { oi: 101 }))).toBe(false);
     expect(sameLeg(leg(1), null)).toBe(false);
+  });
+
+  it('keeps illiquid and stale legs out of the smile and ATM IV', () => {
+    const s = series({
+      call: [leg(100, { iv: 0.1 }), leg(200, { iv: 0.2, illiquid: true }), leg(300, { iv: 0.3, stale: true })],
+      put: [leg(100, { iv: 0.4, state: 'pending' })],
+      atm_strike: 200,
+    });
+    const smile = smileData([s]);
+    expect(smile.lines[0].iv).toEqual([10, null, null]);
+    expect(smile.lines[1].iv).toEqual([null, null, null]);
+    expect(atmIv(s)).toBeNull();
+  });
+
+  it('marks expiry-wide figures partial until coverage is complete and the bucket settled', () => {
+    const complete = { strikes_listed: 21, strikes_with_data: 21, legs_listed: 42, legs_with_data: 42, legs_pending: 0, complete: true };
+    expect(aggregatesPartial(series({ coverage: complete }))).toBe(false);
+    expect(aggregatesPartial(series({ coverage: complete, partial: true }))).toBe(true);
+    const half = { strikes_listed: 21, strikes_with_data: 5, legs_listed: 42, legs_with_data: 9, legs_pending: 33, complete: false };
+    expect(aggregatesPartial(series({ coverage: half }))).toBe(true);
+    expect(coverageText(series({ coverage: half }))).toBe('9 of 42 legs, 5 of 21 strikes with data, 33 pending');
+    // An answer without coverage (an older console) is never shown as final.
+    expect(aggregatesPartial(series({ coverage: undefined as never }))).toBe(true);
+  });
+
+  it('finds the two biggest OI walls each side', () => {
+    const s = series({ call: [leg(1, { oi: 5 }), leg(2, { oi: 9 }), leg(3, { oi: 7 }), leg(4, { oi: null })], put: [leg(1, { oi: 1 })] });
+    const walls = oiWalls(s);
+    expect([...walls.call].sort()).toEqual([2, 3]);
+    expect([...walls.put]).toEqual([1]);
+  });
+
+  it('says a chain is not live, and since when, whatever the cause', () => {
+    const at = Date.parse('2026-11-27T09:00:00Z');
+    const base = { answeredAt: at, refreshFailed: false, series: [series()] };
+    expect(chainLiveness({ ...base, connection: 'open' }).state).toBe('live');
+    expect(chainLiveness({ ...base, connection: 'unreachable' })).toMatchObject({ state: 'unreachable', frozenSince: at });
+    expect(chainLiveness({ ...base, connection: 'unauthorized' }).reason).toMatch(/401/);
+    expect(chainLiveness({ ...base, connection: 'lost' }).state).toBe('reconnecting');
+    expect(chainLiveness({ ...base, connection: 'open', refreshFailed: true }).state).toBe('failing');
+    const stale = chainLiveness({ ...base, connection: 'open', series: [series({ is_stale: true, bucket_end: '2026-11-27T08:50:00Z' })] });
+    expect(stale).toMatchObject({ state: 'stale', frozenSince: Date.parse('2026-11-27T08:50:00Z') });
+    // One stale expiry among live ones dims only its own panel.
+    const mixed = chainLiveness({ ...base, connection: 'open', series: [series({ is_stale: true }), series({ expiry: '2025-12-02', bucket_time: '2026-11-27T08:59:00Z' })] });
+    expect(mixed.state).toBe('live');
+  });
+
+  it('judges a chain stale by its newest bar when no answer comes to say so (a silent feed sends no push)', () => {
+    const s = series({ bucket_time: '2026-11-27T08:58:00Z', bucket_end: '2026-11-27T08:59:00Z' });
+    const input = { connection: 'open' as const, answeredAt: 1, refreshFailed: false, series: [s], timeframe: '1min' as const };
+    expect(chainLiveness({ ...input, now: Date.parse('2026-11-27T09:01:00Z') }).state).toBe('live');
+    const late = chainLiveness({ ...input, now: Date.parse('2026-11-27T09:01:31Z') });
+    expect(late).toMatchObject({ state: 'stale', frozenSince: Date.parse('2026-11-27T08:59:00Z') });
+    // 5-minute bars allow ten minutes.
+    expect(chainLiveness({ ...input, timeframe: '5min', now: Date.parse('2026-11-27T09:05:00Z') }).state).toBe('live');
+  });
+
+  it('never says live in the fill strip while the chain is frozen', () => {
+    const p = { strikes: 21, liveStrikes: 21, legs: 42, live: 42, pending: 0, failed: 0, missing: 0, filling: false };
+    expect(fillText(p, false, { state: 'live', frozenSince: null, reason: '' })).toBe('21 strikes live');
+    expect(fillText(p, false, { state: 'unreachable', frozenSince: 1, reason: 'x' })).toBe('Not live: 21 of 21 strikes had data');
+  });
+
+  it('ages a leg from its last trade', () => {
+    expect(legAgeMs(leg(1, { last_trade_at: '2026-11-27T09:00:00Z' }), Date.parse('2026-11-27T09:00:42Z'))).toBe(42_000);
+    expect(legAgeMs(leg(1), 0)).toBeNull();
   });
 });

@@ -1,6 +1,7 @@
 // Pure shaping of a StrikeDistribution for the screen: rows by strike, fill progress, ATM IV and the smile's
 // aligned arrays. Kept free of React so it is tested directly.
-import type { ExpirySeries, StrikeDistribution, StrikeLeg } from '../../../shared/api';
+import type { ChainCoverage, ExpirySeries, StrikeDistribution, StrikeLeg, Timeframe } from '../../../shared/api';
+import type { ConnectionState } from '../../api/transport';
 import { ivPercent, isNum } from '../../format/numbers';
 
 export interface StrikeRow {
@@ -51,11 +52,26 @@ export function fillProgress(distribution: StrikeDistribution): FillProgress {
   return progress;
 }
 
-/** ATM IV (percent): mean of the ATM call and put IVs that exist. */
+/**
+ * A leg whose numbers are fit for summaries (the IV smile, ATM IV): it has data, trades (not illiquid) and is not
+ * stale. An illiquid leg's IV comes from a quote nobody traded on; a stale one's from minutes ago.
+ */
+export const summarisable = (leg: StrikeLeg): boolean => leg.state === 'live' && !leg.illiquid && !leg.stale;
+
+/** The strip's words: never "live" while the chain is frozen. */
+export function fillText(progress: FillProgress, autoSubscribeOff: boolean, liveness: LivenessView): string {
+  if (liveness.state !== 'live') return `Not live: ${progress.liveStrikes} of ${progress.strikes} strikes had data`;
+  if (autoSubscribeOff && progress.live === 0) return `Auto-subscribe is off (flag smart_subscription_enabled); ${progress.liveStrikes} of ${progress.strikes} strikes have data`;
+  if (progress.filling) return `Subscribing ${progress.strikes} strikes, ${progress.liveStrikes} live`;
+  if (progress.liveStrikes === progress.strikes) return `${progress.strikes} strikes live`;
+  return `${progress.liveStrikes} of ${progress.strikes} strikes live`;
+}
+
+/** ATM IV (percent): mean of the ATM call and put IVs that exist, from legs fit for summaries. */
 export function atmIv(series: ExpirySeries): number | null {
   if (series.atm_strike === null) return null;
   const ivs = [...series.call, ...series.put]
-    .filter((leg) => leg.strike === series.atm_strike)
+    .filter((leg) => leg.strike === series.atm_strike && summarisable(leg))
     .map((leg) => ivPercent(leg.iv))
     .filter(isNum);
   return ivs.length ? ivs.reduce((a, b) => a + b, 0) / ivs.length : null;
@@ -91,6 +107,7 @@ export function smileData(seriesList: ExpirySeries[]): { strikes: number[]; line
     for (const side of ['CE', 'PE'] as const) {
       const iv: (number | null)[] = new Array(strikes.length).fill(null);
       for (const leg of side === 'CE' ? series.call : series.put) {
+        if (!summarisable(leg)) continue;
         const pct = ivPercent(leg.iv);
         if (pct !== null && pct > 0) iv[index.get(leg.strike) as number] = pct;
       }
@@ -108,6 +125,102 @@ export function spotRowIndex(rows: StrikeRow[], spot: number | null): number | n
   return i === -1 ? rows.length : i;
 }
 
+/** The coverage of the expiry-wide figures, or null from a console that predates it. */
+export const coverageOf = (series: ExpirySeries): ChainCoverage | null => (series.coverage && typeof series.coverage.legs_listed === 'number' ? series.coverage : null);
+
+/**
+ * Whether PCR and max pain are final: the bucket is complete and every listed leg that is wanted has data. An
+ * answer without coverage (an older console) is treated as partial: nothing says it covers the chain.
+ */
+export function aggregatesPartial(series: ExpirySeries): boolean {
+  const coverage = coverageOf(series);
+  return series.partial === true || !coverage || !coverage.complete;
+}
+
+/** "9 of 42 legs with data, 33 pending" for the partial mark. */
+export function coverageText(series: ExpirySeries): string {
+  const c = coverageOf(series);
+  if (!c) return 'coverage unknown (computed over the strikes shown)';
+  const parts = [`${c.legs_with_data} of ${c.legs_listed} legs`, `${c.strikes_with_data} of ${c.strikes_listed} strikes with data`];
+  if (c.legs_pending > 0) parts.push(`${c.legs_pending} pending`);
+  return parts.join(', ');
+}
+
+/** The biggest call and put OI strikes (the walls traders read as resistance and support). */
+export function oiWalls(series: ExpirySeries, count = 2): { call: Set<number>; put: Set<number> } {
+  const top = (legs: StrikeLeg[]) =>
+    new Set(
+      legs
+        .filter((l) => isNum(l.oi) && (l.oi as number) > 0)
+        .sort((a, b) => (b.oi as number) - (a.oi as number))
+        .slice(0, count)
+        .map((l) => l.strike),
+    );
+  return { call: top(series.call), put: top(series.put) };
+}
+
+/** Milliseconds since a leg last traded, or null when unknown. */
+export const legAgeMs = (leg: StrikeLeg | null, now: number): number | null => (leg?.last_trade_at ? Math.max(0, now - Date.parse(leg.last_trade_at)) : null);
+
+export const TIMEFRAME_MS: Record<Timeframe, number> = { '1min': 60_000, '5min': 300_000, '15min': 900_000 };
+
+/** Slack for the newest bar's own settling and the refresh after it. */
+const STALE_GRACE_MS = 30_000;
+const barEnd = (s: ExpirySeries): number | null => {
+  const end = Date.parse(s.bucket_end ?? '');
+  if (Number.isFinite(end)) return end;
+  const start = Date.parse(s.bucket_time ?? '');
+  return Number.isFinite(start) ? start : null;
+};
+
+export type ChainLiveness = 'live' | 'stale' | 'reconnecting' | 'unreachable' | 'unauthorized' | 'failing';
+export interface LivenessView {
+  state: ChainLiveness;
+  /** The instant the data on screen stopped moving (IST on screen), when it has. */
+  frozenSince: number | null;
+  /** Why, in the trader's words. */
+  reason: string;
+}
+
+/**
+ * Is what the chain shows live? Not when the console is gone or refuses the token, not while the push stream is
+ * down, not when the last refresh failed, and not when the series' own bars are stale. frozenSince is the last
+ * answer's time for a connection problem and the newest bar's end for stale data.
+ */
+export function chainLiveness(input: {
+  connection: ConnectionState;
+  /** When the shown answer arrived (ms), 0 if never. */
+  answeredAt: number;
+  refreshFailed: boolean;
+  series: ExpirySeries[];
+  /** Now (ms) and the bar length: a newest bar older than two bars is stale even if no answer said so, because a
+   * feed that stopped sends no push, so no new answer arrives to say it. */
+  now?: number;
+  timeframe?: Timeframe;
+}): LivenessView {
+  const since = input.answeredAt > 0 ? input.answeredAt : null;
+  if (input.connection === 'unreachable') return { state: 'unreachable', frozenSince: since, reason: 'the console is not reachable (stopped or network down)' };
+  if (input.connection === 'unauthorized') return { state: 'unauthorized', frozenSince: since, reason: 'the console refused this page’s API token (401)' };
+  if (input.connection === 'lost') return { state: 'reconnecting', frozenSince: since, reason: 'the update stream dropped; reconnecting' };
+  if (input.refreshFailed) return { state: 'failing', frozenSince: since, reason: 'the last refresh failed' };
+  // One stale expiry dims its own panel; the whole chain is frozen when every expiry with bars is.
+  const withBars = input.series.filter((s) => s.bucket_time !== null || s.is_stale);
+  const stale = withBars.filter((s) => s.is_stale);
+  if (stale.length > 0 && stale.length === withBars.length) {
+    const ends = stale.map(barEnd).filter(isNum);
+    return { state: 'stale', frozenSince: ends.length ? Math.min(...ends) : since, reason: 'no new bars: the feed has gone quiet' };
+  }
+  if (input.now !== undefined && input.timeframe) {
+    const limit = 2 * TIMEFRAME_MS[input.timeframe] + STALE_GRACE_MS;
+    const ends = input.series.map(barEnd).filter(isNum);
+    const newest = ends.length ? Math.max(...ends) : null;
+    if (newest !== null && input.now - newest > limit) {
+      return { state: 'stale', frozenSince: newest, reason: 'no new bar for over two bars (the feed is quiet or the market is closed)' };
+    }
+  }
+  return { state: 'live', frozenSince: null, reason: '' };
+}
+
 /** Equal legs render the same: lets memoized rows skip a refetch that changed nothing for them. */
 export function sameLeg(a: StrikeLeg | null, b: StrikeLeg | null): boolean {
   if (a === b) return true;
@@ -116,7 +229,11 @@ export function sameLeg(a: StrikeLeg | null, b: StrikeLeg | null): boolean {
     a.oi === b.oi &&
     a.oi_change === b.oi_change &&
     a.volume === b.volume &&
+    a.day_volume === b.day_volume &&
     a.ltp === b.ltp &&
+    a.ltp_change === b.ltp_change &&
+    a.last_trade_at === b.last_trade_at &&
+    a.stale === b.stale &&
     a.iv === b.iv &&
     a.delta === b.delta &&
     a.gamma === b.gamma &&

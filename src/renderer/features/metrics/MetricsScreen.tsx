@@ -3,7 +3,7 @@
 // minimum), subscription API calls per hour. Alerts (firing and history) and their thresholds below.
 import { useState } from 'react';
 import type { MetricsSummary } from '../../../shared/api';
-import { useMetricsSummary } from '../../api/metrics';
+import { useAlerts, useMetricsSummary } from '../../api/metrics';
 import { Section, Stat } from '../../components/Bits';
 import { QueryView } from '../../components/States';
 import { fmtDuration, fmtInt, fmtPct } from '../../format/numbers';
@@ -15,10 +15,13 @@ import { CHART_COLORS, TimeChart } from './TimeChart';
 const WINDOWS = [1, 6, 24, 72, 168];
 /** Success rates arrive as ratios (0..1); charts read percent. */
 const toPercent = (v: number) => (v <= 1 ? v * 100 : v);
+const t0 = (m: MetricsSummary) => m.thresholds.timeToDataSeconds;
 
 export function MetricsScreen() {
   const [hours, setHours] = useState(6);
   const summary = useMetricsSummary(hours);
+  const alerts = useAlerts();
+  const slowDataFiring = (alerts.data?.active ?? []).some((a) => a.rule === 'slow_data' && a.state === 'firing');
   return (
     <div className="screen" data-screen="metrics">
       <Section
@@ -38,7 +41,7 @@ export function MetricsScreen() {
         }
       >
         <QueryView query={summary} what="metrics">
-          {(m) => <MetricsBody m={m} />}
+          {(m) => <MetricsBody m={m} hours={hours} slowDataFiring={slowDataFiring} />}
         </QueryView>
       </Section>
       <AlertsPanel thresholds={summary.data?.thresholds ?? null} />
@@ -46,7 +49,9 @@ export function MetricsScreen() {
   );
 }
 
-function MetricsBody({ m }: { m: MetricsSummary }) {
+function MetricsBody({ m, hours, slowDataFiring }: { m: MetricsSummary; hours: number; slowDataFiring: boolean }) {
+  const over = m.timeToData.p95 !== null && m.timeToData.p95 > t0(m);
+  const span = hours < 24 ? `${hours} h` : `${hours / 24} d`;
   const t = m.thresholds;
   const minSuccess = (1 - t.autoSubscribeFailureRatio) * 100;
   const cycle = m.backfill.lastCycle;
@@ -60,10 +65,16 @@ function MetricsBody({ m }: { m: MetricsSummary }) {
           tone={m.autoSubscribe.successRate !== null && m.autoSubscribe.successRate * 100 < minSuccess ? 'bad' : 'ok'}
         />
         <Stat
-          label="Time to data p50 / p95"
+          label={`Time to data p50 / p95 (${span})`}
           value={`${fmtDuration(m.timeToData.p50)} / ${fmtDuration(m.timeToData.p95)}`}
-          hint={`${fmtInt(m.timeToData.count)} instruments`}
-          tone={m.timeToData.p95 !== null && m.timeToData.p95 > t.timeToDataSeconds ? 'bad' : 'ok'}
+          hint={
+            <span data-testid="ttd-explained">
+              {fmtInt(m.timeToData.count)} instruments, subscribe to first stored bar, over the whole {span} window. The slow_data alert
+              looks only at the last {t.autoSubscribeWindowMinutes} min and at instruments still waiting (limit {t.timeToDataSeconds} s)
+              {over && !slowDataFiring ? ': this window was slow earlier, nothing is slow now' : ''}.
+            </span>
+          }
+          tone={slowDataFiring ? 'bad' : over ? 'warn' : 'ok'}
         />
         <Stat
           label="Last backfill cycle"
@@ -91,6 +102,7 @@ function MetricsBody({ m }: { m: MetricsSummary }) {
           lines={[{ label: 'success', points: m.autoSubscribe.series, color: CHART_COLORS.put, map: toPercent }]}
           thresholds={[{ value: minSuccess, label: `alert below ${minSuccess.toFixed(0)}%`, color: CHART_COLORS.call }]}
           testId="chart-success"
+          window={m.window}
           yMin={0}
           yMax={100}
         />
@@ -100,6 +112,8 @@ function MetricsBody({ m }: { m: MetricsSummary }) {
           lines={[{ label: 'worst per step', points: m.timeToData.series, color: CHART_COLORS.accent }]}
           thresholds={[{ value: t.timeToDataSeconds, label: `alert above ${t.timeToDataSeconds} s`, color: CHART_COLORS.call }]}
           testId="chart-ttd"
+          window={m.window}
+          note="Worst subscribe-to-first-bar per step; the dashed line is the slow_data limit"
         />
         <Histogram title="Time to data, distribution" buckets={m.timeToData.histogram} threshold={t.timeToDataSeconds} total={m.timeToData.count} />
         <TimeChart
@@ -111,6 +125,7 @@ function MetricsBody({ m }: { m: MetricsSummary }) {
           ]}
           thresholds={cycle ? [{ value: cycle.minimumRequests, label: `minimum requests last cycle: ${cycle.minimumRequests}`, color: CHART_COLORS.put }] : []}
           testId="chart-backfill"
+          window={m.window}
         />
         <TimeChart
           title="Subscription API calls per hour"
@@ -118,6 +133,7 @@ function MetricsBody({ m }: { m: MetricsSummary }) {
           lines={[{ label: 'calls/h', points: m.subscriptionCalls.seriesPerHour, color: CHART_COLORS.accent }]}
           thresholds={[{ value: t.subscriptionCallsPerHour, label: `alert above ${fmtInt(t.subscriptionCallsPerHour)}/h`, color: CHART_COLORS.call }]}
           testId="chart-calls"
+          window={m.window}
         />
       </div>
     </>

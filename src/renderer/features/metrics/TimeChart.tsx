@@ -2,7 +2,8 @@
 import { useMemo } from 'react';
 import uPlot from 'uplot';
 import type { MetricPoint } from '../../../shared/api';
-import { Chart, CHART_COLORS, darkAxis, istAxisValues, istTzDate, type Threshold } from '../../components/Chart';
+import { fitWindow } from './chartWindow';
+import { Chart, CHART_COLORS, darkAxis, istAxisValues, istHoverTime, istTzDate, type Threshold } from '../../components/Chart';
 
 export interface Line {
   label: string;
@@ -25,9 +26,15 @@ export function alignSeries(lines: { points: MetricPoint[]; map?: (v: number) =>
   return [times.map((t) => t / 1000), ...ys];
 }
 
-export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number }) {
+export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax, window: span, note }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number; window?: { from: string; to: string }; note?: string }) {
   const layout = lines.map((l) => `${l.label}|${l.color}|${l.bars ? 1 : 0}`).join(';');
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
+  const data = alignSeries(lines);
+  const times = data[0] as number[];
+  // The x range fits the data inside the summary's window (set on the live chart, no rebuild per refresh).
+  // Only instants where some series has a value count: main sends every step of the window, most of them null.
+  const valued = times.filter((_t, i) => data.slice(1).some((ys) => ys[i] != null));
+  const xRange = span ? fitWindow(valued, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const specs = layout.split(';').map((s) => s.split('|'));
     return {
@@ -39,9 +46,10 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
         // Keep the threshold in view even when every value is far below it.
         y: { range: (_u, min, max) => [yMin ?? Math.min(0, min ?? 0), yMax ?? Math.max(max ?? 1, thresholdMax * 1.1, 1)] },
       },
-      axes: [darkAxis({ values: istAxisValues }), darkAxis({ label: unit, size: 56 })],
+      // space: at least 80 px between time labels, so "14:30" and its date line never collide.
+      axes: [darkAxis({ values: istAxisValues, space: 80 }), darkAxis({ label: unit, size: 56, space: 30 })],
       series: [
-        {},
+        { label: 'IST', value: istHoverTime },
         ...specs.map(([label, color, bars]) => ({
           label,
           stroke: color,
@@ -56,12 +64,12 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
       ],
     };
   }, [layout, unit, thresholdMax, yMin, yMax]);
-  const data = alignSeries(lines);
-  const empty = (data[0] as number[]).length === 0;
+  const empty = valued.length === 0;
   return (
     <div className="chart-card">
       <h3>{title}</h3>
-      {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} />}
+      {note && <p className="small muted chart-note">{note}</p>}
+      {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} xRange={xRange} />}
     </div>
   );
 }

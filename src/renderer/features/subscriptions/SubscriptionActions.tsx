@@ -1,38 +1,72 @@
-// Manual subscribe (by instrument token) and a confirmed unsubscribe: removing a token stops the data a chain or an
+// Manual subscribe (by tradingsymbol or instrument token) and a confirmed unsubscribe: removing a token stops the data a chain or an
 // external client may rely on, so the dialog says how many.
 import { useState } from 'react';
-import { useSubscribe, useUnsubscribe } from '../../api/subscriptions';
+import { useInstrumentSuggestions, useResolveTradingsymbols, useSubscribe, useUnsubscribe } from '../../api/subscriptions';
 import { Dialog } from '../../components/Dialog';
 import { InlineError } from '../../components/States';
+import { useDebounced } from '../../format/useDebounced';
+import { parseInstruments } from './subscriptionModel';
 
-export const parseTokens = (text: string): number[] | null => {
-  const parts = text.split(/[\s,]+/).filter(Boolean);
-  if (parts.length === 0) return null;
-  const tokens = parts.map(Number);
-  return tokens.every((t) => Number.isInteger(t) && t > 0) ? [...new Set(tokens)] : null;
-};
-
+/**
+ * Manual subscribe by token or tradingsymbol (suggested as you type from the instruments the console knows). A
+ * symbol the console has never seen needs its token: the contract has no instrument search yet.
+ */
 export function SubscribeForm() {
   const [text, setText] = useState('');
+  const [unknown, setUnknown] = useState<string[]>([]);
+  const [resolving, setResolving] = useState(false);
   const subscribe = useSubscribe();
-  const tokens = parseTokens(text);
+  const resolve = useResolveTradingsymbols();
+  const parsed = parseInstruments(text);
+  const last = text.split(/[\s,]+/).filter(Boolean).pop() ?? '';
+  const typing = /[a-z]/i.test(last) ? last.toUpperCase() : '';
+  const suggestions = useInstrumentSuggestions(useDebounced(typing));
   const outcome = subscribe.data;
+  const count = parsed ? parsed.tokens.length + parsed.symbols.length : 0;
   return (
     <form
-      className="inline-form"
+      className="inline-form subscribe-form"
       onSubmit={(event) => {
         event.preventDefault();
-        if (tokens) subscribe.mutate({ tokens }, { onSuccess: () => setText('') });
+        if (!parsed) return;
+        setResolving(true);
+        setUnknown([]);
+        void resolve(parsed.symbols)
+          .then(({ tokens, unknown: missing }) => {
+            setUnknown(missing);
+            const all = [...new Set([...parsed.tokens, ...tokens])];
+            if (all.length > 0) subscribe.mutate({ tokens: all }, { onSuccess: () => setText(missing.join(' ')) });
+          })
+          .finally(() => setResolving(false));
       }}
     >
-      <label className="inline-field">
-        <span>Tokens</span>
-        <input value={text} onChange={(e) => setText(e.target.value)} placeholder="e.g. 13660418, 13660674" aria-label="Instrument tokens to subscribe" aria-invalid={text !== '' && !tokens} />
+      <label className="inline-field grow">
+        <span>Subscribe</span>
+        <input
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="tradingsymbols or tokens, e.g. NIFTY26D0126000CE 13660418"
+          aria-label="Instruments to subscribe (tradingsymbol or token)"
+          aria-invalid={text !== '' && !parsed}
+          list="instrument-suggestions"
+        />
+        <datalist id="instrument-suggestions">
+          {(suggestions.data ?? []).map((r) => (
+            <option key={r.token} value={text.slice(0, text.length - last.length) + r.tradingsymbol}>
+              {r.token} · {r.state}
+            </option>
+          ))}
+        </datalist>
       </label>
-      <button type="submit" disabled={!tokens || tokens.length > 500 || subscribe.isPending}>
-        {subscribe.isPending ? 'Subscribing…' : 'Subscribe'}
+      <button type="submit" disabled={!parsed || count > 500 || subscribe.isPending || resolving}>
+        {subscribe.isPending || resolving ? 'Subscribing…' : 'Subscribe'}
       </button>
       <InlineError error={subscribe.error} />
+      {unknown.length > 0 && (
+        <span className="inline-error" role="alert">
+          Not known to this console: {unknown.join(', ')} (enter the instrument token instead)
+        </span>
+      )}
       {outcome && (
         <span className="small muted" role="status">
           {outcome.state}: {outcome.newly.length} new, {outcome.already.length} already, {outcome.pending.length} pending, {outcome.failed.length} failed
