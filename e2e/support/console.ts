@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { test } from '@playwright/test';
 import type { Channel, RequestOf, ResultOf } from '../../src/shared/api';
 import type { Result } from '../../src/shared/result';
+import { SIM_TOKEN } from './devticker';
 
 export interface RunningConsole {
   /** The URL the console printed, token included. */
@@ -35,7 +36,7 @@ export async function startConsole(options: { env?: Record<string, string>; read
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   // Embedded defaults, as a new user gets them: no outside ticker, database, Redis or fixed token.
   for (const k of ['TICKER_URL', 'DATABASE_URL', 'REDIS_URL', 'STRIKEDESK_API_TOKEN', 'STRIKEDESK_HOME', 'STRIKEDESK_PORT', 'STRIKEDESK_CONFIG']) delete env[k];
-  Object.assign(env, { STRIKEDESK_DEVTICKER_PORT: '0', STRIKEDESK_DEVTICKER_CLOCK: 'always-open', STRIKEDESK_LOG_LEVEL: 'warn' }, options.env ?? {});
+  Object.assign(env, { DEVTICKER_SIM_TOKEN: SIM_TOKEN, STRIKEDESK_DEVTICKER_PORT: '0', STRIKEDESK_DEVTICKER_CLOCK: 'always-open', STRIKEDESK_LOG_LEVEL: 'warn' }, options.env ?? {});
 
   const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', '--home', home], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -1,6 +1,13 @@
 // The embedded devticker's control endpoint (/_sim/faults), found the way an operator would: the console's settings
 // (ticker.url) or, before the settings service lands, the health report's devticker line.
+import { randomBytes } from 'node:crypto';
 import type { RunningConsole } from './console';
+
+/**
+ * The embedded devticker guards /_sim/ with a per-run token (DEVTICKER_SIM_TOKEN when set, else random): consoles
+ * started by these specs get this one in their environment, and setFaults sends it.
+ */
+export const SIM_TOKEN = randomBytes(18).toString('base64url');
 
 export async function devtickerUrl(sd: RunningConsole): Promise<string> {
   const settings = await sd.call('settings:get', {});
@@ -16,7 +23,7 @@ export async function devtickerUrl(sd: RunningConsole): Promise<string> {
 }
 
 export async function setFaults(url: string, faults: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const response = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(faults) });
+  const response = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Sim-Token': SIM_TOKEN }, body: JSON.stringify(faults) });
   if (!response.ok) throw new Error(`POST ${url}/_sim/faults: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 }
