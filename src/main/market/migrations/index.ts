@@ -1,6 +1,7 @@
 // The market store's migration chain. Add a file NNNN_name.ts and append it here; never edit an applied one.
 import m0001 from './0001_registry_and_bars';
 import m0002 from './0002_backfill_coverage';
+import m0010 from './0010_rate_budget';
 
 export interface MarketMigration {
   version: number;
@@ -8,4 +9,4 @@ export interface MarketMigration {
   up: string;
 }
 
-export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002];
+export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0010];
