@@ -106,8 +106,8 @@ export class PostgresBudget implements SharedBudget {
 
   /**
    * @param db the market store (PostgreSQL)
-   * @param scope the ticker service these budgets belong to (its base URL): consoles talking to different services
-   *   on one database do not share a budget.
+   * @param scope names the budgets' owner in the table (the console uses 'ticker': every console of one market store
+   *   works for one ticker service); tests and benchmarks use their own scopes to stay apart.
    */
   constructor(
     private readonly db: Queryable,

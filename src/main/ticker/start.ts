@@ -15,11 +15,8 @@ export interface TickerSetup {
   registry: InstrumentRegistry;
 }
 
-/** The service a budget belongs to: its origin and path, without credentials or query. */
-export function budgetScope(tickerUrl: string): string {
-  const u = new URL(tickerUrl);
-  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
-}
+/** The shared store's name for the ticker service's budgets (see PostgresBudget's scope). */
+export const SHARED_BUDGET_SCOPE = 'ticker';
 
 /** Which registry source the settings choose (the embedded devticker's registry when TICKER_URL is unset). */
 function registrySource(context: AppContext): ResolvedSource {
@@ -46,8 +43,10 @@ export async function startTicker(context: AppContext): Promise<TickerSetup> {
   const tickerUrl = context.tickerUrl ?? config.tickerUrl ?? 'http://127.0.0.1:8080';
   const logger = scopedLogger('ticker');
   // Consoles on one PostgreSQL share the service's and Kite's budgets there; the embedded store (PGlite) serves one
-  // console, which keeps them in memory. The scope keys the budgets by service (no credentials in it).
-  const sharedBudget = context.market.backend === 'postgres' ? { store: new PostgresBudget(context.market, budgetScope(tickerUrl)), logger } : undefined;
+  // console, which keeps them in memory. The budgets are keyed by the store, not by TICKER_URL: the consoles of one
+  // market store work for one ticker service (and Kite account), and two spellings of its address (a hostname and
+  // an IP, a proxy) must not split the budget in two.
+  const sharedBudget = context.market.backend === 'postgres' ? { store: new PostgresBudget(context.market, SHARED_BUDGET_SCOPE), logger } : undefined;
   const ticker = new HttpTickerClient({ baseUrl: tickerUrl, scheduler: realScheduler(clock), telemetry: context.telemetry, logger, sharedBudget });
   context.onStop('ticker client', () => ticker.close());
   health.register('ticker_client', (): ComponentHealth => {
