@@ -121,8 +121,9 @@ describe('RateLimiter sharing a budget through PostgreSQL', () => {
           const dbGrants = multiset(stores.flatMap((s) => s.refunded), stores.flatMap((s) => s.granted));
           expect(maxInWindow(dbGrants, 250)).toBeLessThanOrEqual(2);
           expect(dbGrants.length).toBe(granted.length);
-          // And as the consoles saw it (one machine, one clock), with 20 ms for the answer's way back.
-          expect(maxInWindow(granted, 230)).toBeLessThanOrEqual(2);
+          // And as the consoles saw it (one machine, one clock), allowing 100 ms for the answer's way back on a busy
+          // machine (without sharing, the same plan grants 4 at once: see the next test).
+          expect(maxInWindow(granted, 150)).toBeLessThanOrEqual(2);
         },
       ),
       { numRuns: 8 },
@@ -132,7 +133,7 @@ describe('RateLimiter sharing a budget through PostgreSQL', () => {
   it('without the shared store the same two consoles overrun the budget (the check above can fail)', async () => {
     const limiters = [0, 1].map(() => new RateLimiter(realScheduler(), HISTORY, 0));
     const granted = await Promise.all([0, 1, 0, 1].map((w) => limiters[w].acquire('history')));
-    expect(maxInWindow(granted, 230)).toBe(4);
+    expect(maxInWindow(granted, 150)).toBe(4);
   });
 
   it('a 429 seen by one console holds the bucket for the other', async () => {
