@@ -14,7 +14,7 @@
 //             console falls back to its local limiter (the same code path a console uses when the store fails)
 //
 //   npm run bench:multi                PHASE_SECONDS=75  STRIKE_RANGE=4 (chain screen)  BACKFILL_RANGE=10
-//   PHASES=shared or PHASES=baseline   run one phase
+//   PHASES=shared or PHASES=baseline   run one phase;  DUMP=/tmp/x  writes each phase's request log to /tmp/x.<phase>.json
 //
 // Targets: max /history requests in any 1 s window <= 3; max POST /subscriptions in any 60 s window <= 30; duplicate
 // history fetches (a token fetched by two consoles) = 0; scheduled-cycle leaders = 1.
@@ -22,7 +22,7 @@
 // lease work (another branch); see KILL_HOOK.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -165,6 +165,8 @@ interface PhaseResult {
   historyTurnedAway: number;
   posts: number;
   posts429: number;
+  postsAccepted: number;
+  historyAnswered: number;
   deletes: number;
   duplicateFetches: number;
   /** Index tokens fetched by several consoles: each console reads the spot to centre a chain (planning, not backfill). */
@@ -247,6 +249,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     const leaders = led.filter((l) => l !== false).length;
     let backfillDone = 0;
     for (const [i, app] of apps.entries()) for (const id of jobs[i]) if (app.context.backfill?.job(id).state === 'done') backfillDone++;
+    if (process.env.DUMP) writeFileSync(`${process.env.DUMP}.${name}.json`, JSON.stringify(log.map((a) => ({ ...a, at: a.at - startedAt }))));
     const budgetModes = apps.map((app) => app.context.ticker?.stats().budget.mode ?? '?');
     const history = log.filter((a) => a.route === '/history');
     const posts = log.filter((a) => a.method === 'POST' && a.route === '/subscriptions');
@@ -262,6 +265,8 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       historyTurnedAway: history.filter((h) => h.status === 502).length,
       posts: posts.length,
       posts429: posts.filter((p) => p.status === 429).length,
+      postsAccepted: posts.filter((p) => p.status >= 200 && p.status < 300).length,
+      historyAnswered: history.filter((h) => h.status === 200).length,
       deletes: log.filter((a) => a.method === 'DELETE').length,
       duplicateFetches: [...byToken.entries()].filter(([t, s]) => s.size > 1 && dt.registry.byToken(t)?.segment !== 'INDICES').length,
       duplicateSpotReads: [...byToken.entries()].filter(([t, s]) => s.size > 1 && dt.registry.byToken(t)?.segment === 'INDICES').length,
@@ -313,8 +318,8 @@ try {
     results.push(r);
     console.log(
       `${r.name.padEnd(8)} (${((Date.now() - started) / 1000).toFixed(0)} s, budgets: ${r.budgetModes.join('/')}): ` +
-        `max /history in 1 s ${r.maxHistory1s} (devticker's own log ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls, ${r.historyTurnedAway} turned away by Kite; ` +
-        `max POST in 60 s ${r.maxPost60s}, ${r.posts} POSTs, ${r.posts429} answered 429; ${r.deletes} DELETEs; ` +
+        `max /history in 1 s ${r.maxHistory1s} (devticker's own log ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls (${r.historyAnswered} answered, ${r.historyTurnedAway} turned away by Kite); ` +
+        `max POST in 60 s ${r.maxPost60s}, ${r.posts} POSTs (${r.postsAccepted} accepted, ${r.posts429} answered 429); ${r.deletes} DELETEs; ` +
         `duplicate fetches ${r.duplicateFetches} (+ ${r.duplicateSpotReads} index spot reads); scheduled-cycle leaders ${r.leaders}; backfill jobs done ${r.backfillDone}/${SYMBOLS.length * 2}`,
     );
   }
