@@ -175,6 +175,9 @@ interface PhaseResult {
   backfillDone: number;
   budgetModes: string[];
   devtickerMaxHistory1s: number;
+  /** From the store's own grant log (shared phase): the most history grants in any 1 s, and POST grants in 60 s. */
+  storeMaxHistory1s: number | null;
+  storeMaxPost60s: number | null;
 }
 
 async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): Promise<PhaseResult> {
@@ -204,11 +207,25 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       };
       apps.push(await startApp(loadConfig({ env, argv: [] }), { env }));
     }
+    // Bench only: a trigger logs every grant the store makes (its grant time), an independent record to compare the
+    // arrivals with: the store may never grant more than the budget; arrivals also carry the grant-to-wire spread.
+    await admin.exec(`
+      CREATE TABLE bench_grant_log (bucket text NOT NULL, at bigint NOT NULL);
+      CREATE FUNCTION bench_log_grant() RETURNS trigger LANGUAGE plpgsql AS $$
+      -- A grant appends the newest time v (pruning only drops older ones), so it is the one change that adds a
+      -- copy of v; a refund removes one, a penalty changes none. Two grants in one millisecond are both logged.
+      DECLARE v bigint := NEW.grants[cardinality(NEW.grants)];
+      BEGIN
+        IF v IS NOT NULL AND (TG_OP = 'INSERT' OR (SELECT count(*) FROM unnest(NEW.grants) g WHERE g = v) > (SELECT count(*) FROM unnest(OLD.grants) g WHERE g = v)) THEN
+          INSERT INTO bench_grant_log VALUES (NEW.bucket, v);
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER bench_log_grant AFTER INSERT OR UPDATE ON ticker_rate_budget FOR EACH ROW EXECUTE FUNCTION bench_log_grant();`);
     if (name === 'baseline') {
       // The old behaviour: without the table every console's limiter falls back to its own log.
       await admin.exec('DROP TABLE ticker_rate_budget');
     }
-    await admin.close();
     const startedAt = Date.now();
     log.length = 0;
     dt.sim.resetCounters();
@@ -249,8 +266,13 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     const leaders = led.filter((l) => l !== false).length;
     let backfillDone = 0;
     for (const [i, app] of apps.entries()) for (const id of jobs[i]) if (app.context.backfill?.job(id).state === 'done') backfillDone++;
+    const storeGrants = name === 'shared' ? (await admin.query<{ bucket: string; at: number }>('SELECT bucket, at FROM bench_grant_log WHERE at >= $1', [startedAt])) : [];
+    await admin.close();
     if (process.env.DUMP) writeFileSync(`${process.env.DUMP}.${name}.json`, JSON.stringify(log.map((a) => ({ ...a, at: a.at - startedAt }))));
-    const budgetModes = apps.map((app) => app.context.ticker?.stats().budget.mode ?? '?');
+    const budgetModes = apps.map((app) => {
+      const b = app.context.ticker?.stats().budget;
+      return b ? `${b.mode}${b.failures ? ` (${b.failures} store failures)` : ''}` : '?';
+    });
     const history = log.filter((a) => a.route === '/history');
     const posts = log.filter((a) => a.method === 'POST' && a.route === '/subscriptions');
     // A token whose history was answered (200) to two different consoles was fetched twice.
@@ -274,6 +296,8 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       backfillDone,
       budgetModes,
       devtickerMaxHistory1s: maxInWindow(dtHistory, 1_000),
+      storeMaxHistory1s: name === 'shared' ? maxInWindow(storeGrants.filter((g) => g.bucket.endsWith('|history')).map((g) => Number(g.at)), 1_000) : null,
+      storeMaxPost60s: name === 'shared' ? maxInWindow(storeGrants.filter((g) => g.bucket.endsWith('|create')).map((g) => Number(g.at)), 60_000) : null,
     };
   } finally {
     for (const app of apps) await app.stop().catch(() => undefined);
@@ -320,6 +344,7 @@ try {
       `${r.name.padEnd(8)} (${((Date.now() - started) / 1000).toFixed(0)} s, budgets: ${r.budgetModes.join('/')}): ` +
         `max /history in 1 s ${r.maxHistory1s} (devticker's own log ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls (${r.historyAnswered} answered, ${r.historyTurnedAway} turned away by Kite); ` +
         `max POST in 60 s ${r.maxPost60s}, ${r.posts} POSTs (${r.postsAccepted} accepted, ${r.posts429} answered 429); ${r.deletes} DELETEs; ` +
+        (r.storeMaxHistory1s === null ? '' : `store's grant log: max history grants in 1 s ${r.storeMaxHistory1s}, max POST grants in 60 s ${r.storeMaxPost60s}; `) +
         `duplicate fetches ${r.duplicateFetches} (+ ${r.duplicateSpotReads} index spot reads); scheduled-cycle leaders ${r.leaders}; backfill jobs done ${r.backfillDone}/${SYMBOLS.length * 2}`,
     );
   }
