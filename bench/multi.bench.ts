@@ -87,6 +87,40 @@ async function recordingProxy(target: string, consoleIndex: number, log: Arrival
   };
 }
 
+interface BudgetChange {
+  bucket: string;
+  old_grants: (number | string)[] | null;
+  new_grants: (number | string)[];
+  at: number;
+}
+
+/**
+ * The grants the store made, from its change log: every time that entered a budget's array, less those taken out
+ * while still inside the window (a refund, or a restamp that moved the grant to a later time, which entered too).
+ * Times leaving at the window's end are pruning, not refunds.
+ */
+function grantsFromChanges(changes: BudgetChange[]): { bucket: string; at: number }[] {
+  const windowOf = (bucket: string) => (bucket.endsWith('|history') ? 1_000 : 60_000);
+  const out: { bucket: string; at: number }[] = [];
+  const cancelled: { bucket: string; at: number }[] = [];
+  for (const c of changes) {
+    const before = (c.old_grants ?? []).map(Number);
+    const after = c.new_grants.map(Number);
+    const rest = [...after];
+    for (const g of before) {
+      const i = rest.indexOf(g);
+      if (i >= 0) rest.splice(i, 1);
+      else if (Number(c.at) - g < windowOf(c.bucket)) cancelled.push({ bucket: c.bucket, at: g });
+    }
+    for (const g of rest) out.push({ bucket: c.bucket, at: g });
+  }
+  for (const x of cancelled) {
+    const i = out.findIndex((g) => g.bucket === x.bucket && g.at === x.at);
+    if (i >= 0) out.splice(i, 1);
+  }
+  return out;
+}
+
 /** The most entries in any window [t, t + windowMs). */
 function maxInWindow(times: number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
@@ -210,18 +244,14 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     // Bench only: a trigger logs every grant the store makes (its grant time), an independent record to compare the
     // arrivals with: the store may never grant more than the budget; arrivals also carry the grant-to-wire spread.
     await admin.exec(`
-      CREATE TABLE bench_grant_log (bucket text NOT NULL, at bigint NOT NULL);
-      CREATE FUNCTION bench_log_grant() RETURNS trigger LANGUAGE plpgsql AS $$
-      -- A grant appends the newest time v (pruning only drops older ones), so it is the one change that adds a
-      -- copy of v; a refund removes one, a penalty changes none. Two grants in one millisecond are both logged.
-      DECLARE v bigint := NEW.grants[cardinality(NEW.grants)];
+      CREATE TABLE bench_budget_changes (bucket text NOT NULL, old_grants bigint[], new_grants bigint[] NOT NULL, at bigint NOT NULL);
+      CREATE FUNCTION bench_log_change() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF v IS NOT NULL AND (TG_OP = 'INSERT' OR (SELECT count(*) FROM unnest(NEW.grants) g WHERE g = v) > (SELECT count(*) FROM unnest(OLD.grants) g WHERE g = v)) THEN
-          INSERT INTO bench_grant_log VALUES (NEW.bucket, v);
-        END IF;
+        INSERT INTO bench_budget_changes VALUES (NEW.bucket, CASE WHEN TG_OP = 'UPDATE' THEN OLD.grants END, NEW.grants,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint);
         RETURN NEW;
       END $$;
-      CREATE TRIGGER bench_log_grant AFTER INSERT OR UPDATE ON ticker_rate_budget FOR EACH ROW EXECUTE FUNCTION bench_log_grant();`);
+      CREATE TRIGGER bench_log_change AFTER INSERT OR UPDATE ON ticker_rate_budget FOR EACH ROW EXECUTE FUNCTION bench_log_change();`);
     if (name === 'baseline') {
       // The old behaviour: without the table every console's limiter falls back to its own log.
       await admin.exec('DROP TABLE ticker_rate_budget');
@@ -266,12 +296,12 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     const leaders = led.filter((l) => l !== false).length;
     let backfillDone = 0;
     for (const [i, app] of apps.entries()) for (const id of jobs[i]) if (app.context.backfill?.job(id).state === 'done') backfillDone++;
-    const storeGrants = name === 'shared' ? (await admin.query<{ bucket: string; at: number }>('SELECT bucket, at FROM bench_grant_log WHERE at >= $1', [startedAt])) : [];
+    const storeGrants = name === 'shared' ? grantsFromChanges(await admin.query<BudgetChange>('SELECT bucket, old_grants, new_grants, at FROM bench_budget_changes ORDER BY at')).filter((g) => g.at >= startedAt) : [];
     await admin.close();
     if (process.env.DUMP) writeFileSync(`${process.env.DUMP}.${name}.json`, JSON.stringify(log.map((a) => ({ ...a, at: a.at - startedAt }))));
     const budgetModes = apps.map((app) => {
       const b = app.context.ticker?.stats().budget;
-      return b ? `${b.mode}${b.failures ? ` (${b.failures} store failures)` : ''}` : '?';
+      return b ? `${b.mode}${b.failures ? ` (${b.failures} store failures)` : ''}${b.restamped ? ` (${b.restamped} restamped)` : ''}` : '?';
     });
     const history = log.filter((a) => a.route === '/history');
     const posts = log.filter((a) => a.method === 'POST' && a.route === '/subscriptions');

@@ -84,6 +84,8 @@ export interface BudgetSharing {
   retryAt?: number;
   /** Shared-store failures so far (each one a grant decided locally). */
   failures: number;
+  /** Grants whose answer came back later than the wire allowance, moved to the time they were used. */
+  restamped?: number;
 }
 
 interface Waiter {
@@ -132,6 +134,7 @@ export class RateLimiter {
   private sharedDownUntil = 0;
   private sharedError: string | null = null;
   private sharedFailures = 0;
+  private restamped = 0;
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -226,8 +229,9 @@ export class RateLimiter {
   sharing(): BudgetSharing {
     if (!this.shared) return { mode: 'memory', failures: 0 };
     const backend = this.shared.store.backend;
-    if (this.sharedError !== null) return { mode: 'fallback', backend, error: this.sharedError, retryAt: this.sharedDownUntil, failures: this.sharedFailures };
-    return { mode: 'shared', backend, failures: this.sharedFailures };
+    const restamped = this.restamped ? { restamped: this.restamped } : {};
+    if (this.sharedError !== null) return { mode: 'fallback', backend, error: this.sharedError, retryAt: this.sharedDownUntil, failures: this.sharedFailures, ...restamped };
+    return { mode: 'shared', backend, failures: this.sharedFailures, ...restamped };
   }
 
   /** When a 429 hold on the bucket ends (epoch ms), or null when it is not held. */
@@ -355,9 +359,22 @@ export class RateLimiter {
   private async pumpShared(state: BucketState): Promise<boolean> {
     if (state.queue.length === 0) return true;
     const window = state.limit.windowMs + state.skewMs;
+    const asked = this.scheduler.now();
     const answer = await this.sharedCall((store) => store.tryGrant(sharedKey(state.bucket, state.key), state.limit.limit, window));
     if (answer === undefined) return false;
-    const now = this.scheduler.now();
+    let now = this.scheduler.now();
+    // A grant whose answer took longer than the wire allowance (a busy event loop, a slow pool) is stamped too early
+    // in the log: the request leaves later than the store thinks, and could land in the service's window together
+    // with grants made meanwhile. Move it to now first.
+    if (answer.granted && answer.grantId !== null && now - asked > state.skewMs && state.queue.length > 0) {
+      const stale = answer.grantId;
+      const moved = await this.sharedCall((store) => store.restamp(sharedKey(state.bucket, state.key), stale));
+      if (moved !== undefined) {
+        answer.grantId = moved;
+        this.restamped++;
+      }
+      now = this.scheduler.now();
+    }
     state.remote = answer.ages.map((a) => now - a);
     state.remoteAt = now;
     if (answer.heldMs > 0) state.blockedUntil = Math.max(state.blockedUntil, now + answer.heldMs);

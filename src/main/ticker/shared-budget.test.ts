@@ -48,11 +48,20 @@ class Observed implements SharedBudget {
   async tryGrant(bucket: string, limit: number, windowMs: number): Promise<SharedGrantAnswer> {
     const a = await this.inner.tryGrant(bucket, limit, windowMs);
     if (a.granted && a.grantId !== null) this.granted.push(a.grantId);
+    if (this.answerDelayMs) await new Promise((r) => setTimeout(r, this.answerDelayMs));
     return a;
   }
   async refund(bucket: string, grantId: number): Promise<void> {
     this.refunded.push(grantId);
     await this.inner.refund(bucket, grantId);
+  }
+  /** Answers arrive this much later than the store made them (a busy console), to exercise restamp. */
+  answerDelayMs = 0;
+  readonly restamped: [number, number][] = [];
+  async restamp(bucket: string, grantId: number): Promise<number> {
+    const id = await this.inner.restamp(bucket, grantId);
+    this.restamped.push([grantId, id]);
+    return id;
   }
   penalize = (bucket: string, holdMs: number) => this.inner.penalize(bucket, holdMs);
   heldMs = (bucket: string) => this.inner.heldMs(bucket);
@@ -78,11 +87,13 @@ function multiset(minus: number[], from: number[]): number[] {
   return out;
 }
 
+/** Wire allowance in these tests: an answer slower than this is restamped. */
+const SKEW = 20;
 const HISTORY: Partial<Record<TickerBucket, BucketLimit>> = { history: { limit: 2, windowMs: 250 }, create: { limit: 2, windowMs: 4_000 } };
 
 async function sharedPair(scope: string, limits = HISTORY, logger?: Logger) {
   const stores = [new Observed(new PostgresBudget(await consoleDb(), scope)), new Observed(new PostgresBudget(await consoleDb(), scope))];
-  const limiters = stores.map((store) => new RateLimiter(realScheduler(), limits, 0, { store, logger }));
+  const limiters = stores.map((store) => new RateLimiter(realScheduler(), limits, SKEW, { store, logger }));
   return { stores, limiters };
 }
 
@@ -118,7 +129,9 @@ describe('RateLimiter sharing a budget through PostgreSQL', () => {
           // Every request not aborted got its grant.
           expect(granted.length).toBe(plan.filter((s) => !s.abort).length);
           // The store's log (database clock) never holds more than 2 in 250 ms, refunds of abandoned grants removed.
-          const dbGrants = multiset(stores.flatMap((s) => s.refunded), stores.flatMap((s) => s.granted));
+          const restampedFrom = stores.flatMap((s) => s.restamped.map(([from]) => from));
+          const restampedTo = stores.flatMap((s) => s.restamped.map(([, to]) => to));
+          const dbGrants = multiset([...stores.flatMap((s) => s.refunded), ...restampedFrom], [...stores.flatMap((s) => s.granted), ...restampedTo]);
           expect(maxInWindow(dbGrants, 250)).toBeLessThanOrEqual(2);
           expect(dbGrants.length).toBe(granted.length);
           // And as the consoles saw it (one machine, one clock), allowing 100 ms for the answer's way back on a busy
@@ -129,6 +142,24 @@ describe('RateLimiter sharing a budget through PostgreSQL', () => {
       { numRuns: 8 },
     );
   }, 120_000);
+
+  it('a grant whose answer came back late is moved to the time it is used, and the budget still holds', async () => {
+    const { stores, limiters } = await sharedPair(`restamp-${run++}`);
+    stores[0].answerDelayMs = 60; // console 0 is busy: its answers take 60 ms (> the 20 ms allowance) to be read
+    const granted: number[] = [];
+    await Promise.all([0, 1, 0, 1, 0, 1].map((w) => limiters[w].acquire('history').then((t) => granted.push(t))));
+    expect(stores[0].restamped.length).toBeGreaterThanOrEqual(3);
+    for (const [from, to] of stores[0].restamped) expect(to).toBeGreaterThanOrEqual(from + 50);
+    expect(stores[1].restamped).toEqual([]);
+    expect(limiters[0].sharing().restamped).toBe(stores[0].restamped.length);
+    const dbGrants = multiset(
+      stores[0].restamped.map(([from]) => from),
+      [...stores.flatMap((s) => s.granted), ...stores[0].restamped.map(([, to]) => to)],
+    );
+    expect(dbGrants).toHaveLength(6);
+    expect(maxInWindow(dbGrants, 250)).toBeLessThanOrEqual(2);
+    expect(maxInWindow(granted, 150)).toBeLessThanOrEqual(2);
+  });
 
   it('without the shared store the same two consoles overrun the budget (the check above can fail)', async () => {
     const limiters = [0, 1].map(() => new RateLimiter(realScheduler(), HISTORY, 0));

@@ -40,6 +40,11 @@ export interface SharedBudget {
   readonly backend: string;
   tryGrant(bucket: string, limit: number, windowMs: number): Promise<SharedGrantAnswer>;
   refund(bucket: string, grantId: number): Promise<void>;
+  /**
+   * Moves a grant to now (the store's now) and returns its new id: for a grant whose answer came back late, so the
+   * log holds the time the request really leaves. Moving a grant later never lets more through.
+   */
+  restamp(bucket: string, grantId: number): Promise<number>;
   /** Holds the budget for every console for `holdMs` from now (the database's now). */
   penalize(bucket: string, holdMs: number): Promise<void>;
   /** The remaining shared hold, in ms (0 when not held). */
@@ -74,6 +79,13 @@ const REFUND_SQL = `
      SET grants = grants[:array_position(grants, $2::bigint) - 1] || grants[array_position(grants, $2::bigint) + 1:],
          updated_at = now()
    WHERE bucket = $1 AND array_position(grants, $2::bigint) IS NOT NULL`;
+
+const RESTAMP_SQL = `
+  UPDATE ticker_rate_budget
+     SET grants = grants[:array_position(grants, $2::bigint) - 1] || grants[array_position(grants, $2::bigint) + 1:] || ${NOW_MS},
+         updated_at = now()
+   WHERE bucket = $1 AND array_position(grants, $2::bigint) IS NOT NULL
+  RETURNING grants[cardinality(grants)] AS id`;
 
 const PENALIZE_SQL = `
   INSERT INTO ticker_rate_budget AS b (bucket, grants, held_until, updated_at)
@@ -133,6 +145,11 @@ export class PostgresBudget implements SharedBudget {
 
   async refund(bucket: string, grantId: number): Promise<void> {
     await this.db.query(REFUND_SQL, [this.key(bucket), grantId]);
+  }
+
+  async restamp(bucket: string, grantId: number): Promise<number> {
+    const rows = await this.db.query<{ id: number }>(RESTAMP_SQL, [this.key(bucket), grantId]);
+    return rows[0] ? Number(rows[0].id) : grantId;
   }
 
   async penalize(bucket: string, holdMs: number): Promise<void> {

@@ -163,7 +163,7 @@ describe('startTicker: where the rate budgets live', () => {
     const shared = context({ tickerUrl: dt.url, instrumentsSource: 'ticker' }, { market: { name: 'postgres', db: market, close: async () => undefined } });
     const { ticker } = await startTicker(shared);
     await ticker.health();
-    expect(ticker.stats().budget).toEqual({ mode: 'shared', backend: 'postgres', failures: 0 });
+    expect(ticker.stats().budget).toMatchObject({ mode: 'shared', backend: 'postgres', failures: 0 });
     expect(await market.query("SELECT bucket FROM ticker_rate_budget WHERE bucket = 'ticker|health'")).toHaveLength(1);
     expect(shared.health.report().components.ticker_client).toMatchObject({ status: 'ok', detail: expect.stringContaining('budgets: shared (postgres)') });
 
