@@ -457,5 +457,5 @@ function stateKey(bucket: TickerBucket, key?: string): string {
   return key === undefined ? bucket : `${bucket}:${key}`;
 }
 
-/** The budget's name in the shared store (the store adds the service it belongs to). */
+/** The budget's name in the shared store (the store prefixes its scope). */
 const sharedKey = stateKey;
