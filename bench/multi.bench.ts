@@ -372,7 +372,7 @@ try {
     results.push(r);
     console.log(
       `${r.name.padEnd(8)} (${((Date.now() - started) / 1000).toFixed(0)} s, budgets: ${r.budgetModes.join('/')}): ` +
-        `max /history in 1 s ${r.maxHistory1s} (devticker's own log ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls (${r.historyAnswered} answered, ${r.historyTurnedAway} turned away by Kite); ` +
+        `max /history in 1 s ${r.maxHistory1s} (devticker's log, stamped when it answers: ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls (${r.historyAnswered} answered, ${r.historyTurnedAway} turned away by Kite); ` +
         `max POST in 60 s ${r.maxPost60s}, ${r.posts} POSTs (${r.postsAccepted} accepted, ${r.posts429} answered 429); ${r.deletes} DELETEs; ` +
         (r.storeMaxHistory1s === null ? '' : `store's grant log: max history grants in 1 s ${r.storeMaxHistory1s}, max POST grants in 60 s ${r.storeMaxPost60s}; `) +
         `duplicate fetches ${r.duplicateFetches} (+ ${r.duplicateSpotReads} index spot reads); scheduled-cycle leaders ${r.leaders}; backfill jobs done ${r.backfillDone}/${SYMBOLS.length * 2}`,
