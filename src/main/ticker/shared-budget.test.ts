@@ -150,11 +150,11 @@ describe('RateLimiter sharing a budget through PostgreSQL', () => {
     await Promise.all([0, 1, 0, 1, 0, 1].map((w) => limiters[w].acquire('history').then((t) => granted.push(t))));
     expect(stores[0].restamped.length).toBeGreaterThanOrEqual(3);
     for (const [from, to] of stores[0].restamped) expect(to).toBeGreaterThanOrEqual(from + 50);
-    expect(stores[1].restamped).toEqual([]);
     expect(limiters[0].sharing().restamped).toBe(stores[0].restamped.length);
+    // (console 1 may restamp too when this machine is busy: its answers then also take longer than 20 ms)
     const dbGrants = multiset(
-      stores[0].restamped.map(([from]) => from),
-      [...stores.flatMap((s) => s.granted), ...stores[0].restamped.map(([, to]) => to)],
+      stores.flatMap((s) => s.restamped.map(([from]) => from)),
+      [...stores.flatMap((s) => s.granted), ...stores.flatMap((s) => s.restamped.map(([, to]) => to))],
     );
     expect(dbGrants).toHaveLength(6);
     expect(maxInWindow(dbGrants, 250)).toBeLessThanOrEqual(2);
