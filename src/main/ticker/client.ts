@@ -16,7 +16,7 @@ import { toIstNaive } from '../calendar';
 import { redactUrl, type Logger } from '../log';
 import type { Telemetry } from '../metrics/telemetry';
 import { CircuitBreaker, type BreakerOptions, type BreakerView } from './breaker';
-import { RateLimiter, type BucketLimit, type BucketView, type TickerBucket } from './limiter';
+import { RateLimiter, type BudgetSharing, type BucketLimit, type BucketView, type SharedLimiterOptions, type TickerBucket } from './limiter';
 import { systemScheduler, type Scheduler } from './time';
 import {
   TickerError,
@@ -60,6 +60,11 @@ export interface TickerClientOptions {
   connections?: number;
   /** Jitter source (tests). */
   random?: () => number;
+  /**
+   * Share the budgets with every console on the same store (PostgreSQL: PostgresBudget). Absent: this process's
+   * budgets alone (the embedded single-console default).
+   */
+  sharedBudget?: SharedLimiterOptions;
 }
 
 export interface TickerClientStats {
@@ -68,6 +73,8 @@ export interface TickerClientStats {
   rateLimited: number;
   breaker: BreakerView;
   limiter: BucketView[];
+  /** Whether the budgets are shared with other consoles, or kept alone (by choice or after a store failure). */
+  budget: BudgetSharing;
 }
 
 /** /history waits up to 30 s in the service's Kite queue, then Kite itself answers: 45 s covers both. */
@@ -135,7 +142,7 @@ export class HttpTickerClient implements TickerClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.scheduler = options.scheduler ?? systemScheduler;
-    this.limiter = new RateLimiter(this.scheduler, withMutateAlias(options.limits));
+    this.limiter = new RateLimiter(this.scheduler, withMutateAlias(options.limits), undefined, options.sharedBudget);
     this.holdMs = withMutateAlias(options.rateLimitHoldMs);
     this.breaker = new CircuitBreaker(this.scheduler, options.breaker);
     this.pool = new Pool(url.origin, {
@@ -255,7 +262,7 @@ export class HttpTickerClient implements TickerClient {
   }
 
   stats(): TickerClientStats {
-    return { calls: structuredClone(this.calls), rateLimited: this.rateLimited, breaker: this.breaker.view(), limiter: this.limiter.view() };
+    return { calls: structuredClone(this.calls), rateLimited: this.rateLimited, breaker: this.breaker.view(), limiter: this.limiter.view(), budget: this.limiter.sharing() };
   }
 
   async close(): Promise<void> {
@@ -334,7 +341,7 @@ export class HttpTickerClient implements TickerClient {
     if (this.breaker.state === 'open') throw this.circuitOpen(spec.endpoint);
     let grantedAt: number | null = null;
     if (spec.bucket) {
-      const heldUntil = spec.waitOutRateLimit === false ? this.limiter.heldUntil(spec.bucket, spec.bucketKey) : null;
+      const heldUntil = spec.waitOutRateLimit === false ? await this.limiter.heldUntilShared(spec.bucket, spec.bucketKey) : null;
       if (heldUntil !== null) throw new TickerError('rate_limited', `${spec.method} ${spec.path}: held after a 429 until ${new Date(heldUntil).toISOString()}`, null, spec.endpoint, heldUntil);
       grantedAt = await this.limiter.acquire(spec.bucket, spec.signal, spec.bucketKey);
     }

@@ -147,3 +147,34 @@ describe('startTicker: the instrument source', () => {
     dt = await startDevTicker({ port: 0, clock, autoTick: false, instrumentsRoute: true });
   });
 });
+
+describe('startTicker: where the rate budgets live', () => {
+  it('keeps them in memory on the embedded store, shares them on PostgreSQL, and says in health when sharing failed', async () => {
+    const embedded = context({}, { devticker: dt });
+    const alone = await startTicker(embedded);
+    expect(alone.ticker.stats().budget).toEqual({ mode: 'memory', failures: 0 });
+    expect(embedded.health.report().components.ticker_client.detail).toContain('budgets: this console');
+
+    const { openMarketDb } = await import('../market/db');
+    const { migrateMarket } = await import('../market/migrate');
+    const market = await openMarketDb({ databaseUrl: await postgres.database(), poolSize: 2 });
+    stops.push(() => market.close());
+    await migrateMarket(market);
+    const shared = context({ tickerUrl: dt.url, instrumentsSource: 'ticker' }, { market: { name: 'postgres', db: market, close: async () => undefined } });
+    const { ticker } = await startTicker(shared);
+    await ticker.health();
+    expect(ticker.stats().budget).toMatchObject({ mode: 'shared', backend: 'postgres', failures: 0 });
+    expect(await market.query("SELECT bucket FROM ticker_rate_budget WHERE bucket = 'ticker|health'")).toHaveLength(1);
+    expect(shared.health.report().components.ticker_client).toMatchObject({ status: 'ok', detail: expect.stringContaining('budgets: shared (postgres)') });
+
+    // The store fails (its table is gone): the call still goes out on the local budget, and health says so.
+    await market.exec('DROP TABLE ticker_rate_budget');
+    await ticker.health();
+    expect(ticker.stats().budget).toMatchObject({ mode: 'fallback', backend: 'postgres', failures: 1 });
+    expect(shared.health.report().components.ticker_client).toMatchObject({
+      status: 'degraded',
+      detail: expect.stringMatching(/budgets: this console only, shared store failed \(.*ticker_rate_budget.*\)/),
+    });
+    expect(logLines.some((l) => l.includes('shared rate budget failed'))).toBe(true);
+  });
+});

@@ -7,12 +7,16 @@ import { redactUrl, scopedLogger } from '../log';
 import { InstrumentRegistry } from '../registry/registry';
 import { describeSource, resolveRegistrySource, SourceConfigError, type ResolvedSource } from '../registry/source';
 import { HttpTickerClient } from './client';
+import { PostgresBudget } from './shared-budget';
 import { realScheduler } from './time';
 
 export interface TickerSetup {
   ticker: HttpTickerClient;
   registry: InstrumentRegistry;
 }
+
+/** The shared store's name for the ticker service's budgets (see PostgresBudget's scope). */
+export const SHARED_BUDGET_SCOPE = 'ticker';
 
 /** Which registry source the settings choose (the embedded devticker's registry when TICKER_URL is unset). */
 function registrySource(context: AppContext): ResolvedSource {
@@ -37,13 +41,21 @@ function registrySource(context: AppContext): ResolvedSource {
 export async function startTicker(context: AppContext): Promise<TickerSetup> {
   const { config, health, clock } = context;
   const tickerUrl = context.tickerUrl ?? config.tickerUrl ?? 'http://127.0.0.1:8080';
-  const ticker = new HttpTickerClient({ baseUrl: tickerUrl, scheduler: realScheduler(clock), telemetry: context.telemetry, logger: scopedLogger('ticker') });
+  const logger = scopedLogger('ticker');
+  // Consoles on one PostgreSQL share the service's and Kite's budgets there; the embedded store (PGlite) serves one
+  // console, which keeps them in memory. The budgets are keyed by the store, not by TICKER_URL: the consoles of one
+  // market store work for one ticker service (and Kite account), and two spellings of its address (a hostname and
+  // an IP, a proxy) must not split the budget in two.
+  const sharedBudget = context.market.backend === 'postgres' ? { store: new PostgresBudget(context.market, SHARED_BUDGET_SCOPE), logger } : undefined;
+  const ticker = new HttpTickerClient({ baseUrl: tickerUrl, scheduler: realScheduler(clock), telemetry: context.telemetry, logger, sharedBudget });
   context.onStop('ticker client', () => ticker.close());
   health.register('ticker_client', (): ComponentHealth => {
     const s = ticker.stats();
     const held = s.limiter.filter((b) => b.blockedUntil !== null).map((b) => b.bucket);
-    const detail = `${redactUrl(tickerUrl)}; circuit ${s.breaker.state}; ${s.rateLimited} rate-limited answers${held.length ? `; held after 429: ${held.join(', ')}` : ''}`;
-    return { status: s.breaker.state === 'closed' && held.length === 0 ? 'ok' : 'degraded', detail };
+    const b = s.budget;
+    const budget = b.mode === 'memory' ? 'budgets: this console' : b.mode === 'shared' ? `budgets: shared (${b.backend})` : `budgets: this console only, shared store failed (${b.error})`;
+    const detail = `${redactUrl(tickerUrl)}; circuit ${s.breaker.state}; ${s.rateLimited} rate-limited answers${held.length ? `; held after 429: ${held.join(', ')}` : ''}; ${budget}`;
+    return { status: s.breaker.state === 'closed' && held.length === 0 && b.mode !== 'fallback' ? 'ok' : 'degraded', detail };
   });
 
   const { source, setting } = registrySource(context);
