@@ -175,8 +175,10 @@ describe('fault tolerance', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     dt.sim.setFaults({ errorRate: 0 });
 
-    // A leg is live once a COMPLETE minute holds its data (the latest complete bucket is answered): up to 65 s after its first tick.
-    await untilAllLive(query, 80_000);
+    // Data flowing is what is asked here: the bucket still filling shows a leg's first ticks at once (the latest
+    // complete bucket would hold them only up to 65 s later, which the other test covers).
+    const filling = await untilAllLive(`${query}&include_partial=true`, 80_000);
+    expect(filling.series.every((s) => s.partial && s.bucket_end !== null)).toBe(true);
     expect(attempts.some((a) => a.reason === 'server')).toBe(true);
     const subscribed = attempts.filter((a) => a.outcome === 'succeeded').map((a) => a.token);
     expect(tokens.every((t) => subscribed.includes(t))).toBe(true);

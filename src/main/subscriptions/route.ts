@@ -2,11 +2,13 @@
 // it answers without a token ('loopback-open'), elsewhere it needs the API token. Query: symbol, expiry (repeatable
 // or a comma list; `expiries` as the plan's handler named it is accepted too), timeframe 1min|5min|15min (default
 // 5min as in the plan), auto_subscribe (default true), strike_range, option_side CE|PE|both, at (an instant: the
-// latest bucket at or before it). It never waits longer than the wait-timeout flag. Dates and instants go through
+// bucket that ends at or before it), include_partial (answer the bucket still filling, marked partial),
+// oi_change_basis previous_close|session_open|one_hour_earlier. It never waits longer than the wait-timeout flag. Dates and instants go through
 // the same real-date check as the ConsoleApi; at most MAX_EXPIRIES expiries, as in chain:distribution. The route has an
 // effect (it subscribes), so a browser on another site is refused by the server before it runs.
 import { z } from 'zod';
 import { INSTANT_MESSAGE, isRealIsoDate, parseBoundedInstant, REAL_DATE_MESSAGE } from '../../shared/dates';
+import { oiChangeBasisSchema } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import { STATUS_OF } from '../api/console-api';
 import { HttpError, type HttpServer } from '../http/server';
@@ -36,6 +38,8 @@ export function strikeDistributionQuery(defaultStrikeRange: number) {
       strike_range: z.coerce.number().int().min(1).max(100).optional(),
       option_side: z.enum(['CE', 'PE', 'both', 'ce', 'pe', 'call', 'put']).default('both'),
       at: z.string().max(40).optional(),
+      include_partial: boolish,
+      oi_change_basis: oiChangeBasisSchema.optional(),
     })
     .superRefine((q, ctx) => {
       for (const [field, values] of [['expiry', q.expiry], ['expiries', q.expiries]] as const) {
@@ -56,6 +60,8 @@ export function strikeDistributionQuery(defaultStrikeRange: number) {
       strikeRange: q.strike_range ?? defaultStrikeRange,
       side: (({ ce: 'CE', call: 'CE', pe: 'PE', put: 'PE' }) as Record<string, 'CE' | 'PE'>)[q.option_side] ?? (q.option_side === 'both' ? 'both' : (q.option_side as 'CE' | 'PE')),
       at: q.at === undefined ? undefined : parseBoundedInstant(q.at),
+      includePartial: q.include_partial ?? false,
+      oiChangeBasis: q.oi_change_basis,
     }));
 }
 
