@@ -358,6 +358,9 @@ export class DevTickerHttp {
   private async history(url: URL, gate: () => Reply | null): Promise<Reply> {
     const core = this.core;
     const now = core.opts.marketClock.now();
+    // A call's time is when it arrived: building the candles takes longer under load, and stamping after it would
+    // crowd calls that arrived a second apart into one second.
+    const arrivedAt = core.opts.baseClock.now();
     const q = url.searchParams;
     const errors: ValidationError[] = [];
     const rawToken = q.get('instrument_token');
@@ -381,7 +384,7 @@ export class DevTickerHttp {
     const withOi = parseBool(q.get('oi'), ['query', 'oi'], errors) ?? false;
     const record = (status: number, rateLimited = false, queuedMs = 0): void => {
       const calls = core.counters.historyCalls;
-      calls.push({ at: core.opts.baseClock.now() - queuedMs, instrumentToken: token ?? null, status, rateLimited, queuedMs });
+      calls.push({ at: arrivedAt, instrumentToken: token ?? null, status, rateLimited, queuedMs });
       if (calls.length > 10_000) calls.splice(0, calls.length - 10_000);
     };
     if (errors.length) {
