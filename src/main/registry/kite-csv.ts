@@ -47,21 +47,24 @@ export function normaliseExpiry(value: unknown): string | null {
   return ISO_DATE.test(text) ? text : null;
 }
 
-/** One CSV record as a registry row, or null when it has no usable token. */
-function toRow(r: Record<string, string>): RegistryRow | null {
+/** An instrument as the dump or the ticker's table holds it: CSV gives strings, the table numbers and nulls. */
+export type InstrumentRecord = Partial<Record<'instrument_token' | 'tradingsymbol' | 'name' | 'segment' | 'instrument_type' | 'strike' | 'expiry' | 'tick_size' | 'lot_size' | 'exchange', string | number | null>>;
+
+/** One instrument record (a CSV line or a table row) as a registry row, or null when it has no usable token. */
+export function toRegistryRow(r: InstrumentRecord): RegistryRow | null {
   const token = Number(r.instrument_token);
   if (!Number.isSafeInteger(token) || token <= 0 || !r.tradingsymbol) return null;
   return {
     token,
-    tradingsymbol: r.tradingsymbol,
-    name: r.name ?? '',
-    segment: r.segment ?? '',
-    instrumentType: (r.instrument_type ?? '').toUpperCase(),
+    tradingsymbol: String(r.tradingsymbol),
+    name: String(r.name ?? ''),
+    segment: String(r.segment ?? ''),
+    instrumentType: String(r.instrument_type ?? '').toUpperCase(),
     strike: Number(r.strike) || 0,
     expiry: normaliseExpiry(r.expiry),
     tickSize: Number(r.tick_size) || 0,
     lotSize: Math.round(Number(r.lot_size) || 0),
-    exchange: r.exchange ?? '',
+    exchange: String(r.exchange ?? ''),
   };
 }
 
@@ -73,7 +76,7 @@ export function parseKiteCsv(text: string): { rows: RegistryRow[]; skipped: numb
   const rows: RegistryRow[] = [];
   let skipped = 0;
   for (const r of records) {
-    const row = toRow(r);
+    const row = toRegistryRow(r);
     if (row) rows.push(row);
     else skipped++;
   }
@@ -126,7 +129,7 @@ export async function* readKiteCsv(bytes: AsyncIterable<Buffer | string>, stats:
   let batch: RegistryRow[] = [];
   try {
     for await (const record of parser as AsyncIterable<Record<string, string>>) {
-      const row = toRow(record);
+      const row = toRegistryRow(record);
       if (!row) {
         stats.skipped++;
         continue;

@@ -8,7 +8,7 @@
 // through the same CSV parser (it is serialised in process, the same bytes its /instruments would send).
 import pg from 'pg';
 import { redactUrl } from '../log';
-import { normaliseExpiry, type RegistryRow } from './kite-csv';
+import { toRegistryRow, type RegistryRow } from './kite-csv';
 
 /**
  * - dump: a Kite CSV (plain or gzipped) at a file path or http(s) URL;
@@ -125,21 +125,8 @@ export async function* readRegistryTable(databaseUrl: string, pageSize = TABLE_P
       if (rows.length === 0) return;
       const batch: RegistryRow[] = [];
       for (const r of rows) {
-        const token = Number(r.instrument_token);
-        if (!Number.isSafeInteger(token) || token <= 0 || !r.tradingsymbol) continue;
-        batch.push({
-          token,
-          tradingsymbol: r.tradingsymbol,
-          name: r.name ?? '',
-          segment: r.segment ?? '',
-          instrumentType: (r.instrument_type ?? '').toUpperCase(),
-          strike: Number(r.strike) || 0,
-          expiry: normaliseExpiry(r.expiry),
-          tickSize: Number(r.tick_size) || 0,
-          lotSize: Math.round(Number(r.lot_size) || 0),
-          exchange: r.exchange ?? '',
-          isActive: r.is_active !== false,
-        });
+        const row = toRegistryRow(r);
+        if (row) batch.push({ ...row, isActive: r.is_active !== false });
       }
       after = Number(rows[rows.length - 1].instrument_token);
       if (batch.length) yield batch;
