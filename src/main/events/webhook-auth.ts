@@ -52,71 +52,64 @@ export class WebhookAuthenticator {
     return this.verified.get(req);
   }
 
+  private reject(reason: RejectReason, message: string): AuthResult {
+    this.opts.onReject?.(reason);
+    return { ok: false, status: 401, message };
+  }
+
+  /**
+   * The credentials a delivery presents, read from its headers alone: a verdict for the plain-secret path and for
+   * missing or malformed headers, otherwise the signature (lower-case hex) and timestamp to check further.
+   */
+  private credentials(req: IncomingMessage): { verdict: AuthResult } | { signature: string; timestamp: string } {
+    const plain = header(req, PLAIN_SECRET_HEADER);
+    const signature = header(req, SIGNATURE_HEADER);
+    const timestamp = header(req, TIMESTAMP_HEADER);
+    if (plain !== undefined && signature === undefined) {
+      if (!this.opts.acceptPlainHeader) return { verdict: this.reject('plain_secret', 'X-Webhook-Secret is not accepted here; sign the delivery (X-Strikedesk-Timestamp, X-Strikedesk-Signature)') };
+      // Hash both sides: equal lengths for timingSafeEqual without revealing the secret's length.
+      if (!timingSafeEqual(digest(plain), digest(this.opts.secret))) return { verdict: this.reject('plain_secret', 'invalid X-Webhook-Secret') };
+      return { verdict: { ok: true, actor: 'webhook:plain-secret' } };
+    }
+    if (signature === undefined || timestamp === undefined) {
+      return { verdict: this.reject('missing', 'missing X-Strikedesk-Timestamp and X-Strikedesk-Signature headers') };
+    }
+    const presented = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim());
+    if (!presented || !/^\d{1,12}$/.test(timestamp.trim())) {
+      return { verdict: this.reject('malformed', 'malformed credentials: expected X-Strikedesk-Timestamp: <unix seconds> and X-Strikedesk-Signature: sha256=<64 hex digits>') };
+    }
+    return { signature: presented[1].toLowerCase(), timestamp: timestamp.trim() };
+  }
+
+  /** Stale timestamp or replayed signature, judged now; null when neither. */
+  private staleOrReplayed(signature: string, timestamp: string, now: number): AuthResult | null {
+    const skew = Math.abs(now / 1000 - Number(timestamp));
+    if (skew > this.opts.toleranceSeconds) {
+      return this.reject('stale', `stale timestamp: ${Math.round(skew)} s from this console's clock, tolerance ${this.opts.toleranceSeconds} s`);
+    }
+    if (this.opts.signatureSeen(signature, now)) return this.reject('replay', 'replayed delivery: this signature was already accepted');
+    return null;
+  }
+
   /**
    * The checks that need no body, run before the body is read: credentials present and well-formed, timestamp within
    * the tolerance, signature not already used. A forged or stale delivery costs the console no body read.
    */
   readonly preAuthenticate = (req: IncomingMessage): AuthResult | null => {
-    const reject = (reason: RejectReason, message: string): AuthResult => {
-      this.opts.onReject?.(reason);
-      return { ok: false, status: 401, message };
-    };
-    const plain = header(req, PLAIN_SECRET_HEADER);
-    const signature = header(req, SIGNATURE_HEADER);
-    const timestamp = header(req, TIMESTAMP_HEADER);
-    if (plain !== undefined && signature === undefined) {
-      if (!this.opts.acceptPlainHeader) return reject('plain_secret', 'X-Webhook-Secret is not accepted here; sign the delivery (X-Strikedesk-Timestamp, X-Strikedesk-Signature)');
-      if (!timingSafeEqual(digest(plain), digest(this.opts.secret))) return reject('plain_secret', 'invalid X-Webhook-Secret');
-      return null;
-    }
-    if (signature === undefined || timestamp === undefined) return reject('missing', 'missing X-Strikedesk-Timestamp and X-Strikedesk-Signature headers');
-    const presented = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim());
-    if (!presented || !/^\d{1,12}$/.test(timestamp.trim())) {
-      return reject('malformed', 'malformed credentials: expected X-Strikedesk-Timestamp: <unix seconds> and X-Strikedesk-Signature: sha256=<64 hex digits>');
-    }
-    const now = this.opts.clock.now();
-    const skew = Math.abs(now / 1000 - Number(timestamp.trim()));
-    if (skew > this.opts.toleranceSeconds) {
-      return reject('stale', `stale timestamp: ${Math.round(skew)} s from this console's clock, tolerance ${this.opts.toleranceSeconds} s`);
-    }
-    if (this.opts.signatureSeen(presented[1].toLowerCase(), now)) return reject('replay', 'replayed delivery: this signature was already accepted');
-    return null;
+    const c = this.credentials(req);
+    if ('verdict' in c) return c.verdict.ok ? null : c.verdict;
+    return this.staleOrReplayed(c.signature, c.timestamp, this.opts.clock.now());
   };
 
   readonly authenticate = (req: IncomingMessage, rawBody: Buffer): AuthResult => {
-    const reject = (reason: RejectReason, message: string): AuthResult => {
-      this.opts.onReject?.(reason);
-      return { ok: false, status: 401, message };
-    };
-    const plain = header(req, PLAIN_SECRET_HEADER);
-    const signature = header(req, SIGNATURE_HEADER);
-    const timestamp = header(req, TIMESTAMP_HEADER);
-
-    if (plain !== undefined && signature === undefined) {
-      if (!this.opts.acceptPlainHeader) return reject('plain_secret', 'X-Webhook-Secret is not accepted here; sign the delivery (X-Strikedesk-Timestamp, X-Strikedesk-Signature)');
-      // Hash both sides: equal lengths for timingSafeEqual without revealing the secret's length.
-      if (!timingSafeEqual(digest(plain), digest(this.opts.secret))) return reject('plain_secret', 'invalid X-Webhook-Secret');
-      return { ok: true, actor: 'webhook:plain-secret' };
-    }
-    if (signature === undefined || timestamp === undefined) {
-      return reject('missing', 'missing X-Strikedesk-Timestamp and X-Strikedesk-Signature headers');
-    }
-    const presented = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim());
-    if (!presented || !/^\d{1,12}$/.test(timestamp.trim())) {
-      return reject('malformed', 'malformed credentials: expected X-Strikedesk-Timestamp: <unix seconds> and X-Strikedesk-Signature: sha256=<64 hex digits>');
-    }
-    const ts = timestamp.trim();
-    const expected = Buffer.from(signDelivery(this.opts.secret, ts, rawBody).slice(7), 'hex');
-    if (!timingSafeEqual(Buffer.from(presented[1], 'hex'), expected)) return reject('signature', 'invalid signature');
-
+    const c = this.credentials(req);
+    if ('verdict' in c) return c.verdict;
+    const expected = Buffer.from(signDelivery(this.opts.secret, c.timestamp, rawBody).slice(7), 'hex');
+    if (!timingSafeEqual(Buffer.from(c.signature, 'hex'), expected)) return this.reject('signature', 'invalid signature');
     const now = this.opts.clock.now();
-    const skew = Math.abs(now / 1000 - Number(ts));
-    if (skew > this.opts.toleranceSeconds) {
-      return reject('stale', `stale timestamp: ${Math.round(skew)} s from this console's clock, tolerance ${this.opts.toleranceSeconds} s`);
-    }
-    const key = presented[1].toLowerCase();
-    if (this.opts.signatureSeen(key, now)) return reject('replay', 'replayed delivery: this signature was already accepted');
-    this.verified.set(req, { signature: key, expiresAt: (Number(ts) + this.opts.toleranceSeconds) * 1000 + 1000 });
+    const refused = this.staleOrReplayed(c.signature, c.timestamp, now);
+    if (refused) return refused;
+    this.verified.set(req, { signature: c.signature, expiresAt: (Number(c.timestamp) + this.opts.toleranceSeconds) * 1000 + 1000 });
     return { ok: true, actor: 'webhook:hmac' };
   };
 }
