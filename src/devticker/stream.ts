@@ -88,6 +88,16 @@ export function inServiceWindow(nowMs: number): boolean {
 
 export class Streamer {
   private derivs: DerivEntry[] = [];
+
+  /** The derivative's model for this IST day, rebuilt (with its minute state) when the day changes. */
+  private dayOf(e: DerivEntry, day: number): DerivDay {
+    if (e.d === null || e.d.dayNum !== day) {
+      e.d = this.model.derivDay(e.inst, day);
+      e.ms.minute = -1;
+      e.lotsBefore = -1;
+    }
+    return e.d;
+  }
   private indices: IndexEntry[] = [];
   /** index tokens streaming (the greeks calculator needs one per underlying in production) */
   private indexTokens = new Set<number>();
@@ -163,13 +173,7 @@ export class Streamer {
     const q = this.q;
     for (const e of this.derivs) {
       const inst = e.inst;
-      let d = e.d;
-      if (d === null || d.dayNum !== day) {
-        d = this.model.derivDay(inst, day);
-        e.d = d;
-        e.ms.minute = -1;
-        e.lotsBefore = -1;
-      }
+      const d = this.dayOf(e, day);
       if (sec >= d.expirySec) continue;
       const ms = e.ms;
       if (ms.minute !== m) {
@@ -228,13 +232,7 @@ export class Streamer {
     for (const e of this.derivs) {
       if (e.lastEmitSec === sec) continue;
       const inst = e.inst;
-      let d = e.d;
-      if (d === null || d.dayNum !== day) {
-        d = this.model.derivDay(inst, day);
-        e.d = d;
-        e.ms.minute = -1;
-        e.lotsBefore = -1;
-      }
+      const d = this.dayOf(e, day);
       if (sec >= d.expirySec) continue;
       e.lastEmitSec = sec;
       this.model.quote(inst, d, k, q);
