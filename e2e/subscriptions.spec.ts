@@ -58,25 +58,37 @@ test('sortable columns: instrument both ways, attempts, last tick', async ({ pag
 
 test('search narrows the table; subscribe by tradingsymbol', async ({ page }) => {
   const list = valueOf(await sd().call('subscriptions:list', { state: 'all', limit: 10000 }), 'subscriptions:list');
-  const leg = list.find((r) => r.type === 'PE' && r.strike !== null);
-  expect(leg, 'an auto-subscribed put').toBeTruthy();
-  valueOf(await sd().call('subscriptions:unsubscribe', { tokens: [leg!.token] }), 'subscriptions:unsubscribe');
+  const puts = list.filter((r) => r.type === 'PE' && r.strike !== null);
+  const [kept, dropped] = [puts[0], puts[1]];
+  expect(kept && dropped, 'two auto-subscribed puts').toBeTruthy();
 
   await page.goto(sd().consoleUrl);
   await openScreen(page, 'Subscriptions', 'subscriptions');
   const table = page.getByTestId('subscriptions-table');
-  await page.getByRole('searchbox', { name: 'Search subscriptions' }).fill(leg!.tradingsymbol);
+  const search = page.getByRole('searchbox', { name: 'Search subscriptions' });
+  await search.fill(kept!.tradingsymbol);
   await expect.poll(() => table.locator('tbody tr[data-token]').count()).toBe(1);
-  await expect(table.locator('tbody tr[data-token]')).toHaveAttribute('data-token', String(leg!.token));
+  await expect(table.locator('tbody tr[data-token]')).toHaveAttribute('data-token', String(kept!.token));
 
-  await page.getByRole('combobox', { name: 'Instruments to subscribe (tradingsymbol or token)' }).fill(leg!.tradingsymbol.toLowerCase());
+  // Unsubscribed and gone from the ticker, the put is no longer a subscription: the manual box finds it in the
+  // instrument registry by its tradingsymbol, typed in lower case.
+  valueOf(await sd().call('subscriptions:unsubscribe', { tokens: [dropped!.token] }), 'subscriptions:unsubscribe');
+  await expect
+    .poll(async () => valueOf(await sd().call('subscriptions:list', { state: 'all', search: dropped!.tradingsymbol }), 'list').some((r) => r.token === dropped!.token && r.state !== 'inactive'), { timeout: 60_000 })
+    .toBe(false);
+  const found = valueOf(await sd().call('instruments:search', { text: dropped!.tradingsymbol.toLowerCase() }), 'instruments:search');
+  expect(found[0]?.token).toBe(dropped!.token);
+
+  await page.getByRole('combobox', { name: 'Instruments to subscribe (tradingsymbol or token)' }).fill(dropped!.tradingsymbol.toLowerCase());
   await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: /new|already|pending/ })).toBeVisible({ timeout: 60_000 });
   await expect
-    .poll(async () => valueOf(await sd().call('subscriptions:list', { state: 'all', search: leg!.tradingsymbol }), 'list').find((r) => r.token === leg!.token)?.state, { timeout: 60_000 })
+    .poll(async () => valueOf(await sd().call('subscriptions:list', { state: 'all', search: dropped!.tradingsymbol }), 'list').find((r) => r.token === dropped!.token)?.state, { timeout: 60_000 })
     .toMatch(/active|pending/);
+  await search.fill(dropped!.tradingsymbol);
+  await expect(table.locator('tbody tr[data-token]')).toHaveAttribute('data-token', String(dropped!.token), { timeout: 30_000 });
   // An unknown symbol is named, not silently dropped.
   await page.getByRole('combobox', { name: 'Instruments to subscribe (tradingsymbol or token)' }).fill('NOSUCHSYMBOL26');
   await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'Not known to this console: NOSUCHSYMBOL26' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'Not a live instrument: NOSUCHSYMBOL26' })).toBeVisible();
 });

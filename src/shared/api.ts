@@ -260,6 +260,21 @@ export const subscriptionsListRequest = z.object({
   search: z.string().max(64).optional(),
   limit: z.number().int().min(1).max(10000).default(2000),
 });
+/** The manual subscribe box: live instruments by tradingsymbol text or token, from the instrument registry. */
+export const instrumentsSearchRequest = z.object({
+  text: z.string().trim().min(1, 'text: give part of a tradingsymbol or a token').max(64),
+  limit: z.number().int().min(1).max(50).default(20),
+});
+export interface InstrumentMatch {
+  token: number;
+  tradingsymbol: string;
+  /** The underlying (NIFTY for its options and futures). */
+  name: string;
+  segment: string;
+  type: string;
+  strike: number | null;
+  expiry: string | null;
+}
 export const subscriptionsChangeRequest = z.object({
   tokens: z.array(z.number().int().positive()).min(1).max(500),
 });
@@ -431,6 +446,7 @@ export const CONTRACT = {
   'subscriptions:capacity': { request: empty, result: null as unknown as CapacityView },
   'subscriptions:subscribe': { request: subscriptionsChangeRequest, result: null as unknown as SubscriptionOutcome },
   'subscriptions:unsubscribe': { request: subscriptionsChangeRequest, result: null as unknown as { removed: number[]; failed: { token: number; reason: string }[] } },
+  'instruments:search': { request: instrumentsSearchRequest, result: null as unknown as InstrumentMatch[] },
   'events:list': { request: eventsListRequest, result: null as unknown as IntakeEvent[] },
   'backfill:jobs': { request: backfillJobsRequest, result: null as unknown as BackfillJob[] },
   'backfill:plan': { request: backfillPlanRequest, result: null as unknown as BackfillPlanView },

@@ -12,6 +12,7 @@ export const CHANNEL_NAMES = [
   'subscriptions:capacity',
   'subscriptions:subscribe',
   'subscriptions:unsubscribe',
+  'instruments:search',
   'events:list',
   'backfill:jobs',
   'backfill:plan',

@@ -16,12 +16,22 @@ export interface SubscriptionHandlerDeps {
   unsubscribeWaitMs?: () => number;
 }
 
-type Channels = 'subscriptions:list' | 'subscriptions:capacity' | 'subscriptions:subscribe' | 'subscriptions:unsubscribe';
+type Channels = 'subscriptions:list' | 'subscriptions:capacity' | 'subscriptions:subscribe' | 'subscriptions:unsubscribe' | 'instruments:search';
 
 export function subscriptionHandlers(deps: SubscriptionHandlerDeps): Pick<Handlers, Channels> {
   const { manager, registry, clock } = deps;
   return {
     'subscriptions:list': (req) => subscriptionRows(manager, registry, { state: req.state, search: req.search, limit: req.limit, now: clock.now(), lastTickAt: deps.lastTickAt?.() }),
+    'instruments:search': async (req) =>
+      (await registry.search(req.text, req.limit)).map((i) => ({
+        token: i.token,
+        tradingsymbol: i.tradingsymbol,
+        name: i.name,
+        segment: i.segment,
+        type: i.instrumentType,
+        strike: i.instrumentType === 'CE' || i.instrumentType === 'PE' ? i.strike : null,
+        expiry: i.expiry,
+      })),
     'subscriptions:capacity': async () => {
       const snapshot = await manager.activeSnapshot().catch(() => manager.peekSnapshot());
       return capacityView(snapshot);

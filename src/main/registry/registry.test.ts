@@ -138,6 +138,17 @@ describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
     const found = await registry.byTokens([...some, 42]);
     expect([...found.keys()].sort()).toEqual([...some].sort());
     expect(await registry.byToken(42)).toBeNull();
+
+    // Search: case-insensitive containment over live rows, exact match first, tokens too; LIKE wildcards are text.
+    const leg = chain[0];
+    const hits = await registry.search(leg.tradingsymbol.toLowerCase(), 5);
+    expect(hits[0]?.token).toBe(leg.token);
+    expect((await registry.search(String(leg.token), 5))[0]?.token).toBe(leg.token);
+    const partial = await registry.search('NIFTY', 50);
+    expect(partial).toHaveLength(50);
+    expect(partial.every((i) => i.tradingsymbol.toUpperCase().includes('NIFTY') && i.isActive)).toBe(true);
+    expect(await registry.search('%', 5)).toEqual([]);
+    expect(await registry.search('NIFTY_', 5)).toEqual([]);
   });
 
   it('marks contracts missing from a later dump or expired as inactive, and reads a table as is', async () => {

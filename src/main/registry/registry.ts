@@ -380,6 +380,28 @@ export class InstrumentRegistry {
     return this.indexTokens.get(symbol.toUpperCase()) ?? null;
   }
 
+  /**
+   * Live instruments whose tradingsymbol contains `text` (case-insensitive), or whose token is `text`: the manual
+   * subscribe box resolves names here, not among subscriptions, so an instrument nobody has subscribed is found.
+   * Exact matches first, then by tradingsymbol.
+   */
+  async search(text: string, limit: number): Promise<Instrument[]> {
+    const needle = text.trim().toUpperCase();
+    if (!needle) return [];
+    await this.initial;
+    const today = this.today();
+    const like = `%${needle.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const token = /^\d{1,10}$/.test(needle) ? Number(needle) : -1;
+    const rows = await this.opts.db.query<DbRow>(
+      `SELECT ${SELECT_COLUMNS} FROM instrument_registry
+        WHERE ${LIVE} AND (upper(tradingsymbol) LIKE $2 OR instrument_token = $3)
+        ORDER BY (upper(tradingsymbol) = $4 OR instrument_token = $3) DESC, tradingsymbol
+        LIMIT $5`,
+      [today, like, token, needle, limit],
+    );
+    return rows.map((r) => toInstrument(r, today));
+  }
+
   /** Underlyings with listed options, sorted. */
   async underlyings(): Promise<string[]> {
     const today = this.today();

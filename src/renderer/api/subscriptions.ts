@@ -10,8 +10,8 @@ export const useUnsubscribe = () => useChannelMutation('subscriptions:unsubscrib
 export const useIntakeEvents = (limit = 200) => useChannelQuery('events:list', { limit });
 
 /**
- * Looks tradingsymbols up among the instruments the console knows (every subscription it has seen, any state), for
- * the manual subscribe box. Returns the token of each exact match and the symbols it could not find.
+ * Looks tradingsymbols up in the instrument registry (live contracts, subscribed or not), for the manual subscribe
+ * box. Returns the token of each exact match and the symbols it could not find.
  */
 export function useResolveTradingsymbols(): (symbols: string[]) => Promise<{ tokens: number[]; unknown: string[] }> {
   const transport = useTransport();
@@ -19,8 +19,8 @@ export function useResolveTradingsymbols(): (symbols: string[]) => Promise<{ tok
     const tokens: number[] = [];
     const unknown: string[] = [];
     for (const symbol of symbols) {
-      const rows = await callChannel(transport, 'subscriptions:list', { state: 'all', search: symbol, limit: 50 });
-      const match = rows.find((r) => r.tradingsymbol.toUpperCase() === symbol);
+      const rows = await callChannel(transport, 'instruments:search', { text: symbol, limit: 5 });
+      const match = rows.find((r) => r.tradingsymbol.toUpperCase() === symbol.toUpperCase());
       if (match) tokens.push(match.token);
       else unknown.push(symbol);
     }
@@ -28,6 +28,6 @@ export function useResolveTradingsymbols(): (symbols: string[]) => Promise<{ tok
   };
 }
 
-/** Suggestions for the subscribe box: known instruments whose tradingsymbol contains the text. */
+/** Suggestions for the subscribe box: live instruments whose tradingsymbol contains the text. */
 export const useInstrumentSuggestions = (text: string) =>
-  useChannelQuery('subscriptions:list', { state: 'all', search: text, limit: 20 }, { enabled: text.length >= 3, staleTime: 30_000 });
+  useChannelQuery('instruments:search', { text, limit: 20 }, { enabled: text.trim().length >= 3, staleTime: 30_000 });

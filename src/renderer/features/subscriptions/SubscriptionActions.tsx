@@ -53,7 +53,7 @@ export function SubscribeForm() {
         <datalist id="instrument-suggestions">
           {(suggestions.data ?? []).map((r) => (
             <option key={r.token} value={text.slice(0, text.length - last.length) + r.tradingsymbol}>
-              {r.token} · {r.state}
+              {r.token} · {r.type}{r.expiry ? ` · ${r.expiry}` : ''}
             </option>
           ))}
         </datalist>
@@ -64,7 +64,7 @@ export function SubscribeForm() {
       <InlineError error={subscribe.error} />
       {unknown.length > 0 && (
         <span className="inline-error" role="alert">
-          Not known to this console: {unknown.join(', ')} (enter the instrument token instead)
+          Not a live instrument: {unknown.join(', ')} (check the tradingsymbol, or enter the instrument token)
         </span>
       )}
       {outcome && (
