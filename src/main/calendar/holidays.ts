@@ -4,11 +4,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HolidayCalendar as PureHolidayCalendar, mergeHolidays, parseHolidayFile, type HolidayFileEntry } from '../../shared/calendar/sessions';
+import { OPERATOR_HOLIDAY_FILE, SHIPPED_HOLIDAY_FILE_PARTS, holidaysFromFiles, type HolidayFileText } from '../../shared/calendar/holiday-files';
+import { HolidayCalendar as PureHolidayCalendar } from '../../shared/calendar/sessions';
 
-export const HOLIDAY_FILE_RELATIVE = join('resources', 'calendar', 'nse-holidays.json');
-/** The operator's file in the data directory, merged over the shipped calendar. */
-export const OPERATOR_HOLIDAY_FILE = 'holidays.json';
+export const HOLIDAY_FILE_RELATIVE = join(...SHIPPED_HOLIDAY_FILE_PARTS);
+export { OPERATOR_HOLIDAY_FILE };
 
 /** The NSE trading calendar, with loading of the shipped file. */
 export class HolidayCalendar extends PureHolidayCalendar {
@@ -16,7 +16,7 @@ export class HolidayCalendar extends PureHolidayCalendar {
   static load(path?: string): HolidayCalendar {
     const file = path ?? findHolidayFile();
     if (!file) throw new Error(`holiday calendar not found (looked for ${HOLIDAY_FILE_RELATIVE} above ${process.cwd()})`);
-    return new HolidayCalendar(mergeHolidays(parseHolidayFile(readFileSync(file, 'utf8'), file), [], ''));
+    return new HolidayCalendar(holidaysFromFiles({ text: readFileSync(file, 'utf8'), source: file }));
   }
 }
 
@@ -65,13 +65,11 @@ export function appCalendar(home: string, opts: { shippedPath?: string } = {}): 
   if (cached) return cached;
   const shippedPath = opts.shippedPath ?? findHolidayFile();
   if (!shippedPath || !existsSync(shippedPath)) throw new Error(`holiday calendar: the shipped ${HOLIDAY_FILE_RELATIVE} was not found (looked above ${process.cwd()})`);
-  const shipped = parseHolidayFile(readFileSync(shippedPath, 'utf8'), shippedPath);
   const operatorPath = join(resolve(home), OPERATOR_HOLIDAY_FILE);
-  let operator: HolidayFileEntry[] = [];
-  if (existsSync(operatorPath)) {
-    operator = parseHolidayFile(readFileSync(operatorPath, 'utf8'), `operator holiday file ${operatorPath}`);
-  }
-  const calendar = new HolidayCalendar(mergeHolidays(shipped, operator, operatorPath));
+  const operator: HolidayFileText | undefined = existsSync(operatorPath)
+    ? { text: readFileSync(operatorPath, 'utf8'), source: operatorPath, label: `operator holiday file ${operatorPath}` }
+    : undefined;
+  const calendar = new HolidayCalendar(holidaysFromFiles({ text: readFileSync(shippedPath, 'utf8'), source: shippedPath }, operator));
   appCalendars.set(key, calendar);
   return calendar;
 }
