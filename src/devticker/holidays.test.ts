@@ -13,7 +13,11 @@ describe('devticker holiday loader', () => {
       .filter((e) => e.holiday)
       .map((e) => e.date)
       .sort();
-    expect(loadHolidayCalendar().entries().map((e) => e.date)).toEqual(expected);
+    expect(
+      loadHolidayCalendar()
+        .entries()
+        .map((e) => e.date),
+    ).toEqual(expected);
     expect(loadHolidayCalendar().isHoliday('2026-01-26')).toBe(true);
   });
 
@@ -38,8 +42,21 @@ describe('devticker holiday loader', () => {
 
 describe('calendarFromHolidayFiles (shared by the console and the devticker)', () => {
   it('merges the operator file over the shipped one and names the operator file in errors', () => {
-    const shipped = { text: JSON.stringify([{ date: '2030-01-02', name: 'A', verified: true }, { date: '2030-01-03', name: 'B' }]), source: '/s.json' };
-    const operator = { text: JSON.stringify([{ date: '2030-01-03', name: 'B', holiday: false }, { date: '2030-01-04', name: 'C', verified: true }]), source: '/home/holidays.json', label: 'operator holiday file /home/holidays.json' };
+    const shipped = {
+      text: JSON.stringify([
+        { date: '2030-01-02', name: 'A', verified: true },
+        { date: '2030-01-03', name: 'B' },
+      ]),
+      source: '/s.json',
+    };
+    const operator = {
+      text: JSON.stringify([
+        { date: '2030-01-03', name: 'B', holiday: false },
+        { date: '2030-01-04', name: 'C', verified: true },
+      ]),
+      source: '/home/holidays.json',
+      label: 'operator holiday file /home/holidays.json',
+    };
     const cal = calendarFromHolidayFiles(shipped, operator);
     expect(cal.entries().map((e) => [e.date, e.source])).toEqual([
       ['2030-01-02', 'shipped'],

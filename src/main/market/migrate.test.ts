@@ -62,7 +62,11 @@ describe.each(testBackends())('market migrations on %s', (backend) => {
   it('allows gaps: applies in version order and fills a gap that arrives later', async () => {
     const db = await fresh();
     await db.exec('CREATE TABLE run_order (seq serial PRIMARY KEY, version int)');
-    const m = (version: number) => ({ version, name: `m${version}`, up: `CREATE TABLE gap_t${version} (x int); INSERT INTO run_order (version) VALUES (${version});` });
+    const m = (version: number) => ({
+      version,
+      name: `m${version}`,
+      up: `CREATE TABLE gap_t${version} (x int); INSERT INTO run_order (version) VALUES (${version});`,
+    });
     expect(await migrateMarket(db, [m(30), m(10)])).toEqual({ from: 0, to: 30 });
     expect(await migrateMarket(db, [m(10), m(20), m(30), m(70)])).toEqual({ from: 30, to: 70 });
     const order = await db.query<{ version: number }>('SELECT version FROM run_order ORDER BY seq');

@@ -61,7 +61,8 @@ export function migrationChecksum(migration: Pick<Migration, 'up'>): string {
 export function assertMigrationList<M extends { version: number; name: string }>(migrations: readonly M[]): M[] {
   const seen = new Map<number, string>();
   for (const m of migrations) {
-    if (!Number.isInteger(m.version) || m.version < 1) throw new Error(`migration ${JSON.stringify(m.name)} has version ${m.version}; versions are positive integers`);
+    if (!Number.isInteger(m.version) || m.version < 1)
+      throw new Error(`migration ${JSON.stringify(m.name)} has version ${m.version}; versions are positive integers`);
     const other = seen.get(m.version);
     if (other !== undefined) throw new Error(`migration version ${formatVersion(m.version)} is used twice (${other}, ${m.name})`);
     seen.set(m.version, m.name);
@@ -89,8 +90,12 @@ export function planMigrations<M extends Migration>(store: string, migrations: r
   if (from > to) throw new SchemaTooNewError(store, from, to);
   for (const row of applied) {
     if (!known.has(Number(row.version))) {
-      throw new SchemaTooNewError(store, Number(row.version), to,
-        `${store} has migration ${formatVersion(Number(row.version))} (${row.name}) applied, which this build does not know; upgrade Strikedesk`);
+      throw new SchemaTooNewError(
+        store,
+        Number(row.version),
+        to,
+        `${store} has migration ${formatVersion(Number(row.version))} (${row.name}) applied, which this build does not know; upgrade Strikedesk`,
+      );
     }
   }
   const backfill: MigrationPlan<M>['backfill'] = [];
@@ -109,18 +114,20 @@ export function planMigrations<M extends Migration>(store: string, migrations: r
  * version order, each in its own transaction with its row in schema_migrations.
  */
 export function migrateSqlite(db: Database.Database, migrations: readonly SqliteMigration[]): { from: number; to: number } {
-  const plan = db.transaction(() => {
-    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  const plan = db
+    .transaction(() => {
+      db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL, checksum TEXT)`);
-    const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
-    // Stores from before checksums: add the column; the plan records each applied migration's checksum below.
-    if (!columns.some((c) => c.name === 'checksum')) db.exec('ALTER TABLE schema_migrations ADD COLUMN checksum TEXT');
-    const applied = db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as AppliedMigration[];
-    const planned = planMigrations('state store', migrations, applied);
-    const record = db.prepare('UPDATE schema_migrations SET checksum = ? WHERE version = ?');
-    for (const b of planned.backfill) record.run(b.checksum, b.version);
-    return planned;
-  }).immediate();
+      const columns = db.prepare('PRAGMA table_info(schema_migrations)').all() as { name: string }[];
+      // Stores from before checksums: add the column; the plan records each applied migration's checksum below.
+      if (!columns.some((c) => c.name === 'checksum')) db.exec('ALTER TABLE schema_migrations ADD COLUMN checksum TEXT');
+      const applied = db.prepare('SELECT version, name, checksum FROM schema_migrations').all() as AppliedMigration[];
+      const planned = planMigrations('state store', migrations, applied);
+      const record = db.prepare('UPDATE schema_migrations SET checksum = ? WHERE version = ?');
+      for (const b of planned.backfill) record.run(b.checksum, b.version);
+      return planned;
+    })
+    .immediate();
   const insert = db.prepare('INSERT INTO schema_migrations (version, name, applied_at, checksum) VALUES (?, ?, ?, ?)');
   for (const migration of plan.pending) {
     db.transaction(() => {
