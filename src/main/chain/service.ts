@@ -10,9 +10,9 @@ import type { Logger } from '../log';
 import type { Queryable } from '../market/db';
 import { distributionSeries, latestUnderlyingPrice, strikeHistoryRows, TIMEFRAME_MINUTES, type LegState, type ListedLeg, type UnderlyingPrice } from '../market/distribution';
 import type { InstrumentRegistry } from '../registry/registry';
-import type { Scheduler } from '../ticker/time';
 import type { EnsureResult, SubscriptionManager } from '../subscriptions/manager';
 import { noSubscriptionOutcome, subscriptionOutcome } from '../subscriptions/outcome';
+import type { Scheduler } from '../ticker/time';
 import { defaultExpiries, resolveChain, type ResolvedExpiry } from './resolve';
 
 /** An index price older than this while bars are expected is not used to centre new subscriptions if a live one is near. */
