@@ -34,7 +34,7 @@ import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testin
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import type { Instrument } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';
-import { resolveChain, type ChainLeg, type ChainRegistry } from '../src/main/subscriptions/chain';
+import { resolveChain, type ChainLeg, type ChainRegistry } from '../src/main/chain/resolve';
 import { SubscriptionManager } from '../src/main/subscriptions/manager';
 import { StreamingWatch } from '../src/main/subscriptions/streaming-watch';
 import { HttpTickerClient } from '../src/main/ticker/client';

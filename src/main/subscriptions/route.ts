@@ -12,7 +12,7 @@ import { oiChangeBasisSchema } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import { STATUS_OF } from '../api/console-api';
 import { HttpError, type HttpServer } from '../http/server';
-import type { ChainService } from './chain-service';
+import type { ChainService } from '../chain/service';
 
 /** As chain:distribution's `expiries` (max 6): one request cannot subscribe every listed expiry. */
 export const MAX_EXPIRIES = 6;

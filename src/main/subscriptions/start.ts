@@ -11,7 +11,7 @@ import { appCalendar } from '../calendar';
 import { scopedLogger } from '../log';
 import type { Queryable } from '../market/db';
 import { realScheduler } from '../ticker/time';
-import { ChainService } from './chain-service';
+import { ChainService } from '../chain/service';
 import { SubscriptionManager } from './manager';
 import { registerStrikeDistributionRoute } from './route';
 import { StreamingWatch } from './streaming-watch';
