@@ -180,7 +180,7 @@ async function startTickerSide(): Promise<TickerSide> {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 90_000;
   for (;;) {
-    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (await fetch(`${url}/health`, { headers: { Connection: 'close' } }).then((r) => r.ok, () => false)) break;
     if (Date.now() > deadline || dt.exitCode !== null) throw new Error(`devticker not ready:\n${out}`);
     await sleep(300);
   }
@@ -191,7 +191,7 @@ async function startTickerSide(): Promise<TickerSide> {
     async sim(path, body) {
       const res = await fetch(`${url}/_sim/${path}`, {
         method: body === undefined ? 'GET' : 'POST',
-        headers: { 'X-Sim-Token': SIM_TOKEN, 'Content-Type': 'application/json' },
+        headers: { 'X-Sim-Token': SIM_TOKEN, 'Content-Type': 'application/json', Connection: 'close' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       if (!res.ok) throw new Error(`/_sim/${path}: ${res.status} ${await res.text()}`);
@@ -208,7 +208,9 @@ async function startTickerSide(): Promise<TickerSide> {
 
 /** The option legs of the devticker's registry, nearest expiries and strikes first (what an account subscribes). */
 async function optionTokens(url: string, n: number): Promise<number[]> {
-  const csv = await (await fetch(`${url}/instruments`)).text();
+  // Connection: close: a kept-alive socket of this process's pool could be the one the console's start-up reuses just
+  // as the devticker times it out (UND_ERR_SOCKET at the registry load).
+  const csv = await (await fetch(`${url}/instruments`, { headers: { Connection: 'close' } })).text();
   const [head, ...lines] = csv.trim().split('\n');
   const cols = head.split(',');
   const at = (name: string) => cols.indexOf(name);

@@ -145,7 +145,7 @@ export function procMemory(pid: number): ProcMemory | null {
 export function processTree(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length; i++) {
-    let tasks: string[] = [];
+    let tasks: string[];
     try {
       tasks = readdirSync(`/proc/${out[i]}/task`);
     } catch {
