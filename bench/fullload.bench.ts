@@ -29,6 +29,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startApp, type RunningApp } from '../src/main/app/app';
+import { fromIstWallClock } from '../src/main/calendar';
 import { loadConfig } from '../src/main/config/load';
 import { setRootLogger, silentLogger } from '../src/main/log';
 import type { StrikeDistribution } from '../src/shared/api';
@@ -39,6 +40,11 @@ const WARMUP_MS = Number(process.env.WARMUP_SECONDS ?? 30) * 1000;
 const INSTRUMENTS = Number(process.env.INSTRUMENTS ?? 9000);
 const SIM_TOKEN = 'fullload-bench-sim-token-0123456789';
 const BAR_LAG_TARGET_MS = 3_000;
+// Both the devticker and the console run on a clock shifted into a trading session (a Wednesday, 10:00 IST on), so a
+// run at any hour streams and stores a session's ticks; bar lags are measured on the same shifted clock.
+const SESSION_START = fromIstWallClock('2025-11-12T10:00:00');
+const CLOCK_OFFSET_MS = SESSION_START - Date.now();
+const shiftedClock = { now: () => Date.now() + CLOCK_OFFSET_MS };
 const ELD_P99_TARGET_MS = 20;
 const here = dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,7 +100,7 @@ interface WindowProcess {
 }
 
 async function windowProcess(env: Record<string, string>): Promise<WindowProcess> {
-  const app: RunningApp = await startApp(loadConfig({ env, argv: [] }), { env });
+  const app: RunningApp = await startApp(loadConfig({ env, argv: [] }), { env, clock: shiftedClock });
   const ingestor = app.context.ingestor;
   if (!ingestor) throw new Error('the console started without a tick ingestor (no feed?)');
   const market = app.context.market;
@@ -129,7 +135,8 @@ async function windowProcess(env: Record<string, string>): Promise<WindowProcess
          GROUP BY bucket ORDER BY bucket`,
         [new Date(fromMs), new Date(toMs)],
       );
-      return rows.map((r) => ({ bucket: r.bucket.getTime(), lastWriteMs: r.last_write.getTime(), rows: Number(r.n) }));
+      // updated_at is the database's real clock; buckets are on the shifted clock.
+      return rows.map((r) => ({ bucket: r.bucket.getTime(), lastWriteMs: r.last_write.getTime() + CLOCK_OFFSET_MS, rows: Number(r.n) }));
     },
     startMeasuring() {
       eld.reset();
@@ -168,12 +175,15 @@ async function startTickerSide(): Promise<TickerSide> {
   const redis: ChildProcess = spawn('/usr/bin/redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' });
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const port = await freePort();
-  const dt: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(here, '../src/devticker/cli.ts'), '--profile', 'production', '--port', String(port), '--clock', 'always-open', '--strikes-per-side', '200',
-      '--instruments-route', '--redis-url', redisUrl, '--sim-token', SIM_TOKEN, '--log-level', 'warn'],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(here, '..') },
-  );
+  const dt: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, 'support/devticker-process.ts')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: join(here, '..'),
+    env: {
+      ...process.env,
+      DEVTICKER_OFFSET_MS: String(CLOCK_OFFSET_MS),
+      DEVTICKER_OPTIONS: JSON.stringify({ profile: 'production', host: '127.0.0.1', port, clockMode: 'real', strikesPerSide: 200, instrumentsRoute: true, redisUrl, simToken: SIM_TOKEN }),
+    },
+  });
   let out = '';
   dt.stdout?.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-8000)));
   dt.stderr?.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-8000)));
@@ -288,10 +298,25 @@ try {
 
   await sleep(WARMUP_MS);
   chainMs.length = 0;
-  const sent0 = Number(((await ticker.sim('state')).counters as { ticksPublished: number }).ticksPublished);
-  const in0 = w.ticksIn();
+  // Counters read with the stream stalled and the console drained, so nothing is in flight between the two.
+  const drained = async (): Promise<{ sent: number; taken: number }> => {
+    await ticker.sim('faults', { stall: true });
+    const sent = Number(((await ticker.sim('state')).counters as { ticksPublished: number }).ticksPublished);
+    let taken = w.ticksIn();
+    for (let i = 0; i < 100; i++) {
+      await sleep(200);
+      const now = w.ticksIn();
+      if (now === taken) break;
+      taken = now;
+    }
+    return { sent, taken: w.ticksIn() };
+  };
+  const start = await drained();
+  await ticker.sim('faults', { stall: false });
+  const sent0 = start.sent;
+  const in0 = start.taken;
   const dtCpu0 = procCpuSeconds(ticker.pid);
-  const measureFrom = Date.now();
+  const measureFrom = shiftedClock.now();
   w.startMeasuring();
   let lastLog = performance.now();
   const started = performance.now();
@@ -304,20 +329,13 @@ try {
     }
   }
   const m = w.stopMeasuring();
-  const measureTo = Date.now();
+  const measureTo = shiftedClock.now();
   const inAtEnd = w.ticksIn();
   const dtCpu = procCpuSeconds(ticker.pid) - dtCpu0;
   // Stop the stream, let the console drain what is in flight, then compare the counts.
-  await ticker.sim('faults', { stall: true });
-  const sent1 = Number(((await ticker.sim('state')).counters as { ticksPublished: number }).ticksPublished);
-  let in1 = w.ticksIn();
-  for (let i = 0; i < 50; i++) {
-    await sleep(200);
-    const now = w.ticksIn();
-    if (now === in1 && now - in0 >= sent1 - sent0) break;
-    in1 = now;
-  }
-  in1 = w.ticksIn();
+  const end = await drained();
+  const sent1 = end.sent;
+  const in1 = end.taken;
   screen = false;
   await chainLoop;
   const sent = sent1 - sent0;

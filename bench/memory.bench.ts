@@ -296,7 +296,7 @@ try {
     const pgv = results.get('postgres');
     const again = results.get('restart');
     if (again) console.log(`  first start       ${f1(embedded.peakMb - again.peakMb)} MB of peak   (a new home's initdb; a restart on the same home peaks at ${f1(again.peakMb)} MB, steady ${f1(again.steadyMb)} MB)`);
-    if (pgv) console.log(`  PGlite            ${f1(embedded.steadyMb - pgv.steadyMb)} / ${f1(embedded.peakMb - pgv.peakMb)} MB   (pg pool instead: steady ${f1(pgv.steadyMb)}, peak ${f1(pgv.peakMb)} MB)`);
+    if (pgv) console.log(`  PGlite            ${f1(embedded.steadyMb - pgv.steadyMb)} / ${f1(embedded.peakMb - pgv.peakMb)} MB on a first start${again ? `, ${f1(again.steadyMb - pgv.steadyMb)} / ${f1(again.peakMb - pgv.peakMb)} MB on a restart` : ''}   (pg pool instead: steady ${f1(pgv.steadyMb)}, peak ${f1(pgv.peakMb)} MB)`);
     const ext = results.get('external-ticker');
     if (ext) console.log(`  devticker         ${f1(embedded.steadyMb - ext.steadyMb)} / ${f1(embedded.peakMb - ext.peakMb)} MB   (includes the in-process bus vs an ioredis subscriber)`);
     if (sqlite) console.log(`  SQLite            ${f1(mb(sqlite.afterKb - sqlite.beforeKb))} MB   (better-sqlite3 + the state store (${f1(mb(sqlite.pageKb))} MB file, ${sqlite.rows} rows) read in a bare process)`);
