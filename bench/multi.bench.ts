@@ -330,7 +330,7 @@ async function killedConsoleResumes(killable: ConsoleProcess, env: Record<string
 
 async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): Promise<PhaseResult> {
   const databaseUrl = await pgCluster.database();
-  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', instrumentsRoute: true });
+  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', profile: 'ideal' });
   const log: Arrival[] = [];
   const withKill = KILL && name === 'shared';
   const proxies = await Promise.all([...SYMBOLS, ...(withKill ? [KILL_SYMBOL] : [])].map((_, i) => recordingProxy(dt.url, i, log)));
