@@ -74,7 +74,8 @@ async function recordingProxy(target: string, consoleIndex: number, log: Arrival
     const token = url.searchParams.get('instrument_token');
     const entry: Arrival = { console: consoleIndex, method: req.method ?? 'GET', route, token: token === null ? null : Number(token), at, status: 0 };
     log.push(entry);
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    // The devticker answers 421 to a Host that is not its own address: forward with the upstream's Host.
+    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
       entry.status = answer.statusCode ?? 0;
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -330,7 +331,7 @@ async function killedConsoleResumes(killable: ConsoleProcess, env: Record<string
 
 async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): Promise<PhaseResult> {
   const databaseUrl = await pgCluster.database();
-  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', profile: 'ideal' });
+  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', instrumentsRoute: true });
   const log: Arrival[] = [];
   const withKill = KILL && name === 'shared';
   const proxies = await Promise.all([...SYMBOLS, ...(withKill ? [KILL_SYMBOL] : [])].map((_, i) => recordingProxy(dt.url, i, log)));
