@@ -11,8 +11,8 @@ import { INSTANT_MESSAGE, isRealIsoDate, parseBoundedInstant, REAL_DATE_MESSAGE 
 import { oiChangeBasisSchema } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import { STATUS_OF } from '../api/console-api';
-import { HttpError, type HttpServer } from '../http/server';
-import type { ChainService } from './chain-service';
+import type { ChainService } from '../subscriptions/chain-service';
+import { HttpError, type RouteDef } from './server';
 
 /** As chain:distribution's `expiries` (max 6): one request cannot subscribe every listed expiry. */
 export const MAX_EXPIRIES = 6;
@@ -65,8 +65,8 @@ export function strikeDistributionQuery(defaultStrikeRange: number) {
     }));
 }
 
-export function registerStrikeDistributionRoute(http: HttpServer, chains: ChainService, defaultStrikeRange: number): void {
-  http.addRoute({
+export function strikeDistributionRoute(chains: Pick<ChainService, 'distribution'>, defaultStrikeRange: number): RouteDef<z.output<ReturnType<typeof strikeDistributionQuery>>> {
+  return {
     method: 'GET',
     path: '/fo/strike-distribution',
     summary: 'Strike distribution per expiry (OI, volume, greeks, PCR, max pain), subscribing the chain on demand',
@@ -83,5 +83,5 @@ export function registerStrikeDistributionRoute(http: HttpServer, chains: ChainS
         throw err;
       }
     },
-  });
+  };
 }
