@@ -161,8 +161,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
     // Metrics starts first so every later service reports to it; it reads back from two of them (the feed monitor and
     // the subscription manager's streaming verdict), which exist only later: these two are bound when they start.
-    let feedMonitor: FeedMonitor | undefined;
-    let subscriptions: SubscriptionManager | undefined;
+    const startedLater: { feedMonitor: FeedMonitor | null; subscriptions: SubscriptionManager | null } = { feedMonitor: null, subscriptions: null };
     const metrics = startMetrics({
       state,
       clock,
@@ -170,8 +169,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       signals,
       health,
       onStop,
-      feed: () => feedMonitor?.feedState(),
-      streaming: () => subscriptions?.streamingView(),
+      feed: () => startedLater.feedMonitor?.feedState(),
+      streaming: () => startedLater.subscriptions?.streamingView(),
     });
     const telemetry: Telemetry = metrics;
 
@@ -194,9 +193,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       health,
       onStop,
       embedded: embedded && { bus: embedded.devticker.bus, clockMode: embedded.clockMode },
-      subscriptionCount: async () => (subscriptions ? (await subscriptions.activeSnapshot()).tokens.size : null),
+      subscriptionCount: async () => {
+        const manager = startedLater.subscriptions;
+        return manager ? (await manager.activeSnapshot()).tokens.size : null;
+      },
     });
-    feedMonitor = feed.monitor;
+    startedLater.feedMonitor = feed.monitor;
 
     const { ticker, registry } = await startTicker({ config, tickerUrl, market, clock, telemetry, health, onStop, devticker });
 
@@ -234,7 +236,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       monitor: feed.monitor,
       hasTickSource: feed.bus !== undefined,
     });
-    subscriptions = subscribing.manager;
+    startedLater.subscriptions = subscribing.manager;
 
     const backfill = startBackfill({
       config,

@@ -3,7 +3,6 @@
 // route are registered with the others (api/handlers.ts, http/routes.ts).
 import type { PushTopic } from '../../shared/api';
 import type { Clock } from '../../shared/clock';
-import type { Config } from '../config/settings';
 import type { FlagService } from '../flags/flags';
 import type { OnStop } from '../lifecycle';
 import { scopedLogger } from '../log';
