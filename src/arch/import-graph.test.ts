@@ -8,14 +8,21 @@ const graphOf = (edges: Record<string, string[]>): ImportGraph => new Map(Object
 describe('the import graph', () => {
   it('finds a cycle, a self-import and none in a tree (the detector itself)', () => {
     const cycles = findCycles(graphOf({ a: ['b'], b: ['c'], c: ['a', 'd'], d: [], e: ['e'], f: ['d'] }));
-    expect(cycles).toEqual(expect.arrayContaining([['a', 'b', 'c', 'a'], ['e', 'e']]));
+    expect(cycles).toEqual(
+      expect.arrayContaining([
+        ['a', 'b', 'c', 'a'],
+        ['e', 'e'],
+      ]),
+    );
     expect(cycles).toHaveLength(2);
     expect(findCycles(graphOf({ app: ['http', 'events'], http: ['events', 'api'], api: ['events'], events: [] }))).toEqual([]);
   });
 
   it('reads relative imports of every kind, resolved to files of the tree', () => {
     const graph = buildImportGraph('src/main/http');
-    expect(graph.get('src/main/http/server.ts')).toEqual(expect.arrayContaining(['src/main/http/guard.ts', 'src/main/http/headers.ts', 'src/main/http/static.ts']));
+    expect(graph.get('src/main/http/server.ts')).toEqual(
+      expect.arrayContaining(['src/main/http/guard.ts', 'src/main/http/headers.ts', 'src/main/http/static.ts']),
+    );
     // `import type` counts: routes.ts imports the services' types only.
     expect(graph.get('src/main/http/routes.ts')).toEqual(expect.arrayContaining(['src/main/events/intake.ts', 'src/main/http/server.ts']));
   });
@@ -24,6 +31,9 @@ describe('the import graph', () => {
     const graph = buildImportGraph('src');
     expect(graph.size).toBeGreaterThan(100);
     const cycles = findCycles(graph);
-    expect(cycles.map((c) => c.join(' -> ')), `import cycles:\n${cycles.map((c) => `  ${c.join(' -> ')}`).join('\n')}`).toEqual([]);
+    expect(
+      cycles.map((c) => c.join(' -> ')),
+      `import cycles:\n${cycles.map((c) => `  ${c.join(' -> ')}`).join('\n')}`,
+    ).toEqual([]);
   });
 });

@@ -24,8 +24,12 @@ describe('lint enforces the layers', () => {
     expect(await layeringErrors('src/main/events/fixture.ts', "import { HttpError } from '../http/server';\nexport const e = HttpError;\n")).toEqual([
       expect.stringContaining('layer "domain services" may import only its own layer and those below it'),
     ]);
-    expect(await layeringErrors('src/main/subscriptions/fixture.ts', "import type { PushHub } from '../api/push';\nexport type P = PushHub;\n")).toHaveLength(1);
-    expect(await layeringErrors('src/main/backfill/fixture.ts', "import type { AppServices } from '../app/app';\nexport type A = AppServices;\n")).toHaveLength(1);
+    expect(await layeringErrors('src/main/subscriptions/fixture.ts', "import type { PushHub } from '../api/push';\nexport type P = PushHub;\n")).toHaveLength(
+      1,
+    );
+    expect(await layeringErrors('src/main/backfill/fixture.ts', "import type { AppServices } from '../app/app';\nexport type A = AppServices;\n")).toHaveLength(
+      1,
+    );
   });
 
   it('refuses a store importing a service, and the api layer importing HTTP', async () => {
@@ -41,18 +45,28 @@ describe('lint enforces the layers', () => {
   });
 
   it('lets only the app embed the devticker, and keeps the devticker off the console', async () => {
-    expect(await layeringErrors('src/main/feed/fixture.ts', "import { startDevTicker } from '../../devticker';\nexport const s = startDevTicker;\n")).toHaveLength(1);
-    expect(await layeringErrors('src/main/app/fixture.ts', "import { startDevTicker } from '../../devticker';\nexport const s = startDevTicker;\n")).toEqual([]);
-    expect(await layeringErrors('src/devticker/fixture.ts', "import { loadAppCalendar } from '../main/calendar';\nexport const l = loadAppCalendar;\n")).toEqual([
-      expect.stringContaining('the devticker depends only on src/shared'),
-    ]);
+    expect(
+      await layeringErrors('src/main/feed/fixture.ts', "import { startDevTicker } from '../../devticker';\nexport const s = startDevTicker;\n"),
+    ).toHaveLength(1);
+    expect(await layeringErrors('src/main/app/fixture.ts', "import { startDevTicker } from '../../devticker';\nexport const s = startDevTicker;\n")).toEqual(
+      [],
+    );
+    expect(
+      await layeringErrors('src/devticker/fixture.ts', "import { loadAppCalendar } from '../main/calendar';\nexport const l = loadAppCalendar;\n"),
+    ).toEqual([expect.stringContaining('the devticker depends only on src/shared')]);
     expect(await layeringErrors('src/devticker/fixture.ts', "import { systemClock } from '../shared/clock';\nexport const c = systemClock;\n")).toEqual([]);
   });
 
   it('accepts imports that point down or stay in the layer', async () => {
     const down = [
-      ['src/main/events/fixture.ts', "import type { Telemetry } from '../metrics/telemetry';\nimport type { StateStore } from '../state/store';\nimport { scopedLogger } from '../log';\nexport type T = [Telemetry, StateStore, typeof scopedLogger];\n"],
-      ['src/main/http/fixture.ts', "import { STATUS_OF } from '../api/console-api';\nimport type { EventIntake } from '../events/intake';\nexport type T = [typeof STATUS_OF, EventIntake];\n"],
+      [
+        'src/main/events/fixture.ts',
+        "import type { Telemetry } from '../metrics/telemetry';\nimport type { StateStore } from '../state/store';\nimport { scopedLogger } from '../log';\nexport type T = [Telemetry, StateStore, typeof scopedLogger];\n",
+      ],
+      [
+        'src/main/http/fixture.ts',
+        "import { STATUS_OF } from '../api/console-api';\nimport type { EventIntake } from '../events/intake';\nexport type T = [typeof STATUS_OF, EventIntake];\n",
+      ],
       ['src/main/api/fixture.ts', "import type { BackfillService } from '../backfill/service';\nexport type B = BackfillService;\n"],
       ['src/main/app/fixture.ts', "import { HttpServer } from '../http/server';\nexport const s = HttpServer;\n"],
     ];
