@@ -1,6 +1,6 @@
 // The calendar files on disk: the shipped resources/calendar/nse-holidays.json and the operator's
-// <home>/holidays.json merged over it, loaded once per data directory (appCalendar). The calendar itself (IST,
-// sessions, expiries) is pure and lives in src/shared/calendar.
+// <home>/holidays.json merged over it (loadAppCalendar; the composition root loads it once and passes it to every
+// service). The calendar itself (IST, sessions, expiries) is pure and lives in src/shared/calendar.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,25 +52,17 @@ function defaultStartDirs(): string[] {
   return dirs;
 }
 
-const appCalendars = new Map<string, HolidayCalendar>();
-
 /**
- * The app's one calendar: the shipped file (required) with `<home>/holidays.json` merged over it when present.
- * Loaded once per data directory and shared by every part (feed, ingest, subscriptions, backfill). A missing
- * shipped file or an invalid operator file is a start-up error naming the file.
+ * The app's calendar: the shipped file (required) with `<home>/holidays.json` merged over it when present. The
+ * composition root calls this once and hands the result to every part (feed, ingest, backfill). A missing shipped
+ * file or an invalid operator file is a start-up error naming the file: no silent fallback to weekends only.
  */
-export function appCalendar(home: string, opts: { shippedPath?: string } = {}): HolidayCalendar {
-  const key = `${resolve(home)}|${opts.shippedPath ?? ''}`;
-  const cached = appCalendars.get(key);
-  if (cached) return cached;
+export function loadAppCalendar(home: string, opts: { shippedPath?: string } = {}): HolidayCalendar {
   const shippedPath = opts.shippedPath ?? findHolidayFile();
   if (!shippedPath || !existsSync(shippedPath)) throw new Error(`holiday calendar: the shipped ${HOLIDAY_FILE_RELATIVE} was not found (looked above ${process.cwd()})`);
   const operatorPath = join(resolve(home), OPERATOR_HOLIDAY_FILE);
   const operator: HolidayFileText | undefined = existsSync(operatorPath)
     ? { text: readFileSync(operatorPath, 'utf8'), source: operatorPath, label: `operator holiday file ${operatorPath}` }
     : undefined;
-  const calendar = new HolidayCalendar(holidaysFromFiles({ text: readFileSync(shippedPath, 'utf8'), source: shippedPath }, operator));
-  appCalendars.set(key, calendar);
-  return calendar;
+  return new HolidayCalendar(holidaysFromFiles({ text: readFileSync(shippedPath, 'utf8'), source: shippedPath }, operator));
 }
-
