@@ -89,6 +89,9 @@ export interface RunningApp {
   apiToken: string;
   /** The URL a user opens: carries the API token for the headless UI. */
   consoleUrl: string;
+  /** The contract's one implementation and its pushed events (the relay serves them to the window's process). */
+  api: ConsoleApi;
+  push: PushHub;
   context: AppContext;
   stop(): Promise<void>;
 }
@@ -191,7 +194,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onStop('http', () => listener.close());
     const consoleUrl = `${listener.url}/?token=${encodeURIComponent(apiToken)}`;
     logger.info({ url: listener.url }, 'console listening');
-    return { url: listener.url, apiToken, consoleUrl, context, stop: stopAll };
+    return { url: listener.url, apiToken, consoleUrl, api, push, context, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
