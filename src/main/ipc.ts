@@ -2,14 +2,9 @@
 // the sender is our own window showing our own renderer. Calls and pushed events are relayed to and from the
 // console core in its utility process (relay/client.ts); main itself runs no service.
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { CHANNELS, PUSH_CHANNEL, type PushEvent } from '../shared/api';
-import { fail, type Result } from '../shared/result';
-
-/** What the IPC handlers need of the console: CoreClient (the relay), or ConsoleApi + PushHub in one process. */
-export interface ContractEndpoint {
-  call(channel: string, request: unknown, ctx: { actor: string }): Promise<Result<unknown>>;
-  subscribe(listener: (event: PushEvent) => void): () => void;
-}
+import { CHANNELS, PUSH_CHANNEL } from '../shared/api';
+import { fail } from '../shared/result';
+import type { ContractEndpoint } from './relay/contract';
 
 export function wireIpc(window: BrowserWindow, core: ContractEndpoint, actor: string, isTrustedUrl: (url: string) => boolean): () => void {
   const trusted = (event: IpcMainInvokeEvent) =>

@@ -48,6 +48,11 @@ export interface AppOptions {
   clock?: Clock;
   /** Who acts in Electron (the OS user); over HTTP the actor is the API client. */
   localActor?: string;
+  /**
+   * A front process owns config.host:config.port and forwards here (headless relay, relay/front.ts): the HTTP
+   * server listens on loopback port 0 and guards as the front's address (url: the front's URL).
+   */
+  front?: { port: number; url: string };
 }
 
 /** What the services of the later issues receive: built so far, in start order. */
@@ -89,6 +94,8 @@ export interface RunningApp {
   apiToken: string;
   /** The URL a user opens: carries the API token for the headless UI. */
   consoleUrl: string;
+  /** Where the HTTP server itself listens (differs from url behind a front). */
+  listenUrl: string;
   /** The contract's one implementation and its pushed events (the relay serves them to the window's process). */
   api: ConsoleApi;
   push: PushHub;
@@ -150,8 +157,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     api.register({ 'health:get': () => health.report() });
 
     const http = new HttpServer({
-      host: config.host,
-      port: config.port,
+      host: options.front ? '127.0.0.1' : config.host,
+      port: options.front ? 0 : config.port,
+      publicAddress: options.front ? { host: config.host, ...options.front } : undefined,
       apiToken,
       loopbackBind: isLoopbackHost(config.host),
       staticDir: options.staticDir,
@@ -194,7 +202,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onStop('http', () => listener.close());
     const consoleUrl = `${listener.url}/?token=${encodeURIComponent(apiToken)}`;
     logger.info({ url: listener.url }, 'console listening');
-    return { url: listener.url, apiToken, consoleUrl, api, push, context, stop: stopAll };
+    return { url: listener.url, listenUrl: listener.listenUrl, apiToken, consoleUrl, api, push, context, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

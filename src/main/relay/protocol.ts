@@ -11,8 +11,17 @@ export interface StartRequest {
   argv: string[];
   /** Home when neither --home, STRIKEDESK_HOME nor the config file names one (Electron: the userData folder). */
   defaultHome?: string;
-  /** The renderer build the core's HTTP server serves to a browser. */
+  /** The renderer build the core's HTTP server serves to a browser (unset behind a front, which serves it). */
   staticDir?: string;
+  /** Headless: the parent's front owns the console's address (front.ts); the core listens on loopback port 0. */
+  front?: { port: number; url: string };
+}
+
+/** A route of the core's HTTP server, as the front needs it to know what to forward. */
+export interface CoreRoute {
+  method: string;
+  /** Literal segments and `:name` parameters. */
+  path: string;
 }
 
 /** What the core reports once every service is listening. */
@@ -21,6 +30,9 @@ export interface CoreReady {
   apiToken: string;
   /** The URL a user opens (carries the API token). */
   consoleUrl: string;
+  /** Where the core's HTTP server itself listens (the front forwards there). */
+  listenUrl: string;
+  routes: CoreRoute[];
 }
 
 export type ToCore =

@@ -57,7 +57,7 @@ export function serveCore(port: CorePort, options: ServeCoreOptions): CoreServer
         running = core;
         if (stopping) return core;
         unsubscribePush = core.push.subscribe((event) => post({ type: 'push', event }));
-        post({ type: 'ready', ready: { url: core.url, apiToken: core.apiToken, consoleUrl: core.consoleUrl } });
+        post({ type: 'ready', ready: { url: core.url, apiToken: core.apiToken, consoleUrl: core.consoleUrl, listenUrl: core.listenUrl, routes: core.routes } });
         return core;
       },
       async (err: unknown) => {
