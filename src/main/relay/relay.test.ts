@@ -2,13 +2,15 @@
 // child process through the same CoreClient the headless entry and Electron main use. Calls cross the process
 // boundary with their results and their errors' shapes, pushed events arrive, the stop is ordered, and a killed
 // core is reported. The client's own time-out and exit rules are checked against an in-memory port.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CONTRACT, type FlagAuditEntry, type FlagView, type PushEvent } from '../../shared/api';
 import { CoreClient, CoreStartError } from './client';
+import { startFront, type RunningFront } from './front';
 import { forkCore, type ForkedCore } from './node-transport';
 import type { CoreExit, CoreProcess, FromCore, ToCore } from './protocol';
 
@@ -60,26 +62,37 @@ afterAll(() => {
   for (const home of homes) rmSync(home, { recursive: true, force: true });
 });
 
-describe('relay to a forked console core', () => {
+describe('relay to a forked console core, behind the headless front', () => {
   let forked: ReturnType<typeof forkTestCore>;
   let ready: Awaited<ReturnType<CoreClient['start']>>;
+  let front: RunningFront;
+  let staticDir: string;
 
   beforeAll(async () => {
     forked = forkTestCore(tempHome());
+    staticDir = tempHome();
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>relay front</title>');
+    // As the headless entry does: the front owns the address, the core listens behind it.
+    front = await startFront({ host: '127.0.0.1', port: 0, staticDir, core: forked.client });
     try {
-      ready = await forked.client.start({ argv: ['--port', '0'] });
+      ready = await forked.client.start({ argv: ['--port', '0'], front: { port: front.port, url: front.url } });
+      front.attach({ apiToken: ready.apiToken, listenUrl: ready.listenUrl, routes: ready.routes });
     } catch (err) {
-      throw new Error(`core did not start: ${(err as Error).message}\n${forked.output()}`);
+      throw new Error(`core did not start: ${(err as Error).message}\n${forked.output()}`, { cause: err });
     }
   }, 90_000);
   afterAll(async () => {
+    await front?.close();
     await forked?.client.stop();
   });
 
-  it('reports where the core listens, with its token in the console URL', () => {
-    expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  it("reports the front's address as the console's, and where the core itself listens", () => {
+    expect(ready.url).toBe(front.url);
     expect(ready.apiToken.length).toBeGreaterThanOrEqual(24);
-    expect(ready.consoleUrl).toBe(`${ready.url}/?token=${encodeURIComponent(ready.apiToken)}`);
+    expect(ready.consoleUrl).toBe(`${front.url}/?token=${encodeURIComponent(ready.apiToken)}`);
+    expect(ready.listenUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready.listenUrl).not.toBe(front.url);
+    expect(ready.routes).toContainEqual({ method: 'POST', path: '/internal/subscription-events' });
   });
 
   it('answers health:get from the core', async () => {
@@ -126,14 +139,93 @@ describe('relay to a forked console core', () => {
     expect(unknown).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: 'unknown channel "flags:nonsense"' } });
   });
 
+  it('serves the contract over HTTP through the relay, with the same statuses as the core', async () => {
+    const post = (channel: string, body: string, headers: Record<string, string>) =>
+      fetch(`${front.url}/api/${channel}`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+    const auth = { Authorization: `Bearer ${ready.apiToken}` };
+    expect((await post('flags:list', '{}', {})).status).toBe(401);
+    const listed = await post('flags:list', '{}', auth);
+    expect(listed.status).toBe(200);
+    expect(((await listed.json()) as { value: FlagView[] }).value.map((f) => f.key)).toContain('smart_subscription_enabled');
+    const invalid = await post('flags:set', JSON.stringify({ key: 'smart_subscription_enabled', value: false }), auth);
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'reason' } });
+    expect((await post('flags:list', '{oops', auth)).status).toBe(400);
+    expect((await post('flags:list', '{}', { ...auth, 'Content-Type': 'text/plain' })).status).toBe(415);
+    // A wrong method is the core's answer, forwarded: 405 with its Allow header.
+    const wrongMethod = await fetch(`${front.url}/api/flags:list`, { headers: auth });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    // An actor over HTTP is the API token, as before.
+    const set = await post('flags:set', JSON.stringify({ key: 'backfill_immediate_on_subscribe', value: true, reason: 'over http' }), auth);
+    expect(await set.json()).toMatchObject({ ok: true, value: { updatedBy: 'api-token' } });
+  });
+
+  it('streams pushed events to the browser from the relay', async () => {
+    const abort = new AbortController();
+    const response = await fetch(`${front.url}/api/events?token=${encodeURIComponent(ready.apiToken)}`, { signal: abort.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    let text = '';
+    const reading = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += Buffer.from(value).toString('utf8');
+      }
+    })().catch(() => undefined);
+    await forked.client.call('flags:set', { key: 'backfill_immediate_on_subscribe', value: false, reason: 'sse' }, { actor: ACTOR });
+    await vi.waitFor(() => expect(text).toContain(`data: ${JSON.stringify({ topic: 'flags:changed' })}`), { timeout: 10_000 });
+    abort.abort();
+    await reading;
+  });
+
+  it("forwards the core's other routes with their headers, so the core's guards still decide", async () => {
+    const health = await fetch(`${front.url}/internal/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { components: Record<string, unknown> }).components).toHaveProperty('market_store');
+    const metrics = await fetch(`${front.url}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('# TYPE');
+    // The webhook without a signature: the core's authenticator refuses it, through the front.
+    const webhook = await fetch(`${front.url}/internal/subscription-events`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(webhook.status).toBe(401);
+    // The core's own listener answers only requests addressed to the front (its Host allow-list has the front's port).
+    const direct = await fetch(`${ready.listenUrl}/internal/health`);
+    expect(direct.status).toBe(421);
+    // The webhook URL the settings show is the front's.
+    const settings = await forked.client.call('settings:get', {}, { actor: ACTOR });
+    expect((settings as { value: { webhook: { url: string } } }).value.webhook.url).toBe(`${front.url}/internal/subscription-events`);
+  });
+
+  it('serves the renderer build itself, and refuses a foreign Host', async () => {
+    const page = await fetch(`${front.url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('relay front');
+    const { port } = new URL(front.url);
+    const misdirected = await new Promise<number>((done, failed) => {
+      const req = httpRequest({ host: '127.0.0.1', port: Number(port), path: '/', headers: { Host: 'evil.example' } }, (res) => {
+        res.resume();
+        done(res.statusCode ?? 0);
+      });
+      req.on('error', failed);
+      req.end();
+    });
+    expect(misdirected).toBe(421);
+  });
+
   it('stops in order: the core stops its services (port closed) and exits 0, reported as expected', async () => {
     const exits: [CoreExit, boolean][] = [];
     forked.client.onExit((exit, expected) => exits.push([exit, expected]));
-    expect(await portAccepts(ready.url)).toBe(true);
+    expect(await portAccepts(ready.listenUrl)).toBe(true);
     const exit = await forked.client.stop();
     expect(exit).toEqual({ code: 0, signal: null });
     expect(exits).toEqual([[{ code: 0, signal: null }, true]]);
-    expect(await portAccepts(ready.url)).toBe(false);
+    expect(await portAccepts(ready.listenUrl)).toBe(false);
+    // The front, still up, answers the contract UNAVAILABLE (503) instead of hanging.
+    const late = await fetch(`${front.url}/api/health:get`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ready.apiToken}` }, body: '{}' });
+    expect(late.status).toBe(503);
     const after = await forked.client.call('health:get', {}, { actor: ACTOR });
     expect(after).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: 'health:get: the console core is not running (exit code 0)' } });
   });
@@ -143,7 +235,7 @@ describe('relay when the core fails', () => {
   it('reports a core that was killed, and calls answer UNAVAILABLE instead of hanging', async () => {
     const { core, client, output } = forkTestCore(tempHome());
     await client.start({ argv: ['--port', '0'] }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${output()}`);
+      throw new Error(`${err.message}\n${output()}`, { cause: err });
     });
     const exits: [CoreExit, boolean][] = [];
     client.onExit((exit, expected) => exits.push([exit, expected]));
