@@ -39,6 +39,7 @@ export class CoreClient {
   private readonly exitListeners = new Set<(exit: CoreExit, expected: boolean) => void>();
   private exit: CoreExit | null = null;
   private stopping = false;
+  private wasReady = false;
   private readonly exited: Promise<CoreExit>;
   private readonly callTimeoutMs: number;
   private readonly stopTimeoutMs: number;
@@ -56,9 +57,11 @@ export class CoreClient {
         if (this.exit) return;
         this.exit = exit;
         this.failPending(exit);
-        this.startWaiter?.reject(new CoreStartError(`the console core ended before it was ready (${describeExit(exit)})`, exit.code || 1));
+        const starting = this.startWaiter;
         this.startWaiter = null;
-        for (const listener of this.exitListeners) listener(exit, this.stopping);
+        // Before ready, start()'s rejection is the report (with the core's exit status); onExit is for a running core.
+        if (starting) starting.reject(new CoreStartError(`the console core ended before it was ready (${describeExit(exit)})`, exit.code || 1));
+        if (this.wasReady) for (const listener of this.exitListeners) listener(exit, this.stopping);
         resolve(exit);
       });
     });
@@ -94,7 +97,10 @@ export class CoreClient {
     return () => this.pushListeners.delete(listener);
   }
 
-  /** Called once when the core process ends; expected is true when stop() asked for it. */
+  /**
+   * Called once when a core that became ready ends; expected is true when stop() asked for it. An exit during
+   * start-up rejects start() instead (with the core's exit status).
+   */
   onExit(listener: (exit: CoreExit, expected: boolean) => void): () => void {
     this.exitListeners.add(listener);
     return () => this.exitListeners.delete(listener);
@@ -133,6 +139,7 @@ export class CoreClient {
         for (const listener of this.pushListeners) listener(message.event);
         return;
       case 'ready':
+        this.wasReady = true;
         this.startWaiter?.resolve(message.ready);
         this.startWaiter = null;
         return;

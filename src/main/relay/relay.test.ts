@@ -311,6 +311,18 @@ describe('CoreClient rules', () => {
     expect(await second).toEqual({ ok: true, value: 'fresh' });
   });
 
+  it('rejects start() with the exit status of a core that ends while starting, without an onExit report', async () => {
+    const mem = memoryCore();
+    const client = new CoreClient(mem.core);
+    const reports: CoreExit[] = [];
+    client.onExit((exit) => reports.push(exit));
+    const starting = client.start({ argv: [] });
+    expect(mem.sent).toEqual([{ type: 'start', start: { argv: [] } }]);
+    mem.exit({ code: 2, signal: null });
+    await expect(starting).rejects.toMatchObject({ name: 'CoreStartError', exitCode: 2 });
+    expect(reports).toEqual([]);
+  });
+
   it('kills a core that does not exit within the stop time-out', async () => {
     vi.useFakeTimers();
     const mem = memoryCore();
