@@ -96,6 +96,8 @@ export interface RunningApp {
   consoleUrl: string;
   /** Where the HTTP server itself listens (differs from url behind a front). */
   listenUrl: string;
+  /** The HTTP server's routes (method and path pattern): a front forwards these. */
+  routes: { method: string; path: string }[];
   /** The contract's one implementation and its pushed events (the relay serves them to the window's process). */
   api: ConsoleApi;
   push: PushHub;
@@ -202,7 +204,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onStop('http', () => listener.close());
     const consoleUrl = `${listener.url}/?token=${encodeURIComponent(apiToken)}`;
     logger.info({ url: listener.url }, 'console listening');
-    return { url: listener.url, listenUrl: listener.listenUrl, apiToken, consoleUrl, api, push, context, stop: stopAll };
+    const routes = http.listRoutes().map((route) => ({ method: route.method, path: route.path }));
+    return { url: listener.url, listenUrl: listener.listenUrl, routes, apiToken, consoleUrl, api, push, context, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
