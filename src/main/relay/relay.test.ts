@@ -215,6 +215,22 @@ describe('relay to a forked console core, behind the headless front', () => {
     expect(misdirected).toBe(421);
   });
 
+  it('keeps serving the window while the core is frozen, and relays the call once it runs again', async () => {
+    const pid = forked.core.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // The core cannot run a single instruction now; the page still loads from the front.
+      const page = await fetch(`${front.url}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('relay front');
+      const call = forked.client.call('flags:list', {}, { actor: ACTOR });
+      process.kill(pid, 'SIGCONT');
+      expect((await call).ok).toBe(true);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+  });
+
   it('stops in order: the core stops its services (port closed) and exits 0, reported as expected', async () => {
     const exits: [CoreExit, boolean][] = [];
     forked.client.onExit((exit, expected) => exits.push([exit, expected]));
