@@ -4,7 +4,6 @@
 // services built here.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import pkg from '../../../package.json';
 import type { DevTicker } from '../../devticker';
 import type { Clock } from '../../shared/clock';
@@ -53,8 +52,11 @@ export interface AppOptions {
   staticDir?: string;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
-  /** Who acts in Electron (the OS user); over HTTP the actor is the API client. */
-  localActor?: string;
+  /**
+   * A front process owns config.host:config.port and forwards here (headless relay, relay/front.ts): the HTTP
+   * server listens on loopback port 0 and guards as the front's address (url: the front's URL).
+   */
+  front?: { port: number; url: string };
 }
 
 /**
@@ -100,6 +102,13 @@ export interface RunningApp {
   apiToken: string;
   /** The URL a user opens: carries the API token for the headless UI. */
   consoleUrl: string;
+  /** Where the HTTP server itself listens (differs from url behind a front). */
+  listenUrl: string;
+  /** The HTTP server's routes (method and path pattern): a front forwards these. */
+  routes: { method: string; path: string }[];
+  /** The contract's one implementation and its pushed events (the relay serves them to the window's process). */
+  api: ConsoleApi;
+  push: PushHub;
   context: AppServices;
   stop(): Promise<void>;
 }
@@ -275,8 +284,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     // The edges, each registered in one place: the ConsoleApi channels (IPC and HTTP), then the HTTP routes.
     const api = new ConsoleApi(scopedLogger('api'));
     const http = new HttpServer({
-      host: config.host,
-      port: config.port,
+      host: options.front ? '127.0.0.1' : config.host,
+      port: options.front ? 0 : config.port,
+      publicAddress: options.front ? { host: config.host, ...options.front } : undefined,
       apiToken,
       loopbackBind: isLoopbackHost(config.host),
       staticDir: options.staticDir,
@@ -335,17 +345,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       backfill,
       intake,
     };
-    return { url: listener.url, apiToken, consoleUrl, context, stop: stopAll };
+    const routes = http.listRoutes().map((route) => ({ method: route.method, path: route.path }));
+    return { url: listener.url, listenUrl: listener.listenUrl, routes, apiToken, consoleUrl, api, push, context, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
 }
 
-export const defaultLocalActor = (): string => {
-  try {
-    return `os:${userInfo().username}`;
-  } catch {
-    return 'os:unknown';
-  }
-};

@@ -88,10 +88,19 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** A request body must arrive within this long (default 10 s), else 408. */
   bodyTimeoutMs?: number;
+  /**
+   * Set when a front process owns the console's address and forwards requests here (the headless relay, see
+   * relay/front.ts): this server listens on host:port (loopback, port 0) but checks Host and Origin against, and
+   * reports its URL as, the address clients actually use.
+   */
+  publicAddress?: { host: string; port: number; url: string };
 }
 
 export interface HttpListener {
+  /** The URL clients use (the public address when a front forwards here). */
   url: string;
+  /** Where this server itself listens (equals url without a front). */
+  listenUrl: string;
   port: number;
   close(): Promise<void>;
 }
@@ -136,7 +145,7 @@ function queryObject(search: URLSearchParams): Record<string, string | string[]>
 }
 
 /** Reads the body up to `limit` bytes within `timeoutMs` (a slow sender cannot hold a connection for long). */
-async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, `body exceeds ${limit} bytes`);
   return new Promise<Buffer>((resolve, reject) => {
@@ -347,12 +356,15 @@ export class HttpServer {
       server.listen(this.options.port, this.options.host, () => resolve());
     });
     const address = server.address() as AddressInfo;
-    this.guard = new RequestGuard(this.options.host, address.port);
+    const front = this.options.publicAddress;
+    this.guard = new RequestGuard(front?.host ?? this.options.host, front?.port ?? address.port);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const listenUrl = `http://${host}:${address.port}`;
+    const url = front?.url ?? listenUrl;
     this.boundUrl = url;
     return {
       url,
+      listenUrl,
       port: address.port,
       close: () =>
         new Promise<void>((resolve) => {
