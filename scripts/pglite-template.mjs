@@ -13,8 +13,11 @@
 // are used here only so the sanity query runs the server as the console runs it. db.test.ts checks that a store opened
 // from the template and one made by initdb have the same settings, roles and databases.
 //
-//   node scripts/pglite-template.mjs [OUT_FILE]     default out/pglite-template.tar.gz
-import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+//   node scripts/pglite-template.mjs [--force] [OUT_FILE]     default out/pglite-template.tar.gz
+// Skips the work (a few seconds) when OUT_FILE was made by this same script and PGlite version (OUT_FILE.key), as on
+// every `npm start` after the first; --force builds it anyway.
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -58,9 +61,26 @@ export async function buildPgliteTemplate(outFile = TEMPLATE_FILE) {
   return bytes.length;
 }
 
+/** What the template depends on: the installed PGlite's version and this script's text (its options). */
+function templateKey() {
+  const pgliteDir = dirname(dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite'))));
+  const { version } = JSON.parse(readFileSync(join(pgliteDir, 'package.json'), 'utf8'));
+  const script = readFileSync(fileURLToPath(import.meta.url));
+  return `pglite ${version} script ${createHash('sha256').update(script).digest('hex').slice(0, 16)}`;
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
-  const out = process.argv[2] ?? TEMPLATE_FILE;
-  const started = Date.now();
-  const size = await buildPgliteTemplate(out);
-  process.stdout.write(`pglite template: ${out} (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms)\n`);
+  const args = process.argv.slice(2);
+  const force = args.includes('--force');
+  const out = resolve(args.find((a) => a !== '--force') ?? TEMPLATE_FILE);
+  const keyFile = `${out}.key`;
+  const key = templateKey();
+  if (!force && existsSync(out) && existsSync(keyFile) && readFileSync(keyFile, 'utf8') === key) {
+    process.stdout.write(`pglite template: ${out} is up to date (${key})\n`);
+  } else {
+    const started = Date.now();
+    const size = await buildPgliteTemplate(out);
+    writeFileSync(keyFile, key);
+    process.stdout.write(`pglite template: ${out} (${(size / 1024).toFixed(0)} KiB, ${Date.now() - started} ms, ${key})\n`);
+  }
 }
