@@ -79,6 +79,30 @@ async function clusterShape(db: MarketDb) {
   return { settings, databases, roles, catalog };
 }
 
+/** A NUL-terminated text field of a tar header. */
+const tarText = (tar: Buffer, from: number, length: number) => tar.toString('latin1', from, from + length).replace(/\0.*$/s, '');
+
+/**
+ * Rewrites the cluster's PG_VERSION inside an uncompressed tarball, in place and at the same length (a tar's checksum
+ * covers its headers, not the data). False when the tarball has no PG_VERSION.
+ */
+function setPgVersion(tar: Buffer, change: (version: string) => string): boolean {
+  for (let at = 0; at + 512 <= tar.length;) {
+    const name = tarText(tar, at, 100);
+    const size = parseInt(tarText(tar, at + 124, 12).trim() || '0', 8);
+    if (name === '' && size === 0) return false;
+    if (name.replace(/^\//, '') === 'PG_VERSION') {
+      const version = tar.toString('latin1', at + 512, at + 512 + size).trim();
+      const next = change(version);
+      expect(next.length).toBe(version.length);
+      tar.write(next, at + 512, 'latin1');
+      return true;
+    }
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return false;
+}
+
 const PGLITE_TIMEOUT = 240_000;
 
 describe('PGlite market store from the build template', () => {
@@ -97,118 +121,128 @@ describe('PGlite market store from the build template', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('a new directory opens from the template, migrates, answers, stays private and is reused on restart', async () => {
-    const log = capturingLogger();
-    const db = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: template, logger: log.logger });
-    try {
-      expect(originOf(db)).toBe('template');
-      expect(log.lines().map((l) => l.msg)).toContain('market store: new PGlite cluster copied from the template (no initdb)');
-      const migrated = await migrateMarket(db);
-      expect(migrated).toEqual({ from: 0, to: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version });
-      const versions = await db.query<{ version: number }>('SELECT version FROM strikedesk_migrations ORDER BY version');
-      expect(versions.map((v) => v.version)).toEqual(MARKET_MIGRATIONS.map((m) => m.version));
-      await db.query('INSERT INTO instrument_registry (instrument_token, tradingsymbol, name, strike, expiry) VALUES ($1, $2, $3, $4, $5)', [
-        12_345_678, 'NIFTY26DEC24000CE', 'NIFTY', 24_000, '2026-12-31',
-      ]);
-      expect(countAccessible(templateStore)).toBe(0);
-    } finally {
-      await db.close();
-    }
-    expect(countAccessible(templateStore)).toBe(0);
-
-    const again = capturingLogger();
-    const reopened = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: template, logger: again.logger });
-    try {
-      expect(originOf(reopened)).toBe('existing');
-      expect(await migrateMarket(reopened)).toEqual({ from: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version, to: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version });
-      const rows = await reopened.query<{ instrument_token: number; strike: number }>('SELECT instrument_token, strike FROM instrument_registry WHERE name = $1', ['NIFTY']);
-      expect(rows).toEqual([{ instrument_token: 12_345_678, strike: 24_000 }]);
-      expect(countAccessible(templateStore)).toBe(0);
-    } finally {
-      await reopened.close();
-    }
-  }, PGLITE_TIMEOUT);
-
-  it('without a template file, initdb makes the cluster; it is the same cluster the template gives', async () => {
-    const dir = join(work, 'home-b', 'market');
-    const log = capturingLogger();
-    const db = await openMarketDb({ pgliteDir: dir, pgliteTemplate: join(work, 'absent.tar.gz'), logger: log.logger });
-    let initdbShape: Awaited<ReturnType<typeof clusterShape>>;
-    try {
-      expect(originOf(db)).toBe('initdb');
-      expect(log.lines().map((l) => l.msg)).toContain('market store: no PGlite template; running initdb for the new cluster');
-      await migrateMarket(db);
-      initdbShape = await clusterShape(db);
-      expect(countAccessible(dir)).toBe(0);
-    } finally {
-      await db.close();
-    }
-    const fromTemplate = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: false });
-    try {
-      const shape = await clusterShape(fromTemplate);
-      expect(shape.settings.length).toBeGreaterThan(100);
-      expect(shape).toEqual(initdbShape);
-    } finally {
-      await fromTemplate.close();
-    }
-  }, PGLITE_TIMEOUT);
-
-  it('a damaged template is refused before PGlite sees it, and initdb makes the cluster', async () => {
-    const bad = join(work, 'damaged.tar.gz');
-    writeFileSync(bad, readFileSync(template).subarray(0, 200_000)); // a build cut short
-    await expect(readPgliteTemplate(bad)).rejects.toThrow(`the PGlite template ${bad} is not a whole gzip file`);
-    const notTar = join(work, 'not-a-tar.tar.gz');
-    writeFileSync(notTar, gzipSync(Buffer.alloc(4096, 'x')));
-    await expect(readPgliteTemplate(notTar)).rejects.toThrow(`the PGlite template ${notTar} is not a tar archive`);
-
-    const dir = join(work, 'home-c', 'market');
-    const log = capturingLogger();
-    const db = await openMarketDb({ pgliteDir: dir, pgliteTemplate: bad, logger: log.logger });
-    try {
-      expect(originOf(db)).toBe('initdb');
-      expect(log.lines().find((l) => l.msg === 'market store: the PGlite template could not be used; running initdb')?.template).toBe(bad);
-      await migrateMarket(db);
-      expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM strikedesk_migrations')).toEqual([{ n: MARKET_MIGRATIONS.length }]);
-    } finally {
-      await db.close();
-    }
-  }, PGLITE_TIMEOUT);
-
-  it('a template PGlite cannot start (another major version) is removed and initdb makes the cluster', async () => {
-    // The same tarball with PG_VERSION rewritten in place (a tar's checksum covers its headers, not the data).
-    const tar = gunzipSync(readFileSync(template));
-    let patched = false;
-    for (let at = 0; at + 512 <= tar.length; ) {
-      const name = tar.subarray(at, at + 100).toString('latin1').replace(/\0.*$/s, '');
-      const size = parseInt(tar.subarray(at + 124, at + 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
-      if (name === '' && size === 0) break;
-      if (name.replace(/^\//, '') === 'PG_VERSION') {
-        const version = tar.subarray(at + 512, at + 512 + size).toString('latin1').trim();
-        const older = String(Number(version) - 2);
-        expect(older.length).toBe(version.length);
-        tar.write(older, at + 512, 'latin1');
-        patched = true;
-        break;
+  it(
+    'a new directory opens from the template, migrates, answers, stays private and is reused on restart',
+    async () => {
+      const log = capturingLogger();
+      const db = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: template, logger: log.logger });
+      try {
+        expect(originOf(db)).toBe('template');
+        expect(log.lines().map((l) => l.msg)).toContain('market store: new PGlite cluster copied from the template (no initdb)');
+        const migrated = await migrateMarket(db);
+        expect(migrated).toEqual({ from: 0, to: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version });
+        const versions = await db.query<{ version: number }>('SELECT version FROM strikedesk_migrations ORDER BY version');
+        expect(versions.map((v) => v.version)).toEqual(MARKET_MIGRATIONS.map((m) => m.version));
+        await db.query('INSERT INTO instrument_registry (instrument_token, tradingsymbol, name, strike, expiry) VALUES ($1, $2, $3, $4, $5)', [
+          12_345_678,
+          'NIFTY26DEC24000CE',
+          'NIFTY',
+          24_000,
+          '2026-12-31',
+        ]);
+        expect(countAccessible(templateStore)).toBe(0);
+      } finally {
+        await db.close();
       }
-      at += 512 + Math.ceil(size / 512) * 512;
-    }
-    expect(patched).toBe(true);
-    const older = join(work, 'older.tar.gz');
-    writeFileSync(older, gzipSync(tar));
-    await readPgliteTemplate(older); // a whole tarball: PGlite gets it
+      expect(countAccessible(templateStore)).toBe(0);
 
-    const dir = join(work, 'home-d', 'market');
-    const log = capturingLogger();
-    const db = await openMarketDb({ pgliteDir: dir, pgliteTemplate: older, logger: log.logger });
-    try {
-      expect(originOf(db)).toBe('initdb');
-      expect(log.lines().map((l) => l.msg)).toContain('market store: the PGlite template could not be used; running initdb');
-      // The directory holds initdb's cluster of the running server's major version, not the copy's.
-      const [{ major }] = await db.query<{ major: number }>("SELECT current_setting('server_version_num')::int / 10000 AS major");
-      expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim()).toBe(String(major));
-      expect(countAccessible(dir)).toBe(0);
-    } finally {
-      await db.close();
-    }
-  }, PGLITE_TIMEOUT);
+      const again = capturingLogger();
+      const reopened = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: template, logger: again.logger });
+      try {
+        expect(originOf(reopened)).toBe('existing');
+        expect(await migrateMarket(reopened)).toEqual({
+          from: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version,
+          to: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version,
+        });
+        const rows = await reopened.query<{ instrument_token: number; strike: number }>(
+          'SELECT instrument_token, strike FROM instrument_registry WHERE name = $1',
+          ['NIFTY'],
+        );
+        expect(rows).toEqual([{ instrument_token: 12_345_678, strike: 24_000 }]);
+        expect(countAccessible(templateStore)).toBe(0);
+      } finally {
+        await reopened.close();
+      }
+    },
+    PGLITE_TIMEOUT,
+  );
+
+  it(
+    'without a template file, initdb makes the cluster; it is the same cluster the template gives',
+    async () => {
+      const dir = join(work, 'home-b', 'market');
+      const log = capturingLogger();
+      const db = await openMarketDb({ pgliteDir: dir, pgliteTemplate: join(work, 'absent.tar.gz'), logger: log.logger });
+      let initdbShape: Awaited<ReturnType<typeof clusterShape>>;
+      try {
+        expect(originOf(db)).toBe('initdb');
+        expect(log.lines().map((l) => l.msg)).toContain('market store: no PGlite template; running initdb for the new cluster');
+        await migrateMarket(db);
+        initdbShape = await clusterShape(db);
+        expect(countAccessible(dir)).toBe(0);
+      } finally {
+        await db.close();
+      }
+      const fromTemplate = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: false });
+      try {
+        const shape = await clusterShape(fromTemplate);
+        expect(shape.settings.length).toBeGreaterThan(100);
+        expect(shape).toEqual(initdbShape);
+      } finally {
+        await fromTemplate.close();
+      }
+    },
+    PGLITE_TIMEOUT,
+  );
+
+  it(
+    'a damaged template is refused before PGlite sees it, and initdb makes the cluster',
+    async () => {
+      const bad = join(work, 'damaged.tar.gz');
+      writeFileSync(bad, readFileSync(template).subarray(0, 200_000)); // a build cut short
+      await expect(readPgliteTemplate(bad)).rejects.toThrow(`the PGlite template ${bad} is not a whole gzip file`);
+      const notTar = join(work, 'not-a-tar.tar.gz');
+      writeFileSync(notTar, gzipSync(Buffer.alloc(4096, 'x')));
+      await expect(readPgliteTemplate(notTar)).rejects.toThrow(`the PGlite template ${notTar} is not a tar archive`);
+
+      const dir = join(work, 'home-c', 'market');
+      const log = capturingLogger();
+      const db = await openMarketDb({ pgliteDir: dir, pgliteTemplate: bad, logger: log.logger });
+      try {
+        expect(originOf(db)).toBe('initdb');
+        expect(log.lines().find((l) => l.msg === 'market store: the PGlite template could not be used; running initdb')?.template).toBe(bad);
+        await migrateMarket(db);
+        expect(await db.query<{ n: number }>('SELECT count(*)::int AS n FROM strikedesk_migrations')).toEqual([{ n: MARKET_MIGRATIONS.length }]);
+      } finally {
+        await db.close();
+      }
+    },
+    PGLITE_TIMEOUT,
+  );
+
+  it(
+    'a template PGlite cannot start (another major version) is removed and initdb makes the cluster',
+    async () => {
+      const tar = gunzipSync(readFileSync(template));
+      expect(setPgVersion(tar, (version) => String(Number(version) - 2))).toBe(true);
+      const older = join(work, 'older.tar.gz');
+      writeFileSync(older, gzipSync(tar));
+      await readPgliteTemplate(older); // a whole tarball: PGlite gets it
+
+      const dir = join(work, 'home-d', 'market');
+      const log = capturingLogger();
+      const db = await openMarketDb({ pgliteDir: dir, pgliteTemplate: older, logger: log.logger });
+      try {
+        expect(originOf(db)).toBe('initdb');
+        expect(log.lines().map((l) => l.msg)).toContain('market store: the PGlite template could not be used; running initdb');
+        // The directory holds initdb's cluster of the running server's major version, not the copy's.
+        const [{ major }] = await db.query<{ major: number }>("SELECT current_setting('server_version_num')::int / 10000 AS major");
+        expect(readFileSync(join(dir, 'PG_VERSION'), 'utf8').trim()).toBe(String(major));
+        expect(countAccessible(dir)).toBe(0);
+      } finally {
+        await db.close();
+      }
+    },
+    PGLITE_TIMEOUT,
+  );
 });
