@@ -10,7 +10,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openMarketDb, PgliteDb, readPgliteTemplate, type MarketDb, type PgliteOrigin } from './db';
+import { openMarketDb, PgliteDb, type MarketDb, type PgliteOrigin } from './db';
+import { unpackPgliteTemplate } from './pglite-template';
 import { migrateMarket } from './migrate';
 import { MARKET_MIGRATIONS } from './migrations';
 
@@ -103,6 +104,21 @@ function setPgVersion(tar: Buffer, change: (version: string) => string): boolean
   return false;
 }
 
+/** A ustar header (checksum included) for a test archive. */
+function tarHeader(name: string, size: number, type = '0'): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0, 'latin1');
+  header.write('0000600\0', 100, 'latin1');
+  header.write(`${size.toString(8).padStart(11, '0')}\0`, 124, 'latin1');
+  header.write(type, 156, 'latin1');
+  header.write('ustar\u000000', 257, 'latin1');
+  header.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return header;
+}
+
 const PGLITE_TIMEOUT = 240_000;
 
 describe('PGlite market store from the build template', () => {
@@ -128,7 +144,7 @@ describe('PGlite market store from the build template', () => {
       const db = await openMarketDb({ pgliteDir: templateStore, pgliteTemplate: template, logger: log.logger });
       try {
         expect(originOf(db)).toBe('template');
-        expect(log.lines().map((l) => l.msg)).toContain('market store: new PGlite cluster copied from the template (no initdb)');
+        expect(log.lines().map((l) => l.msg)).toContain('market store: new PGlite cluster unpacked from the template (no initdb)');
         const migrated = await migrateMarket(db);
         expect(migrated).toEqual({ from: 0, to: MARKET_MIGRATIONS[MARKET_MIGRATIONS.length - 1].version });
         const versions = await db.query<{ version: number }>('SELECT version FROM strikedesk_migrations ORDER BY version');
@@ -196,14 +212,24 @@ describe('PGlite market store from the build template', () => {
   );
 
   it(
-    'a damaged template is refused before PGlite sees it, and initdb makes the cluster',
+    'a damaged template is refused and leaves nothing behind, and initdb makes the cluster',
     async () => {
       const bad = join(work, 'damaged.tar.gz');
       writeFileSync(bad, readFileSync(template).subarray(0, 200_000)); // a build cut short
-      await expect(readPgliteTemplate(bad)).rejects.toThrow(`the PGlite template ${bad} is not a whole gzip file`);
+      const probe = join(work, 'probe', 'market');
+      await expect(unpackPgliteTemplate(bad, probe)).rejects.toThrow(`the PGlite template ${bad} is not a whole gzip file`);
       const notTar = join(work, 'not-a-tar.tar.gz');
       writeFileSync(notTar, gzipSync(Buffer.alloc(4096, 'x')));
-      await expect(readPgliteTemplate(notTar)).rejects.toThrow(`the PGlite template ${notTar} is not a tar archive`);
+      await expect(unpackPgliteTemplate(notTar, probe)).rejects.toThrow(`the PGlite template ${notTar} is not a usable cluster archive: no ustar header`);
+      const escaping = join(work, 'escaping.tar.gz');
+      writeFileSync(escaping, gzipSync(Buffer.concat([tarHeader('../outside', 0), Buffer.alloc(1024)])));
+      await expect(unpackPgliteTemplate(escaping, probe)).rejects.toThrow('entry ../outside leaves the directory');
+      const empty = join(work, 'empty.tar.gz');
+      writeFileSync(empty, gzipSync(Buffer.concat([tarHeader('base/', 0, '5'), Buffer.alloc(1024)])));
+      await expect(unpackPgliteTemplate(empty, probe)).rejects.toThrow('holds no cluster (no PG_VERSION)');
+      // Nothing of the failed unpacks is left: no store directory, no staging directory, nothing outside.
+      expect(readdirSync(join(work, 'probe'))).toEqual([]);
+      expect(readdirSync(work)).not.toContain('outside');
 
       const dir = join(work, 'home-c', 'market');
       const log = capturingLogger();
@@ -227,7 +253,6 @@ describe('PGlite market store from the build template', () => {
       expect(setPgVersion(tar, (version) => String(Number(version) - 2))).toBe(true);
       const older = join(work, 'older.tar.gz');
       writeFileSync(older, gzipSync(tar));
-      await readPgliteTemplate(older); // a whole tarball: PGlite gets it
 
       const dir = join(work, 'home-d', 'market');
       const log = capturingLogger();

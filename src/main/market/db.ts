@@ -1,16 +1,14 @@
 // The market store's connection: PostgreSQL through `pg` when DATABASE_URL is set, embedded PGlite otherwise.
 // Both return the same JS types: int8/numeric as number, date as 'YYYY-MM-DD' text, timestamptz as Date.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import type { PGlite as PGliteType, PGliteOptions } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
 import { scopedLogger } from '../log';
 import { tightenTree } from '../state/home';
+import { unpackPgliteTemplate } from './pglite-template';
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -183,36 +181,6 @@ export function findPgliteTemplate(): string | null {
 }
 
 /**
- * Reads the template and checks it is a whole gzipped tar (gzip's CRC and length, a ustar header) before PGlite sees
- * it: PGlite 0.5's own gunzip leaves unhandled promise rejections behind on damaged input, which would take the
- * console down instead of falling back to initdb. Streams the check, so only the compressed bytes are kept.
- */
-export async function readPgliteTemplate(path: string): Promise<Buffer> {
-  const gz = readFileSync(path);
-  let head = Buffer.alloc(0);
-  let size = 0;
-  try {
-    await pipeline(
-      Readable.from([gz]),
-      createGunzip(),
-      new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          if (head.length < 512) head = Buffer.concat([head, chunk.subarray(0, 512 - head.length)]);
-          size += chunk.length;
-          done();
-        },
-      }),
-    );
-  } catch (err) {
-    throw new Error(`the PGlite template ${path} is not a whole gzip file: ${(err as Error).message}`, { cause: err });
-  }
-  if (size === 0 || size % 512 !== 0 || head.subarray(257, 262).toString('latin1') !== 'ustar') {
-    throw new Error(`the PGlite template ${path} is not a tar archive`);
-  }
-  return gz;
-}
-
-/**
  * PGlite initialises a directory without PG_VERSION as a NEW cluster, over whatever is there: a damaged or half-copied
  * market store would be silently replaced by an empty one. Refuse instead, naming the directory.
  */
@@ -273,17 +241,18 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
   }
 
   // First start. initdb runs a second PGlite instance and the initdb module beside this one (about 800 MB RSS at
-  // peak); copying the build's initdb'd empty cluster instead costs one instance and a 40 MB tarball.
+  // peak); unpacking the build's initdb'd empty cluster and opening it as an existing one costs what a restart costs.
+  // (Not PGlite's `loadDataDir`: it keeps the whole archive in memory, several times over; see pglite-template.ts.)
   const template = options.pgliteTemplate === false ? null : (options.pgliteTemplate ?? findPgliteTemplate());
   if (template && existsSync(template)) {
     try {
-      const tarball = new File([await readPgliteTemplate(template)], basename(template), { type: 'application/gzip' });
-      const pglite = await PGlite.create({ ...pgliteOptions, loadDataDir: tarball });
-      log.info({ dir, template }, 'market store: new PGlite cluster copied from the template (no initdb)');
+      await unpackPgliteTemplate(template, dir);
+      const pglite = await PGlite.create(pgliteOptions);
+      log.info({ dir, template }, 'market store: new PGlite cluster unpacked from the template (no initdb)');
       return new PgliteDb(pglite, dir, 'template');
     } catch (err) {
-      // A damaged template or one from another PGlite build: the directory was empty before, so what the copy left
-      // there is ours to remove; initdb then makes the cluster as it always did.
+      // A damaged template or one from another PGlite build: the directory was empty before, so what is there now is
+      // the template's, ours to remove; initdb then makes the cluster as it always did.
       log.warn({ dir, template, err: (err as Error).message }, 'market store: the PGlite template could not be used; running initdb');
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { recursive: true, mode: 0o700 });
