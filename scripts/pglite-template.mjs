@@ -3,7 +3,10 @@
 //
 // Why: initdb on a new home keeps a second PGlite instance and the initdb WASM module alive next to the console's own
 // PGlite; that is the console's whole first-start peak (about 800 MB RSS against about 260 MB for a restart, see
-// bench:memory). A tarball of a freshly initialised cluster, opened with PGlite's `loadDataDir`, skips all of it.
+// bench:memory). A tarball of a freshly initialised cluster, unpacked into the new store directory and opened as an
+// existing cluster (src/main/market/pglite-template.ts), skips all of it. It is the tarball PGlite's own dumpDataDir
+// writes (the format its `loadDataDir` option reads); the console does not use loadDataDir, which holds the whole
+// archive in memory several times over.
 //
 // The template is made here, at build time, by the PGlite version in node_modules: never committed as a binary. It
 // is an initdb'd cluster and nothing else: no migrations (the console's checksum runner applies them at start, as on
