@@ -245,17 +245,24 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
   // (Not PGlite's `loadDataDir`: it keeps the whole archive in memory, several times over; see pglite-template.ts.)
   const template = options.pgliteTemplate === false ? null : (options.pgliteTemplate ?? findPgliteTemplate());
   if (template && existsSync(template)) {
+    let unpacked = false;
     try {
       await unpackPgliteTemplate(template, dir);
+      unpacked = true;
       const pglite = await PGlite.create(pgliteOptions);
       log.info({ dir, template }, 'market store: new PGlite cluster unpacked from the template (no initdb)');
       return new PgliteDb(pglite, dir, 'template');
     } catch (err) {
-      // A damaged template or one from another PGlite build: the directory was empty before, so what is there now is
-      // the template's, ours to remove; initdb then makes the cluster as it always did.
+      // A damaged template (the unpack left the directory as it was) or one PGlite cannot start, from another PGlite
+      // build: the directory was empty before the unpack, so what is there now is the template's, ours to remove.
+      // initdb then makes the cluster as it always did.
       log.warn({ dir, template, err: (err as Error).message }, 'market store: the PGlite template could not be used; running initdb');
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (unpacked) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      }
+      // Whatever else appeared there meanwhile is refused, not initialised over.
+      checkPgliteDir(dir);
     }
   } else {
     log.info({ dir, template: template ?? undefined }, 'market store: no PGlite template; running initdb for the new cluster');
