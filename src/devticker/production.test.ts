@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HolidayCalendar, fromIstWallClock } from '../main/calendar';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_OPTIONS } from '../shared/feed';
 import { type DevTicker, type DevTickerOptions, REBALANCER_ACCOUNT, startDevTicker } from './index';
 import type { Instrument } from './registry';

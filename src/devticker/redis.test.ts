@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock } from '../main/calendar';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../shared/feed';
 import { startDevTicker } from './index';
 

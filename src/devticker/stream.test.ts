@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HolidayCalendar, fromIstWallClock, toIstNaive } from '../main/calendar';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING, type OptionTickMessage } from '../shared/feed';
 import { bsGreeks, yearsToExpiry } from '../shared/greeks';
 import { type DevTicker, type DevTickerOptions, FastClock, signWebhook, startDevTicker } from './index';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock } from '../calendar';
 import { openMarketDb } from '../market/db';
-import { testBackends } from '../market/testing';
+import { testBackends } from '../market/testing/db';
 import { runningClock, waitFor } from './testing/support';
 
 const CHILD = fileURLToPath(new URL('./testing/crash-child.ts', import.meta.url));

@@ -1,7 +1,7 @@
 // Feed staleness: the state machine on a fake clock, then the devticker's silent stall (no ticks while /health
 // would still say running) detected within the 30 s window, and an illiquid strike not mistaken for a dead feed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../../shared/feed';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock, HolidayCalendar, istInstant } from '../calendar';

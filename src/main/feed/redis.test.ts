@@ -2,7 +2,7 @@
 // FeedBus feeds the ingestor, and the stored bars equal those aggregated from the in-process copy of the same
 // ticks. Then the Redis connection is cut and restored: the bus reconnects with backoff and resubscribes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../../shared/feed';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock } from '../calendar';
@@ -11,10 +11,10 @@ import { TickIngestor } from '../ingest/ingestor';
 import { parseOptionMessage, parseUnderlyingMessage } from '../ingest/parse';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
 import { reconnectDelay, RedisFeedBus } from './redis-bus';
-import { redisSkipReason, startTestRedis, type TestRedis } from './test-redis';
+import { redisSkipReason, startTestRedis, type TestRedis } from './testing/redis';
 
 const skip = redisSkipReason();
 if (skip) process.stdout.write(`redis.test.ts (feed) skipped: ${skip}\n`);

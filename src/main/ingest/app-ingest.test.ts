@@ -10,7 +10,7 @@ import { startDevTicker } from '../../devticker';
 import { startApp, type RunningApp } from '../app/app';
 import { loadConfig } from '../config/load';
 import { RedisFeedBus } from '../feed/redis-bus';
-import { redisSkipReason, startTestRedis, type TestRedis } from '../feed/test-redis';
+import { redisSkipReason, startTestRedis, type TestRedis } from '../feed/testing/redis';
 
 const env = (extra: Record<string, string> = {}) => ({
   STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-ingest-')),

@@ -2,15 +2,15 @@
 // once the database is back, a full queue refuses the newest bars (counted, reported) and keeps the oldest, and a
 // failed write is retried until it lands.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, InProcessBus } from '../../shared/feed';
 import { istInstant } from '../calendar';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { TickIngestor } from './ingestor';
-import { expectedOptionBars, optionMessage, type TestOptionTick } from './test-support';
+import { expectedOptionBars, optionMessage, type TestOptionTick } from './testing/support';
 
 const T0 = istInstant('2025-11-03', 9, 15);
 const EXPIRY = '2025-11-25';

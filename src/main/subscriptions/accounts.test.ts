@@ -13,7 +13,7 @@ import { fromIstWallClock } from '../calendar';
 import { FlagService } from '../flags/flags';
 import { DataSignals } from '../market/data-signals';
 import { StateStore } from '../state/store';
-import { FakeScheduler } from '../ticker/time';
+import { FakeScheduler } from '../../testing/clock';
 import { TickerError, type TickerClient, type TickerSubscription } from '../ticker/types';
 import { SubscriptionManager } from './manager';
 import { capacityView, subscriptionRows } from './views';

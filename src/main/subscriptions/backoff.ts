@@ -1,6 +1,7 @@
 // Per-token retry policy after a failed subscribe. Exponential with jitter, capped, never permanent: an unknown or
 // expired token (404) is retried slowly (the registry may change), and only when someone asks for it again;
 // service failures are retried automatically while the token is still wanted.
+import { backoffDelay } from '../../shared/backoff';
 import type { TickerErrorKind } from '../ticker/types';
 
 export interface BackoffPolicy {
@@ -21,6 +22,5 @@ export function backoffMs(kind: TickerErrorKind | string, attempts: number, poli
   const refused = !autoRetryable(kind);
   const base = refused ? policy.refusedBaseMs : policy.baseMs;
   const cap = refused ? policy.refusedMaxMs : policy.maxMs;
-  const plain = Math.min(cap, base * 2 ** Math.max(0, attempts - 1));
-  return Math.round(plain * (0.8 + 0.4 * random()));
+  return backoffDelay({ baseMs: base, maxMs: cap, jitter: { spread: 0.2 } }, attempts - 1, random);
 }

@@ -14,7 +14,7 @@ import { HttpServer, type HttpListener } from '../http/server';
 import { TickIngestor } from '../ingest/ingestor';
 import { scopedLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { InstrumentRegistry } from '../registry/registry';
 import { StateStore } from '../state/store';

@@ -13,7 +13,7 @@ import { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
-import { FakeScheduler } from '../ticker/time';
+import { FakeScheduler } from '../../testing/clock';
 import { SubscriptionManager, type SubscriptionManagerOptions } from './manager';
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');

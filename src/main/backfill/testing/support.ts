@@ -11,7 +11,7 @@ import { HolidayCalendar } from '../../calendar';
 import { scopedLogger } from '../../log';
 import { DataSignals } from '../../market/data-signals';
 import type { MarketDb } from '../../market/db';
-import { createTestMarketDb, type TestMarketDb } from '../../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../../market/testing/db';
 import type { BackfillCycleStats, Telemetry } from '../../metrics/telemetry';
 import { noopTelemetry } from '../../metrics/telemetry';
 import { InstrumentRegistry } from '../../registry/registry';
