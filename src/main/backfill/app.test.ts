@@ -4,12 +4,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackfillJob, BackfillPlanView, CoverageGrid, HealthReport, IntakeEvent, SettingsView } from '../../shared/api';
 import { startApp, type RunningApp } from '../app/app';
 import { istDate } from '../calendar';
 import { loadConfig } from '../config/load';
-import { planBody, postEvent, until } from '../events/testing/support';
+import { planBody, postEvent } from '../events/testing/support';
 
 const env = {
   STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-backfill-app-')),
@@ -45,10 +45,24 @@ describe('backfill in the console', () => {
     const settings = await call<SettingsView>('settings:get');
     const res = await postEvent(app.url, { body: planBody(leg.token, 'created', new Date().toISOString()), secret: settings.webhook.secret });
     expect(res.status).toBe(202);
-    const event = await until(async () => (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done'), 'event processed');
+    const event = await vi.waitFor(
+      async () => {
+        const done = (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done');
+        if (!done) throw new Error(`event #${res.body.event_id} not processed yet`);
+        return done;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     const jobId = Number(/immediate backfill job #(\d+)/.exec(event.outcome ?? '')?.[1]);
     expect(jobId).toBeGreaterThan(0);
-    const job = await until(async () => (await call<BackfillJob[]>('backfill:jobs', { state: 'all' })).find((j) => j.id === jobId && j.state === 'done'), 'job done', 30_000);
+    const job = await vi.waitFor(
+      async () => {
+        const done = (await call<BackfillJob[]>('backfill:jobs', { state: 'all' })).find((j) => j.id === jobId && j.state === 'done');
+        if (!done) throw new Error(`backfill job #${jobId} not done yet`);
+        return done;
+      },
+      { timeout: 30_000, interval: 50 },
+    );
     expect(job).toMatchObject({ priority: 'immediate', createdBy: 'event:webhook', instruments: 2, requestsPlanned: 2, requestsDone: 2 });
 
     const grid = await call<CoverageGrid>('backfill:coverage', { symbol: 'NIFTY', expiry, strikeRange: 100, lookbackMinutes: 30, slotMinutes: 15 });

@@ -3,11 +3,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HealthReport, IntakeEvent, SettingsView } from '../../shared/api';
 import { startApp, type RunningApp } from '../app/app';
 import { loadConfig } from '../config/load';
-import { planBody, postEvent, until } from './testing/support';
+import { planBody, postEvent } from './testing/support';
 
 const env = {
   STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-events-app-')),
@@ -46,7 +46,14 @@ describe('event intake in the console', () => {
   it('accepts a delivery signed with that secret and lists it with its outcome', async () => {
     const res = await postEvent(app.url, { body: planBody(13660418, 'created', '2025-11-04T09:15:00Z'), secret: settings.webhook.secret });
     expect(res.status).toBe(202);
-    const event = await until(async () => (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done'), 'event processed');
+    const event = await vi.waitFor(
+      async () => {
+        const done = (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done');
+        if (!done) throw new Error(`event #${res.body.event_id} not processed yet`);
+        return done;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     expect(event).toMatchObject({ source: 'webhook', type: 'created', token: 13660418, occurredAt: '2025-11-04T09:15:00.000Z' });
     expect(event.outcome).toMatch(/backfill/);
     const wrong = await postEvent(app.url, { body: planBody(1), secret: 'not-the-secret-not-the-secret' });

@@ -74,14 +74,11 @@ describe('feed monitor state machine', () => {
     let answer: () => Promise<number | null> = async () => 4;
     const m = new FeedMonitor({ clock, expectStreaming: () => true, subscriptionCount: () => answer(), subscriptionPollMs: 10, evaluateEveryMs: 10 });
     m.start();
-    const deadline = Date.now() + 2000;
-    while (m.detail().subscriptions !== 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(m.detail().subscriptions).toBe(4);
+    await expect.poll(() => m.detail().subscriptions, { message: 'the polled count', timeout: 2000 }).toBe(4);
     answer = async () => {
       throw new Error('ticker down');
     };
-    while (m.detail().subscriptions !== null && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 5));
-    expect(m.detail().subscriptions).toBeNull();
+    await expect.poll(() => m.detail().subscriptions, { message: 'unknown after an error', timeout: 2000 }).toBeNull();
     m.stop();
   });
 });

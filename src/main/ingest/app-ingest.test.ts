@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startDevTicker } from '../../devticker';
 import { startApp, type RunningApp } from '../app/app';
 import { loadConfig } from '../config/load';
@@ -22,16 +22,6 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function subscribeAtm(app: RunningApp): Promise<number[]> {
   const dt = app.context.devticker;
   if (!dt) throw new Error('no embedded devticker');
@@ -44,16 +34,26 @@ async function subscribeAtm(app: RunningApp): Promise<number[]> {
 
 async function expectBarsAndLiveFeed(app: RunningApp, tokens: number[]): Promise<void> {
   const { signals, market, health } = app.context;
-  const first = await until(() => tokens.find((t) => signals.firstDataAt(t) !== undefined), 'first data of a subscribed token');
+  const waiting = { timeout: 15_000, interval: 50 };
+  const first = await vi.waitFor(() => {
+    const token = tokens.find((t) => signals.firstDataAt(t) !== undefined);
+    if (token === undefined) throw new Error('no data yet for any subscribed token');
+    return token;
+  }, waiting);
   const rows = await market.query<{ n: number }>('SELECT count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 AND (call_token = $1 OR put_token = $1)', [first]);
   expect(rows[0].n).toBeGreaterThan(0);
-  const feed = await until(() => {
+  const feed = await vi.waitFor(() => {
     const c = health.report().components.feed;
-    return c?.detail?.startsWith('live') ? c : undefined;
-  }, 'the feed to be live');
+    if (!c?.detail?.startsWith('live')) throw new Error(`the feed is not live yet (${c?.detail ?? 'no feed component'})`);
+    return c;
+  }, waiting);
   expect(feed.status).toBe('ok');
   // The first stored data may be a backfilled bar; ticks for the chain come through the feed (Redis or in-process).
-  const ticked = await until(() => tokens.find((t) => typeof app.context.feedMonitor?.lastTickAt(t) === 'number'), 'a tick of a subscribed token');
+  const ticked = await vi.waitFor(() => {
+    const token = tokens.find((t) => typeof app.context.feedMonitor?.lastTickAt(t) === 'number');
+    if (token === undefined) throw new Error('no tick yet for any subscribed token');
+    return token;
+  }, waiting);
   expect(tokens).toContain(ticked);
   expect(health.report().components.ingest.status).toBe('ok');
 }

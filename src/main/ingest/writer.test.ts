@@ -130,9 +130,7 @@ describe.each(testBackends())('bar writer on %s', (backend) => {
     await t.db.exec('ALTER TABLE fo_strike_bars RENAME TO fo_strike_bars_away');
     clock.set(T0 + 62_500);
     ingestor.step();
-    const deadline = Date.now() + 5000;
-    while (ingestor.stats().writeFailures < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(ingestor.stats().writeFailures).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => ingestor.stats().writeFailures, { message: 'two failed writes', timeout: 5000 }).toBeGreaterThanOrEqual(2);
     expect(ingestor.stats().lastWriteError).toMatch(/fo_strike_bars/);
     await t.db.exec('ALTER TABLE fo_strike_bars_away RENAME TO fo_strike_bars');
     expect(await ingestor.writer.drain(15_000)).toBe(true);
