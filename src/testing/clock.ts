@@ -86,3 +86,58 @@ export class FakeScheduler implements Scheduler {
 export async function settle(rounds = 3): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise<void>((r) => setImmediate(r));
 }
+
+/**
+ * Fake time that follows the wall clock, for integration tests whose other parts (a devticker, stored bars) run on
+ * real time, up to a ceiling a test may set. Holding time at a request's deadline turns "the request never waits
+ * past its deadline" into a check that does not depend on how busy the machine is: the answer must come back while
+ * this scheduler's time stands still at the deadline.
+ */
+export class PacedScheduler implements Scheduler {
+  readonly fake: FakeScheduler;
+  private ceiling = Number.POSITIVE_INFINITY;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pacing: Promise<void> | null = null;
+
+  constructor(
+    private readonly wallNow: () => number = () => Date.now(),
+    private readonly everyMs = 10,
+  ) {
+    this.fake = new FakeScheduler(wallNow());
+  }
+
+  now(): number {
+    return this.fake.now();
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return this.fake.sleep(ms, signal);
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.pace(), this.everyMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.pacing;
+  }
+
+  /** Time goes no further than `at` until release(). */
+  holdAt(at: number): void {
+    this.ceiling = at;
+  }
+
+  release(): void {
+    this.ceiling = Number.POSITIVE_INFINITY;
+  }
+
+  private pace(): Promise<void> {
+    this.pacing ??= (async () => {
+      const target = Math.min(this.wallNow(), this.ceiling);
+      if (target > this.fake.now()) await this.fake.advance(target - this.fake.now());
+    })().finally(() => (this.pacing = null));
+    return this.pacing;
+  }
+}
