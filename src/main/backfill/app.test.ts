@@ -1,43 +1,23 @@
 // Backfill inside the composed console (startApp, embedded devticker, PGlite): a signed subscription webhook queues an
 // immediate job through context.backfill, the job runs against the devticker and shows in backfill:jobs; the plan and
 // the coverage grid answer over HTTP; /internal/health reports the queue.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackfillJob, BackfillPlanView, CoverageGrid, HealthReport, IntakeEvent, SettingsView } from '../../shared/api';
-import { startApp, type RunningApp } from '../app/app';
 import { istDate } from '../calendar';
-import { loadConfig } from '../config/load';
 import { planBody, postEvent } from '../events/testing/support';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 
-const env = {
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-backfill-app-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-  STRIKEDESK_BACKFILL_LOOKBACK: '30',
-  STRIKEDESK_LOG_LEVEL: 'silent',
-};
-let app: RunningApp;
-
-const call = async <T>(channel: string, body: unknown = {}): Promise<T> => {
-  const res = await fetch(`${app.url}/api/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiToken}` }, body: JSON.stringify(body) });
-  const answer = (await res.json()) as { ok: boolean; value: T; error?: unknown };
-  if (!answer.ok) throw new Error(`${channel}: ${JSON.stringify(answer.error)}`);
-  return answer.value;
-};
+let app: TestConsole;
+const call = <T>(channel: string, body?: unknown): Promise<T> => app.call<T>(channel, body);
 
 beforeAll(async () => {
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  app = await startTestConsole({ name: 'backfill-app', env: { STRIKEDESK_BACKFILL_LOOKBACK: '30' } });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 describe('backfill in the console', () => {
   it('a subscription webhook queues an immediate backfill of both legs, which completes against the devticker', async () => {
-    const registry = app.context.registry;
+    const registry = app.services.registry;
     if (!registry) throw new Error('no registry');
     const [expiry] = await registry.expiries('NIFTY', istDate(Date.now()));
     const chain = await registry.chain('NIFTY', expiry);
