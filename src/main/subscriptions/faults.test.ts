@@ -21,6 +21,7 @@ import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { InstrumentRegistry } from '../registry/registry';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
+import type { Scheduler } from '../../shared/clock';
 import { PacedScheduler } from '../../testing/clock';
 import { ChainService } from './chain-service';
 import { SubscriptionManager } from './manager';
@@ -37,6 +38,8 @@ let manager: SubscriptionManager;
 let ingestor: TickIngestor;
 let listener: HttpListener;
 let time: PacedScheduler;
+/** Called with the chain service's next reading of the time: a request's start. */
+let onChainClockRead: ((at: number) => void) | null = null;
 let attempts: { outcome: string; reason: string; token: number }[] = [];
 
 const telemetry: Telemetry = { ...noopTelemetry, autoSubscribeAttempt: (outcome, reason, token) => attempts.push({ outcome, reason, token }) };
@@ -75,7 +78,7 @@ beforeEach(async () => {
     backoff: { baseMs: 500, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 }, maintainEveryMs: 250,
   });
   manager.start();
-  const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: time, expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
+  const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: chainClock(), expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
   const http = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: 'x'.repeat(24), loopbackBind: true, logger, version: 'test' });
   registerStrikeDistributionRoute(http, chains, 10);
   listener = await http.listen();
@@ -96,16 +99,34 @@ async function distribution(query: string): Promise<StrikeDistribution> {
   return (await res.json()) as StrikeDistribution;
 }
 
-/** Slack for answering once the wait is over, in real time: generous, since only a wait past the deadline hangs. */
+/** The chain service's view of the fake time, telling the test when a request reads its start. */
+function chainClock(): Scheduler {
+  return {
+    now: () => {
+      const at = time.now();
+      onChainClockRead?.(at);
+      return at;
+    },
+    sleep: (ms, signal) => time.sleep(ms, signal),
+  };
+}
+
+/** Real time for answering once the wait is over: generous, since only a wait past the deadline hangs. */
 const ANSWER_SLACK_MS = 20_000;
 
 /**
- * One request, answered while the fake time stands at most at its deadline (the wait-timeout flag after the start):
- * a request waiting any longer would never be answered, however long the machine takes to run it.
+ * One request, answered while the fake time stands at most at its deadline (the wait-timeout flag after the start
+ * the service read): a request waiting any longer would never be answered, however long the machine takes to run it.
  */
 async function distributionWithinWait(query: string): Promise<StrikeDistribution> {
-  const deadline = time.now() + WAIT_S * 1000;
-  time.holdAt(deadline);
+  // Time stands still until the service has read the request's start, then runs up to the deadline and no further.
+  time.holdAt(time.now());
+  let deadline = Number.POSITIVE_INFINITY;
+  onChainClockRead = (started) => {
+    onChainClockRead = null;
+    deadline = started + WAIT_S * 1000;
+    time.holdAt(deadline);
+  };
   let bound: ReturnType<typeof setTimeout> | undefined;
   try {
     const late = new Promise<never>((_, reject) => {
@@ -116,6 +137,7 @@ async function distributionWithinWait(query: string): Promise<StrikeDistribution
     return body;
   } finally {
     clearTimeout(bound);
+    onChainClockRead = null;
     time.release();
   }
 }
