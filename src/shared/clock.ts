@@ -20,8 +20,12 @@ export function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('aborted', 'AbortError');
 }
 
-/** Real time: the given clock (system by default) for "now", timers for sleeping. Timers never hold the process open. */
-export function realScheduler(clock: Clock = systemClock): Scheduler {
+/**
+ * Real time: the given clock (system by default) for "now", timers for sleeping. By default a sleeping timer does not
+ * hold the process open (a stopping console need not wait for a back-off); `holdProcess` keeps it open, for work
+ * that must finish (a bar write or a history chunk waiting for its retry).
+ */
+export function realScheduler(clock: Clock = systemClock, opts: { holdProcess?: boolean } = {}): Scheduler {
   return {
     now: () => clock.now(),
     sleep: (ms, signal) =>
@@ -41,10 +45,13 @@ export function realScheduler(clock: Clock = systemClock): Scheduler {
           },
           Math.max(0, ms),
         );
-        (timer as { unref?: () => void }).unref?.();
+        if (!opts.holdProcess) (timer as { unref?: () => void }).unref?.();
         signal?.addEventListener('abort', onAbort, { once: true });
       }),
   };
 }
 
 export const systemScheduler: Scheduler = realScheduler();
+
+/** The system scheduler whose sleeps keep the process alive until they end. */
+export const workScheduler: Scheduler = realScheduler(systemClock, { holdProcess: true });

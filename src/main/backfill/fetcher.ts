@@ -3,7 +3,7 @@
 // the client turns them into naive IST wall-clock. Errors are values: retried with exponential backoff when a retry
 // can help, an expired contract reported as such (the caller marks that contract only), anything else a failure.
 import { backoffDelay } from '../../shared/backoff';
-import { systemScheduler, type Scheduler } from '../../shared/clock';
+import { workScheduler, type Scheduler } from '../../shared/clock';
 import { TickerError, type HistoryCandle, type TickerClient } from '../ticker/types';
 import { MINUTE_MS } from './types';
 
@@ -54,7 +54,7 @@ export class HistoryFetcher {
     private readonly ticker: () => TickerClient | undefined,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly random: () => number = Math.random,
-    private readonly scheduler: Scheduler = systemScheduler,
+    private readonly scheduler: Scheduler = workScheduler,
   ) {}
 
   /**

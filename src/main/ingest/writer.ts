@@ -5,7 +5,7 @@
 // the work closest to being lost for good). A failed write is retried with backoff, the same batch first.
 // Writes go through the one bar writer (market/bars.ts) with its no-clobber rules.
 import { backoffDelay } from '../../shared/backoff';
-import { systemScheduler, type Clock } from '../../shared/clock';
+import { workScheduler, type Clock } from '../../shared/clock';
 import type { Logger } from '../log';
 import { refreshRollups, upsertInstrumentBars, upsertStrikeSides, type InstrumentBar, type StrikeSideBar } from '../market/bars';
 import type { Queryable } from '../market/db';
@@ -199,7 +199,7 @@ export class BarWriter {
           if (attempt === 1 || attempt % 10 === 0) this.opts.logger?.warn({ err: (err as Error).message, attempt, depth: this.depth }, 'bar write failed; retrying');
           const delay = backoffDelay({ baseMs: this.opts.retryBaseMs ?? 250, maxMs: this.opts.retryMaxMs ?? 10_000 }, attempt - 1);
           this.retryWake = new AbortController();
-          await systemScheduler.sleep(delay, this.retryWake.signal).catch(() => undefined);
+          await workScheduler.sleep(delay, this.retryWake.signal).catch(() => undefined);
           this.retryWake = null;
         }
       }
