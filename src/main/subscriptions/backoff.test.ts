@@ -5,11 +5,16 @@ import { autoRetryable, backoffMs, DEFAULT_BACKOFF } from './backoff';
 describe('per-token subscribe backoff', () => {
   it('doubles per attempt from 5 s to 5 min for service failures, +-20 % jitter', () => {
     fc.assert(
-      fc.property(fc.constantFrom('server', 'rate_limited', 'timeout', 'network', 'capacity'), fc.integer({ min: 1, max: 40 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (kind, attempts, r) => {
-        const plain = Math.min(5 * 60_000, 5_000 * 2 ** (attempts - 1));
-        const delay = backoffMs(kind, attempts, DEFAULT_BACKOFF, () => r);
-        expect(delay).toBe(Math.round(plain * (0.8 + 0.4 * r)));
-      }),
+      fc.property(
+        fc.constantFrom('server', 'rate_limited', 'timeout', 'network', 'capacity'),
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (kind, attempts, r) => {
+          const plain = Math.min(5 * 60_000, 5_000 * 2 ** (attempts - 1));
+          const delay = backoffMs(kind, attempts, DEFAULT_BACKOFF, () => r);
+          expect(delay).toBe(Math.round(plain * (0.8 + 0.4 * r)));
+        },
+      ),
     );
   });
 

@@ -18,7 +18,12 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 5_000, maxMs: 5 * 60_000
 export const autoRetryable = (kind: string | null): boolean => kind !== null && kind !== 'not_found' && kind !== 'bad_request';
 
 /** Delay before attempt `attempts + 1`, with +-20 % jitter so a chain's tokens do not retry in lockstep. */
-export function backoffMs(kind: TickerErrorKind | string, attempts: number, policy: BackoffPolicy = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function backoffMs(
+  kind: TickerErrorKind | string,
+  attempts: number,
+  policy: BackoffPolicy = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const refused = !autoRetryable(kind);
   const base = refused ? policy.refusedBaseMs : policy.baseMs;
   const cap = refused ? policy.refusedMaxMs : policy.maxMs;
