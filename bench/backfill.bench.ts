@@ -18,7 +18,7 @@ import { writeUnit, type FetchedChunk } from '../src/main/backfill/writer';
 import { silentLogger } from '../src/main/log';
 import { DataSignals } from '../src/main/market/data-signals';
 import type { MarketDb } from '../src/main/market/db';
-import { createTestMarketDb } from '../src/main/market/testing';
+import { createTestMarketDb } from '../src/main/market/testing/db';
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import { InstrumentRegistry } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';

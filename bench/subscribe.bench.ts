@@ -30,7 +30,7 @@ import { FlagService } from '../src/main/flags/flags';
 import { TickIngestor } from '../src/main/ingest/ingestor';
 import { silentLogger } from '../src/main/log';
 import { DataSignals } from '../src/main/market/data-signals';
-import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing/db';
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import type { Instrument } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';

@@ -1,28 +1,15 @@
 // The composition root over real HTTP: health, token auth of the headless API, errors as values, OpenAPI,
 // and a clean stop that leaves nothing listening.
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load';
-import { startApp, type RunningApp } from './app';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 
-let app: RunningApp;
-const env = () => ({
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-app-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-});
+let app: TestConsole;
 
 beforeAll(async () => {
-  const e = env();
-  app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+  app = await startTestConsole({ name: 'app' });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 const post = (path: string, body: unknown, token?: string) =>
   fetch(`${app.url}${path}`, {
@@ -84,10 +71,9 @@ describe('console app', () => {
   });
 
   it('stops every service and leaves nothing listening', async () => {
-    const e = env();
-    const other = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+    const other = await startTestConsole({ name: 'app-stop' });
     const port = Number(new URL(other.url).port);
-    await other.stop();
+    await other.close();
     const refused = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {
