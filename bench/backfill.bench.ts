@@ -23,7 +23,7 @@ import { noopTelemetry } from '../src/main/metrics/telemetry';
 import { InstrumentRegistry } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';
 import { HttpTickerClient } from '../src/main/ticker/client';
-import { realScheduler } from '../src/main/ticker/time';
+import { realScheduler } from '../src/shared/clock';
 import type { HistoryCandle } from '../src/main/ticker/types';
 import { Targets } from './targets';
 

@@ -38,7 +38,7 @@ import { resolveChain, type ChainLeg, type ChainRegistry } from '../src/main/cha
 import { SubscriptionManager } from '../src/main/subscriptions/manager';
 import { StreamingWatch } from '../src/main/subscriptions/streaming-watch';
 import { HttpTickerClient } from '../src/main/ticker/client';
-import { systemScheduler } from '../src/main/ticker/time';
+import { systemScheduler } from '../src/shared/clock';
 import { systemClock } from '../src/shared/clock';
 import { CHANNEL_OPTIONS } from '../src/shared/feed';
 import { SeedSmartSubscriptionManager, seedTickerClient, type SeedTickerClient } from './seed-port';

@@ -25,7 +25,7 @@ import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
-import { systemScheduler } from '../ticker/time';
+import { systemScheduler } from '../../shared/clock';
 import { SubscriptionManager } from './manager';
 import { StreamingWatch } from './streaming-watch';
 import { capacityView } from './views';

@@ -18,7 +18,7 @@ import type { Telemetry } from '../metrics/telemetry';
 import { CircuitBreaker, type BreakerOptions, type BreakerView } from './breaker';
 import { RateLimiter, type BudgetSharing, type BucketLimit, type BucketView, type SharedLimiterOptions, type TickerBucket } from './limiter';
 import { backoffDelay } from '../../shared/backoff';
-import { systemScheduler, type Scheduler } from './time';
+import { systemScheduler, type Scheduler } from '../../shared/clock';
 import {
   TickerError,
   type HistoryRequest,

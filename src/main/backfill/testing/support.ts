@@ -17,7 +17,7 @@ import { noopTelemetry } from '../../metrics/telemetry';
 import { InstrumentRegistry } from '../../registry/registry';
 import { StateStore } from '../../state/store';
 import { HttpTickerClient } from '../../ticker/client';
-import { realScheduler } from '../../ticker/time';
+import { realScheduler } from '../../../shared/clock';
 import type { HistoryCall } from '../../../devticker';
 import { BackfillService, type BackfillConfig, type BackfillServiceDeps } from '../service';
 import type { RetryPolicy } from '../fetcher';
