@@ -163,14 +163,29 @@ export async function latestBuckets(
   const span = TIMEFRAME_MINUTES[timeframe] * MINUTE_MS;
   const startBy = Math.min(bounds.startBy ?? Number.POSITIVE_INFINITY, bounds.endBy - span);
   if (!Number.isFinite(startBy)) return new Map();
+  // One backward probe of (symbol, timeframe, expiry, bucket) per expiry: max() over a GROUP BY would read every
+  // bar of the expiry up to the bound (weeks of minutes).
   const rows = await db.query<{ expiry: string; bucket: Date }>(
-    `SELECT expiry::text AS expiry, max(bucket) AS bucket FROM fo_strike_bars
-     WHERE timeframe = $1 AND symbol = $2 AND expiry = ANY($3::date[]) AND bucket <= $4::timestamptz
-     GROUP BY expiry`,
+    `SELECT e.expiry::text AS expiry, b.bucket FROM (SELECT DISTINCT unnest($3::date[]) AS expiry) e
+     CROSS JOIN LATERAL (
+       SELECT bucket FROM fo_strike_bars
+       WHERE timeframe = $1 AND symbol = $2 AND expiry = e.expiry AND bucket <= $4::timestamptz
+       ORDER BY bucket DESC LIMIT 1) b`,
     [TIMEFRAME_MINUTES[timeframe], symbol, expiries, iso(startBy)],
   );
   return new Map(rows.map((r) => [r.expiry, toMs(r.bucket)]));
 }
+
+/**
+ * `k(strike)`: every strike of expiry $3 with a bar of timeframe $1 for symbol $2, found by skipping along the primary
+ * key (one probe per strike) rather than reading the expiry's bars. PostgreSQL 15 has no skip scan of its own.
+ */
+const expiryStrikes = `WITH RECURSIVE k(strike) AS (
+    (SELECT strike FROM fo_strike_bars WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date ORDER BY strike LIMIT 1)
+    UNION ALL
+    SELECT (SELECT f.strike FROM fo_strike_bars f WHERE f.timeframe = $1 AND f.symbol = $2 AND f.expiry = $3::date AND f.strike > k.strike
+            ORDER BY f.strike LIMIT 1)
+    FROM k WHERE k.strike IS NOT NULL)`;
 
 /**
  * One side of each strike: its latest bar in [notBefore, atOrBefore] (or its first one with `first`), over the
@@ -184,14 +199,19 @@ export async function legsAsOf(
   const p = q.side === 'CE' ? 'call' : 'put';
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
   if (q.strikes) params.push(q.strikes);
+  // Per strike, one probe of the primary key (timeframe, symbol, expiry, strike, bucket) from the bound inwards,
+  // stopping at the first bar of the side: a DISTINCT ON over the range read and sorted every bar of the day (or of
+  // the ten-day look-back) for every strike.
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT DISTINCT ON (strike) strike, bucket, ${p}_token AS token, ${p}_oi AS oi, ${p}_volume AS volume, ${p}_close AS close,
-            ${p}_iv AS iv, ${p}_delta AS delta, ${p}_gamma AS gamma, ${p}_theta AS theta, ${p}_vega AS vega, ${p}_ticks AS ticks, ${p}_source AS source
-     FROM fo_strike_bars
-     WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date
-       AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
-       ${q.strikes ? 'AND strike = ANY($6::float8[])' : ''}
-     ORDER BY strike, bucket ${q.first ? 'ASC' : 'DESC'}`,
+    `${q.strikes ? '' : expiryStrikes}
+     SELECT b.* FROM ${q.strikes ? '(SELECT DISTINCT unnest($6::float8[]) AS strike) k' : 'k'}
+     CROSS JOIN LATERAL (
+       SELECT strike, bucket, ${p}_token AS token, ${p}_oi AS oi, ${p}_volume AS volume, ${p}_close AS close,
+              ${p}_iv AS iv, ${p}_delta AS delta, ${p}_gamma AS gamma, ${p}_theta AS theta, ${p}_vega AS vega, ${p}_ticks AS ticks, ${p}_source AS source
+       FROM fo_strike_bars
+       WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
+         AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
+       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1) b`,
     params,
   );
   const out = new Map<number, LegBar>();
@@ -213,16 +233,22 @@ async function lastValueBefore(
   if (q.strikes.length === 0) return new Map();
   const col = `${q.side === 'CE' ? 'call' : 'put'}_${q.column}`;
   const rows = await db.query<{ strike: number; v: number }>(
-    `SELECT DISTINCT ON (strike) strike, ${col} AS v FROM fo_strike_bars
-     WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = ANY($3::float8[])
-       AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
-     ORDER BY strike, bucket DESC`,
+    `SELECT b.strike, b.v FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k
+     CROSS JOIN LATERAL (
+       SELECT strike, ${col} AS v FROM fo_strike_bars
+       WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
+         AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
+       ORDER BY bucket DESC LIMIT 1) b`,
     [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
   );
   return new Map(rows.map((r) => [Number(r.strike), Number(r.v)]));
 }
 
-/** Per strike and side: the sum of the known 1-minute volumes in [from, to); null when none is known. */
+/**
+ * Per strike and side: the sum of the known 1-minute volumes in [from, to); null when none is known. Every strike of
+ * the expiry is needed (pcr_volume is expiry-wide): an index-only scan of the day's range of fo_strike_bars_by_bucket,
+ * which carries strike and both volumes (migration 0005).
+ */
 async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; from: number; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   const rows = await db.query<{ strike: number; cv: string | number | null; pv: string | number | null }>(
     `SELECT strike, sum(call_volume) AS cv, sum(put_volume) AS pv FROM fo_strike_bars
@@ -237,12 +263,13 @@ async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; fr
 async function lastMinutes(db: Queryable, q: { symbol: string; expiry: string; strikes: readonly number[]; before: number }): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (q.strikes.length === 0) return out;
+  // Two backward probes per strike (one per side) instead of aggregating ten days of bars.
+  const lastOf = (p: 'call' | 'put') => `(SELECT bucket FROM fo_strike_bars
+       WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
+         AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${p}_token IS NOT NULL
+       ORDER BY bucket DESC LIMIT 1)`;
   const rows = await db.query<{ strike: number; c: Date | null; p: Date | null }>(
-    `SELECT strike, max(bucket) FILTER (WHERE call_token IS NOT NULL) AS c, max(bucket) FILTER (WHERE put_token IS NOT NULL) AS p
-     FROM fo_strike_bars
-     WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = ANY($3::float8[])
-       AND bucket < $4::timestamptz AND bucket >= $5::timestamptz
-     GROUP BY strike`,
+    `SELECT k.strike, ${lastOf('call')} AS c, ${lastOf('put')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k`,
     [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
   );
   for (const r of rows) {
@@ -255,8 +282,11 @@ async function lastMinutes(db: Queryable, q: { symbol: string; expiry: string; s
 /** Distinct strikes with a bar within the look-back before an instant (a chain the registry does not list). */
 export async function strikesWithBars(db: Queryable, symbol: string, timeframe: Timeframe, expiry: string, atOrBefore: number): Promise<number[]> {
   const rows = await db.query<{ strike: number }>(
-    `SELECT DISTINCT strike FROM fo_strike_bars WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date
-       AND bucket <= $4::timestamptz AND bucket >= $5::timestamptz ORDER BY strike`,
+    `${expiryStrikes}
+     SELECT strike FROM k WHERE strike IS NOT NULL AND EXISTS (
+       SELECT 1 FROM fo_strike_bars WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
+         AND bucket <= $4::timestamptz AND bucket >= $5::timestamptz)
+     ORDER BY strike`,
     [TIMEFRAME_MINUTES[timeframe], symbol, expiry, iso(atOrBefore), iso(atOrBefore - AS_OF_LOOKBACK_MS)],
   );
   return rows.map((r) => Number(r.strike));
@@ -284,10 +314,21 @@ export async function latestUnderlyingPrice(db: Queryable, q: { symbol: string; 
     );
     if (row) candidates.push({ price: Number(row.close), at: toMs(row.bucket), source: 'index' });
   }
+  // Per expiry of the symbol (skipping along (symbol, timeframe, expiry, bucket), one probe each), its newest bar
+  // with a price, then the newest of those: ordering the whole week's bars of every expiry by bucket read them all.
   const [bar] = await db.query<{ underlying_close: number; bucket: Date }>(
-    `SELECT underlying_close, bucket FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND underlying_close IS NOT NULL
-       AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
-     ORDER BY bucket DESC LIMIT 1`,
+    `WITH RECURSIVE e(expiry) AS (
+       (SELECT expiry FROM fo_strike_bars WHERE symbol = $1 AND timeframe = 1 ORDER BY expiry LIMIT 1)
+       UNION ALL
+       SELECT (SELECT f.expiry FROM fo_strike_bars f WHERE f.symbol = $1 AND f.timeframe = 1 AND f.expiry > e.expiry ORDER BY f.expiry LIMIT 1)
+       FROM e WHERE e.expiry IS NOT NULL)
+     SELECT b.underlying_close, b.bucket FROM e
+     CROSS JOIN LATERAL (
+       SELECT underlying_close, bucket FROM fo_strike_bars
+       WHERE symbol = $1 AND timeframe = 1 AND expiry = e.expiry AND underlying_close IS NOT NULL
+         AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
+       ORDER BY bucket DESC LIMIT 1) b
+     ORDER BY b.bucket DESC LIMIT 1`,
     [q.symbol, until, since],
   );
   if (bar) candidates.push({ price: Number(bar.underlying_close), at: toMs(bar.bucket), source: 'strike_bars' });
