@@ -419,8 +419,11 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
           ...(['CE', 'PE'] as const).map(async (side) => {
             // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars
             // first; only the legs not traded yet today are looked for on earlier days (their standing OI).
-            legs[side] = await legsAsOf(db, { ...common, side, atOrBefore: bucket, notBefore: dayStart });
+            // With the registry's list, a leg outside it and outside the window is never read below, so only those
+            // strikes are probed; without it, every strike with bars.
             const wanted = listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined;
+            const used = wanted ? [...new Set([...wanted, ...strikes])] : undefined;
+            legs[side] = await legsAsOf(db, { ...common, side, strikes: used, atOrBefore: bucket, notBefore: dayStart });
             const missing = wanted?.filter((k) => !legs[side].has(k));
             if (!missing || missing.length > 0) {
               const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
