@@ -169,12 +169,12 @@ async function statementsOf(impl: Impl, db: Queryable, q: { now: number; at?: nu
   return [...seen];
 }
 
-async function plans(db: MarketDb, impl: Impl, q: { now: number; at?: number }, full: boolean): Promise<void> {
+async function plans(db: MarketDb, impl: Impl, q: { now: number; at?: number }, full: boolean, runs = 5): Promise<void> {
   for (const [sql, params] of await statementsOf(impl, db, q)) {
     const explain = db.backend === 'postgres' ? 'EXPLAIN (ANALYZE, BUFFERS)' : 'EXPLAIN';
-    // Client-side time of the statement alone (median of 5), planning and round trip included.
+    // Client-side time of the statement alone (median of `runs`), planning and round trip included.
     const walls: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < runs; i++) {
       const t = performance.now();
       await db.query(sql, params);
       walls.push(performance.now() - t);
@@ -277,7 +277,7 @@ async function run(backend: 'postgres' | 'pglite'): Promise<string[]> {
       before[name] = await measure(baseline, db, q, { iterations: ITERATIONS, budgetMs: BASELINE_BUDGET_MS, warmup: 1 });
     }
     console.log(`  baseline (main's queries, schema 0001-0004): where the time goes, latest request:`);
-    await plans(db, baseline, instants.latest, false);
+    await plans(db, baseline, instants.latest, false, 1);
 
     const m0 = performance.now();
     await migrateMarket(db);

@@ -195,53 +195,82 @@ export async function legsAsOf(
   db: Queryable,
   q: { symbol: string; timeframe: Timeframe; expiry: string; strikes?: readonly number[]; side: Side; atOrBefore: number; notBefore: number; first?: boolean },
 ): Promise<Map<number, LegBar>> {
-  if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore) return new Map();
-  const p = q.side === 'CE' ? 'call' : 'put';
+  return (await legsAsOfSides(db, { ...q, sides: [q.side] }))[q.side];
+}
+
+const SIDES: readonly Side[] = ['CE', 'PE'];
+const prefixOf = (side: Side) => (side === 'CE' ? 'call' : 'put');
+const LEG_COLUMNS = ['token', 'oi', 'volume', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source'] as const;
+
+/**
+ * legsAsOf for several sides in one statement (one round trip): per strike, one probe of the primary key
+ * (timeframe, symbol, expiry, strike, bucket) per side, from the bound inwards, stopping at the first bar of the side.
+ * A DISTINCT ON over the range read and sorted every bar of the day (or of the ten-day look-back) for every strike.
+ */
+export async function legsAsOfSides(
+  db: Queryable,
+  q: { symbol: string; timeframe: Timeframe; expiry: string; strikes?: readonly number[]; sides: readonly Side[]; atOrBefore: number; notBefore: number; first?: boolean },
+): Promise<Record<Side, Map<number, LegBar>>> {
+  const out: Record<Side, Map<number, LegBar>> = { CE: new Map(), PE: new Map() };
+  if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return out;
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
   if (q.strikes) params.push(q.strikes);
-  // Per strike, one probe of the primary key (timeframe, symbol, expiry, strike, bucket) from the bound inwards,
-  // stopping at the first bar of the side: a DISTINCT ON over the range read and sorted every bar of the day (or of
-  // the ten-day look-back) for every strike.
-  const rows = await db.query<Record<string, unknown>>(
-    `${q.strikes ? '' : expiryStrikes}
-     SELECT b.* FROM ${q.strikes ? '(SELECT DISTINCT unnest($6::float8[]) AS strike) k' : 'k'}
-     CROSS JOIN LATERAL (
-       SELECT strike, bucket, ${p}_token AS token, ${p}_oi AS oi, ${p}_volume AS volume, ${p}_close AS close,
-              ${p}_iv AS iv, ${p}_delta AS delta, ${p}_gamma AS gamma, ${p}_theta AS theta, ${p}_vega AS vega, ${p}_ticks AS ticks, ${p}_source AS source
+  const lateral = (side: Side) => {
+    const p = prefixOf(side);
+    return `LEFT JOIN LATERAL (
+       SELECT bucket AS ${p}_bucket, ${LEG_COLUMNS.map((c) => `${p}_${c}`).join(', ')}
        FROM fo_strike_bars
        WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
          AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
-       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1) b`,
+       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1) ${p} ON true`;
+  };
+  const rows = await db.query<Record<string, unknown>>(
+    `${q.strikes ? '' : expiryStrikes}
+     SELECT k.strike, ${q.sides.map((side) => `${prefixOf(side)}.*`).join(', ')}
+     FROM ${q.strikes ? '(SELECT DISTINCT unnest($6::float8[]) AS strike) k' : 'k'}
+     ${q.sides.map(lateral).join('\n     ')}
+     WHERE k.strike IS NOT NULL`,
     params,
   );
-  const out = new Map<number, LegBar>();
   for (const r of rows) {
-    out.set(Number(r.strike), {
-      strike: Number(r.strike), bucket: toMs(r.bucket as Date), token: numOrNull(r.token), oi: numOrNull(r.oi), volume: numOrNull(r.volume), close: numOrNull(r.close),
-      iv: numOrNull(r.iv), delta: numOrNull(r.delta), gamma: numOrNull(r.gamma), theta: numOrNull(r.theta), vega: numOrNull(r.vega), ticks: numOrNull(r.ticks),
-      source: (r.source as LegBar['source']) ?? null,
-    });
+    for (const side of q.sides) {
+      const p = prefixOf(side);
+      if (r[`${p}_bucket`] === null || r[`${p}_bucket`] === undefined) continue;
+      const v = (c: string) => numOrNull(r[`${p}_${c}`]);
+      out[side].set(Number(r.strike), {
+        strike: Number(r.strike), bucket: toMs(r[`${p}_bucket`] as Date), token: v('token'), oi: v('oi'), volume: v('volume'), close: v('close'),
+        iv: v('iv'), delta: v('delta'), gamma: v('gamma'), theta: v('theta'), vega: v('vega'), ticks: v('ticks'),
+        source: (r[`${p}_source`] as LegBar['source']) ?? null,
+      });
+    }
   }
   return out;
 }
 
-/** The last known value of one column per strike before an instant (previous close: OI or price). */
-async function lastValueBefore(
+/** The last known value of one column per strike and side before an instant (previous close: OI or price). */
+async function lastValuesBefore(
   db: Queryable,
-  q: { symbol: string; expiry: string; strikes: readonly number[]; side: Side; column: 'oi' | 'close'; before: number },
-): Promise<Map<number, number>> {
-  if (q.strikes.length === 0) return new Map();
-  const col = `${q.side === 'CE' ? 'call' : 'put'}_${q.column}`;
-  const rows = await db.query<{ strike: number; v: number }>(
-    `SELECT b.strike, b.v FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k
-     CROSS JOIN LATERAL (
-       SELECT strike, ${col} AS v FROM fo_strike_bars
+  q: { symbol: string; expiry: string; strikes: readonly number[]; column: 'oi' | 'close'; before: number },
+): Promise<Record<Side, Map<number, number>>> {
+  const out: Record<Side, Map<number, number>> = { CE: new Map(), PE: new Map() };
+  if (q.strikes.length === 0) return out;
+  // Per strike and side, one backward probe of the primary key to the first bar with the value.
+  const lastOf = (side: Side) => {
+    const col = `${prefixOf(side)}_${q.column}`;
+    return `(SELECT ${col} FROM fo_strike_bars
        WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
          AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
-       ORDER BY bucket DESC LIMIT 1) b`,
+       ORDER BY bucket DESC LIMIT 1)`;
+  };
+  const rows = await db.query<{ strike: number; c: number | null; p: number | null }>(
+    `SELECT k.strike, ${lastOf('CE')} AS c, ${lastOf('PE')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k`,
     [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
   );
-  return new Map(rows.map((r) => [Number(r.strike), Number(r.v)]));
+  for (const r of rows) {
+    if (r.c !== null) out.CE.set(Number(r.strike), Number(r.c));
+    if (r.p !== null) out.PE.set(Number(r.strike), Number(r.p));
+  }
+  return out;
 }
 
 /**
@@ -415,30 +444,39 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
         const open = istInstant(day, 9, 15);
         if (basis === 'one_hour_earlier' && bucket - HOUR_MS < open) basis = 'session_open';
         const common = { symbol: input.symbol, timeframe: input.timeframe, expiry: chain.expiry };
+        // Both sides in each statement; the statements of an expiry run side by side (a pooled Postgres runs them
+        // on several connections).
         await Promise.all([
-          ...(['CE', 'PE'] as const).map(async (side) => {
+          (async () => {
             // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars
             // first; only the legs not traded yet today are looked for on earlier days (their standing OI).
             // With the registry's list, a leg outside it and outside the window is never read below, so only those
             // strikes are probed; without it, every strike with bars.
-            const wanted = listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined;
-            const used = wanted ? [...new Set([...wanted, ...strikes])] : undefined;
-            legs[side] = await legsAsOf(db, { ...common, side, strikes: used, atOrBefore: bucket, notBefore: dayStart });
-            const missing = wanted?.filter((k) => !legs[side].has(k));
-            if (!missing || missing.length > 0) {
-              const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
-              for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
-            }
+            const wanted = (side: Side) => (listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined);
+            const used = listed ? [...new Set([...(wanted('CE') ?? []), ...(wanted('PE') ?? []), ...strikes])] : undefined;
+            const today = await legsAsOfSides(db, { ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart });
+            await Promise.all(SIDES.map(async (side) => {
+              legs[side] = today[side];
+              const missing = wanted(side)?.filter((k) => !legs[side].has(k));
+              if (!missing || missing.length > 0) {
+                const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
+                for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
+              }
+            }));
+          })(),
+          (async () => {
             if (basis === 'previous_close') {
-              basisOi[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'oi', before: dayStart });
+              Object.assign(basisOi, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'oi', before: dayStart }));
             } else {
               const ref = basis === 'one_hour_earlier'
-                ? await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
-                : await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket, notBefore: dayStart, first: true });
-              for (const [k, b] of ref) if (b.oi !== null) basisOi[side].set(k, b.oi);
+                ? await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
+                : await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket, notBefore: dayStart, first: true });
+              for (const side of SIDES) for (const [k, b] of ref[side]) if (b.oi !== null) basisOi[side].set(k, b.oi);
             }
-            prevClose[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'close', before: dayStart });
-          }),
+          })(),
+          (async () => {
+            Object.assign(prevClose, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'close', before: dayStart }));
+          })(),
           (async () => {
             dayVol = await dayVolumes(db, { symbol: input.symbol, expiry: chain.expiry, from: dayStart, to: end });
           })(),
