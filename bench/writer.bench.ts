@@ -3,11 +3,12 @@
 // per side row committed on its own, with the same merge rules, for the same rows. Two shapes:
 //   live      the ingest flush: every strike of a minute in one call (STRIKES x 2 sides), MINUTES minutes in turn,
 //             then the same minutes again as complete bars (updates of existing rows);
-//   backfill  writeUnit: one transaction per strike, both sides' candles of a session (MINUTES minutes).
+//   backfill  writeUnit: one transaction per strike, both sides' candles of a session (BACKFILL_MINUTES minutes).
 // Rounds alternate the two writers (the machine is shared, load comes and goes); the ratio is median vs median, and
 // the contents written both ways must be identical. PGlite always; PostgreSQL 15 too (DATABASE_URL, or a throwaway
 // cluster started with scripts/throwaway-postgres.sh and stopped after). Target: >= 10x on each backend.
-//   npm run bench:writer        ROUNDS=5 MINUTES=60 STRIKES=200 BACKENDS=pglite,postgres
+//   npm run bench:writer        ROUNDS=5 MINUTES=10 STRIKES=250 (live) BACKFILL_MINUTES=375 BACKFILL_STRIKES=10
+//                               BACKENDS=pglite,postgres
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -23,8 +24,10 @@ import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testin
 import type { HistoryCandle } from '../src/main/ticker/types';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const MINUTES = Number(process.env.MINUTES ?? 60);
-const STRIKES = Number(process.env.STRIKES ?? 200);
+const MINUTES = Number(process.env.MINUTES ?? 10);
+const STRIKES = Number(process.env.STRIKES ?? 250);
+const BACKFILL_MINUTES = Number(process.env.BACKFILL_MINUTES ?? 375);
+const BACKFILL_STRIKES = Number(process.env.BACKFILL_STRIKES ?? 10);
 const BACKENDS = (process.env.BACKENDS ?? 'pglite,postgres').split(',').map((s) => s.trim()) as ('postgres' | 'pglite')[];
 const TARGET = 10;
 const M = 60_000;
@@ -50,17 +53,16 @@ function liveMinute(minute: number, complete: boolean): StrikeSideBar[] {
 }
 
 function backfillUnits(): FetchedChunk[][] {
-  const strikes = Math.min(STRIKES, 42);
   const units: FetchedChunk[][] = [];
-  for (let s = 0; s < strikes; s++) {
+  for (let s = 0; s < BACKFILL_STRIKES; s++) {
     const strike = 24_000 + s * 50;
     units.push((['CE', 'PE'] as const).map((side) => {
       const inst: PlannedInstrument = { token: 2_000_000 + s * 2 + (side === 'CE' ? 0 : 1), kind: 'option', symbol: 'NIFTY', tradingsymbol: `NIFTY25NOV${strike}${side}`, expiry: EXPIRY, strike, side };
-      const candles: HistoryCandle[] = Array.from({ length: MINUTES }, (_, k) => ({
+      const candles: HistoryCandle[] = Array.from({ length: BACKFILL_MINUTES }, (_, k) => ({
         date: toIstOffsetString(T0 + k * M), open: 100 + k, high: 101 + k, low: 99 + k, close: 100.5 + k, volume: 1000 + k, oi: 50_000 + k * 3,
         iv: 0.1 + k / 1e5, delta: side === 'CE' ? 0.5 : -0.5, gamma: 0.001, theta: -3, vega: 7, underlying: 25_000 + k,
       }));
-      return { instrument: inst, gaps: [[T0, T0 + MINUTES * M]], from: T0, to: T0 + MINUTES * M, candles, hadFailures: false } satisfies FetchedChunk;
+      return { instrument: inst, gaps: [[T0, T0 + BACKFILL_MINUTES * M]], from: T0, to: T0 + BACKFILL_MINUTES * M, candles, hadFailures: false } satisfies FetchedChunk;
     }));
   }
   return units;
@@ -177,7 +179,7 @@ async function run(backend: 'pglite' | 'postgres'): Promise<string[]> {
   return targets;
 }
 
-console.log(`writer benchmark: live ${STRIKES} strikes x 2 sides x ${MINUTES} minutes (partial, then complete), backfill ${Math.min(STRIKES, 42)} strikes x 2 sides x ${MINUTES} minutes`);
+console.log(`writer benchmark: live ${STRIKES} strikes x 2 sides x ${MINUTES} minutes (partial, then complete), backfill ${BACKFILL_STRIKES} strikes x 2 sides x ${BACKFILL_MINUTES} minutes (one session per strike)`);
 const all: string[] = [];
 for (const backend of BACKENDS) all.push(...(await run(backend)));
 console.log('\nsummary');

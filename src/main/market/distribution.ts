@@ -446,17 +446,18 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
         const common = { symbol: input.symbol, timeframe: input.timeframe, expiry: chain.expiry };
         // Both sides in each statement; the statements of an expiry run side by side (a pooled Postgres runs them
         // on several connections).
+        // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars first;
+        // only the legs not traded yet today are looked for on earlier days (their standing OI). With the
+        // registry's list, a leg outside it and outside the window is never read below, so only those strikes are
+        // probed; without it, every strike with bars.
+        const wanted = (side: Side) => (listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined);
+        const used = listed ? [...new Set([...(wanted('CE') ?? []), ...(wanted('PE') ?? []), ...strikes])] : undefined;
+        const today = legsAsOfSides(db, { ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart });
         await Promise.all([
           (async () => {
-            // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars
-            // first; only the legs not traded yet today are looked for on earlier days (their standing OI).
-            // With the registry's list, a leg outside it and outside the window is never read below, so only those
-            // strikes are probed; without it, every strike with bars.
-            const wanted = (side: Side) => (listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined);
-            const used = listed ? [...new Set([...(wanted('CE') ?? []), ...(wanted('PE') ?? []), ...strikes])] : undefined;
-            const today = await legsAsOfSides(db, { ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart });
+            const found = await today;
             await Promise.all(SIDES.map(async (side) => {
-              legs[side] = today[side];
+              legs[side] = new Map(found[side]);
               const missing = wanted(side)?.filter((k) => !legs[side].has(k));
               if (!missing || missing.length > 0) {
                 const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
@@ -481,7 +482,25 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
             dayVol = await dayVolumes(db, { symbol: input.symbol, expiry: chain.expiry, from: dayStart, to: end });
           })(),
           (async () => {
-            lastMinute = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes, before: end });
+            if (input.timeframe !== '1min') {
+              lastMinute = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes, before: end });
+              return;
+            }
+            // On the 1-minute timeframe a leg's bar of today IS its last minute before the bucket end (both are its
+            // latest 1-minute bar with the side's token at or before the bucket, and today's is within the
+            // look-back): only the legs without one are looked up.
+            const found = await today;
+            const rest = new Set<number>();
+            for (const k of strikes) {
+              for (const side of SIDES) {
+                const bar = found[side].get(k);
+                if (bar) lastMinute.set(legKey(k, side), bar.bucket);
+                else rest.add(k);
+              }
+            }
+            if (rest.size === 0) return;
+            const earlier = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes: [...rest], before: end });
+            for (const [key, at] of earlier) if (!lastMinute.has(key)) lastMinute.set(key, at);
           })(),
         ]);
       }
