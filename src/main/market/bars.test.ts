@@ -25,6 +25,14 @@ describe.each(testBackends())('market store on %s', (backend) => {
     expect(tables.map((r) => r.table_name)).toEqual(expect.arrayContaining(['fo_strike_bars', 'instrument_bars', 'instrument_registry', 'strikedesk_migrations']));
   });
 
+  it('migration 0005: the bucket index carries strike and both volumes, and replaces fo_strike_bars_latest', async () => {
+    const indexes = await t.db.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'fo_strike_bars' ORDER BY indexname");
+    expect(indexes.map((i) => i.indexname)).not.toContain('fo_strike_bars_latest');
+    const byBucket = indexes.find((i) => i.indexname === 'fo_strike_bars_by_bucket');
+    expect(byBucket?.indexdef).toMatch(/\(symbol, timeframe, expiry, bucket DESC\) INCLUDE \(strike, call_volume, put_volume\)/);
+  });
+
   it('refuses a schema newer than the build', async () => {
     await expect(migrateMarket(t.db, MARKET_MIGRATIONS.slice(0, 0))).rejects.toThrow(/newer than this build/);
   });
