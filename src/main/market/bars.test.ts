@@ -25,6 +25,14 @@ describe.each(testBackends())('market store on %s', (backend) => {
     expect(tables.map((r) => r.table_name)).toEqual(expect.arrayContaining(['fo_strike_bars', 'instrument_bars', 'instrument_registry', 'strikedesk_migrations']));
   });
 
+  it('migration 0005: the bucket index carries strike and both volumes, and replaces fo_strike_bars_latest', async () => {
+    const indexes = await t.db.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'fo_strike_bars' ORDER BY indexname");
+    expect(indexes.map((i) => i.indexname)).not.toContain('fo_strike_bars_latest');
+    const byBucket = indexes.find((i) => i.indexname === 'fo_strike_bars_by_bucket');
+    expect(byBucket?.indexdef).toMatch(/\(symbol, timeframe, expiry, bucket DESC\) INCLUDE \(strike, call_volume, put_volume\)/);
+  });
+
   it('refuses a schema newer than the build', async () => {
     await expect(migrateMarket(t.db, MARKET_MIGRATIONS.slice(0, 0))).rejects.toThrow(/newer than this build/);
   });
@@ -79,4 +87,55 @@ describe.each(testBackends())('market store on %s', (backend) => {
     const rows = await t.db.query<{ close: number }>('SELECT close FROM instrument_bars WHERE token = 256265');
     expect(rows).toEqual([{ close: 1.5 }]);
   });
+});
+
+// The call and the put of one minute go in one statement (one row) when they agree on underlying_close. Reference:
+// the rule as it was written before, one side after the other: every call of the batch (last bar of a key wins), then
+// every put, each bar on its own. Random batches over a few keys, with live/backfill and complete/partial sides that
+// the merge rules accept or refuse, must leave the same rows and report the same number of side rows written.
+describe.each(testBackends())('paired call/put writes on %s', (backend) => {
+  let batched: TestMarketDb;
+  let reference: TestMarketDb;
+  beforeAll(async () => {
+    [batched, reference] = await Promise.all([createTestMarketDb(backend), createTestMarketDb(backend)]);
+  });
+  afterAll(async () => Promise.all([batched?.close(), reference?.close()]));
+
+  const CONTENT = `SELECT strike, bucket, underlying_close, call_token, call_oi, call_volume, call_close, call_iv, call_ticks, call_source, call_complete, call_iv_n,
+      put_token, put_oi, put_volume, put_close, put_iv, put_ticks, put_source, put_complete, put_vega_n
+    FROM fo_strike_bars WHERE timeframe = 1 ORDER BY strike, bucket`;
+
+  it('leaves the same rows and counts as writing each side on its own', async () => {
+    const fc = await import('fast-check');
+    const side = fc.record({
+      key: fc.integer({ min: 0, max: 3 }),
+      side: fc.constantFrom('CE' as const, 'PE' as const),
+      oi: fc.integer({ min: 0, max: 1000 }),
+      uc: fc.constantFrom(null, 24_000, 24_001),
+      source: fc.constantFrom('live' as const, 'backfill' as const),
+      complete: fc.boolean(),
+      greeks: fc.boolean(),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(side, { maxLength: 8 }), { minLength: 1, maxLength: 4 }), async (batches) => {
+        await Promise.all([batched.db.exec('TRUNCATE fo_strike_bars'), reference.db.exec('TRUNCATE fo_strike_bars')]);
+        for (const batch of batches) {
+          const bars = batch.map((b) => bar({
+            strike: 24_000 + 50 * (b.key % 2), bucket: T0 + 60_000 * Math.floor(b.key / 2), side: b.side, token: b.side === 'CE' ? 1 : 2,
+            oi: b.oi, underlyingClose: b.uc, source: b.source, complete: b.complete, greekTicks: b.greeks ? [1, 2, 3, 4, 5] : null,
+          }));
+          const got = await upsertStrikeSides(batched.db, bars);
+          let expected = 0;
+          for (const s of ['CE', 'PE'] as const) {
+            const last = new Map<string, StrikeSideBar>();
+            for (const b of bars) if (b.side === s) last.set(`${b.strike}|${b.bucket}`, b);
+            for (const b of last.values()) expected += await upsertStrikeSides(reference.db, [b]);
+          }
+          expect(got).toBe(expected);
+        }
+        expect(await batched.db.query(CONTENT)).toEqual(await reference.db.query(CONTENT));
+      }),
+      { numRuns: backend === 'postgres' ? 40 : 60 },
+    );
+  }, 120_000);
 });

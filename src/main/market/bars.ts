@@ -87,39 +87,96 @@ function sideStatement(prefix: 'call' | 'put'): string {
 
 const STATEMENTS = { CE: sideStatement('call'), PE: sideStatement('put') };
 
+/**
+ * Both sides of a strike minute in one row: the live flush (and a backfill unit) carries the call and the put of the
+ * same minutes, and writing them as one insert costs half of an insert plus an update of the row just inserted (the
+ * update is never HOT: it changes indexed columns). The merge rules stay per side: a side the rules refuse keeps its
+ * old values (CASE per column) and the row is left alone when both are refused. A side is present when its source is
+ * set (every bar has one). Which sides were written is read back by comparing the stored side with the one sent: a
+ * refused side always differs from it in `complete` or `source` (that is the refusal rule), a written one equals it.
+ */
+const sideOk = (p: 'call' | 'put') => `(EXCLUDED.${p}_source IS NOT NULL AND NOT (
+      COALESCE(b.${p}_complete, false)
+      AND (NOT EXCLUDED.${p}_complete OR (b.${p}_source = 'live' AND EXCLUDED.${p}_source = 'backfill'))))`;
+const PAIR_STATEMENT = (() => {
+  const sides = ['call', 'put'] as const;
+  const args = ['$1::text[]', '$2::date[]', '$3::float8[]', '$4::timestamptz[]', '$5::float8[]'];
+  const names = ['symbol', 'expiry', 'strike', 'bucket', 'underlying_close'];
+  for (const p of sides) {
+    for (const c of SIDE_VALUE_COLUMNS) {
+      args.push(`$${args.length + 1}::${SIDE_TYPES[c]}[]`);
+      names.push(`${p}_${c}`);
+    }
+  }
+  const cols = sides.flatMap((p) => SIDE_VALUE_COLUMNS.map((c) => `${p}_${c}`));
+  return `
+    WITH u AS (SELECT * FROM unnest(${args.join(', ')}) AS u(${names.join(', ')})),
+    w AS (
+      INSERT INTO fo_strike_bars AS b (timeframe, symbol, expiry, strike, bucket, underlying_close, ${cols.join(', ')}, updated_at)
+      SELECT 1, u.symbol, u.expiry, u.strike, u.bucket, u.underlying_close, ${cols.map((c) => `u.${c}`).join(', ')}, now() FROM u
+      ON CONFLICT (timeframe, symbol, expiry, strike, bucket) DO UPDATE SET
+        ${sides.flatMap((p) => SIDE_VALUE_COLUMNS.map((c) => `${p}_${c} = CASE WHEN ${sideOk(p)} THEN EXCLUDED.${p}_${c} ELSE b.${p}_${c} END`)).join(',\n        ')},
+        underlying_close = COALESCE(EXCLUDED.underlying_close, b.underlying_close),
+        updated_at = now()
+      WHERE ${sideOk('call')} OR ${sideOk('put')}
+      RETURNING b.symbol, b.expiry, b.strike, b.bucket, b.call_complete, b.call_source, b.put_complete, b.put_source)
+    SELECT (count(*) FILTER (WHERE w.call_complete IS NOT DISTINCT FROM u.call_complete AND w.call_source IS NOT DISTINCT FROM u.call_source)
+          + count(*) FILTER (WHERE w.put_complete IS NOT DISTINCT FROM u.put_complete AND w.put_source IS NOT DISTINCT FROM u.put_source))::int AS n
+    FROM w JOIN u ON w.symbol = u.symbol AND w.expiry = u.expiry AND w.strike = u.strike AND w.bucket = u.bucket`;
+})();
+
+const sideValues = (rows: readonly StrikeSideBar[]): unknown[][] => [
+  rows.map((r) => r.token),
+  rows.map((r) => intOrNull(r.oi)),
+  rows.map((r) => intOrNull(r.volume)),
+  rows.map((r) => finiteOrNull(r.open)),
+  rows.map((r) => finiteOrNull(r.high)),
+  rows.map((r) => finiteOrNull(r.low)),
+  rows.map((r) => finiteOrNull(r.close)),
+  rows.map((r) => finiteOrNull(r.iv)),
+  rows.map((r) => finiteOrNull(r.delta)),
+  rows.map((r) => finiteOrNull(r.gamma)),
+  rows.map((r) => finiteOrNull(r.theta)),
+  rows.map((r) => finiteOrNull(r.vega)),
+  rows.map((r) => intOrNull(r.ticks)),
+  rows.map((r) => r.source),
+  rows.map((r) => r.complete),
+  ...GREEKS.map((_, i) => rows.map((r) => intOrNull(r.greekTicks?.[i]))),
+];
+const keyValues = (rows: readonly StrikeSideBar[]): unknown[][] => [
+  rows.map((r) => r.symbol),
+  rows.map((r) => r.expiry),
+  rows.map((r) => r.strike),
+  rows.map((r) => toIso(r.bucket)),
+  rows.map((r) => finiteOrNull(r.underlyingClose)),
+];
+
 /** Upserts 1-minute strike bars; returns the number of side rows written (skipped no-clobber rows not counted). */
 export async function upsertStrikeSides(db: Queryable, bars: readonly StrikeSideBar[]): Promise<number> {
+  // The last bar of a key wins within one batch: Postgres refuses to update one row twice in a statement.
+  const bySide = { CE: new Map<string, StrikeSideBar>(), PE: new Map<string, StrikeSideBar>() };
+  for (const bar of bars) bySide[bar.side].set(`${bar.symbol}|${bar.expiry}|${bar.strike}|${bar.bucket}`, bar);
+  // A call and a put of one key go in one row when they agree on underlying_close: written one after the other, the
+  // row would end with the put's price, or the call's when the put is refused; one value gives the same either way.
+  const pairs: [StrikeSideBar, StrikeSideBar][] = [];
+  for (const [key, call] of bySide.CE) {
+    const put = bySide.PE.get(key);
+    if (put && finiteOrNull(put.underlyingClose) === finiteOrNull(call.underlyingClose)) {
+      pairs.push([call, put]);
+      bySide.CE.delete(key);
+      bySide.PE.delete(key);
+    }
+  }
   let written = 0;
+  if (pairs.length > 0) {
+    const calls = pairs.map(([c]) => c);
+    const result = await db.query<{ n: number }>(PAIR_STATEMENT, [...keyValues(calls), ...sideValues(calls), ...sideValues(pairs.map(([, p]) => p))]);
+    written += result[0]?.n ?? 0;
+  }
   for (const side of ['CE', 'PE'] as const) {
-    // The last bar of a key wins within one batch: Postgres refuses to update one row twice in a statement.
-    const byKey = new Map<string, StrikeSideBar>();
-    for (const bar of bars) if (bar.side === side) byKey.set(`${bar.symbol}|${bar.expiry}|${bar.strike}|${bar.bucket}`, bar);
-    if (byKey.size === 0) continue;
-    const rows = [...byKey.values()];
-    const params: unknown[][] = [
-      rows.map((r) => r.symbol),
-      rows.map((r) => r.expiry),
-      rows.map((r) => r.strike),
-      rows.map((r) => toIso(r.bucket)),
-      rows.map((r) => finiteOrNull(r.underlyingClose)),
-      rows.map((r) => r.token),
-      rows.map((r) => intOrNull(r.oi)),
-      rows.map((r) => intOrNull(r.volume)),
-      rows.map((r) => finiteOrNull(r.open)),
-      rows.map((r) => finiteOrNull(r.high)),
-      rows.map((r) => finiteOrNull(r.low)),
-      rows.map((r) => finiteOrNull(r.close)),
-      rows.map((r) => finiteOrNull(r.iv)),
-      rows.map((r) => finiteOrNull(r.delta)),
-      rows.map((r) => finiteOrNull(r.gamma)),
-      rows.map((r) => finiteOrNull(r.theta)),
-      rows.map((r) => finiteOrNull(r.vega)),
-      rows.map((r) => intOrNull(r.ticks)),
-      rows.map((r) => r.source),
-      rows.map((r) => r.complete),
-      ...GREEKS.map((_, i) => rows.map((r) => intOrNull(r.greekTicks?.[i]))),
-    ];
-    const result = await db.query<{ n: number }>(`WITH w AS (${STATEMENTS[side]} RETURNING 1) SELECT count(*)::int AS n FROM w`, params);
+    const rows = [...bySide[side].values()];
+    if (rows.length === 0) continue;
+    const result = await db.query<{ n: number }>(`WITH w AS (${STATEMENTS[side]} RETURNING 1) SELECT count(*)::int AS n FROM w`, [...keyValues(rows), ...sideValues(rows)]);
     written += result[0]?.n ?? 0;
   }
   return written;

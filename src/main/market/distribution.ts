@@ -163,14 +163,29 @@ export async function latestBuckets(
   const span = TIMEFRAME_MINUTES[timeframe] * MINUTE_MS;
   const startBy = Math.min(bounds.startBy ?? Number.POSITIVE_INFINITY, bounds.endBy - span);
   if (!Number.isFinite(startBy)) return new Map();
+  // One backward probe of (symbol, timeframe, expiry, bucket) per expiry: max() over a GROUP BY would read every
+  // bar of the expiry up to the bound (weeks of minutes).
   const rows = await db.query<{ expiry: string; bucket: Date }>(
-    `SELECT expiry::text AS expiry, max(bucket) AS bucket FROM fo_strike_bars
-     WHERE timeframe = $1 AND symbol = $2 AND expiry = ANY($3::date[]) AND bucket <= $4::timestamptz
-     GROUP BY expiry`,
+    `SELECT e.expiry::text AS expiry, b.bucket FROM (SELECT DISTINCT unnest($3::date[]) AS expiry) e
+     CROSS JOIN LATERAL (
+       SELECT bucket FROM fo_strike_bars
+       WHERE timeframe = $1 AND symbol = $2 AND expiry = e.expiry AND bucket <= $4::timestamptz
+       ORDER BY bucket DESC LIMIT 1) b`,
     [TIMEFRAME_MINUTES[timeframe], symbol, expiries, iso(startBy)],
   );
   return new Map(rows.map((r) => [r.expiry, toMs(r.bucket)]));
 }
+
+/**
+ * `k(strike)`: every strike of expiry $3 with a bar of timeframe $1 for symbol $2, found by skipping along the primary
+ * key (one probe per strike) rather than reading the expiry's bars. PostgreSQL 15 has no skip scan of its own.
+ */
+const expiryStrikes = `WITH RECURSIVE k(strike) AS (
+    (SELECT strike FROM fo_strike_bars WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date ORDER BY strike LIMIT 1)
+    UNION ALL
+    SELECT (SELECT f.strike FROM fo_strike_bars f WHERE f.timeframe = $1 AND f.symbol = $2 AND f.expiry = $3::date AND f.strike > k.strike
+            ORDER BY f.strike LIMIT 1)
+    FROM k WHERE k.strike IS NOT NULL)`;
 
 /**
  * One side of each strike: its latest bar in [notBefore, atOrBefore] (or its first one with `first`), over the
@@ -180,49 +195,89 @@ export async function legsAsOf(
   db: Queryable,
   q: { symbol: string; timeframe: Timeframe; expiry: string; strikes?: readonly number[]; side: Side; atOrBefore: number; notBefore: number; first?: boolean },
 ): Promise<Map<number, LegBar>> {
-  if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore) return new Map();
-  const p = q.side === 'CE' ? 'call' : 'put';
+  return (await legsAsOfSides(db, { ...q, sides: [q.side] }))[q.side];
+}
+
+const SIDES: readonly Side[] = ['CE', 'PE'];
+const prefixOf = (side: Side) => (side === 'CE' ? 'call' : 'put');
+const LEG_COLUMNS = ['token', 'oi', 'volume', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source'] as const;
+
+/**
+ * legsAsOf for several sides in one statement (one round trip): per strike, one probe of the primary key
+ * (timeframe, symbol, expiry, strike, bucket) per side, from the bound inwards, stopping at the first bar of the side.
+ * A DISTINCT ON over the range read and sorted every bar of the day (or of the ten-day look-back) for every strike.
+ */
+export async function legsAsOfSides(
+  db: Queryable,
+  q: { symbol: string; timeframe: Timeframe; expiry: string; strikes?: readonly number[]; sides: readonly Side[]; atOrBefore: number; notBefore: number; first?: boolean },
+): Promise<Record<Side, Map<number, LegBar>>> {
+  const out: Record<Side, Map<number, LegBar>> = { CE: new Map(), PE: new Map() };
+  if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return out;
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
   if (q.strikes) params.push(q.strikes);
+  const lateral = (side: Side) => {
+    const p = prefixOf(side);
+    return `LEFT JOIN LATERAL (
+       SELECT bucket AS ${p}_bucket, ${LEG_COLUMNS.map((c) => `${p}_${c}`).join(', ')}
+       FROM fo_strike_bars
+       WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
+         AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
+       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1) ${p} ON true`;
+  };
   const rows = await db.query<Record<string, unknown>>(
-    `SELECT DISTINCT ON (strike) strike, bucket, ${p}_token AS token, ${p}_oi AS oi, ${p}_volume AS volume, ${p}_close AS close,
-            ${p}_iv AS iv, ${p}_delta AS delta, ${p}_gamma AS gamma, ${p}_theta AS theta, ${p}_vega AS vega, ${p}_ticks AS ticks, ${p}_source AS source
-     FROM fo_strike_bars
-     WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date
-       AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
-       ${q.strikes ? 'AND strike = ANY($6::float8[])' : ''}
-     ORDER BY strike, bucket ${q.first ? 'ASC' : 'DESC'}`,
+    `${q.strikes ? '' : expiryStrikes}
+     SELECT k.strike, ${q.sides.map((side) => `${prefixOf(side)}.*`).join(', ')}
+     FROM ${q.strikes ? '(SELECT DISTINCT unnest($6::float8[]) AS strike) k' : 'k'}
+     ${q.sides.map(lateral).join('\n     ')}
+     WHERE k.strike IS NOT NULL`,
     params,
   );
-  const out = new Map<number, LegBar>();
   for (const r of rows) {
-    out.set(Number(r.strike), {
-      strike: Number(r.strike), bucket: toMs(r.bucket as Date), token: numOrNull(r.token), oi: numOrNull(r.oi), volume: numOrNull(r.volume), close: numOrNull(r.close),
-      iv: numOrNull(r.iv), delta: numOrNull(r.delta), gamma: numOrNull(r.gamma), theta: numOrNull(r.theta), vega: numOrNull(r.vega), ticks: numOrNull(r.ticks),
-      source: (r.source as LegBar['source']) ?? null,
-    });
+    for (const side of q.sides) {
+      const p = prefixOf(side);
+      if (r[`${p}_bucket`] === null || r[`${p}_bucket`] === undefined) continue;
+      const v = (c: string) => numOrNull(r[`${p}_${c}`]);
+      out[side].set(Number(r.strike), {
+        strike: Number(r.strike), bucket: toMs(r[`${p}_bucket`] as Date), token: v('token'), oi: v('oi'), volume: v('volume'), close: v('close'),
+        iv: v('iv'), delta: v('delta'), gamma: v('gamma'), theta: v('theta'), vega: v('vega'), ticks: v('ticks'),
+        source: (r[`${p}_source`] as LegBar['source']) ?? null,
+      });
+    }
   }
   return out;
 }
 
-/** The last known value of one column per strike before an instant (previous close: OI or price). */
-async function lastValueBefore(
+/** The last known value of one column per strike and side before an instant (previous close: OI or price). */
+async function lastValuesBefore(
   db: Queryable,
-  q: { symbol: string; expiry: string; strikes: readonly number[]; side: Side; column: 'oi' | 'close'; before: number },
-): Promise<Map<number, number>> {
-  if (q.strikes.length === 0) return new Map();
-  const col = `${q.side === 'CE' ? 'call' : 'put'}_${q.column}`;
-  const rows = await db.query<{ strike: number; v: number }>(
-    `SELECT DISTINCT ON (strike) strike, ${col} AS v FROM fo_strike_bars
-     WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = ANY($3::float8[])
-       AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
-     ORDER BY strike, bucket DESC`,
+  q: { symbol: string; expiry: string; strikes: readonly number[]; column: 'oi' | 'close'; before: number },
+): Promise<Record<Side, Map<number, number>>> {
+  const out: Record<Side, Map<number, number>> = { CE: new Map(), PE: new Map() };
+  if (q.strikes.length === 0) return out;
+  // Per strike and side, one backward probe of the primary key to the first bar with the value.
+  const lastOf = (side: Side) => {
+    const col = `${prefixOf(side)}_${q.column}`;
+    return `(SELECT ${col} FROM fo_strike_bars
+       WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
+         AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
+       ORDER BY bucket DESC LIMIT 1)`;
+  };
+  const rows = await db.query<{ strike: number; c: number | null; p: number | null }>(
+    `SELECT k.strike, ${lastOf('CE')} AS c, ${lastOf('PE')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k`,
     [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
   );
-  return new Map(rows.map((r) => [Number(r.strike), Number(r.v)]));
+  for (const r of rows) {
+    if (r.c !== null) out.CE.set(Number(r.strike), Number(r.c));
+    if (r.p !== null) out.PE.set(Number(r.strike), Number(r.p));
+  }
+  return out;
 }
 
-/** Per strike and side: the sum of the known 1-minute volumes in [from, to); null when none is known. */
+/**
+ * Per strike and side: the sum of the known 1-minute volumes in [from, to); null when none is known. Every strike of
+ * the expiry is needed (pcr_volume is expiry-wide): an index-only scan of the day's range of fo_strike_bars_by_bucket,
+ * which carries strike and both volumes (migration 0005).
+ */
 async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; from: number; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   const rows = await db.query<{ strike: number; cv: string | number | null; pv: string | number | null }>(
     `SELECT strike, sum(call_volume) AS cv, sum(put_volume) AS pv FROM fo_strike_bars
@@ -237,12 +292,13 @@ async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; fr
 async function lastMinutes(db: Queryable, q: { symbol: string; expiry: string; strikes: readonly number[]; before: number }): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   if (q.strikes.length === 0) return out;
+  // Two backward probes per strike (one per side) instead of aggregating ten days of bars.
+  const lastOf = (p: 'call' | 'put') => `(SELECT bucket FROM fo_strike_bars
+       WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
+         AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${p}_token IS NOT NULL
+       ORDER BY bucket DESC LIMIT 1)`;
   const rows = await db.query<{ strike: number; c: Date | null; p: Date | null }>(
-    `SELECT strike, max(bucket) FILTER (WHERE call_token IS NOT NULL) AS c, max(bucket) FILTER (WHERE put_token IS NOT NULL) AS p
-     FROM fo_strike_bars
-     WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = ANY($3::float8[])
-       AND bucket < $4::timestamptz AND bucket >= $5::timestamptz
-     GROUP BY strike`,
+    `SELECT k.strike, ${lastOf('call')} AS c, ${lastOf('put')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k`,
     [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
   );
   for (const r of rows) {
@@ -255,8 +311,11 @@ async function lastMinutes(db: Queryable, q: { symbol: string; expiry: string; s
 /** Distinct strikes with a bar within the look-back before an instant (a chain the registry does not list). */
 export async function strikesWithBars(db: Queryable, symbol: string, timeframe: Timeframe, expiry: string, atOrBefore: number): Promise<number[]> {
   const rows = await db.query<{ strike: number }>(
-    `SELECT DISTINCT strike FROM fo_strike_bars WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date
-       AND bucket <= $4::timestamptz AND bucket >= $5::timestamptz ORDER BY strike`,
+    `${expiryStrikes}
+     SELECT strike FROM k WHERE strike IS NOT NULL AND EXISTS (
+       SELECT 1 FROM fo_strike_bars WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
+         AND bucket <= $4::timestamptz AND bucket >= $5::timestamptz)
+     ORDER BY strike`,
     [TIMEFRAME_MINUTES[timeframe], symbol, expiry, iso(atOrBefore), iso(atOrBefore - AS_OF_LOOKBACK_MS)],
   );
   return rows.map((r) => Number(r.strike));
@@ -284,10 +343,21 @@ export async function latestUnderlyingPrice(db: Queryable, q: { symbol: string; 
     );
     if (row) candidates.push({ price: Number(row.close), at: toMs(row.bucket), source: 'index' });
   }
+  // Per expiry of the symbol (skipping along (symbol, timeframe, expiry, bucket), one probe each), its newest bar
+  // with a price, then the newest of those: ordering the whole week's bars of every expiry by bucket read them all.
   const [bar] = await db.query<{ underlying_close: number; bucket: Date }>(
-    `SELECT underlying_close, bucket FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND underlying_close IS NOT NULL
-       AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
-     ORDER BY bucket DESC LIMIT 1`,
+    `WITH RECURSIVE e(expiry) AS (
+       (SELECT expiry FROM fo_strike_bars WHERE symbol = $1 AND timeframe = 1 ORDER BY expiry LIMIT 1)
+       UNION ALL
+       SELECT (SELECT f.expiry FROM fo_strike_bars f WHERE f.symbol = $1 AND f.timeframe = 1 AND f.expiry > e.expiry ORDER BY f.expiry LIMIT 1)
+       FROM e WHERE e.expiry IS NOT NULL)
+     SELECT b.underlying_close, b.bucket FROM e
+     CROSS JOIN LATERAL (
+       SELECT underlying_close, bucket FROM fo_strike_bars
+       WHERE symbol = $1 AND timeframe = 1 AND expiry = e.expiry AND underlying_close IS NOT NULL
+         AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
+       ORDER BY bucket DESC LIMIT 1) b
+     ORDER BY b.bucket DESC LIMIT 1`,
     [q.symbol, until, since],
   );
   if (bar) candidates.push({ price: Number(bar.underlying_close), at: toMs(bar.bucket), source: 'strike_bars' });
@@ -374,32 +444,63 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
         const open = istInstant(day, 9, 15);
         if (basis === 'one_hour_earlier' && bucket - HOUR_MS < open) basis = 'session_open';
         const common = { symbol: input.symbol, timeframe: input.timeframe, expiry: chain.expiry };
+        // Both sides in each statement; the statements of an expiry run side by side (a pooled Postgres runs them
+        // on several connections).
+        // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars first;
+        // only the legs not traded yet today are looked for on earlier days (their standing OI). With the
+        // registry's list, a leg outside it and outside the window is never read below, so only those strikes are
+        // probed; without it, every strike with bars.
+        const wanted = (side: Side) => (listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined);
+        const used = listed ? [...new Set([...(wanted('CE') ?? []), ...(wanted('PE') ?? []), ...strikes])] : undefined;
+        const today = legsAsOfSides(db, { ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart });
         await Promise.all([
-          ...(['CE', 'PE'] as const).map(async (side) => {
-            // Every strike of the expiry: the window shows some, the expiry-wide figures use all. Today's bars
-            // first; only the legs not traded yet today are looked for on earlier days (their standing OI).
-            legs[side] = await legsAsOf(db, { ...common, side, atOrBefore: bucket, notBefore: dayStart });
-            const wanted = listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined;
-            const missing = wanted?.filter((k) => !legs[side].has(k));
-            if (!missing || missing.length > 0) {
-              const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
-              for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
-            }
+          (async () => {
+            const found = await today;
+            await Promise.all(SIDES.map(async (side) => {
+              legs[side] = new Map(found[side]);
+              const missing = wanted(side)?.filter((k) => !legs[side].has(k));
+              if (!missing || missing.length > 0) {
+                const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
+                for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
+              }
+            }));
+          })(),
+          (async () => {
             if (basis === 'previous_close') {
-              basisOi[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'oi', before: dayStart });
+              Object.assign(basisOi, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'oi', before: dayStart }));
             } else {
               const ref = basis === 'one_hour_earlier'
-                ? await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
-                : await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket, notBefore: dayStart, first: true });
-              for (const [k, b] of ref) if (b.oi !== null) basisOi[side].set(k, b.oi);
+                ? await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
+                : await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket, notBefore: dayStart, first: true });
+              for (const side of SIDES) for (const [k, b] of ref[side]) if (b.oi !== null) basisOi[side].set(k, b.oi);
             }
-            prevClose[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'close', before: dayStart });
-          }),
+          })(),
+          (async () => {
+            Object.assign(prevClose, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'close', before: dayStart }));
+          })(),
           (async () => {
             dayVol = await dayVolumes(db, { symbol: input.symbol, expiry: chain.expiry, from: dayStart, to: end });
           })(),
           (async () => {
-            lastMinute = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes, before: end });
+            if (input.timeframe !== '1min') {
+              lastMinute = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes, before: end });
+              return;
+            }
+            // On the 1-minute timeframe a leg's bar of today IS its last minute before the bucket end (both are its
+            // latest 1-minute bar with the side's token at or before the bucket, and today's is within the
+            // look-back): only the legs without one are looked up.
+            const found = await today;
+            const rest = new Set<number>();
+            for (const k of strikes) {
+              for (const side of SIDES) {
+                const bar = found[side].get(k);
+                if (bar) lastMinute.set(legKey(k, side), bar.bucket);
+                else rest.add(k);
+              }
+            }
+            if (rest.size === 0) return;
+            const earlier = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes: [...rest], before: end });
+            for (const [key, at] of earlier) if (!lastMinute.has(key)) lastMinute.set(key, at);
           })(),
         ]);
       }

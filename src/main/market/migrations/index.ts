@@ -3,6 +3,7 @@ import m0001 from './0001_registry_and_bars';
 import m0002 from './0002_backfill_coverage';
 import m0003 from './0003_greek_tick_counts';
 import m0004 from './0004_rate_budget';
+import m0005 from './0005_distribution_indexes';
 
 export interface MarketMigration {
   version: number;
@@ -10,4 +11,4 @@ export interface MarketMigration {
   up: string;
 }
 
-export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0003, m0004];
+export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0003, m0004, m0005];
