@@ -20,7 +20,7 @@ import { writeUnit, type FetchedChunk } from '../src/main/backfill/writer';
 import { fromIstWallClock, toIstOffsetString } from '../src/main/calendar';
 import { upsertStrikeSides, type StrikeSideBar } from '../src/main/market/bars';
 import type { MarketDb } from '../src/main/market/db';
-import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing/db';
 import type { HistoryCandle } from '../src/main/ticker/types';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
