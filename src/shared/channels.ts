@@ -23,6 +23,10 @@ export const CHANNEL_NAMES = [
   'metrics:summary',
   'alerts:list',
   'alerts:thresholds',
+  'alerts:thresholdAudit',
+  'alerts:acknowledge',
+  'alerts:silence',
+  'alerts:unsilence',
   'settings:get',
 ] as const;
 

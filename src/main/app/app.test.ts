@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load';
-import { startApp, type RunningApp } from './app';
+import { defaultLocalActor, startApp, type RunningApp } from './app';
 
 let app: RunningApp;
 const env = () => ({
@@ -71,9 +71,9 @@ describe('console app', () => {
 
   it('changes a flag through the API and records who did it', async () => {
     const res = await post('/api/flags:set', { key: 'backfill_immediate_on_subscribe', value: false, reason: 'e2e check' }, app.apiToken);
-    expect(await res.json()).toMatchObject({ ok: true, value: { key: 'backfill_immediate_on_subscribe', value: false, updatedBy: 'api-token' } });
+    expect(await res.json()).toMatchObject({ ok: true, value: { key: 'backfill_immediate_on_subscribe', value: false, updatedBy: defaultLocalActor() } });
     const audit = (await (await post('/api/flags:audit', {}, app.apiToken)).json()) as { value: { actor: string; reason: string }[] };
-    expect(audit.value[0]).toMatchObject({ actor: 'api-token', reason: 'e2e check' });
+    expect(audit.value[0]).toMatchObject({ actor: defaultLocalActor(), reason: 'e2e check' });
   });
 
   it('lists every route in an OpenAPI 3 document', async () => {

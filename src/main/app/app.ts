@@ -150,6 +150,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       host: config.host,
       port: config.port,
       apiToken,
+      // Audit names a person: the console's own token is its OS user's, named tokens their operators'.
+      apiTokenName: options.localActor ?? defaultLocalActor(),
+      namedTokens: config.apiTokens,
       loopbackBind: isLoopbackHost(config.host),
       staticDir: options.staticDir,
       logger: scopedLogger('http'),
