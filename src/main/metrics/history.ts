@@ -157,6 +157,11 @@ export class MinuteHistory {
     return stored.map((r) => this.decode(r));
   }
 
+  /** The first slot anything was recorded in (any metric), or null: before it the console kept no history. */
+  earliest(): number | null {
+    return (this.db.prepare(`SELECT MIN(minute) AS m FROM ${this.table}`).get() as { m: number | null }).m;
+  }
+
   /**
    * Rows of the given metrics from `fromMinute` on, summed in SQL per label set and step (`minute` becomes the
    * step's start; buckets and last are not carried): a week of history answers in one pass.

@@ -213,6 +213,8 @@ describe('subscription overhead', () => {
     for (const m of [0, 9, 10, 45, 59, 60, 69, 70, 119, 129, 140, 150]) expect(at(m), `minute ${m}`).toBe(trailing(m));
     expect(at(59)).toBe(60);
     expect(at(119)).toBe(15);
+    // Before the first recorded minute the console was not counting: no point rather than a zero.
+    expect(at(-30)).toBeNull();
     // The last point is the "last hour" figure the card shows.
     expect(calls.seriesPerHour.at(-1)).toEqual({ t: T0 + 150 * MINUTE_MS, v: calls.lastHour });
     expect(calls.seriesPerHour.every((p) => p.t % MINUTE_MS === 0)).toBe(true);

@@ -138,9 +138,11 @@ export function buildSummary(input: {
   // Subscription calls per hour, as the alert counts them: at each step, the calls in the hour up to its end.
   const perMinute = new Map<number, number>();
   for (const r of calls(minuteOf(fromMinute) - 59 * MINUTE_MS, MINUTE_MS)) perMinute.set(r.minute, (perMinute.get(r.minute) ?? 0) + r.count);
+  // Before the first recorded minute the console was not counting: no point, rather than a flat zero for hours.
+  const since = minutesHistory.earliest();
   const trailingHour = (stepStart: number): number | null => {
     const end = Math.min(stepStart + stepMs, nowMs + 1);
-    if (stepStart > nowMs) return null;
+    if (stepStart > nowMs || since === null || end <= since) return null;
     let n = 0;
     for (const [minute, count] of perMinute) if (minute < end && minute >= minuteOf(end - 1) - 59 * MINUTE_MS) n += count;
     return n;

@@ -125,6 +125,11 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
           <Badge tone={trigger === 'manual' ? 'info' : 'muted'}>{trigger}</Badge> {fmtInt(job.instruments)} instruments · by <span className="mono">{job.createdBy}</span> ·{' '}
           {istDateTime(job.createdAt)}
         </div>
+        {job.reason && (
+          <div className="small job-reason" data-testid="job-reason">
+            <span className="muted">Reason:</span> {job.reason}
+          </div>
+        )}
       </td>
       <td className="nowrap small">{istRange(job.windowStart, job.windowEnd)}</td>
       <td>
