@@ -216,6 +216,48 @@ export interface StrikeHistory {
   points: StrikeHistoryPoint[];
 }
 
+/**
+ * The latest tick the console has for a few instruments (market depth, five levels each side) and the underlying's
+ * nearest future. Depth comes only in FULL-mode ticks; the real service sends live-tick depth prices 100 times too
+ * small (docs/ticker-contract.md, quirk 5): they are rescaled when they sit near LTP/100, and `depthRescaled` says so.
+ */
+export const chainQuoteRequest = z.object({
+  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  tokens: z.array(z.number().int().positive()).max(10).default([]),
+  /** Also answer the nearest future (header strip). */
+  future: z.boolean().default(false),
+});
+export interface QuoteDepthLevel {
+  price: number;
+  quantity: number;
+  orders: number;
+}
+export interface InstrumentQuote {
+  token: number;
+  tradingsymbol: string | null;
+  /** Last traded price of the latest tick; null when the console has seen no tick for the token. */
+  ltp: number | null;
+  /** The tick's time (its `ts`, the service's receive time). */
+  at: IsoInstant | null;
+  /** Up to five levels each side, best first; null when the latest tick carried no depth (not FULL mode). */
+  depth: { buy: QuoteDepthLevel[]; sell: QuoteDepthLevel[] } | null;
+  /** Depth prices were multiplied by 100 (the live-tick scaling of the real service). */
+  depthRescaled: boolean;
+  totalBuyQuantity: number | null;
+  totalSellQuantity: number | null;
+}
+export interface FutureQuote extends InstrumentQuote {
+  expiry: string;
+  /** The future streams: some tick arrived for it (else subscribe its token to see its price). */
+  streaming: boolean;
+}
+export interface ChainQuote {
+  symbol: string;
+  quotes: InstrumentQuote[];
+  /** The nearest listed future (by expiry) when asked; null when none is listed. */
+  future: FutureQuote | null;
+}
+
 export interface UnderlyingInfo {
   symbol: string;
   token: number | null;
@@ -489,6 +531,7 @@ export const CONTRACT = {
   'chain:underlyings': { request: empty, result: null as unknown as UnderlyingInfo[] },
   'chain:distribution': { request: chainDistributionRequest, result: null as unknown as StrikeDistribution },
   'chain:strikeHistory': { request: chainStrikeHistoryRequest, result: null as unknown as StrikeHistory },
+  'chain:quote': { request: chainQuoteRequest, result: null as unknown as ChainQuote },
   'subscriptions:list': { request: subscriptionsListRequest, result: null as unknown as SubscriptionRow[] },
   'subscriptions:capacity': { request: empty, result: null as unknown as CapacityView },
   'subscriptions:subscribe': { request: subscriptionsChangeRequest, result: null as unknown as SubscriptionOutcome },

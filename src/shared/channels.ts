@@ -8,6 +8,7 @@ export const CHANNEL_NAMES = [
   'chain:underlyings',
   'chain:distribution',
   'chain:strikeHistory',
+  'chain:quote',
   'subscriptions:list',
   'subscriptions:capacity',
   'subscriptions:subscribe',

@@ -23,6 +23,7 @@ import { StateStore } from '../state/store';
 import { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { MetricsService } from '../metrics/service';
+import { startQuotes } from '../quotes/start';
 import { startMetrics } from '../metrics/start';
 import { HealthRegistry } from './health';
 import type { DevTicker } from '../../devticker';
@@ -185,6 +186,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     context.ingestor = startIngest(context);
     // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
     context.subscriptions = startSubscriptions(context).manager;
+    // [quotes] (issue 15): latest tick per token on the bus, chain:quote (depth, nearest future)
+    startQuotes(context);
     // [backfill] (issue 5): job queue, scheduler, backfill:*
     context.backfill = startBackfill(context);
     // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get
