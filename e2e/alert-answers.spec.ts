@@ -122,3 +122,20 @@ test('a named token is the actor of flag changes and backfill jobs, and the job 
   const response = await fetch(`${sd().base}/api/flags:list`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALICE_TOKEN}x` }, body: '{}' });
   expect(response.status).toBe(401);
 });
+
+test('a short metrics window has short buckets: 15 minutes in 15-second steps', async ({ page }) => {
+  await page.goto(sd().consoleUrl);
+  await openScreen(page, 'Metrics', 'metrics');
+  await page.getByRole('combobox', { name: 'Metrics window' }).selectOption({ label: 'last 15 min' });
+  await expect(page.getByTestId('metrics-buckets')).toHaveText('Charts: one point per 15 s over the last 15 min.');
+  const summary = valueOf(await sd().call('metrics:summary', { minutes: 15 }), 'metrics:summary');
+  expect(summary.stepSeconds).toBe(15);
+  expect(summary.autoSubscribe.series.every((p) => p.t % 15_000 === 0)).toBe(true);
+  expect(Date.parse(summary.window.to) - Date.parse(summary.window.from)).toBeLessThanOrEqual(15 * 60_000);
+  await page.getByRole('combobox', { name: 'Metrics window' }).selectOption({ label: 'last 1 d' });
+  await expect(page.getByTestId('metrics-buckets')).toHaveText('Charts: one point per 5 min over the last 1 d.');
+  const bad = await sd().call('metrics:summary', { minutes: 2 });
+  expect(bad.ok).toBe(false);
+  if (!bad.ok) expect(bad.error.field).toBe('minutes');
+  await saveScreen(page, 'metrics-15min', { fullPage: false });
+});
