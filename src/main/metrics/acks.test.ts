@@ -65,6 +65,7 @@ describe('silencing a rule', () => {
     // The list changed (a push), but without a message: no desktop notification.
     expect(pushed.filter((p) => p.topic === 'alerts:changed')).toEqual([{ topic: 'alerts:changed', key: 'auto_subscribe_failures', message: undefined }]);
     expect(metrics.listAlerts(10).silences.map((s) => s.id)).toEqual([silence.id]);
+    expect(metrics.health().detail).toContain('auto_subscribe_failures (silenced by bob)');
 
     // Past its end the silence no longer holds.
     clock.advance(30 * 60_000);

@@ -335,7 +335,8 @@ export class MetricsService implements Telemetry {
   }
 
   health(): ComponentHealth {
-    const firing = this.alerts.active(this.opts.clock.now()).map((a) => a.rule);
+    // A silenced rule is named as such: health and the banner agree on what an operator has already muted.
+    const firing = this.alerts.active(this.opts.clock.now()).map((a) => (a.silence ? `${a.rule} (silenced by ${a.silence.by})` : a.rule));
     const detail =
       (firing.length ? `${firing.length} alert(s) firing: ${firing.join(', ')}` : 'no alert firing') +
       (this.lastError ? `; last history write failed: ${this.lastError}` : '');

@@ -172,6 +172,7 @@ export function ChainScreen() {
                 centerStrike={centerStrike}
                 now={now}
                 onStrike={onStrike}
+                basisAsked={basis}
               />
             ))}
           </div>

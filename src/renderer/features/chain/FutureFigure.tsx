@@ -19,8 +19,8 @@ function FutureView({ future, spot }: { future: ChainQuote['future']; spot: numb
   const note = futureNote(future);
   const basis = basisOf(future?.ltp, spot);
   return (
-    <span className="future-figure" data-testid="future" title="Nearest future: last traded price, and basis = future − spot">
-      <span className="muted small">{future ? `${future.tradingsymbol ?? 'future'} (${fmtExpiry(future.expiry)})` : 'future'}</span>{' '}
+    <span className="future-figure" data-testid="future" title={`Nearest future${future ? ` (expiry ${fmtExpiry(future.expiry)})` : ''}: last traded price, and basis = future − spot`}>
+      <span className="muted small">{future ? (future.tradingsymbol ?? 'future') : 'future'}</span>{' '}
       {future && future.ltp !== null ? (
         <>
           <strong className="mono" data-testid="future-ltp">
@@ -35,13 +35,19 @@ function FutureView({ future, spot }: { future: ChainQuote['future']; spot: numb
           </span>
         </>
       ) : (
-        <span className="small muted" data-testid="future-note">
-          {note}
+        <span className="small muted" data-testid="future-note" title={note ?? undefined}>
+          {future && !future.streaming ? 'not streaming' : note}
           {future && !future.streaming && (
             <>
               {' '}
-              <button type="button" className="link-button" disabled={subscribe.isPending} onClick={() => subscribe.mutate({ tokens: [future.token] })}>
-                Subscribe {future.tradingsymbol ?? 'the future'}
+              <button
+                type="button"
+                className="link-button"
+                disabled={subscribe.isPending}
+                onClick={() => subscribe.mutate({ tokens: [future.token] })}
+                aria-label={`Subscribe ${future.tradingsymbol ?? 'the future'} to see its price`}
+              >
+                subscribe
               </button>
             </>
           )}
