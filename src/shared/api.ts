@@ -365,7 +365,7 @@ export interface BackfillJob {
   attempts: number;
   lastError: string | null;
   createdBy: string;
-  /** The operator's reason given when the job was started by hand; null for automatic jobs and when none was given. */
+  /** Why the job exists: the operator's reason for a manual job (null when none was given), the event for an automatic one. */
   reason: string | null;
   createdAt: IsoInstant;
   startedAt: IsoInstant | null;
