@@ -2,9 +2,13 @@
 // detail with five bid and ask levels per leg from the latest tick the console holds, at the premium's scale
 // (live-tick depth 100 times too small, as the real service sends it, is rescaled and marked). The header strip names the nearest future; subscribing it shows its LTP and the basis against
 // the spot beside it (future − spot).
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { useConsole, valueOf } from './support/console';
 import { saveScreen } from './support/screens';
+
+// axe injects its script into the page; the console's CSP (script-src 'self') would refuse it.
+test.use({ bypassCSP: true });
 
 const sd = useConsole();
 
@@ -79,4 +83,22 @@ test('the header strip shows the nearest future; subscribed, its LTP and basis a
   const shown = (match![1] === '−' ? -1 : 1) * Number(match![2].replace(/,/g, ''));
   expect(Math.abs(shown - (ltp - spot))).toBeLessThan(Math.max(1, Math.abs(ltp) * 0.001));
   await saveScreen(page, 'chain-future', { fullPage: false });
+});
+
+// Last in this file: it stops the console. A frozen chain is greyed but its last numbers stay readable: no serious
+// or critical axe violation (contrast) in either theme.
+test('a frozen chain stays readable: greyed, not faded below contrast', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openChainWithData(page);
+  await sd().stop();
+  await expect(page.getByTestId('chain-frozen')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('chain-body')).toHaveClass(/frozen/);
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
+    const result = await new AxeBuilder({ page }).include('[data-testid="chain-body"]').analyze();
+    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${scheme} ${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+    expect(serious).toEqual([]);
+    await saveScreen(page, `chain-frozen-${scheme}`, { fullPage: false });
+  }
 });
