@@ -2,7 +2,10 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
-// main: the Electron shell (index) and the same services run headless (headless) from one build.
+// main: three entries from one build. core: the console core (every service), run in its own process by the other
+// two; index: the Electron shell, which forks core as a utilityProcess; headless: the same without a window, which
+// forks core as a child process. Each is its own output file (out/main/<name>.js); index never imports the core's
+// modules, so the window's process does not even load them.
 // preload: CommonJS, because a sandboxed preload cannot be an ES module.
 export default defineConfig({
   main: {
@@ -11,6 +14,7 @@ export default defineConfig({
         input: {
           index: resolve('src/main/index.ts'),
           headless: resolve('src/main/headless.ts'),
+          core: resolve('src/main/core.ts'),
         },
       },
     },

@@ -25,6 +25,7 @@ import { StateStore } from '../src/main/state/store';
 import { HttpTickerClient } from '../src/main/ticker/client';
 import { realScheduler } from '../src/main/ticker/time';
 import type { HistoryCandle } from '../src/main/ticker/types';
+import { Targets } from './targets';
 
 const MINUTES = Number(process.env.MINUTES ?? 375);
 const PARTS = process.env.PARTS ?? 'ab';
@@ -177,6 +178,11 @@ async function immediateBench(): Promise<void> {
         `    at the devticker: ${calls.length} history calls, max ${maxPerSecond} in any 1-s window, ${calls.filter((c) => c.rateLimited).length} turned away\n` +
         `    first to last call ${(pacedMs / 1000).toFixed(2)} s (the TickerClient's limiter: 3 per window + its skew allowance); backfill's own time ${((wallMs - pacedMs) / 1000).toFixed(2)} s`,
     );
+    const targets = new Targets();
+    targets.atMost('chain backfill vs floor', Number((wallMs / floorMs).toFixed(3)), 1.1, 'x', 3);
+    targets.equals('history requests turned away', calls.filter((c) => c.rateLimited).length, 0);
+    targets.equals('chain backfill job state', final.state, 'done');
+    targets.print();
   } finally {
     await service.stop();
     await ticker.close();

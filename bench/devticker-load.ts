@@ -5,6 +5,7 @@ import { fromIstWallClock } from '../src/main/calendar';
 import { ManualClock } from '../src/shared/clock';
 import { CHANNEL_OPTIONS } from '../src/shared/feed';
 import { startDevTicker } from '../src/devticker/index';
+import { Targets } from './targets';
 
 const SECONDS = Number(process.env.SECONDS ?? 60);
 const clock = new ManualClock(fromIstWallClock('2025-11-04T10:00:00'));
@@ -61,3 +62,8 @@ const out = {
   sink: sink > 0,
 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+// README: 9000 instruments at 1 tick/s cost "about 4% of one core"; the target is a small fraction of one core (< 10%).
+const targets = new Targets();
+targets.below('devticker CPU for 9000 instruments at 1 tick/s', out.coreFraction * 100, 10, '% of one core');
+targets.atLeast('devticker instruments streaming', out.instruments, 9000);
+targets.print((l) => process.stdout.write(`${l}\n`));

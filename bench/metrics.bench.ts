@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../src/shared/clock';
 import { MetricsService } from '../src/main/metrics/service';
 import { StateStore } from '../src/main/state/store';
+import { Targets } from './targets';
 
 const EVENTS = Number(process.env.EVENTS ?? 300_000);
 const T0 = Date.UTC(2025, 10, 4, 4, 0, 0);
@@ -129,3 +130,9 @@ console.log(line('row per event (baseline)', b));
 console.log(
   `ratios (baseline / Strikedesk): recording time ${(b.ms / a.ms).toFixed(1)}x, rows ${(b.rows / a.rows).toFixed(0)}x, bytes ${(b.bytes / a.bytes).toFixed(1)}x, hour query ${(b.queryMs / a.queryMs).toFixed(1)}x`,
 );
+// The README row's claims as targets: the per-minute store must beat a row per event on rows, bytes and the hour's query.
+const targets = new Targets();
+targets.check('metrics rows vs a row per event', a.rows < b.rows, `${(b.rows / a.rows).toFixed(0)}x fewer`, 'fewer than the baseline');
+targets.check('metrics bytes vs a row per event', a.bytes < b.bytes, `${(b.bytes / a.bytes).toFixed(1)}x fewer`, 'fewer than the baseline');
+targets.check('metrics hour query vs a row per event', a.queryMs < b.queryMs, `${a.queryMs.toFixed(1)} ms, ${(b.queryMs / a.queryMs).toFixed(1)}x faster`, 'faster than the baseline');
+targets.print();

@@ -14,12 +14,18 @@
 //             console falls back to its local limiter (the same code path a console uses when the store fails)
 //
 //   npm run bench:multi                PHASE_SECONDS=75  STRIKE_RANGE=4 (chain screen)  BACKFILL_RANGE=10
+//                                      (builds first: the killed console runs from out/; KILL=0 skips that part)
 //   PHASES=shared or PHASES=baseline   run one phase;  DUMP=/tmp/x  writes each phase's request log to /tmp/x.<phase>.json
 //
+// In the shared phase a fourth console runs as a CHILD PROCESS from the build (out/main/headless.js, same PostgreSQL,
+// its own recording proxy): it starts a manual MIDCPNIFTY chain backfill, is SIGKILLed once some of the job's requests
+// are done, and a console started again on its home (a new process: a new job owner) must finish that job: the
+// job ends done, owned by the new process (owner and lease in its jobs table, state.db), every chunk settled.
+//
 // Targets: max /history requests in any 1 s window <= 3; max POST /subscriptions in any 60 s window <= 30; duplicate
-// history fetches (a token fetched by two consoles) = 0; scheduled-cycle leaders = 1.
-// Not measured here yet (hook below): the duplicate-job and killed-console parts depend on the backfill job owner and
-// lease work (another branch); see KILL_HOOK.
+// history fetches (a token fetched by two consoles) = 0; duplicate backfill jobs = 0 (counted in the three consoles'
+// jobs tables: a token whose history chunks sit in jobs of two consoles); scheduled-cycle leaders = 1; the killed
+// console's job done under another owner.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +42,9 @@ import { openMarketDb } from '../src/main/market/db';
 import { migrateMarket } from '../src/main/market/migrate';
 import pg from 'pg';
 import { PostgresBudget } from '../src/main/ticker/shared-budget';
+import Database from 'better-sqlite3';
+import { spawnConsole, valueOf, type ConsoleProcess } from './support/console-process';
+import { Targets } from './targets';
 
 const PHASE_MS = Number(process.env.PHASE_SECONDS ?? 75) * 1000;
 const STRIKE_RANGE = Number(process.env.STRIKE_RANGE ?? 4);
@@ -43,6 +52,8 @@ const BACKFILL_RANGE = Number(process.env.BACKFILL_RANGE ?? 10);
 const PHASES = (process.env.PHASES ?? 'shared,baseline').split(',');
 const SYMBOLS = ['NIFTY', 'BANKNIFTY', 'FINNIFTY'];
 const CHAIN_POLL_MS = 5_000;
+const KILL = process.env.KILL !== '0';
+const KILL_SYMBOL = 'MIDCPNIFTY';
 
 interface Arrival {
   console: number;
@@ -63,7 +74,8 @@ async function recordingProxy(target: string, consoleIndex: number, log: Arrival
     const token = url.searchParams.get('instrument_token');
     const entry: Arrival = { console: consoleIndex, method: req.method ?? 'GET', route, token: token === null ? null : Number(token), at, status: 0 };
     log.push(entry);
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+    // The devticker answers 421 to a Host that is not its own address: forward with the upstream's Host.
+    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
       entry.status = answer.statusCode ?? 0;
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -212,13 +224,119 @@ interface PhaseResult {
   /** From the store's own grant log (shared phase): the most history grants in any 1 s, and POST grants in 60 s. */
   storeMaxHistory1s: number | null;
   storeMaxPost60s: number | null;
+  /** Tokens whose history chunks sit in jobs of more than one console's jobs table, and the jobs holding them. */
+  duplicateJobTokens: number;
+  duplicateJobs: number;
+  jobsCounted: number;
+  killed: KillResult | null;
+}
+
+interface KillResult {
+  jobId: number;
+  /** requests done when the console was killed, of planned */
+  doneAtKill: number;
+  planned: number;
+  ownerAtKill: string | null;
+  finalOwner: string | null;
+  finalState: string;
+  chunksPending: number;
+  chunksDone: number;
+  restartMs: number;
+  finishMs: number;
+  error: string | null;
+}
+
+interface JobChunkRow {
+  job_id: number;
+  token: number;
+  state: string;
+  trigger: string;
+}
+
+/**
+ * Duplicate backfill jobs across consoles, from their jobs tables: a token with history chunks (anything but
+ * 'covered', which fetches nothing) in jobs of two consoles was planned twice. Returns the tokens and the jobs.
+ */
+function duplicateJobs(perConsole: JobChunkRow[][]): { tokens: number; jobs: number; counted: number } {
+  const byToken = new Map<number, Set<string>>();
+  let counted = 0;
+  for (const [i, rows] of perConsole.entries()) {
+    counted += new Set(rows.map((r) => r.job_id)).size;
+    for (const r of rows) {
+      if (r.state === 'covered') continue;
+      (byToken.get(r.token) ?? byToken.set(r.token, new Set()).get(r.token))?.add(`${i}:${r.job_id}`);
+    }
+  }
+  const dupTokens = [...byToken.values()].filter((jobs) => new Set([...jobs].map((j) => j.split(':')[0])).size > 1);
+  const dupJobs = new Set(dupTokens.flatMap((jobs) => [...jobs]));
+  return { tokens: dupTokens.length, jobs: dupJobs.size, counted };
+}
+
+function readJob(home: string, id: number): { state: string; owner: string | null; pending: number; done: number } | null {
+  const db = new Database(join(home, 'state.db'), { readonly: true, fileMustExist: true });
+  try {
+    const job = db.prepare('SELECT state, owner FROM backfill_jobs WHERE id = ?').get(id) as { state: string; owner: string | null } | undefined;
+    if (!job) return null;
+    const c = db.prepare(`SELECT sum(state = 'pending') AS pending, sum(state <> 'pending') AS done FROM backfill_chunks WHERE job_id = ?`).get(id) as { pending: number | null; done: number | null };
+    return { state: job.state, owner: job.owner, pending: c.pending ?? 0, done: c.done ?? 0 };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * KILL_HOOK: a console (child process) runs a manual chain backfill, is SIGKILLed mid-job, and a console started
+ * again on its home finishes the job under a new owner (the job's lease, src/main/backfill/queue.ts).
+ */
+async function killedConsoleResumes(killable: ConsoleProcess, env: Record<string, string>): Promise<KillResult> {
+  const t0 = Date.now();
+  const job = valueOf(await killable.call('backfill:start', { scope: { kind: 'chain', symbol: KILL_SYMBOL, strikeRange: 5 }, lookbackMinutes: 60, reason: 'bench:multi killed console' }), 'backfill:start');
+  const result: KillResult = { jobId: job.id, doneAtKill: 0, planned: job.requestsPlanned, ownerAtKill: null, finalOwner: null, finalState: job.state, chunksPending: 0, chunksDone: 0, restartMs: 0, finishMs: 0, error: null };
+  // Kill it once a few of its requests are done but not all: mid-job.
+  for (;;) {
+    const now = valueOf(await killable.call('backfill:jobs', { state: 'all', limit: 50 }), 'backfill:jobs').find((j) => j.id === job.id);
+    if (!now) throw new Error(`job #${job.id} is not listed`);
+    result.planned = now.requestsPlanned;
+    if (now.state === 'done' || now.state === 'failed') throw new Error(`the job ended (${now.state}) before it could be killed; give it more work`);
+    if (now.requestsDone >= Math.min(3, Math.max(1, now.requestsPlanned - 2))) {
+      result.doneAtKill = now.requestsDone;
+      break;
+    }
+    if (Date.now() - t0 > 120_000) throw new Error('the job did not start within 120 s');
+    await sleep(200);
+  }
+  await killable.kill();
+  result.ownerAtKill = readJob(killable.home, job.id)?.owner ?? null;
+  const restartFrom = Date.now();
+  const again = await spawnConsole({ env, home: killable.home, keepHome: true });
+  result.restartMs = Date.now() - restartFrom;
+  try {
+    for (;;) {
+      const row = readJob(again.home, job.id);
+      if (row && (row.state === 'done' || row.state === 'failed' || row.state === 'cancelled')) break;
+      if (Date.now() - restartFrom > 240_000) break;
+      await sleep(500);
+    }
+    result.finishMs = Date.now() - restartFrom;
+  } finally {
+    await again.stop();
+  }
+  const final = readJob(killable.home, job.id);
+  result.finalOwner = final?.owner ?? null;
+  result.finalState = final?.state ?? 'missing';
+  result.chunksPending = final?.pending ?? 0;
+  result.chunksDone = final?.done ?? 0;
+  return result;
 }
 
 async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): Promise<PhaseResult> {
   const databaseUrl = await pgCluster.database();
-  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open' });
+  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', instrumentsRoute: true });
   const log: Arrival[] = [];
-  const proxies = await Promise.all(SYMBOLS.map((_, i) => recordingProxy(dt.url, i, log)));
+  const withKill = KILL && name === 'shared';
+  const proxies = await Promise.all([...SYMBOLS, ...(withKill ? [KILL_SYMBOL] : [])].map((_, i) => recordingProxy(dt.url, i, log)));
+  let killable: ConsoleProcess | null = null;
+  let killEnv: Record<string, string> = {};
   const homes: string[] = [];
   const apps: RunningApp[] = [];
   try {
@@ -240,6 +358,20 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
         STRIKEDESK_LOG_LEVEL: 'silent',
       };
       apps.push(await startApp(loadConfig({ env, argv: [] }), { env }));
+    }
+    if (withKill) {
+      const home = mkdtempSync(join(tmpdir(), `sd-multi-${name}-killable-`));
+      homes.push(home);
+      killEnv = {
+        DATABASE_URL: databaseUrl,
+        TICKER_URL: proxies[SYMBOLS.length].url,
+        STRIKEDESK_INSTRUMENTS: `${dt.url}/instruments`,
+        STRIKEDESK_POLL_INTERVAL: '3600',
+        STRIKEDESK_BACKFILL_INTERVAL: '1440',
+        STRIKEDESK_BACKFILL_LOOKBACK: '30',
+        STRIKEDESK_LOG_LEVEL: 'warn',
+      };
+      killable = await spawnConsole({ env: killEnv, home, keepHome: true });
     }
     // Bench only: a trigger logs every grant the store makes (its grant time), an independent record to compare the
     // arrivals with: the store may never grant more than the budget; arrivals also carry the grant-to-wire spread.
@@ -285,14 +417,22 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     // console that does not lead answers at once; the leader's cycle runs its job, so it may still be running.
     const led: (boolean | null)[] = apps.map(() => null);
     const cycles = apps.map((app, i) => app.context.backfill?.runScheduledCycle().then((c) => (led[i] = c.led), () => (led[i] = false)));
-    // KILL_HOOK: a console killed mid-job whose work another finishes needs the job owner + lease (other branch):
-    // stop apps[0] here while its own-chain job runs, then check another console resumes that job's remaining chunks.
+    // KILL_HOOK: a fourth console (a child process) killed mid-job; a console started again on its home finishes it.
+    const killed = killable ? killedConsoleResumes(killable, killEnv).catch((err: Error): KillResult => ({ jobId: 0, doneAtKill: 0, planned: 0, ownerAtKill: null, finalOwner: null, finalState: 'error', chunksPending: 0, chunksDone: 0, restartMs: 0, finishMs: 0, error: err.message })) : null;
 
     const left = PHASE_MS - (Date.now() - startedAt);
     if (left > 0) await sleep(left);
     polling = false;
     await Promise.all(screens);
     await Promise.race([Promise.all(cycles), sleep(1_000)]);
+    const killedResult = killed ? await killed : null;
+    // Duplicate jobs, counted in the three consoles' jobs tables (history chunks of the same token in two consoles).
+    const chunkRows = apps.map((app) =>
+      app.context.state.db
+        .prepare('SELECT c.job_id, c.token, c.state, j.trigger FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id')
+        .all() as JobChunkRow[],
+    );
+    const dups = duplicateJobs(chunkRows);
     const leaders = led.filter((l) => l !== false).length;
     let backfillDone = 0;
     for (const [i, app] of apps.entries()) for (const id of jobs[i]) if (app.context.backfill?.job(id).state === 'done') backfillDone++;
@@ -328,9 +468,14 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       devtickerMaxHistory1s: maxInWindow(dtHistory, 1_000),
       storeMaxHistory1s: name === 'shared' ? maxInWindow(storeGrants.filter((g) => g.bucket.endsWith('|history')).map((g) => Number(g.at)), 1_000) : null,
       storeMaxPost60s: name === 'shared' ? maxInWindow(storeGrants.filter((g) => g.bucket.endsWith('|create')).map((g) => Number(g.at)), 60_000) : null,
+      duplicateJobTokens: dups.tokens,
+      duplicateJobs: dups.jobs,
+      jobsCounted: dups.counted,
+      killed: killedResult,
     };
   } finally {
     for (const app of apps) await app.stop().catch(() => undefined);
+    await (killable as ConsoleProcess | null)?.stop().catch(() => undefined);
     for (const p of proxies) await p.close();
     await dt.close();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
@@ -353,10 +498,6 @@ async function grantLatency(pgCluster: TestPostgres): Promise<{ p50: number; p95
   } finally {
     await db.close();
   }
-}
-
-function line(name: string, value: number, target: number, met: boolean, unit = ''): string {
-  return `target ${name}: ${met ? 'met' : 'NOT met'} (${value}${unit} vs ${target}${unit})`;
 }
 
 setRootLogger(silentLogger);
@@ -384,11 +525,27 @@ try {
     console.log(`overrun ratio, baseline vs shared: history ${(baseline.maxHistory1s / shared.maxHistory1s).toFixed(2)}x (baseline ${(baseline.maxHistory1s / 3).toFixed(2)}x the 3/s budget), POST ${(baseline.maxPost60s / Math.max(1, shared.maxPost60s)).toFixed(2)}x (baseline ${(baseline.maxPost60s / 30).toFixed(2)}x the 30/min budget)`);
   }
   if (shared) {
-    console.log(line('history-per-second', shared.maxHistory1s, 3, shared.maxHistory1s <= 3));
-    console.log(line('posts-per-minute', shared.maxPost60s, 30, shared.maxPost60s <= 30));
-    console.log(line('duplicate-history-fetches', shared.duplicateFetches, 0, shared.duplicateFetches === 0));
-    console.log(line('scheduled-leaders', shared.leaders, 1, shared.leaders === 1));
-    console.log('target duplicate-jobs / killed-console-resumed: NOT measured (needs the backfill job owner + lease; see KILL_HOOK)');
+    console.log(`duplicate backfill jobs (jobs tables of the 3 consoles, ${shared.jobsCounted} jobs): ${shared.duplicateJobs} jobs share ${shared.duplicateJobTokens} tokens`);
+    const k = shared.killed;
+    if (k) {
+      console.log(
+        k.error
+          ? `killed console: ${k.error}`
+          : `killed console: job #${k.jobId} SIGKILLed at ${k.doneAtKill}/${k.planned} requests (owner ${k.ownerAtKill}); restarted in ${(k.restartMs / 1000).toFixed(1)} s, job ${k.finalState} ${(k.finishMs / 1000).toFixed(1)} s after the restart under owner ${k.finalOwner}; chunks ${k.chunksDone} settled, ${k.chunksPending} pending`,
+      );
+    }
+    const targets = new Targets();
+    targets.atMost('history-per-second', shared.maxHistory1s, 3);
+    targets.atMost('posts-per-minute', shared.maxPost60s, 30);
+    targets.equals('duplicate-history-fetches', shared.duplicateFetches, 0);
+    targets.equals('duplicate-backfill-jobs', shared.duplicateJobs, 0);
+    targets.equals('scheduled-leaders', shared.leaders, 1);
+    if (!k) targets.notMeasured('killed-console-resumed', 'KILL=0', 'job done under another owner');
+    else {
+      const resumed = !k.error && k.finalState === 'done' && k.chunksPending === 0 && k.finalOwner !== null && k.finalOwner !== k.ownerAtKill;
+      targets.check('killed-console-resumed', resumed, k.error ? `error: ${k.error}` : `job ${k.finalState}, owner ${k.ownerAtKill} -> ${k.finalOwner}, ${k.chunksPending} chunks pending`, 'job done under another owner, 0 chunks pending');
+    }
+    targets.print();
   }
 } finally {
   await pgCluster.stop();

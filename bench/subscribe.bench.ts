@@ -34,7 +34,7 @@ import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testin
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import type { Instrument } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';
-import { resolveChain, type ChainLeg, type ChainRegistry } from '../src/main/subscriptions/chain';
+import { resolveChain, type ChainLeg, type ChainRegistry } from '../src/main/chain/resolve';
 import { SubscriptionManager } from '../src/main/subscriptions/manager';
 import { StreamingWatch } from '../src/main/subscriptions/streaming-watch';
 import { HttpTickerClient } from '../src/main/ticker/client';
@@ -42,6 +42,7 @@ import { systemScheduler } from '../src/main/ticker/time';
 import { systemClock } from '../src/shared/clock';
 import { CHANNEL_OPTIONS } from '../src/shared/feed';
 import { SeedSmartSubscriptionManager, seedTickerClient, type SeedTickerClient } from './seed-port';
+import { Targets } from './targets';
 
 const CAP_MS = Number(process.env.CAP_SECONDS ?? 300) * 1000;
 const BROKEN_MS = Number(process.env.BROKEN_SECONDS ?? 90) * 1000;
@@ -325,9 +326,9 @@ function table(title: string, seed: RunFigures, sd: RunFigures, n: number): void
   for (const [m, a, b, r] of rows) console.log(`  ${m.padEnd(30)}${a.padEnd(18)}${b.padEnd(18)}${r}`);
 }
 
-const targets: string[] = [];
+const targets = new Targets();
 function target(name: string, met: boolean, value: string, goal: string): void {
-  targets.push(`target ${name}: ${met ? 'met' : 'NOT met'} (${value} vs ${goal})`);
+  targets.check(name, met, value, goal);
 }
 
 // ---------- broken reload ----------
@@ -431,7 +432,7 @@ async function main(): Promise<void> {
   if (ONLY !== 'broken') await coldAndWarm(base);
   if (ONLY !== 'cold') await broken(profile);
   console.log('');
-  for (const line of targets) console.log(line);
+  targets.print();
 }
 
 async function coldAndWarm(base: Partial<DevTickerOptions>): Promise<void> {

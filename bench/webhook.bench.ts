@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { Targets } from './targets';
 import { planBody, signedHeaders, startTestIntake, tempStatePath, openState, TEST_SECRET, until } from '../src/main/events/testing/support';
 
 const EVENTS = Number(process.env.EVENTS ?? 3000);
@@ -178,6 +179,10 @@ async function main(): Promise<void> {
       `durable inbox (WAL, synchronous=NORMAL, as shipped) vs in-memory: throughput x${(durable.rate / mem.rate).toFixed(2)}, p50 x${(durable.p50 / mem.p50).toFixed(2)}, p99 x${(durable.p99 / mem.p99).toFixed(2)}\n` +
       `synchronous=FULL vs in-memory: throughput x${(full.rate / mem.rate).toFixed(2)}, p50 x${(full.p50 / mem.p50).toFixed(2)}, p99 x${(full.p99 / mem.p99).toFixed(2)}\n`,
   );
+  const targets = new Targets();
+  targets.equals('webhook events lost (all rounds and modes)', all.reduce((n, r) => n + r.lost, 0), 0);
+  targets.equals('webhook events duplicated (all rounds and modes)', all.reduce((n, r) => n + r.duplicated, 0), 0);
+  targets.print((l) => process.stdout.write(`${l}\n`));
   const bad = all.filter((r) => r.lost !== 0 || r.duplicated !== 0 || r.checks.some((c) => c.startsWith('MISMATCH') || c.startsWith('failures')));
   if (bad.length) {
     process.stdout.write(`FAILED: ${bad.map((r) => r.mode).join(', ')} lost or duplicated events\n`);

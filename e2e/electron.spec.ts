@@ -1,4 +1,5 @@
-// The same console in its Electron window, driven through Playwright's _electron, where the Electron binary exists.
+// The same console in its Electron window, driven through Playwright's _electron, where the Electron binary exists:
+// the window's calls go main -> utility process (the console core) through the relay.
 // Here (no binary can be downloaded) it is skipped with the reason printed.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -39,6 +40,9 @@ test('the Electron window runs the console over IPC with a hardened renderer', a
     expect(await win.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe('undefined');
     expect(await win.evaluate(() => typeof (globalThis as { process?: unknown }).process)).toBe('undefined');
     expect(await win.evaluate(() => Object.keys((globalThis as unknown as { strikedesk: object }).strikedesk).includes('flags:set'))).toBe(true);
+    // The console core runs in its own utility process; main only relays the contract.
+    const processes = await app.evaluate(({ app: electronApp }) => electronApp.getAppMetrics().map((m) => ({ type: m.type, name: m.name ?? '' })));
+    expect(processes).toContainEqual({ type: 'Utility', name: 'Strikedesk console core' });
 
     await win.getByRole('link', { name: 'Flags', exact: true }).click();
     await win.getByRole('switch', { name: 'backfill_immediate_on_subscribe' }).click();

@@ -5,6 +5,8 @@
 // fetches it once (unless ELECTRON_SKIP_BINARY_DOWNLOAD=1); where that fails it runs headless and says why.
 // The exit status is the child's, and 128 + the signal number when the child was killed by a signal (as a shell
 // reports it), so a supervisor can tell a crash from a clean stop.
+// Either child runs the console core in a process of its own (Electron: a utilityProcess; headless: a forked child,
+// see src/main/headless.ts); signals forwarded here reach the child, which stops the core first, then exits.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

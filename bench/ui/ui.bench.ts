@@ -8,6 +8,10 @@ import { expect, test } from '@playwright/test';
 import { startConsole } from '../../e2e/support/console';
 import { fmtStats, measureFrames, percentile } from './frames';
 import { startSyntheticServer } from './synthetic-server';
+import { Targets } from '../targets';
+
+const FRAME_P95_TARGET_MS = 16;
+const FIRST_PAINT_TARGET_MS = 500;
 
 const MEASURE_MS = Number(process.env.BENCH_UI_SECONDS ?? 12) * 1000;
 const outDir = resolve(process.env.STRIKEDESK_OUT_DIR ?? 'out');
@@ -71,6 +75,10 @@ test('chain of 3 expiries x 100 strikes updating every second', async ({ page })
         '',
       ].join('\n'),
     );
+    const targets = new Targets();
+    targets.below('ui p95 frame, OI ladder 3 x 101 strikes updating 1/s', Number(live.p95.toFixed(1)), FRAME_P95_TARGET_MS, ' ms');
+    targets.below('ui p95 frame, LTP/volume table 3 x 101 strikes updating 1/s', Number(table.p95.toFixed(1)), FRAME_P95_TARGET_MS, ' ms');
+    targets.print((l) => process.stdout.write(`${l}\n`));
     expect(updates).toBeGreaterThanOrEqual(Math.floor(MEASURE_MS / 1000) - 2);
     // One 60 Hz interval is 16.7 ms; a p95 at the interval means no dropped frames in 95% of them.
     expect(live.p95).toBeLessThan(17.5);
@@ -113,6 +121,9 @@ test('first paint of the headless console', async ({ browser }) => {
         '',
       ].join('\n'),
     );
+    const targets = new Targets();
+    targets.below('ui first paint (median FCP of the headless console)', Math.round(percentile(fcps, 50)), FIRST_PAINT_TARGET_MS, ' ms');
+    targets.print((l) => process.stdout.write(`${l}\n`));
     expect(percentile(fcps, 50)).toBeLessThan(3000);
     expect(percentile(readies, 50)).toBeLessThan(3000);
   } finally {

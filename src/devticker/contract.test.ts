@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { fromIstWallClock } from '../main/calendar';
+import { fromIstWallClock } from '../shared/calendar';
 import { type TestRedis, redisSkipReason, startTestRedis } from '../main/feed/test-redis';
 import { ManualClock } from '../shared/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING, type FeedChannel } from '../shared/feed';

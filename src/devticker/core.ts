@@ -3,7 +3,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { type HolidayCalendar, istDate } from '../main/calendar';
+import { type HolidayCalendar, istDate } from '../shared/calendar';
 import type { Clock } from '../shared/clock';
 import { CHANNEL_EVENTS, type FeedBus, type FeedChannel } from '../shared/feed';
 import { prng } from './hash';

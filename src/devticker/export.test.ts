@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromIstWallClock } from '../main/calendar';
+import { fromIstWallClock } from '../shared/calendar';
 import { ManualClock } from '../shared/clock';
 import { KITE_CSV_HEADER, startDevTicker } from './index';
 

@@ -7,7 +7,7 @@ import {
   istDate,
   istDayNumber,
   toIstOffsetString,
-} from '../main/calendar';
+} from '../shared/calendar';
 import { type Candle, type MarketModel, SESSION_SECONDS, emptyMinute, modelDayStart } from './market';
 import type { Instrument } from './registry';
 

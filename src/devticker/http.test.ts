@@ -1,7 +1,7 @@
 // Contract tests over real HTTP (port 0) against docs/ticker-contract.md section 1, in the production profile (the
 // default) unless a test says otherwise.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fromIstWallClock } from '../main/calendar';
+import { fromIstWallClock } from '../shared/calendar';
 import { ManualClock } from '../shared/clock';
 import { type DevTicker, KITE_CSV_HEADER, startDevTicker } from './index';
 import type { Instrument } from './registry';

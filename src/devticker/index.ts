@@ -10,7 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HolidayCalendar, type Weekday } from '../main/calendar';
+import { HolidayCalendar, type Weekday } from '../shared/calendar';
+import { loadHolidayCalendar } from './holidays';
 import { type Clock, systemClock } from '../shared/clock';
 import { type FeedBus, InProcessBus } from '../shared/feed';
 import { DevTickerCore, type Logger, type ReloadMode } from './core';
@@ -396,7 +397,7 @@ export async function startDevTicker(opts: DevTickerOptions = {}): Promise<DevTi
 
 function loadCalendar(file: string | undefined, logger: Logger): HolidayCalendar {
   try {
-    return HolidayCalendar.load(file);
+    return loadHolidayCalendar(file);
   } catch (err) {
     if (file) throw err;
     logger.warn({ err: (err as Error).message }, 'devticker: holiday file not found, weekends only');

@@ -10,7 +10,7 @@
 //   day's open): after a drift, the strikes next to the live spot are the ones that trade.
 // A /history candle and the ticks streamed in its minute therefore agree exactly.
 import { bsGreeksInto, type Greeks, RISK_FREE_RATE, expiryInstant } from '../shared/greeks';
-import { istDayNumber } from '../main/calendar';
+import { istDayNumber } from '../shared/calendar';
 import { expStepTable, gauss4, gaussIndex4, hash4, mix32, popcount32, smoothNoise, unit } from './hash';
 import type { Instrument, UnderlyingSpec } from './registry';
 

@@ -5,7 +5,8 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HolidayCalendar, fromIstWallClock } from '../main/calendar';
+import { fromIstWallClock } from '../shared/calendar';
+import { loadHolidayCalendar } from './holidays';
 import { ManualClock } from '../shared/clock';
 import { CHANNEL_OPTIONS } from '../shared/feed';
 import { type DevTicker, type DevTickerOptions, REBALANCER_ACCOUNT, startDevTicker } from './index';
@@ -284,7 +285,7 @@ describe('market model', () => {
   it('centres liquidity on the live spot: after a big drift the ITM leg next to the spot trades nearly every second', async () => {
     // find a session moment where NIFTY is at least 8 strikes (400 points) away from that day's open
     const { clock, dt: d } = await start(fromIstWallClock('2025-11-03T09:15:00'));
-    const calendar = HolidayCalendar.load();
+    const calendar = loadHolidayCalendar();
     let found: { date: string; time: string; spot: number; openSpot: number } | null = null;
     let date = '2025-11-03';
     for (let i = 0; i < 60 && !found; i++, date = calendar.nextTradingDay(date)) {

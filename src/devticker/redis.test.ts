@@ -3,7 +3,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromIstWallClock } from '../main/calendar';
+import { fromIstWallClock } from '../shared/calendar';
 import { ManualClock } from '../shared/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../shared/feed';
 import { startDevTicker } from './index';

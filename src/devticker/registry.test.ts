@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { HolidayCalendar, weekdayOf } from '../main/calendar';
+import { HolidayCalendar, weekdayOf } from '../shared/calendar';
+import { loadHolidayCalendar } from './holidays';
 import { KITE_CSV_HEADER, Registry, UNDERLYINGS } from './registry';
 
-const cal = HolidayCalendar.load();
+const cal = loadHolidayCalendar();
 const reg = (date = '2025-11-04', extra: Partial<ConstructorParameters<typeof Registry>[0]> = {}) =>
   new Registry({ seed: 42, date, calendar: cal, ...extra }, 0);
 

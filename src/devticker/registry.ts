@@ -14,7 +14,7 @@ import {
   previousMonthlyExpiries,
   previousWeeklyExpiries,
   weeklyOptionSymbol,
-} from '../main/calendar';
+} from '../shared/calendar';
 import { fnv1a, hash4 } from './hash';
 
 export const KITE_CSV_HEADER =

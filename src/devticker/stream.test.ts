@@ -2,7 +2,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HolidayCalendar, fromIstWallClock, toIstNaive } from '../main/calendar';
+import { fromIstWallClock, toIstNaive } from '../shared/calendar';
+import { loadHolidayCalendar } from './holidays';
 import { ManualClock } from '../shared/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING, type OptionTickMessage } from '../shared/feed';
 import { bsGreeks, yearsToExpiry } from '../shared/greeks';
@@ -379,7 +380,7 @@ describe('clock modes', () => {
 
   it('fast mode starts at the next session open and runs `speed` times faster', () => {
     const base = new ManualClock(fromIstWallClock('2025-11-04T20:00:00'));
-    const fast = new FastClock(base, 60, HolidayCalendar.load());
+    const fast = new FastClock(base, 60, loadHolidayCalendar());
     expect(toIstNaive(fast.now())).toBe('2025-11-06T09:15:00'); // 11-05 is a holiday
     base.advance(1000);
     expect(toIstNaive(fast.now())).toBe('2025-11-06T09:16:00');

@@ -2,8 +2,8 @@
 // Messages are built by string concatenation from precomputed prefixes: the only allocation per tick is the JSON text.
 // The text is what Python's json.dumps prints (", " and ": " separators, floats with a decimal point, NaN), because
 // the real service PUBLISHes json.dumps output and a consumer must parse exactly that.
-import type { HolidayCalendar } from '../main/calendar';
-import { istDateFromDayNumber, istDayNumber } from '../main/calendar';
+import type { HolidayCalendar } from '../shared/calendar';
+import { istDateFromDayNumber, istDayNumber } from '../shared/calendar';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING, type FeedChannel } from '../shared/feed';
 import { hash4 } from './hash';
 import {

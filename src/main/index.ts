@@ -1,4 +1,8 @@
-// Electron shell only: window, IPC wiring, lifecycle. Every service is plain Node, started by the composition root.
+// Electron shell only: window, IPC wiring, lifecycle. Every service runs in the console core, a utilityProcess
+// (core.ts), so PGlite, SQLite, the devticker and tick aggregation never block this process or the window: main
+// forks the core, relays the contract over a MessagePortMain (relay/), shows alert notifications, and orders the
+// shutdown (quit -> the core stops its services -> main exits). A core that ends on its own is reported and the
+// app quits.
 // Hardening (see electron-policy.ts): one instance per user (the data directory's lock stops a second console on the
 // same home anyway), the renderer from app://renderer (not file://), every permission denied, external links only to
 // an allow-list, no navigation, no new windows, no webviews. The packaged app's fuses are in electron-builder.yml.
@@ -7,12 +11,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { APP_SCHEME, denyAllPermissions, isAllowedExternal, isTrustedRendererUrl, RENDERER_ENTRY, rendererFileFor } from './electron-policy';
 import { CONTENT_SECURITY_POLICY } from './http/server';
-import { defaultLocalActor, startApp, type RunningApp } from './app/app';
-import { ConfigError, loadConfig } from './config/load';
-import { rootLogger } from './log';
 import { wireIpc } from './ipc';
+import { localActor } from './relay/actor';
+import { CoreClient, CoreStartError } from './relay/client';
+import { forkUtilityCore } from './relay/electron-transport';
+import { describeExit } from './relay/protocol';
 
-let running: RunningApp | null = null;
+let running: CoreClient | null = null;
 let quitting = false;
 let mainWindow: BrowserWindow | null = null;
 
@@ -31,20 +36,23 @@ app.on('second-instance', () => {
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 async function createWindow(): Promise<void> {
-  let config;
+  const core = new CoreClient(forkUtilityCore(join(__dirname, 'core.js')));
+  running = core;
+  core.onExit((exit, expected) => {
+    if (expected || quitting) return;
+    process.stderr.write(`Strikedesk console core stopped unexpectedly (${describeExit(exit)}); quitting.\n`);
+    running = null;
+    app.exit(1);
+  });
   try {
-    config = loadConfig({ argv: process.argv.slice(1), defaultHome: app.getPath('userData') });
+    // The core loads the configuration (and prints a configuration error itself, exiting 2).
+    const ready = await core.start({ argv: process.argv.slice(1), defaultHome: app.getPath('userData'), staticDir: join(__dirname, '../renderer') });
+    process.stdout.write(`Strikedesk console: ${ready.consoleUrl}\n`);
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      app.exit(2);
-      return;
-    }
-    throw err;
+    running = null;
+    if (!quitting) app.exit(err instanceof CoreStartError ? err.exitCode : 1);
+    return;
   }
-  rootLogger().level = config.logLevel;
-  running = await startApp(config, { staticDir: join(__dirname, '../renderer'), localActor: defaultLocalActor() });
-  process.stdout.write(`Strikedesk console: ${running.consoleUrl}\n`);
 
   const rendererDir = join(__dirname, '../renderer');
   const isTrustedUrl = isTrustedRendererUrl;
@@ -93,8 +101,8 @@ async function createWindow(): Promise<void> {
   });
   mainWindow = window;
 
-  const unwire = wireIpc(window, running.context.api, running.context.push, defaultLocalActor(), isTrustedUrl);
-  const unsubscribeAlerts = running.context.push.subscribe((event) => {
+  const unwire = wireIpc(window, core, localActor(), isTrustedUrl);
+  const unsubscribeAlerts = core.subscribe((event) => {
     if (event.topic === 'alerts:changed' && event.message && Notification.isSupported()) {
       new Notification({ title: 'Strikedesk alert', body: event.message }).show();
     }

@@ -1,6 +1,6 @@
 // chain:underlyings, chain:distribution and chain:strikeHistory over the ChainService
-// (src/main/subscriptions/chain-service.ts).
-import type { ChainService } from '../subscriptions/chain-service';
+// (src/main/chain/service.ts).
+import type { ChainService } from '../chain/service';
 import type { Handlers } from './console-api';
 
 export function chainHandlers(chains: ChainService): Pick<Handlers, 'chain:underlyings' | 'chain:distribution' | 'chain:strikeHistory'> {

@@ -2,7 +2,7 @@
 // errors become values ({ok:false, error}) so IPC and HTTP carry them the same way.
 import { CONTRACT, type Channel, type ParsedRequestOf, type ResultOf } from '../../shared/api';
 import { DomainError, fail, ok, type ErrorCode, type Result } from '../../shared/result';
-import { describeZodError } from '../http/server';
+import { describeZodError } from '../../shared/field-errors';
 import { redactUrlsIn, type Logger } from '../log';
 
 export interface CallContext {

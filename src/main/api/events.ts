@@ -1,39 +1,30 @@
 // events:list (the intake's events and outcomes, newest first) and settings:get (what an operator needs to point a
-// sender at this console: the webhook URL and secret, and where the rest of the data lives).
+// sender at this console: the webhook URL and secret, and where the rest of the data lives). Plain translation: the
+// facts come from the services and the composition root (TimescaleDB is known from enabling it at start-up).
 import type { SettingsView } from '../../shared/api';
 import type { Config } from '../config/settings';
 import type { EventIntake } from '../events/intake';
-import type { HttpServer } from '../http/server';
 import { redactUrl } from '../log';
 import type { MarketDb } from '../market/db';
 import type { Handlers } from './console-api';
 
 export interface SettingsSources {
-  intake: EventIntake;
-  http: HttpServer;
+  intake: Pick<EventIntake, 'list' | 'webhookInfo'>;
+  /** The console's HTTP base URL, known once it listens (port 0 picks one); null before. */
+  webhookBaseUrl: () => string | null;
   config: Pick<Config, 'redisUrl' | 'pollIntervalSeconds' | 'home'>;
-  market: Pick<MarketDb, 'backend' | 'query'>;
-  tickerUrl: () => string | undefined;
-  embeddedTicker: () => boolean;
+  market: { backend: MarketDb['backend']; timescale: boolean };
+  ticker: { url: string; embedded: boolean };
 }
 
 export function eventHandlers(src: SettingsSources): Pick<Handlers, 'events:list' | 'settings:get'> {
-  let timescale: Promise<boolean> | null = null;
-  const hasTimescale = () =>
-    (timescale ??=
-      src.market.backend === 'postgres'
-        ? src.market
-            .query<{ n: number }>("SELECT count(*)::int AS n FROM pg_extension WHERE extname = 'timescaledb'")
-            .then((rows) => (rows[0]?.n ?? 0) > 0)
-            .catch(() => false)
-        : Promise.resolve(false));
   return {
     'events:list': (req) => src.intake.list(req.limit),
-    'settings:get': async (): Promise<SettingsView> => ({
-      webhook: src.intake.webhookInfo(src.http.url),
+    'settings:get': (): SettingsView => ({
+      webhook: src.intake.webhookInfo(src.webhookBaseUrl()),
       intake: { redis: Boolean(src.config.redisUrl), pollIntervalSeconds: src.config.pollIntervalSeconds },
-      ticker: { url: redactUrl(src.tickerUrl()) ?? '', embedded: src.embeddedTicker() },
-      market: { backend: src.market.backend, timescale: await hasTimescale() },
+      ticker: { url: redactUrl(src.ticker.url) ?? '', embedded: src.ticker.embedded },
+      market: { backend: src.market.backend, timescale: src.market.timescale },
       dataDir: src.config.home,
     }),
   };

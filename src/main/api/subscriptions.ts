@@ -4,6 +4,7 @@ import type { SubscriptionOutcome } from '../../shared/api';
 import type { Clock } from '../../shared/clock';
 import type { InstrumentRegistry } from '../registry/registry';
 import type { SubscriptionManager } from '../subscriptions/manager';
+import { subscriptionOutcome } from '../subscriptions/outcome';
 import { capacityView, subscriptionRows } from '../subscriptions/views';
 import type { Handlers } from './console-api';
 
@@ -41,15 +42,8 @@ export function subscriptionHandlers(deps: SubscriptionHandlerDeps): Pick<Handle
       const valid = req.tokens.filter((t) => known.get(t)?.isActive);
       const invalid = req.tokens.filter((t) => !known.get(t)?.isActive);
       const r = valid.length ? await manager.ensureSubscribed(valid, { owner: 'manual', auto: false, waitMs: 0 }) : null;
-      const failed = [
-        ...invalid.map((token) => ({ token, reason: known.has(token) ? 'contract expired or no longer listed' : 'unknown instrument token', retryAt: null })),
-        ...(r?.failed ?? []).map((f) => ({ token: f.token, reason: f.reason, retryAt: f.retryAt === null ? null : new Date(f.retryAt).toISOString() })),
-      ];
-      const already = r?.already ?? [];
-      const newly = r?.newly ?? [];
-      const pending = r?.pending ?? [];
-      const state = failed.length === 0 ? (pending.length ? 'pending' : 'complete') : already.length + newly.length + pending.length === 0 ? 'failed' : 'partial';
-      return { state, already, newly, failed, pending, retry_after_ms: r?.retryAfterMs ?? null };
+      const refused = invalid.map((token) => ({ token, reason: known.has(token) ? 'contract expired or no longer listed' : 'unknown instrument token', retryAt: null }));
+      return subscriptionOutcome(r ? [r] : [], refused);
     },
     'subscriptions:unsubscribe': async (req) => {
       const all = manager.unsubscribe(req.tokens);

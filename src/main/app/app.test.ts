@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config/load';
-import { defaultLocalActor, startApp, type RunningApp } from './app';
+import { startApp, type RunningApp } from './app';
+import { localActor as defaultLocalActor } from '../relay/actor';
 
 let app: RunningApp;
 const env = () => ({

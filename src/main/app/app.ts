@@ -1,44 +1,51 @@
 // The composition root: builds every service from the Config, starts them in dependency order and stops them in
-// reverse. No module-level singletons: everything a service needs is passed to it here.
+// reverse. No module-level singletons and no context bag: each start step gets exactly what it needs as an argument
+// and returns its service; the ConsoleApi channels and the HTTP routes are registered once, at the end, from the
+// services built here.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { userInfo } from 'node:os';
 import pkg from '../../../package.json';
+import type { DevTicker } from '../../devticker';
 import type { Clock } from '../../shared/clock';
 import { systemClock } from '../../shared/clock';
 import type { FeedBus } from '../../shared/feed';
 import { ConsoleApi } from '../api/console-api';
-import { flagHandlers } from '../api/flags';
+import { registerConsoleHandlers } from '../api/handlers';
 import { PushHub } from '../api/push';
-import { isLoopbackHost } from '../config/load';
-import type { Config } from '../config/settings';
-import { FlagService } from '../flags/flags';
-import { registerConsoleRoutes } from '../http/console-routes';
-import { HttpServer, type HttpListener } from '../http/server';
-import { redactUrl, scopedLogger, type Logger } from '../log';
-import { openMarketDb, type MarketDb } from '../market/db';
-import { enableTimescale, migrateMarket } from '../market/migrate';
-import { prepareHome } from '../state/home';
-import { StateStore } from '../state/store';
-import { DataSignals } from '../market/data-signals';
-import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
-import type { MetricsService } from '../metrics/service';
-import { startQuotes } from '../quotes/start';
-import { startMetrics } from '../metrics/start';
-import { HealthRegistry } from './health';
-import type { DevTicker } from '../../devticker';
-import type { FeedMonitor } from '../feed/monitor';
-import { startFeed } from '../feed/start';
-import { startEvents } from '../events/start';
-import type { TickIngestor } from '../ingest/ingestor';
-import { startIngest } from '../ingest/start';
-import type { HttpTickerClient } from '../ticker/client';
-import type { InstrumentRegistry } from '../registry/registry';
-import { startTicker } from '../ticker/start';
-import type { SubscriptionManager } from '../subscriptions/manager';
-import { startSubscriptions } from '../subscriptions/start';
 import type { BackfillService } from '../backfill/service';
 import { startBackfill } from '../backfill/start';
+import { loadAppCalendar, type HolidayCalendar } from '../calendar';
+import { isLoopbackHost } from '../config/load';
+import type { Config } from '../config/settings';
+import type { EventIntake } from '../events/intake';
+import { startEvents } from '../events/start';
+import type { FeedMonitor } from '../feed/monitor';
+import { startFeed } from '../feed/start';
+import { FlagService } from '../flags/flags';
+import { registerRoutes } from '../http/routes';
+import { HttpServer, type HttpListener } from '../http/server';
+import type { TickIngestor } from '../ingest/ingestor';
+import { effectiveSourceGreeks, startIngest } from '../ingest/start';
+import type { OnStop } from '../lifecycle';
+import { redactUrl, scopedLogger, type Logger } from '../log';
+import { DataSignals } from '../market/data-signals';
+import { openMarketDb, type MarketDb } from '../market/db';
+import { enableTimescale, migrateMarket } from '../market/migrate';
+import { HealthRegistry } from '../metrics/health';
+import type { MetricsService } from '../metrics/service';
+import { startMetrics } from '../metrics/start';
+import type { Telemetry } from '../metrics/telemetry';
+import type { InstrumentRegistry } from '../registry/registry';
+import { prepareHome } from '../state/home';
+import { StateStore } from '../state/store';
+import type { ChainService } from '../chain/service';
+import type { SubscriptionManager } from '../subscriptions/manager';
+import { startSubscriptions } from '../subscriptions/start';
+import type { HttpTickerClient } from '../ticker/client';
+import { startTicker } from '../ticker/start';
+import { startEmbeddedDevTicker, type EmbeddedDevTicker } from './embedded-devticker';
+import { startQuotes } from '../quotes/start';
+import { localActor } from '../relay/actor';
 
 export const VERSION: string = pkg.version;
 
@@ -47,15 +54,22 @@ export interface AppOptions {
   staticDir?: string;
   env?: NodeJS.ProcessEnv;
   clock?: Clock;
-  /** Who acts in Electron (the OS user); over HTTP the actor is the API client. */
-  localActor?: string;
+  /**
+   * A front process owns config.host:config.port and forwards here (headless relay, relay/front.ts): the HTTP
+   * server listens on loopback port 0 and guards as the front's address (url: the front's URL).
+   */
+  front?: { port: number; url: string };
 }
 
-/** What the services of the later issues receive: built so far, in start order. */
-export interface AppContext {
+/**
+ * The running services, for the process entries (IPC, notifications), tests and benchmarks. Every field is set once
+ * start-up succeeded; the three `| undefined` ones are absent by configuration, not by start order.
+ */
+export interface AppServices {
   config: Config;
   logger: Logger;
   clock: Clock;
+  calendar: HolidayCalendar;
   state: StateStore;
   flags: FlagService;
   market: MarketDb;
@@ -63,26 +77,26 @@ export interface AppContext {
   health: HealthRegistry;
   api: ConsoleApi;
   http: HttpServer;
-  /** The feed transport (in-process bus of the embedded devticker, or Redis). Set by the feed step. */
-  bus?: FeedBus;
-  /** Base URL of the ticker service (the embedded devticker's when TICKER_URL is unset). */
-  tickerUrl?: string;
-  /** Feed staleness: last tick per token and per feed (issue 7). */
-  feedMonitor?: FeedMonitor;
-  /** The embedded devticker, when TICKER_URL is unset. */
-  devticker?: DevTicker;
-  /** Live tick ingestion into bars (issue 7); undefined without a tick source. */
-  ingestor?: TickIngestor;
-  /** The metrics service (issue 9): history, alerts, Prometheus registry; also context.telemetry. */ metrics?: MetricsService;
-  /** The one ticker client: every caller shares its rate budgets (issue 4). */ ticker?: HttpTickerClient;
-  /** Instrument registry in the market store (issue 4). */ registry?: InstrumentRegistry;
-  /** Smart on-demand subscription (issue 4). */ subscriptions?: SubscriptionManager;
-  /** Backfill planner, durable job queue and scheduler (issue 5); the events service calls enqueueImmediate. */ backfill?: BackfillService;
-  telemetry: Telemetry;
-  /** First-data evidence from the writers (ingest, backfill). */
   signals: DataSignals;
-  /** Registers a stop step, run in reverse order at shutdown. */
-  onStop(name: string, stop: () => Promise<void> | void): void;
+  metrics: MetricsService;
+  /** The metrics service, as every other service sees it. */
+  telemetry: Telemetry;
+  /** Base URL of the ticker service (the embedded devticker's when TICKER_URL is unset). */
+  tickerUrl: string;
+  /** The embedded devticker; undefined when TICKER_URL names a ticker service. */
+  devticker: DevTicker | undefined;
+  /** The tick source (the embedded devticker's in-process bus, or Redis); undefined with TICKER_URL and no REDIS_URL. */
+  bus: FeedBus | undefined;
+  feedMonitor: FeedMonitor;
+  /** The one ticker client: every caller shares its rate budgets. */
+  ticker: HttpTickerClient;
+  registry: InstrumentRegistry;
+  /** Live tick ingestion into bars; undefined without a tick source. */
+  ingestor: TickIngestor | undefined;
+  subscriptions: SubscriptionManager;
+  chains: ChainService;
+  backfill: BackfillService;
+  intake: EventIntake;
 }
 
 export interface RunningApp {
@@ -90,14 +104,22 @@ export interface RunningApp {
   apiToken: string;
   /** The URL a user opens: carries the API token for the headless UI. */
   consoleUrl: string;
-  context: AppContext;
+  /** Where the HTTP server itself listens (differs from url behind a front). */
+  listenUrl: string;
+  /** The HTTP server's routes (method and path pattern): a front forwards these. */
+  routes: { method: string; path: string }[];
+  /** The contract's one implementation and its pushed events (the relay serves them to the window's process). */
+  api: ConsoleApi;
+  push: PushHub;
+  context: AppServices;
   stop(): Promise<void>;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<RunningApp> {
   const logger = scopedLogger('app');
+  const env = options.env ?? process.env;
   const stops: { name: string; stop: () => Promise<void> | void }[] = [];
-  const onStop = (name: string, stop: () => Promise<void> | void) => stops.push({ name, stop });
+  const onStop: OnStop = (name, stop) => void stops.push({ name, stop });
   let stopped = false;
   const stopAll = async () => {
     if (stopped) return;
@@ -124,12 +146,15 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onStop('home lock', () => home.lock.release());
     for (const warning of home.warnings) logger.warn({ home: config.home }, warning);
 
+    // The one holiday calendar (shipped file + the operator's <home>/holidays.json): a bad file stops start-up here.
+    const calendar = loadAppCalendar(config.home);
+
     const state = new StateStore(join(config.home, 'state.db'));
     state.migrate();
     onStop('state store', () => state.close());
     health.register('state_store', () => ({ status: 'ok', detail: state.path }));
 
-    const flags = new FlagService(state, options.env ?? process.env);
+    const flags = new FlagService(state, env);
     flags.onChange(() => push.publish('flags:changed'));
 
     logger.info({ backend: config.databaseUrl ? 'postgres' : 'pglite', url: redactUrl(config.databaseUrl) }, 'opening market store');
@@ -143,71 +168,195 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const timescale = await enableTimescale(market);
     health.register('market_store', () => ({ status: 'ok', detail: `${market.backend}${timescale ? ' + timescaledb' : ''}` }));
 
-    const api = new ConsoleApi(scopedLogger('api'));
-    api.register(flagHandlers(flags, push));
-    api.register({ 'health:get': () => health.report() });
+    const signals = new DataSignals();
 
+    // Metrics starts first so every later service reports to it; it reads back from two of them (the feed monitor and
+    // the subscription manager's streaming verdict), which exist only later: these two are bound when they start.
+    const startedLater: { feedMonitor: FeedMonitor | null; subscriptions: SubscriptionManager | null } = { feedMonitor: null, subscriptions: null };
+    const metrics = startMetrics({
+      state,
+      clock,
+      push,
+      signals,
+      health,
+      onStop,
+      feed: () => startedLater.feedMonitor?.feedState(),
+      streaming: () => startedLater.subscriptions?.streamingView(),
+    });
+    const telemetry: Telemetry = metrics;
+
+    // The ticker service: TICKER_URL, or the devticker in process.
+    let embedded: EmbeddedDevTicker | null = null;
+    let tickerUrl: string;
+    if (config.tickerUrl) tickerUrl = config.tickerUrl;
+    else {
+      embedded = await startEmbeddedDevTicker({ config, clock, calendar, health, onStop });
+      tickerUrl = embedded.devticker.url;
+    }
+    const devticker = embedded?.devticker;
+
+    const feed = startFeed({
+      config,
+      clock,
+      calendar,
+      telemetry,
+      push,
+      health,
+      onStop,
+      embedded: embedded && { bus: embedded.devticker.bus, clockMode: embedded.clockMode },
+      subscriptionCount: async () => {
+        const manager = startedLater.subscriptions;
+        return manager ? (await manager.activeSnapshot()).tokens.size : null;
+      },
+    });
+    startedLater.feedMonitor = feed.monitor;
+
+    const { ticker, registry } = await startTicker({ config, tickerUrl, market, clock, telemetry, health, onStop, devticker });
+
+    // Live ingest and backfill write bars in the same greek units.
+    const sourceGreeks = effectiveSourceGreeks({ config, devticker });
+    const ingestor = startIngest({
+      bus: feed.bus,
+      monitor: feed.monitor,
+      market,
+      clock,
+      calendar,
+      signals,
+      telemetry,
+      push,
+      health,
+      onStop,
+      registry,
+      acceptMockTicks: config.acceptMockTicks,
+      sourceGreeks,
+    });
+
+    const subscribing = startSubscriptions({
+      config,
+      ticker,
+      registry,
+      state,
+      market,
+      flags,
+      clock,
+      signals,
+      telemetry,
+      push,
+      health,
+      onStop,
+      monitor: feed.monitor,
+      hasTickSource: feed.bus !== undefined,
+    });
+    startedLater.subscriptions = subscribing.manager;
+
+    const backfill = startBackfill({
+      config,
+      sourceGreeks,
+      market,
+      state,
+      flags,
+      clock,
+      calendar,
+      ticker,
+      registry,
+      subscriptions: subscribing.manager,
+      signals,
+      telemetry,
+      push,
+      health,
+      onStop,
+    });
+
+    const intake = startEvents({
+      config,
+      state,
+      clock,
+      flags,
+      telemetry,
+      push,
+      health,
+      onStop,
+      subscriptions: subscribing.manager,
+      backfill,
+      ticker,
+      registry,
+      env,
+    });
+
+    // The edges, each registered in one place: the ConsoleApi channels (IPC and HTTP), then the HTTP routes.
+    const api = new ConsoleApi(scopedLogger('api'));
     const http = new HttpServer({
-      host: config.host,
-      port: config.port,
+      host: options.front ? '127.0.0.1' : config.host,
+      port: options.front ? 0 : config.port,
+      publicAddress: options.front ? { host: config.host, ...options.front } : undefined,
       apiToken,
       // Audit names a person: the console's own token is its OS user's, named tokens their operators'.
-      apiTokenName: options.localActor ?? defaultLocalActor(),
+      apiTokenName: localActor(),
       namedTokens: config.apiTokens,
       loopbackBind: isLoopbackHost(config.host),
       staticDir: options.staticDir,
       logger: scopedLogger('http'),
       version: VERSION,
     });
-    registerConsoleRoutes(http, api, push, health, VERSION);
-
-    const signals = new DataSignals();
-    const context: AppContext = { config, logger, clock, state, flags, market, push, health, api, http, telemetry: noopTelemetry, signals, onStop };
-
-    // ---- services of the later issues are composed here, in dependency order. Each block owns its lines. ----
-    // [metrics] (issue 9): replaces context.telemetry with the real service, registers /metrics and metrics:*, alerts:*
-    context.metrics = startMetrics(context);
-    context.telemetry = context.metrics;
-    // [feed] (issues 3, 7): embedded devticker when TICKER_URL is unset; bus = in-process or Redis; context.tickerUrl
-    {
-      const feed = await startFeed(context);
-      context.tickerUrl = feed.tickerUrl;
-      context.bus = feed.bus;
-      context.devticker = feed.devticker;
-      context.feedMonitor = feed.monitor;
-    }
-    // [ticker] (issue 4): TickerClient, instrument registry loader
-    {
-      const setup = await startTicker(context);
-      context.ticker = setup.ticker;
-      context.registry = setup.registry;
-    }
-    // [ingest] (issue 7): tick consumer -> bars, DataSignals.stored, staleness
-    context.ingestor = startIngest(context);
-    // [subscriptions] (issue 4): SubscriptionManager, /fo/strike-distribution, chain:*, subscriptions:*
-    context.subscriptions = startSubscriptions(context).manager;
-    // [quotes] (issue 15): latest tick per token on the bus, chain:quote (depth, nearest future)
-    startQuotes(context);
-    // [backfill] (issue 5): job queue, scheduler, backfill:*
-    context.backfill = startBackfill(context);
-    // [events] (issue 6): webhook, Redis events, poll reconciler, events:list, settings:get
-    startEvents(context, options.env ?? process.env);
+    registerConsoleHandlers(api, {
+      clock,
+      flags,
+      push,
+      health,
+      metrics,
+      registry,
+      subscriptions: subscribing.manager,
+      chains: subscribing.chains,
+      backfill,
+      feedMonitor: feed.monitor,
+      settings: {
+        intake,
+        webhookBaseUrl: () => http.url,
+        config,
+        market: { backend: market.backend, timescale },
+        ticker: { url: tickerUrl, embedded: devticker !== undefined },
+      },
+    });
+    // chain:quote (issue 15): the latest tick per token on the bus, for depth and the nearest future.
+    startQuotes({ api, bus: feed.bus, registry, clock, onStop });
+    registerRoutes(http, { api, push, health, metrics, chains: subscribing.chains, intake, strikesEachSide: config.strikesEachSide, version: VERSION });
 
     const listener: HttpListener = await http.listen();
     onStop('http', () => listener.close());
     const consoleUrl = `${listener.url}/?token=${encodeURIComponent(apiToken)}`;
     logger.info({ url: listener.url }, 'console listening');
-    return { url: listener.url, apiToken, consoleUrl, context, stop: stopAll };
+    const context: AppServices = {
+      config,
+      logger,
+      clock,
+      calendar,
+      state,
+      flags,
+      market,
+      push,
+      health,
+      api,
+      http,
+      signals,
+      metrics,
+      telemetry,
+      tickerUrl,
+      devticker,
+      bus: feed.bus,
+      feedMonitor: feed.monitor,
+      ticker,
+      registry,
+      ingestor,
+      subscriptions: subscribing.manager,
+      chains: subscribing.chains,
+      backfill,
+      intake,
+    };
+    const routes = http.listRoutes().map((route) => ({ method: route.method, path: route.path }));
+    return { url: listener.url, listenUrl: listener.listenUrl, routes, apiToken, consoleUrl, api, push, context, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;
   }
 }
 
-export const defaultLocalActor = (): string => {
-  try {
-    return `os:${userInfo().username}`;
-  } catch {
-    return 'os:unknown';
-  }
-};

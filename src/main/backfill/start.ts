@@ -1,39 +1,65 @@
-// The [backfill] step of the composition root. The ticker client, registry and subscription manager are looked up
-// at use (any may be absent), so backfill runs and says what it could not do meanwhile.
+// The [backfill] step of the composition root: the backfill service over the ticker client, the registry and the
+// subscription manager it plans from, a health probe, a stop step. Its ConsoleApi channels are registered with the
+// others (api/handlers.ts).
 import type { ComponentHealth } from '../../shared/api';
-import type { AppContext } from '../app/app';
-import { backfillHandlers } from '../api/backfill';
-import { appCalendar } from '../calendar';
-import { effectiveSourceGreeks } from '../ingest/start';
+import type { Clock } from '../../shared/clock';
+import type { HolidayCalendar } from '../calendar';
+import type { FlagService } from '../flags/flags';
+import type { SourceGreeks } from '../ingest/units';
+import type { OnStop } from '../lifecycle';
 import { scopedLogger } from '../log';
-import { BackfillService } from './service';
+import type { MarketDb } from '../market/db';
+import type { HealthRegistry } from '../metrics/health';
+import type { Telemetry } from '../metrics/telemetry';
+import type { StateStore } from '../state/store';
+import type { TickerClient } from '../ticker/types';
+import { BackfillService, type BackfillConfig, type BackfillServiceDeps } from './service';
+import type { RegistryView, SnapshotSource } from './types';
 
-export function startBackfill(context: AppContext): BackfillService {
-  const logger = scopedLogger('backfill');
+export interface BackfillDeps {
+  config: Omit<BackfillConfig, 'sourceGreeks'>;
+  /** The greek units of the tick source, as live ingest uses them (so no bar mixes scales). */
+  sourceGreeks: SourceGreeks;
+  market: MarketDb;
+  state: StateStore;
+  flags: Pick<FlagService, 'get'>;
+  clock: Clock;
+  calendar: HolidayCalendar;
+  ticker: TickerClient;
+  registry: RegistryView;
+  subscriptions: SnapshotSource;
+  signals: BackfillServiceDeps['signals'];
+  telemetry: Telemetry;
+  push: NonNullable<BackfillServiceDeps['push']>;
+  health: Pick<HealthRegistry, 'register'>;
+  onStop: OnStop;
+}
+
+export function startBackfill(deps: BackfillDeps): BackfillService {
+  const { ticker, registry, subscriptions, telemetry, flags } = deps;
   const service = new BackfillService({
-    market: context.market,
-    state: context.state,
-    flags: { get: (key) => context.flags.get(key) as boolean },
-    clock: context.clock,
-    calendar: appCalendar(context.config.home),
-    // The same greek units as live ingest (the embedded devticker's profile, else STRIKEDESK_SOURCE_GREEKS).
-    config: { ...context.config, sourceGreeks: effectiveSourceGreeks(context) },
-    ticker: () => context.ticker,
-    registry: () => context.registry,
-    subscriptions: () => context.subscriptions,
-    signals: context.signals,
-    telemetry: () => context.telemetry,
-    push: context.push,
-    logger,
+    market: deps.market,
+    state: deps.state,
+    flags: { get: (key) => flags.get(key) },
+    clock: deps.clock,
+    calendar: deps.calendar,
+    config: { ...deps.config, sourceGreeks: deps.sourceGreeks },
+    // The service takes its collaborators as lookups (its own tests run it without some); here all are running.
+    ticker: () => ticker,
+    registry: () => registry,
+    subscriptions: () => subscriptions,
+    telemetry: () => telemetry,
+    signals: deps.signals,
+    push: deps.push,
+    logger: scopedLogger('backfill'),
   });
-  context.api.register(backfillHandlers(service));
-  context.health.register('backfill', (): ComponentHealth => {
+  deps.health.register('backfill', (): ComponentHealth => {
     const h = service.health();
     const last = h.last ? `; last cycle: ${h.last.led ? `${h.last.considered} considered, ${h.last.plannedRequests} requests${h.last.fellBack ? ' (fallback: snapshot unavailable)' : ''}` : 'led by another console'}` : '';
     const detail = `${h.queued} job(s) queued or running${h.running ? `, running #${h.running}` : ''}${last}`;
     return { status: h.tickerReady ? 'ok' : 'degraded', detail: h.tickerReady ? detail : `no ticker client: jobs wait; ${detail}` };
   });
   service.start();
-  context.onStop('backfill', () => service.stop());
+  deps.onStop('backfill', () => service.stop());
   return service;
 }

@@ -6,7 +6,7 @@ import {
   HolidayCalendar,
   OPERATOR_HOLIDAY_FILE,
   addDays,
-  appCalendar,
+  loadAppCalendar,
   bucketStart,
   findHolidayFile,
   fromIstWallClock,
@@ -132,9 +132,9 @@ describe('HolidayCalendar and sessions', () => {
   });
 });
 
-describe('the app calendar: shipped file plus the operator file, loaded once', () => {
+describe('the app calendar: shipped file plus the operator file', () => {
   it('ships 2026-01-15 (added by a later exchange circular) as a holiday, with its source', () => {
-    const cal = appCalendar(mkdtempSync(join(tmpdir(), 'cal-home-')));
+    const cal = loadAppCalendar(mkdtempSync(join(tmpdir(), 'cal-home-')));
     expect(cal.isTradingDay('2026-01-15')).toBe(false);
     expect(cal.holiday('2026-01-15')).toMatchObject({ verified: true, source: 'shipped' });
     // The weekly NIFTY expiry of that week moves to the trading day before.
@@ -151,8 +151,7 @@ describe('the app calendar: shipped file plus the operator file, loaded once', (
         { date: '2026-03-26', name: 'Shri Ram Navami', verified: true },
       ],
     }));
-    const cal = appCalendar(home);
-    expect(appCalendar(home)).toBe(cal); // loaded once
+    const cal = loadAppCalendar(home);
     expect(cal.holiday('2026-02-02')).toEqual({ date: '2026-02-02', name: 'Special closure (circular NSE/CMTR/12345)', verified: true, source: operatorFile });
     expect(cal.isTradingDay('2026-03-03')).toBe(true); // cancelled by the operator
     expect(cal.holiday('2026-03-26')).toMatchObject({ verified: true, source: operatorFile });
@@ -165,11 +164,11 @@ describe('the app calendar: shipped file plus the operator file, loaded once', (
     const home = mkdtempSync(join(tmpdir(), 'cal-home-'));
     const operatorFile = join(home, OPERATOR_HOLIDAY_FILE);
     writeFileSync(operatorFile, JSON.stringify([{ date: '2026-02-30', name: 'no such day' }]));
-    expect(() => appCalendar(home)).toThrow(`operator holiday file ${operatorFile}: invalid holiday list at 0.date: a real date YYYY-MM-DD`);
+    expect(() => loadAppCalendar(home)).toThrow(`operator holiday file ${operatorFile}: invalid holiday list at 0.date: a real date YYYY-MM-DD`);
     const broken = mkdtempSync(join(tmpdir(), 'cal-home-'));
     writeFileSync(join(broken, OPERATOR_HOLIDAY_FILE), '{ not json');
-    expect(() => appCalendar(broken)).toThrow(new RegExp(`${join(broken, OPERATOR_HOLIDAY_FILE).replace(/[/.]/g, '\\$&')}: not valid JSON`));
-    expect(() => appCalendar(home, { shippedPath: join(home, 'missing.json') })).toThrow(/shipped .* was not found/);
+    expect(() => loadAppCalendar(broken)).toThrow(new RegExp(`${join(broken, OPERATOR_HOLIDAY_FILE).replace(/[/.]/g, '\\$&')}: not valid JSON`));
+    expect(() => loadAppCalendar(home, { shippedPath: join(home, 'missing.json') })).toThrow(/shipped .* was not found/);
     for (const bad of ['2026-13-01', '2026-1-5', '20260105']) expect(() => parseHolidayFile(JSON.stringify([{ date: bad, name: 'x' }]), 'f')).toThrow('f: invalid holiday list at 0.date: a real date YYYY-MM-DD');
   });
 });

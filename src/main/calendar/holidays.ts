@@ -1,14 +1,14 @@
 // The calendar files on disk: the shipped resources/calendar/nse-holidays.json and the operator's
-// <home>/holidays.json merged over it, loaded once per data directory (appCalendar). The calendar itself (IST,
-// sessions, expiries) is pure and lives in src/shared/calendar.
+// <home>/holidays.json merged over it (loadAppCalendar; the composition root loads it once and passes it to every
+// service). The calendar itself (IST, sessions, expiries) is pure and lives in src/shared/calendar.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HolidayCalendar as PureHolidayCalendar, mergeHolidays, parseHolidayFile, type HolidayFileEntry } from '../../shared/calendar/sessions';
+import { OPERATOR_HOLIDAY_FILE, SHIPPED_HOLIDAY_FILE_PARTS, holidaysFromFiles, type HolidayFileText } from '../../shared/calendar/holiday-files';
+import { HolidayCalendar as PureHolidayCalendar } from '../../shared/calendar/sessions';
 
-export const HOLIDAY_FILE_RELATIVE = join('resources', 'calendar', 'nse-holidays.json');
-/** The operator's file in the data directory, merged over the shipped calendar. */
-export const OPERATOR_HOLIDAY_FILE = 'holidays.json';
+export const HOLIDAY_FILE_RELATIVE = join(...SHIPPED_HOLIDAY_FILE_PARTS);
+export { OPERATOR_HOLIDAY_FILE };
 
 /** The NSE trading calendar, with loading of the shipped file. */
 export class HolidayCalendar extends PureHolidayCalendar {
@@ -16,7 +16,7 @@ export class HolidayCalendar extends PureHolidayCalendar {
   static load(path?: string): HolidayCalendar {
     const file = path ?? findHolidayFile();
     if (!file) throw new Error(`holiday calendar not found (looked for ${HOLIDAY_FILE_RELATIVE} above ${process.cwd()})`);
-    return new HolidayCalendar(mergeHolidays(parseHolidayFile(readFileSync(file, 'utf8'), file), [], ''));
+    return new HolidayCalendar(holidaysFromFiles({ text: readFileSync(file, 'utf8'), source: file }));
   }
 }
 
@@ -52,27 +52,17 @@ function defaultStartDirs(): string[] {
   return dirs;
 }
 
-const appCalendars = new Map<string, HolidayCalendar>();
-
 /**
- * The app's one calendar: the shipped file (required) with `<home>/holidays.json` merged over it when present.
- * Loaded once per data directory and shared by every part (feed, ingest, subscriptions, backfill). A missing
- * shipped file or an invalid operator file is a start-up error naming the file.
+ * The app's calendar: the shipped file (required) with `<home>/holidays.json` merged over it when present. The
+ * composition root calls this once and hands the result to every part (feed, ingest, backfill). A missing shipped
+ * file or an invalid operator file is a start-up error naming the file: no silent fallback to weekends only.
  */
-export function appCalendar(home: string, opts: { shippedPath?: string } = {}): HolidayCalendar {
-  const key = `${resolve(home)}|${opts.shippedPath ?? ''}`;
-  const cached = appCalendars.get(key);
-  if (cached) return cached;
+export function loadAppCalendar(home: string, opts: { shippedPath?: string } = {}): HolidayCalendar {
   const shippedPath = opts.shippedPath ?? findHolidayFile();
   if (!shippedPath || !existsSync(shippedPath)) throw new Error(`holiday calendar: the shipped ${HOLIDAY_FILE_RELATIVE} was not found (looked above ${process.cwd()})`);
-  const shipped = parseHolidayFile(readFileSync(shippedPath, 'utf8'), shippedPath);
   const operatorPath = join(resolve(home), OPERATOR_HOLIDAY_FILE);
-  let operator: HolidayFileEntry[] = [];
-  if (existsSync(operatorPath)) {
-    operator = parseHolidayFile(readFileSync(operatorPath, 'utf8'), `operator holiday file ${operatorPath}`);
-  }
-  const calendar = new HolidayCalendar(mergeHolidays(shipped, operator, operatorPath));
-  appCalendars.set(key, calendar);
-  return calendar;
+  const operator: HolidayFileText | undefined = existsSync(operatorPath)
+    ? { text: readFileSync(operatorPath, 'utf8'), source: operatorPath, label: `operator holiday file ${operatorPath}` }
+    : undefined;
+  return new HolidayCalendar(holidaysFromFiles({ text: readFileSync(shippedPath, 'utf8'), source: shippedPath }, operator));
 }
-

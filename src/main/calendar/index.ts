@@ -1,5 +1,5 @@
 // NSE calendar for the main process: the pure calendar of src/shared/calendar (IST, sessions, expiries) plus
-// loading the holiday files from disk (holidays.ts: HolidayCalendar.load, appCalendar).
+// loading the holiday files from disk (holidays.ts: HolidayCalendar.load, loadAppCalendar).
 export * from '../../shared/calendar/ist';
 export * from '../../shared/calendar/expiry';
 export {

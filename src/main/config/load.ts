@@ -108,11 +108,11 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   raw.home = { value: home, origin: homeSpec.env };
   if (existsSync(configPath)) raw.configFile = { value: configPath, origin: configSpec.env };
 
-  const config: Record<string, unknown> = {};
+  const config: Partial<Config> = {};
   for (const spec of SETTINGS as readonly SettingSpec[]) {
     const entry = raw[spec.key];
     if (!entry) {
-      if (spec.default !== undefined) config[spec.key] = spec.default;
+      if (spec.default !== undefined) Object.assign(config, { [spec.key]: spec.default });
       continue;
     }
     const parsed = spec.schema.safeParse(entry.value);
@@ -121,11 +121,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
         `Invalid configuration: ${entry.origin} must be ${spec.expected} (got "${describeInput(spec.key, entry.value)}")${customIssue(parsed.error)}`,
       );
     }
-    config[spec.key] = parsed.data;
+    Object.assign(config, { [spec.key]: parsed.data });
   }
-  const result = config as unknown as Config;
-  checkCombinations(result);
-  return result;
+  if (!isComplete(config)) throw new Error('settings table: a setting without a default and without a value is not optional in Config');
+  checkCombinations(config);
+  return config;
+}
+
+/**
+ * Each value was parsed by its own setting's schema above, so the object is a Config once every setting that has a
+ * default holds a value (the others are the optional fields of Config).
+ */
+function isComplete(config: Partial<Config>): config is Config {
+  return (SETTINGS as readonly SettingSpec[]).every((spec) => spec.default === undefined || spec.key in config);
 }
 
 /**

@@ -1,14 +1,13 @@
 // The subscription-event intake: three paths (signed webhook, Redis events, poll reconciler) into ONE durable inbox,
 // drained asynchronously by one processor that runs the actions (actions.ts). Every event and outcome is a row
 // operators see (events:list), a telemetry count and a push of 'events:changed'; health shows each path.
-import type { ComponentHealth, IntakeEvent } from '../../shared/api';
+import type { ComponentHealth, IntakeEvent, PushTopic } from '../../shared/api';
 import type { Clock } from '../../shared/clock';
-import type { PushHub } from '../api/push';
-import type { HealthRegistry } from '../app/health';
+import { describeZodError } from '../../shared/field-errors';
 import type { Config } from '../config/settings';
 import type { FlagService } from '../flags/flags';
-import { describeZodError, type HttpServer } from '../http/server';
 import type { Logger } from '../log';
+import type { HealthRegistry } from '../metrics/health';
 import type { Telemetry } from '../metrics/telemetry';
 import type { StateStore } from '../state/store';
 import { runActions, type ActionOutcome, type BackfillHook, type SubscriptionHooks } from './actions';
@@ -18,7 +17,7 @@ import { PollReconciler, type SubscriptionLister } from './poller';
 import { EventProcessor } from './processor';
 import { RedisEventListener } from './redis-listener';
 import { resolveWebhookSecret, type WebhookSecret } from './secret';
-import { registerWebhookRoute, WEBHOOK_PATH } from './webhook';
+import { WEBHOOK_PATH } from './webhook';
 import { WebhookAuthenticator } from './webhook-auth';
 
 export interface EventIntakeOptions {
@@ -27,10 +26,9 @@ export interface EventIntakeOptions {
   clock: Clock;
   flags: Pick<FlagService, 'get'>;
   telemetry: Telemetry;
-  push: Pick<PushHub, 'publish'>;
-  http: HttpServer;
-  health?: HealthRegistry;
-  /** Resolved at use: the providers (issues 4 and 5) may not be running. */
+  push: { publish(topic: PushTopic, key?: string): void };
+  health?: Pick<HealthRegistry, 'register'>;
+  /** Resolved at use, so the intake's own tests can take a provider away (the intake then says what it could not do). */
   subscriptions: () => SubscriptionHooks | undefined;
   backfill: () => BackfillHook | undefined;
   ticker: () => SubscriptionLister | undefined;
@@ -113,7 +111,6 @@ export class EventIntake {
         this.processor.kickSoon();
       },
     });
-    registerWebhookRoute({ http: opts.http, auth: this.auth, accept: (event, key, req) => this.accept(event, key, this.auth.signatureOf(req)) });
     if (opts.health) this.registerHealth(opts.health);
   }
 
@@ -221,7 +218,7 @@ export class EventIntake {
     };
   }
 
-  private registerHealth(health: HealthRegistry): void {
+  private registerHealth(health: Pick<HealthRegistry, 'register'>): void {
     health.register('intake_webhook', (): ComponentHealth => ({
       status: 'ok',
       detail: `POST ${WEBHOOK_PATH} (HMAC${this.opts.config.webhookAcceptPlainHeader ? ' or X-Webhook-Secret' : ''}); inbox depth ${this.inbox.pending()}; ${this.rejected.webhook} rejected since start`,

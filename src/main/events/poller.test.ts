@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import type { TickerSubscription } from '../ticker/types';
-import { HealthRegistry } from '../app/health';
+import { HealthRegistry } from '../metrics/health';
 import type { InboxRow } from './inbox';
 import { httpLister, startTestIntake, tempStatePath, TEST_SECRET, until, type TestIntake } from './testing/support';
 import { WEBHOOK_PATH } from './webhook';

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { CHANNEL_EVENTS } from '../../shared/feed';
-import { HealthRegistry } from '../app/health';
+import { HealthRegistry } from '../metrics/health';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { InboxRow } from './inbox';
 import { httpLister, planBody, redisBody, startTestIntake, until, type TestIntake } from './testing/support';

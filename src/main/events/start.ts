@@ -1,48 +1,54 @@
-// The [events] step of the composition root: the intake over the context's services. The ticker client,
-// subscription manager and backfill service are looked up at use, so the intake runs (and says what it could not
-// do) while any of them is absent.
-import type { AppContext } from '../app/app';
-import { eventHandlers } from '../api/events';
+// The [events] step of the composition root: the intake (webhook, Redis events, poll reconciler) over the services
+// its actions call, a stop step; the intake registers its own health probes. Its ConsoleApi channels and the webhook
+// route are registered with the others (api/handlers.ts, http/routes.ts).
+import type { PushTopic } from '../../shared/api';
+import type { Clock } from '../../shared/clock';
+import type { FlagService } from '../flags/flags';
+import type { OnStop } from '../lifecycle';
 import { scopedLogger } from '../log';
+import type { HealthRegistry } from '../metrics/health';
+import type { Telemetry } from '../metrics/telemetry';
+import type { StateStore } from '../state/store';
 import type { BackfillHook, SubscriptionHooks } from './actions';
-import { EventIntake } from './intake';
+import { EventIntake, type EventIntakeOptions } from './intake';
 import type { SubscriptionLister } from './poller';
 
-interface Providers {
-  ticker?: SubscriptionLister;
-  subscriptions?: SubscriptionHooks;
-  backfill?: BackfillHook;
+export interface EventsDeps {
+  config: EventIntakeOptions['config'];
+  state: StateStore;
+  clock: Clock;
+  flags: Pick<FlagService, 'get'>;
+  telemetry: Telemetry;
+  push: { publish(topic: PushTopic, key?: string): void };
+  health: Pick<HealthRegistry, 'register'>;
+  onStop: OnStop;
+  subscriptions: SubscriptionHooks;
+  backfill: BackfillHook;
+  ticker: SubscriptionLister;
+  registry: { byToken(token: number): Promise<unknown> };
+  /** The environment, to say whether a configured webhook secret came from it (settings show the source). */
+  env: NodeJS.ProcessEnv;
 }
 
-export function startEvents(context: AppContext, env: NodeJS.ProcessEnv = process.env): EventIntake {
-  const providers = context as unknown as Providers;
+export function startEvents(deps: EventsDeps): EventIntake {
+  const { subscriptions, backfill, ticker, registry } = deps;
   const intake = new EventIntake({
-    config: context.config,
-    state: context.state,
-    clock: context.clock,
-    flags: context.flags,
-    telemetry: context.telemetry,
-    push: context.push,
-    http: context.http,
-    health: context.health,
-    subscriptions: () => providers.subscriptions,
-    backfill: () => providers.backfill,
-    ticker: () => providers.ticker,
-    registry: () => context.registry,
-    env,
+    config: deps.config,
+    state: deps.state,
+    clock: deps.clock,
+    flags: deps.flags,
+    telemetry: deps.telemetry,
+    push: deps.push,
+    health: deps.health,
+    // The intake takes its collaborators as lookups (its own tests take some away); here all are running.
+    subscriptions: () => subscriptions,
+    backfill: () => backfill,
+    ticker: () => ticker,
+    registry: () => registry,
+    env: deps.env,
     logger: scopedLogger('events'),
   });
-  context.api.register(
-    eventHandlers({
-      intake,
-      http: context.http,
-      config: context.config,
-      market: context.market,
-      tickerUrl: () => context.tickerUrl,
-      embeddedTicker: () => Boolean(context.devticker),
-    }),
-  );
   intake.start();
-  context.onStop('event intake', () => intake.stop());
+  deps.onStop('event intake', () => intake.stop());
   return intake;
 }

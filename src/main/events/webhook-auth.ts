@@ -8,8 +8,10 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Clock } from '../../shared/clock';
-import type { AuthResult } from '../http/server';
 import type { SeenSignature } from './inbox';
+
+/** The verdict on a delivery's credentials (the HTTP server's custom-auth answer has this shape). */
+export type AuthResult = { ok: true; actor: string } | { ok: false; status: number; message: string };
 
 export const TIMESTAMP_HEADER = 'x-strikedesk-timestamp';
 export const SIGNATURE_HEADER = 'x-strikedesk-signature';

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackfillJob, BackfillScope } from '../../shared/api';
 import { DomainError } from '../../shared/result';
-import { HealthRegistry } from '../app/health';
+import { HealthRegistry } from '../metrics/health';
 import { eventHandlers } from '../api/events';
 import { FlagService } from '../flags/flags';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
@@ -329,11 +329,10 @@ describe('webhook: configuration and dependencies', () => {
     expect((await postEvent(g.url, { body, secret })).status).toBe(202);
     const handlers = eventHandlers({
       intake: g.intake,
-      http: { url: g.url } as never,
+      webhookBaseUrl: () => g.url,
       config: { redisUrl: undefined, pollIntervalSeconds: 15, home: '/data' },
-      market: { backend: 'pglite', query: async () => [] },
-      tickerUrl: () => 'http://127.0.0.1:8080',
-      embeddedTicker: () => true,
+      market: { backend: 'pglite', timescale: false },
+      ticker: { url: 'http://127.0.0.1:8080', embedded: true },
     });
     const settings = await handlers['settings:get']({}, { actor: 'test' });
     expect(settings.webhook).toEqual({ url: `${g.url}/internal/subscription-events`, secret, secretSource: 'generated', acceptPlainHeader: false, toleranceSeconds: 300 });

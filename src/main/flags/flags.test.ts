@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ConsoleApi } from '../api/console-api';
 import { flagHandlers } from '../api/flags';
 import { PushHub } from '../api/push';
@@ -84,5 +84,54 @@ describe('FlagService', () => {
     expect(() => new FlagService(store, { SMART_SUBSCRIPTION_WAIT_TIMEOUT: 'soon' })).toThrow(ConfigError);
     expect(() => new FlagService(store, { SMART_SUBSCRIPTION_WAIT_TIMEOUT: 'soon' })).toThrow(/SMART_SUBSCRIPTION_WAIT_TIMEOUT must be a number/);
     expect(() => new FlagService(store, { SMART_SUBSCRIPTION_ENABLED: 'maybe' })).toThrow(/SMART_SUBSCRIPTION_ENABLED must be true or false/);
+  });
+
+  it('reads from memory: no SQL runs per read, and a read after set sees the new value', () => {
+    const store = openStore(':memory:');
+    store.db.prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)').run('smart_subscription_wait_timeout', '25', '2026-01-01T00:00:00Z', 'os:bob');
+    const flags = new FlagService(store, { BACKFILL_SUBSCRIPTION_AWARE: 'false' });
+    const prepare = vi.spyOn(store.db, 'prepare');
+    const exec = vi.spyOn(store.db, 'exec');
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      for (let i = 0; i < 1000; i++) {
+        expect(flags.get('smart_subscription_wait_timeout')).toBe(25); // stored before start
+        expect(flags.get('backfill_subscription_aware')).toBe(false); // pinned
+        expect(flags.get('smart_subscription_enabled')).toBe(true); // default
+      }
+      expect(flags.values()).toMatchObject({ smart_subscription_wait_timeout: 25, backfill_subscription_aware: false });
+      expect(prepare).not.toHaveBeenCalled();
+      expect(exec).not.toHaveBeenCalled();
+      expect(parse).not.toHaveBeenCalled();
+
+      flags.set('smart_subscription_wait_timeout', 12, 'os:alice', 'shorter wait');
+      flags.set('smart_subscription_enabled', false, 'os:alice', 'pause rollout');
+      const writes = prepare.mock.calls.length;
+      expect(writes).toBeGreaterThan(0); // the set itself writes
+      expect(flags.get('smart_subscription_wait_timeout')).toBe(12);
+      expect(flags.get('smart_subscription_enabled')).toBe(false);
+      expect(prepare.mock.calls.length).toBe(writes);
+    } finally {
+      prepare.mockRestore();
+      exec.mockRestore();
+      parse.mockRestore();
+    }
+    // The cache agrees with the store: a new service over the same store reads the same values.
+    expect(new FlagService(store, {}).values()).toEqual({ ...flags.values(), backfill_subscription_aware: true });
+  });
+
+  it('a set whose write fails leaves the value as it was', () => {
+    const store = openStore(':memory:');
+    const flags = new FlagService(store, {});
+    store.db.exec('DROP TABLE flag_audit');
+    expect(() => flags.set('smart_subscription_enabled', false, 'os:alice', 'pause rollout')).toThrow(/flag_audit/);
+    expect(flags.get('smart_subscription_enabled')).toBe(true);
+    expect(new FlagService(store, {}).get('smart_subscription_enabled')).toBe(true);
+  });
+
+  it('a stored value that no longer reads stops start-up naming the flag', () => {
+    const store = openStore(':memory:');
+    store.db.prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)').run('smart_subscription_wait_timeout', '"soon"', '2026-01-01T00:00:00Z', 'x');
+    expect(() => new FlagService(store, {})).toThrow(/flag smart_subscription_wait_timeout \("soon"\) is not valid/);
   });
 });

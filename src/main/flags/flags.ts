@@ -33,13 +33,29 @@ export function validateFlagValue(def: FlagDefinition, value: unknown): FlagValu
   return value;
 }
 
+/** A stored value, written by `set` as JSON; one that no longer reads is a start-up error naming the flag. */
+function parseStored(def: FlagDefinition, text: string): FlagValue {
+  try {
+    return validateFlagValue(def, JSON.parse(text));
+  } catch (err) {
+    throw new ConfigError(`state store: the stored value of flag ${def.key} (${text}) is not valid: ${(err as Error).message}`);
+  }
+}
+
 export interface FlagChange {
   key: FlagKey;
   value: FlagValue;
 }
 
+/**
+ * The flags, read on hot paths (every subscribe, every webhook): values live in memory, loaded once from the state
+ * store at construction and updated by `set` after its transaction commits, so `get` is a map lookup. This service is
+ * the only writer of the flags table; pins are read from the environment once, at start.
+ */
 export class FlagService {
   private readonly pins = new Map<FlagKey, FlagValue>();
+  /** The value of every flag as `get` answers it: the pin, else the stored value, else the default. */
+  private readonly current = new Map<FlagKey, FlagValue>();
   private readonly events = new EventEmitter();
 
   constructor(
@@ -50,14 +66,20 @@ export class FlagService {
       const raw = env[def.env];
       if (raw !== undefined && raw !== '') this.pins.set(def.key, parsePin(def, raw));
     }
+    const stored = new Map(
+      (this.store.db.prepare('SELECT key, value FROM flags').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
+    );
+    for (const def of FLAG_DEFINITIONS) {
+      const pinned = this.pins.get(def.key);
+      const text = stored.get(def.key);
+      this.current.set(def.key, pinned !== undefined ? pinned : text !== undefined ? parseStored(def, text) : def.default);
+    }
   }
 
   get<K extends FlagKey>(key: K): FlagValues[K] {
-    const pinned = this.pins.get(key);
-    if (pinned !== undefined) return pinned as FlagValues[K];
-    const row = this.store.db.prepare('SELECT value FROM flags WHERE key = ?').get(key) as { value: string } | undefined;
-    if (row) return JSON.parse(row.value) as FlagValues[K];
-    return (flagDefinition(key) as FlagDefinition).default as FlagValues[K];
+    const value = this.current.get(key);
+    if (value === undefined) throw new DomainError('NOT_FOUND', `unknown flag "${String(key)}"`, 'key');
+    return value as FlagValues[K];
   }
 
   values(): FlagValues {
@@ -103,6 +125,7 @@ export class FlagService {
       db.prepare('INSERT INTO flag_audit (key, old_value, new_value, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)')
         .run(def.key, existing ? existing.value : JSON.stringify(old), JSON.stringify(next), actor, trimmed, at);
     })();
+    this.current.set(def.key, next);
     if (old !== next) this.events.emit('change', { key: def.key, value: next } satisfies FlagChange);
     return this.list().find((f) => f.key === def.key) as FlagView;
   }

@@ -1,13 +1,14 @@
 // The ConsoleApi over HTTP for the headless console (POST /api/<channel>, pushed events as SSE on /api/events),
 // plus /internal/health and /openapi.json.
 import { CHANNELS, CONTRACT } from '../../shared/api';
-import { ConsoleApi, STATUS_OF } from '../api/console-api';
+import { STATUS_OF, type ConsoleApi } from '../api/console-api';
 import type { PushHub } from '../api/push';
-import type { HealthRegistry } from '../app/health';
+import type { HealthRegistry } from '../metrics/health';
+import { SECURITY_HEADERS } from './headers';
 import { buildOpenApi } from './openapi';
-import { SECURITY_HEADERS, type HttpServer } from './server';
+import type { HttpServer } from './server';
 
-export function registerConsoleRoutes(server: HttpServer, api: ConsoleApi, push: PushHub, health: HealthRegistry, version: string): void {
+export function registerConsoleRoutes(server: HttpServer, api: Pick<ConsoleApi, 'call'>, push: Pick<PushHub, 'subscribe'>, health: Pick<HealthRegistry, 'report'>, version: string): void {
   server.addRoute({
     method: 'GET',
     path: '/internal/health',

@@ -6,10 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { describeZodError } from '../../shared/field-errors';
 import { redactUrlsIn, type Logger } from '../log';
 import { RequestGuard } from './guard';
+import { SECURITY_HEADERS } from './headers';
 import { OperatorTokens, type NamedToken } from './operators';
 import { serveStatic } from './static';
+
+// The Electron shell applies the same policy to its window; it reads it from here.
+export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './headers';
 
 export type RouteAuth =
   /** anyone (health, static files) */
@@ -87,10 +92,19 @@ export interface HttpServerOptions {
   maxConnections?: number;
   /** A request body must arrive within this long (default 10 s), else 408. */
   bodyTimeoutMs?: number;
+  /**
+   * Set when a front process owns the console's address and forwards requests here (the headless relay, see
+   * relay/front.ts): this server listens on host:port (loopback, port 0) but checks Host and Origin against, and
+   * reports its URL as, the address clients actually use.
+   */
+  publicAddress?: { host: string; port: number; url: string };
 }
 
 export interface HttpListener {
+  /** The URL clients use (the public address when a front forwards here). */
   url: string;
+  /** Where this server itself listens (equals url without a front). */
+  listenUrl: string;
   port: number;
   close(): Promise<void>;
 }
@@ -105,28 +119,7 @@ export class HttpError extends Error {
   }
 }
 
-/** Names the failing field(s) of a zod error in one message: "expiry.1: expected YYYY-MM-DD". */
-export function describeZodError(error: z.ZodError, prefix = ''): { message: string; errors: { field: string; message: string }[] } {
-  const errors = error.issues.map((issue) => ({
-    field: [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || prefix || '(body)',
-    message: issue.message,
-  }));
-  return { message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors };
-}
-
 const DEFAULT_BODY_LIMIT = 64 * 1024;
-
-export const SECURITY_HEADERS: Record<string, string> = {
-  'X-Content-Type-Options': 'nosniff',
-  // The console URL carries the API token: never leak it in a Referer.
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
-
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 
 function matchPath(pattern: string, path: string): Record<string, string> | null {
@@ -151,7 +144,7 @@ function queryObject(search: URLSearchParams): Record<string, string | string[]>
 }
 
 /** Reads the body up to `limit` bytes within `timeoutMs` (a slow sender cannot hold a connection for long). */
-async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new HttpError(413, `body exceeds ${limit} bytes`);
   return new Promise<Buffer>((resolve, reject) => {
@@ -192,7 +185,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 export class HttpServer {
   private readonly routes: RouteDef[] = [];
-  private readonly sockets = new Set<import('node:net').Socket>();
   private boundUrl: string | null = null;
   private guard: RequestGuard | null = null;
 
@@ -368,27 +360,26 @@ export class HttpServer {
     server.requestTimeout = 30_000;
     // A flood of slow connections must not exhaust file descriptors or memory.
     server.maxConnections = this.options.maxConnections ?? 256;
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.options.port, this.options.host, () => resolve());
     });
     const address = server.address() as AddressInfo;
-    this.guard = new RequestGuard(this.options.host, address.port);
+    const front = this.options.publicAddress;
+    this.guard = new RequestGuard(front?.host ?? this.options.host, front?.port ?? address.port);
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const listenUrl = `http://${host}:${address.port}`;
+    const url = front?.url ?? listenUrl;
     this.boundUrl = url;
     return {
       url,
+      listenUrl,
       port: address.port,
       close: () =>
         new Promise<void>((resolve) => {
           server.close(() => resolve());
           // SSE streams and keep-alive sockets would hold close() open forever.
-          for (const socket of this.sockets) socket.destroy();
+          server.closeAllConnections();
         }),
     };
   }

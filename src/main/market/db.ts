@@ -150,6 +150,9 @@ export function checkPgliteDir(dir: string): void {
   }
 }
 
+/** PGlite's shared_buffers (see openMarketDb). */
+export const PGLITE_SHARED_BUFFERS = '16MB';
+
 export async function openMarketDb(options: OpenMarketDbOptions): Promise<MarketDb> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 8, types: pgTypes });
@@ -169,6 +172,11 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
   const pglite = await PGlite.create({
     dataDir: options.pgliteDir,
     relaxedDurability: false,
+    // PGlite keeps PostgreSQL's 128 MB shared_buffers default, resident in the WASM heap once touched, on top of the
+    // file layer's own copy of the pages: the buffers double what is already in memory. A smaller pool keeps the
+    // console's RSS lower (bench:memory). Passed as a start parameter, not `postgresqlconf`, which would replace the
+    // postgresql.conf initdb wrote (timezone, datestyle, locale settings) with only this line.
+    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     parsers: {
       [INT8]: (v: string) => Number(v),
       [NUMERIC]: (v: string) => Number(v),

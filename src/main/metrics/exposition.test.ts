@@ -8,7 +8,7 @@ import { HttpServer, type HttpListener } from '../http/server';
 import { silentLogger } from '../log';
 import { MINUTE_MS } from './history';
 import { MetricsService } from './service';
-import { metricsRoute } from './start';
+import { metricsRoute } from '../http/metrics-route';
 import { openStore, stateFile, T0 } from './test-support';
 
 interface Family {

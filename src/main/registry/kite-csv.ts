@@ -30,6 +30,14 @@ const REQUIRED = ['instrument_token', 'tradingsymbol', 'name', 'expiry', 'strike
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 /** Rows handed on per batch: small enough to keep the event loop moving, large enough to amortise the awaits. */
 export const CSV_BATCH = 5_000;
+/**
+ * The most bytes handed to the parser (or gunzip) at once. A parser call is synchronous for its whole chunk, so a dump
+ * that arrives as one big string (the embedded devticker's registry) is cut up, or it would be parsed in one go.
+ */
+export const CSV_CHUNK_BYTES = 64 * 1024;
+
+/** Lets timers, I/O and IPC run: resolves on the event loop's next check phase (setImmediate), not as a microtask. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class KiteCsvError extends Error {}
 
@@ -70,7 +78,10 @@ export function toRegistryRow(r: InstrumentRecord): RegistryRow | null {
 
 const CSV_OPTIONS = { skip_empty_lines: true, trim: true, relax_column_count: true } as const;
 
-/** Parses a small dump held in memory (tests, fixtures). The registry itself reads through readKiteCsv. */
+/**
+ * Parses a small dump held in memory, synchronously: for tests and fixtures only. Every load of the registry (file,
+ * URL, the embedded devticker's text) reads through readKiteCsv.
+ */
 export function parseKiteCsv(text: string): { rows: RegistryRow[]; skipped: number } {
   const records = parseSync(text, { ...CSV_OPTIONS, columns: header }) as Record<string, string>[];
   const rows: RegistryRow[] = [];
@@ -87,16 +98,27 @@ export interface CsvReadStats {
   skipped: number;
 }
 
-/** Gunzips when the first bytes are the gzip magic (a .csv.gz file, or a server that sends the dump compressed). */
+/** The source's chunks, none larger than CSV_CHUNK_BYTES. */
+async function* bounded(bytes: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
+  for await (const value of bytes) {
+    const buffer = typeof value === 'string' ? Buffer.from(value) : value;
+    if (buffer.length <= CSV_CHUNK_BYTES) yield buffer;
+    else for (let i = 0; i < buffer.length; i += CSV_CHUNK_BYTES) yield buffer.subarray(i, i + CSV_CHUNK_BYTES);
+  }
+}
+
+/**
+ * Gunzips (asynchronously, zlib's stream on the thread pool) when the first bytes are the gzip magic (a .csv.gz file,
+ * or a server that sends the dump compressed).
+ */
 async function* decoded(bytes: AsyncIterable<Buffer | string>): AsyncGenerator<Buffer> {
-  const it = bytes[Symbol.asyncIterator]();
-  const toBuffer = (v: Buffer | string): Buffer => (typeof v === 'string' ? Buffer.from(v) : v);
+  const it = bounded(bytes)[Symbol.asyncIterator]();
   // Two bytes decide: gather them even when the first chunks are tiny.
   let head = Buffer.alloc(0);
   while (head.length < 2) {
     const next = await it.next();
     if (next.done) break;
-    head = Buffer.concat([head, toBuffer(next.value)]);
+    head = Buffer.concat([head, next.value]);
   }
   if (head.length === 0) return;
   async function* all(): AsyncGenerator<Buffer> {
@@ -104,7 +126,7 @@ async function* decoded(bytes: AsyncIterable<Buffer | string>): AsyncGenerator<B
     for (;;) {
       const next = await it.next();
       if (next.done) return;
-      yield toBuffer(next.value);
+      yield next.value;
     }
   }
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
@@ -119,7 +141,9 @@ async function* decoded(bytes: AsyncIterable<Buffer | string>): AsyncGenerator<B
 
 /**
  * Streams a dump (plain or gzipped bytes) as batches of rows. Rows without a usable token are skipped and counted
- * in `stats`; a missing column is a KiteCsvError at the header.
+ * in `stats`; a missing column is a KiteCsvError at the header. After each batch the reader waits for the event
+ * loop's next turn: records already parsed would otherwise be handed over as microtasks, batch after batch, with
+ * nothing else (timers, HTTP, ticks) running in between.
  */
 export async function* readKiteCsv(bytes: AsyncIterable<Buffer | string>, stats: CsvReadStats = { skipped: 0 }, batchSize = CSV_BATCH): AsyncGenerator<RegistryRow[]> {
   const parser = parseStream({ ...CSV_OPTIONS, columns: header });
@@ -138,6 +162,7 @@ export async function* readKiteCsv(bytes: AsyncIterable<Buffer | string>, stats:
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
+        await nextTurn();
       }
     }
     if (batch.length) yield batch;

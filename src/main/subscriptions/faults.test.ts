@@ -20,9 +20,9 @@ import { InstrumentRegistry } from '../registry/registry';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
 import { systemScheduler } from '../ticker/time';
-import { ChainService } from './chain-service';
+import { ChainService } from '../chain/service';
 import { SubscriptionManager } from './manager';
-import { registerStrikeDistributionRoute } from './route';
+import { strikeDistributionRoute } from '../http/fo-routes';
 
 const WAIT_S = 3;
 let market: TestMarketDb;
@@ -72,7 +72,7 @@ beforeEach(async () => {
   manager.start();
   const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: systemScheduler, expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
   const http = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: 'x'.repeat(24), loopbackBind: true, logger, version: 'test' });
-  registerStrikeDistributionRoute(http, chains, 10);
+  http.addRoute(strikeDistributionRoute(chains, 10));
   listener = await http.listen();
 }, 60_000);
 

@@ -1,19 +1,26 @@
-// The [subscriptions] step of the composition root: the SubscriptionManager over the shared ticker client, the
-// ChainService, the chain:* and subscriptions:* channels, GET /fo/strike-distribution, a health probe, a stop step.
-// With a tick source, a StreamingWatch judges "accepted but not streaming" from the feed's stream ticks: health says
-// it, the metrics alert streaming_stopped fires on it, and the manager holds its POSTs while it lasts.
-import type { ComponentHealth } from '../../shared/api';
+// The [subscriptions] step of the composition root: the SubscriptionManager over the shared ticker client and the
+// ChainService, a health probe, a stop step (their ConsoleApi channels and GET /fo/strike-distribution are registered
+// with the others, in api/handlers.ts and http/routes.ts). With a tick source, a StreamingWatch judges "accepted but
+// not streaming" from the feed's stream ticks: health says it, the metrics alert streaming_stopped fires on it, and
+// the manager holds its POSTs while it lasts.
+import type { ComponentHealth, PushTopic } from '../../shared/api';
+import type { Clock } from '../../shared/clock';
 import { CHANNEL_OPTIONS } from '../../shared/feed';
-import { chainHandlers } from '../api/chain';
-import { subscriptionHandlers } from '../api/subscriptions';
-import type { AppContext } from '../app/app';
-import { appCalendar } from '../calendar';
+import type { Config } from '../config/settings';
+import type { FeedMonitor } from '../feed/monitor';
+import type { FlagService } from '../flags/flags';
+import type { OnStop } from '../lifecycle';
 import { scopedLogger } from '../log';
-import type { Queryable } from '../market/db';
+import type { DataSignals } from '../market/data-signals';
+import type { MarketDb, Queryable } from '../market/db';
+import type { HealthRegistry } from '../metrics/health';
+import type { Telemetry } from '../metrics/telemetry';
+import type { InstrumentRegistry } from '../registry/registry';
+import type { StateStore } from '../state/store';
+import type { HttpTickerClient } from '../ticker/client';
 import { realScheduler } from '../ticker/time';
-import { ChainService } from './chain-service';
+import { ChainService } from '../chain/service';
 import { SubscriptionManager } from './manager';
-import { registerStrikeDistributionRoute } from './route';
 import { StreamingWatch } from './streaming-watch';
 
 /** Tokens with a stored bar in the last day: evidence of data the in-memory signals have not seen (a restart). */
@@ -30,76 +37,76 @@ export function storedDataEvidence(db: Queryable, clock: { now(): number }): (to
   };
 }
 
-export function startSubscriptions(context: AppContext): { manager?: SubscriptionManager; chains?: ChainService } {
-  const { ticker, registry, config, flags, clock, health } = context;
-  const logger = scopedLogger('subscriptions');
-  if (!registry) {
-    health.register('subscriptions', () => ({ status: 'disabled', detail: 'no instrument registry' }));
-    return {};
-  }
-  const scheduler = realScheduler(clock);
-  const calendar = appCalendar(context.config.home);
-  const expectingData = (ms: number) => context.feedMonitor?.expectsStreamingAt(ms) ?? calendar.isInSession(ms);
+export interface SubscriptionsDeps {
+  config: Pick<Config, 'subscriptionIdleMinutes' | 'underlyings'>;
+  ticker: HttpTickerClient;
+  registry: InstrumentRegistry;
+  state: StateStore;
+  market: MarketDb;
+  flags: Pick<FlagService, 'get'>;
+  clock: Clock;
+  signals: DataSignals;
+  telemetry: Telemetry;
+  push: { publish(topic: PushTopic, key?: string): void };
+  health: Pick<HealthRegistry, 'register'>;
+  onStop: OnStop;
+  /** The feed monitor: when data is expected, and the stream's last tick. */
+  monitor: FeedMonitor;
+  /** Whether there is a tick source at all: without one, "not streaming" cannot be judged. */
+  hasTickSource: boolean;
+}
 
-  const monitor = context.bus ? context.feedMonitor : undefined;
-  const streaming = monitor
+export interface SubscriptionsSetup {
+  manager: SubscriptionManager;
+  chains: ChainService;
+}
+
+export function startSubscriptions(deps: SubscriptionsDeps): SubscriptionsSetup {
+  const { ticker, registry, config, flags, clock, health, monitor } = deps;
+  const logger = scopedLogger('subscriptions');
+  const scheduler = realScheduler(clock);
+
+  const streaming = deps.hasTickSource
     ? new StreamingWatch({ lastStreamTickAt: () => monitor.lastChannelTickAt(CHANNEL_OPTIONS), sessionOpen: (ms) => monitor.expectsStreamingAt(ms) })
     : undefined;
 
-  let manager: SubscriptionManager | undefined;
-  if (ticker) {
-    manager = new SubscriptionManager({
-      ticker,
-      state: context.state,
-      flags,
-      signals: context.signals,
-      scheduler,
-      idleMs: () => config.subscriptionIdleMinutes * 60_000,
-      telemetry: context.telemetry,
-      push: context.push,
-      logger,
-      evidence: storedDataEvidence(context.market, clock),
-      streaming,
-    });
-    manager.start();
-    const m = manager;
-    context.onStop('subscription manager', () => m.stop());
-    context.api.register(
-      subscriptionHandlers({
-        manager: m,
-        registry,
-        clock,
-        lastTickAt: () => (context.feedMonitor ? (token: number) => context.feedMonitor?.lastTickAt(token) ?? null : undefined),
-        unsubscribeWaitMs: () => flags.get('smart_subscription_wait_timeout') * 1000,
-      }),
-    );
-    health.register('subscriptions', (): ComponentHealth => {
-      const snap = m.peekSnapshot();
-      const error = m.snapshotError();
-      const enabled = flags.get('smart_subscription_enabled');
-      const stream = m.streamingView();
-      const stopped = stream?.state === 'stopped';
-      const detail =
-        `${stopped ? `STREAMING STOPPED: ${stream.message}; ` : ''}${snap ? snap.tokens.size : '?'} active, ${m.queuedCount()} queued` +
-        `${enabled ? '' : '; smart subscription off (flag)'}${error ? `; subscription list unavailable: ${error}` : ''}` +
-        `${stream && !stopped ? `; ${stream.message}` : ''}`;
-      return { status: error || stopped ? 'degraded' : 'ok', detail };
-    });
-  } else {
-    health.register('subscriptions', () => ({ status: 'disabled', detail: 'no ticker client' }));
-  }
+  const manager = new SubscriptionManager({
+    ticker,
+    state: deps.state,
+    flags,
+    signals: deps.signals,
+    scheduler,
+    idleMs: () => config.subscriptionIdleMinutes * 60_000,
+    telemetry: deps.telemetry,
+    push: deps.push,
+    logger,
+    evidence: storedDataEvidence(deps.market, clock),
+    streaming,
+  });
+  manager.start();
+  deps.onStop('subscription manager', () => manager.stop());
+  health.register('subscriptions', (): ComponentHealth => {
+    const snap = manager.peekSnapshot();
+    const error = manager.snapshotError();
+    const enabled = flags.get('smart_subscription_enabled');
+    const stream = manager.streamingView();
+    const stopped = stream?.state === 'stopped';
+    const detail =
+      `${stopped ? `STREAMING STOPPED: ${stream.message}; ` : ''}${snap ? snap.tokens.size : '?'} active, ${manager.queuedCount()} queued` +
+      `${enabled ? '' : '; smart subscription off (flag)'}${error ? `; subscription list unavailable: ${error}` : ''}` +
+      `${stream && !stopped ? `; ${stream.message}` : ''}`;
+    return { status: error || stopped ? 'degraded' : 'ok', detail };
+  });
 
   const chains = new ChainService({
-    db: context.market,
+    db: deps.market,
     registry,
     manager: () => manager,
     flags,
     scheduler,
-    expectingData,
+    expectingData: (ms) => monitor.expectsStreamingAt(ms),
     underlyings: config.underlyings,
     logger,
   });
-  context.api.register(chainHandlers(chains));
-  registerStrikeDistributionRoute(context.http, chains, config.strikesEachSide);
   return { manager, chains };
 }

@@ -6,7 +6,8 @@
 // against, the service's default account.
 import type { CapacityView, SubscriptionRow, SubscriptionState } from '../../shared/api';
 import type { InstrumentRegistry } from '../registry/registry';
-import { accountOf, CONNECTIONS_PER_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, INSTRUMENTS_PER_CONNECTION, type SubscriptionManager } from './manager';
+import { accountOf, CONNECTIONS_PER_ACCOUNT, DEFAULT_SERVICE_ACCOUNT, INSTRUMENTS_PER_CONNECTION } from './capacity';
+import type { SubscriptionManager } from './manager';
 import type { ActiveSnapshot } from './snapshot';
 
 const iso = (ms: number | null | undefined): string | null => (ms === null || ms === undefined ? null : new Date(ms).toISOString());

@@ -9,8 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { ManualClock } from '../../shared/clock';
-import type { AppContext } from '../app/app';
-import { HealthRegistry } from '../app/health';
+import { HealthRegistry } from '../metrics/health';
 import { fromIstWallClock } from '../calendar';
 import type { Config } from '../config/settings';
 import { ConfigError } from '../config/load';
@@ -18,7 +17,7 @@ import { rootLogger, setRootLogger } from '../log';
 import { createTestMarketDb, type TestMarketDb } from '../market/testing';
 import { noopTelemetry } from '../metrics/telemetry';
 import { startTestPostgres, type TestPostgres } from '../registry/test-postgres';
-import { startTicker } from './start';
+import { startTicker, type TickerDeps } from './start';
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');
 const clock = new ManualClock(T0);
@@ -31,7 +30,7 @@ const stops: (() => Promise<void> | void)[] = [];
 const logLines: string[] = [];
 const previousRoot = rootLogger();
 
-function context(config: Partial<Config>, opts: { devticker?: DevTicker; tickerUrl?: string; market?: TestMarketDb } = {}): AppContext {
+function context(config: Partial<Config>, opts: { devticker?: DevTicker; tickerUrl?: string; market?: TestMarketDb } = {}) {
   return {
     config: { instrumentsSource: 'auto', ...config } as Config,
     clock,
@@ -39,12 +38,12 @@ function context(config: Partial<Config>, opts: { devticker?: DevTicker; tickerU
     telemetry: noopTelemetry,
     market: (opts.market ?? store).db,
     devticker: opts.devticker,
-    tickerUrl: opts.tickerUrl ?? config.tickerUrl ?? opts.devticker?.url,
-    onStop: (_name: string, stop: () => Promise<void> | void) => stops.push(stop),
-  } as unknown as AppContext;
+    tickerUrl: opts.tickerUrl ?? config.tickerUrl ?? opts.devticker?.url ?? 'http://127.0.0.1:8080',
+    onStop: (_name: string, stop: () => Promise<void> | void) => void stops.push(stop),
+  } satisfies TickerDeps;
 }
 
-async function startupError(ctx: AppContext): Promise<Error> {
+async function startupError(ctx: TickerDeps): Promise<Error> {
   const err = await startTicker(ctx).then(
     () => null,
     (e: unknown) => e as Error,

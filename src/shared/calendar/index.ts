@@ -5,3 +5,4 @@
 export * from './ist';
 export * from './sessions';
 export * from './expiry';
+export * from './holiday-files';

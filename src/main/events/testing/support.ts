@@ -8,6 +8,7 @@ import type { BackfillJob, BackfillScope } from '../../../shared/api';
 import { systemClock, type Clock } from '../../../shared/clock';
 import { FlagService } from '../../flags/flags';
 import { HttpServer, type HttpListener } from '../../http/server';
+import { webhookRoute } from '../../http/webhook-route';
 import { silentLogger } from '../../log';
 import { noopTelemetry, type Telemetry } from '../../metrics/telemetry';
 import { StateStore } from '../../state/store';
@@ -111,7 +112,6 @@ export async function startTestIntake(o: TestIntakeOptions = {}): Promise<TestIn
     flags: o.flags ?? new FlagService(state, {}),
     telemetry: o.telemetry ?? noopTelemetry,
     push: o.push ?? { publish: () => undefined },
-    http,
     health: o.health,
     subscriptions: o.subscriptions ?? (() => (o.withSubscriptions === false ? undefined : subscriptions)),
     backfill: o.backfill ?? (() => (o.withBackfill === false ? undefined : backfill)),
@@ -132,6 +132,7 @@ export async function startTestIntake(o: TestIntakeOptions = {}): Promise<TestIn
       ...o.config,
     },
   });
+  http.addRoute(webhookRoute(intake));
   const listener: HttpListener = await http.listen();
   if (o.start !== false) intake.start();
   return {

@@ -1,4 +1,5 @@
-// The state store's migration chain. Add a file NNNN_name.ts and append it here; never edit an applied one.
+// The state store's migration chain. Add a file NNNN_name.ts and list it here; never edit an applied one (its
+// checksum is recorded and a changed text refuses to start). Numbers need not be contiguous; order does not matter.
 import type { SqliteMigration } from '../migrate';
 import m0001 from './0001_flags';
 import m0002 from './0002_event_inbox';

@@ -10,9 +10,10 @@ import type { Logger } from '../log';
 import type { Queryable } from '../market/db';
 import { distributionSeries, latestUnderlyingPrice, strikeHistoryRows, TIMEFRAME_MINUTES, type LegState, type ListedLeg, type UnderlyingPrice } from '../market/distribution';
 import type { InstrumentRegistry } from '../registry/registry';
+import type { EnsureResult, SubscriptionManager } from '../subscriptions/manager';
+import { noSubscriptionOutcome, subscriptionOutcome } from '../subscriptions/outcome';
 import type { Scheduler } from '../ticker/time';
-import { defaultExpiries, resolveChain, type ResolvedExpiry } from './chain';
-import type { EnsureResult, SubscriptionManager } from './manager';
+import { defaultExpiries, resolveChain, type ResolvedExpiry } from './resolve';
 
 /** An index price older than this while bars are expected is not used to centre new subscriptions if a live one is near. */
 const STALE_PRICE_MS = 3 * 60_000;
@@ -245,7 +246,7 @@ function legState(manager: SubscriptionManager | undefined, token: number | null
   }
 }
 
-/** The subscription block of the answer, merged over the (at most two) ensure calls. */
+/** The subscription block of the answer, over the (at most two) ensure calls; legs refused for capacity are failed. */
 function outcome(
   requested: boolean,
   enabled: boolean,
@@ -254,29 +255,8 @@ function outcome(
   chains: ResolvedExpiry[],
   hasManager: boolean,
 ): SubscriptionOutcome {
-  if (!requested) return { state: 'not_requested', already: [], newly: [], failed: [], pending: [], retry_after_ms: null };
-  if (!enabled || !hasManager) return { state: 'disabled', already: [], newly: [], failed: [], pending: [], retry_after_ms: null };
-  const last = new Map<number, { kind: 'already' | 'newly' | 'pending' | 'failed'; reason?: string; retryAt?: number | null }>();
-  for (const r of results) {
-    for (const t of r.already) last.set(t, { kind: 'already' });
-    for (const t of r.newly) last.set(t, { kind: 'newly' });
-    for (const t of r.pending) last.set(t, { kind: 'pending' });
-    for (const f of r.failed) last.set(f.token, { kind: 'failed', reason: f.reason, retryAt: f.retryAt });
-  }
-  // A token newly subscribed by the first call stays "newly" for this request.
-  for (const r of results) for (const t of r.newly) if (last.get(t)?.kind === 'already') last.set(t, { kind: 'newly' });
-  if (capacityError) {
-    for (const leg of chains.flatMap((c) => c.legs)) if (!last.has(leg.token)) last.set(leg.token, { kind: 'failed', reason: capacityError.message, retryAt: null });
-  }
-  const pick = (kind: string) => [...last.entries()].filter(([, v]) => v.kind === kind).map(([t]) => t);
-  const failed = [...last.entries()]
-    .filter(([, v]) => v.kind === 'failed')
-    .map(([token, v]) => ({ token, reason: v.reason ?? 'failed', retryAt: v.retryAt ? new Date(v.retryAt).toISOString() : null }));
-  const already = pick('already');
-  const newly = pick('newly');
-  const pending = pick('pending');
-  const ok = already.length + newly.length;
-  const state: SubscriptionOutcome['state'] = failed.length === 0 ? (pending.length ? 'pending' : 'complete') : ok + pending.length === 0 ? 'failed' : 'partial';
-  const hints = results.map((r) => r.retryAfterMs).filter((v): v is number => v !== null);
-  return { state, already, newly, failed, pending, retry_after_ms: hints.length ? Math.min(...hints) : null };
+  if (!requested) return noSubscriptionOutcome('not_requested');
+  if (!enabled || !hasManager) return noSubscriptionOutcome('disabled');
+  const refused = capacityError ? chains.flatMap((c) => c.legs).map((leg) => ({ token: leg.token, reason: capacityError.message, retryAt: null })) : [];
+  return subscriptionOutcome(results, refused);
 }

@@ -1,4 +1,5 @@
-// Each service contributes a probe; GET /internal/health and the health:get channel read them all.
+// The console's health report: each service contributes a probe; GET /internal/health and health:get read them all.
+// It sits with the metrics (what the console observes of itself) so every service can register without importing app/.
 import type { ComponentHealth, HealthReport } from '../../shared/api';
 import { redactUrlsIn } from '../log';
 

@@ -11,8 +11,8 @@ import { INSTANT_MESSAGE, isRealIsoDate, parseBoundedInstant, REAL_DATE_MESSAGE 
 import { oiChangeBasisSchema } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import { STATUS_OF } from '../api/console-api';
-import { HttpError, type HttpServer } from '../http/server';
-import type { ChainService } from './chain-service';
+import type { ChainService } from '../chain/service';
+import { HttpError, type RouteDef } from './server';
 
 /** As chain:distribution's `expiries` (max 6): one request cannot subscribe every listed expiry. */
 export const MAX_EXPIRIES = 6;
@@ -20,7 +20,14 @@ export const MAX_EXPIRIES = 6;
 const list = z
   .union([z.string().max(200), z.array(z.string().max(200)).max(MAX_EXPIRIES * 2)])
   .optional()
-  .transform((v) => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean)));
+  .transform((v) =>
+    v === undefined
+      ? []
+      : (Array.isArray(v) ? v : [v])
+          .flatMap((s) => s.split(','))
+          .map((s) => s.trim())
+          .filter(Boolean),
+  );
 
 const boolish = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off', 'True', 'False'])
@@ -30,7 +37,12 @@ const boolish = z
 export function strikeDistributionQuery(defaultStrikeRange: number) {
   return z
     .object({
-      symbol: z.string().trim().min(1, 'symbol is required').max(32).refine((s) => !/\p{Cc}/u.test(s), 'no control characters'),
+      symbol: z
+        .string()
+        .trim()
+        .min(1, 'symbol is required')
+        .max(32)
+        .refine((s) => !/\p{Cc}/u.test(s), 'no control characters'),
       expiry: list,
       expiries: list,
       timeframe: z.enum(['1min', '5min', '15min']).default('5min'),
@@ -42,9 +54,13 @@ export function strikeDistributionQuery(defaultStrikeRange: number) {
       oi_change_basis: oiChangeBasisSchema.optional(),
     })
     .superRefine((q, ctx) => {
-      for (const [field, values] of [['expiry', q.expiry], ['expiries', q.expiries]] as const) {
+      for (const [field, values] of [
+        ['expiry', q.expiry],
+        ['expiries', q.expiries],
+      ] as const) {
         for (const value of values) {
-          if (!isRealIsoDate(value)) ctx.addIssue({ code: 'custom', path: [field], message: `'${value.slice(0, 40)}' is not a valid date (${REAL_DATE_MESSAGE})` });
+          if (!isRealIsoDate(value))
+            ctx.addIssue({ code: 'custom', path: [field], message: `'${value.slice(0, 40)}' is not a valid date (${REAL_DATE_MESSAGE})` });
         }
       }
       if (new Set([...q.expiry, ...q.expiries]).size > MAX_EXPIRIES) {
@@ -58,15 +74,20 @@ export function strikeDistributionQuery(defaultStrikeRange: number) {
       timeframe: q.timeframe,
       autoSubscribe: q.auto_subscribe ?? true,
       strikeRange: q.strike_range ?? defaultStrikeRange,
-      side: (({ ce: 'CE', call: 'CE', pe: 'PE', put: 'PE' }) as Record<string, 'CE' | 'PE'>)[q.option_side] ?? (q.option_side === 'both' ? 'both' : (q.option_side as 'CE' | 'PE')),
+      side:
+        ({ ce: 'CE', call: 'CE', pe: 'PE', put: 'PE' } as Record<string, 'CE' | 'PE'>)[q.option_side] ??
+        (q.option_side === 'both' ? 'both' : (q.option_side as 'CE' | 'PE')),
       at: q.at === undefined ? undefined : parseBoundedInstant(q.at),
       includePartial: q.include_partial ?? false,
       oiChangeBasis: q.oi_change_basis,
     }));
 }
 
-export function registerStrikeDistributionRoute(http: HttpServer, chains: ChainService, defaultStrikeRange: number): void {
-  http.addRoute({
+export function strikeDistributionRoute(
+  chains: Pick<ChainService, 'distribution'>,
+  defaultStrikeRange: number,
+): RouteDef<z.output<ReturnType<typeof strikeDistributionQuery>>> {
+  return {
     method: 'GET',
     path: '/fo/strike-distribution',
     summary: 'Strike distribution per expiry (OI, volume, greeks, PCR, max pain), subscribing the chain on demand',
@@ -83,5 +104,5 @@ export function registerStrikeDistributionRoute(http: HttpServer, chains: ChainS
         throw err;
       }
     },
-  });
+  };
 }
