@@ -44,7 +44,8 @@ import { startSubscriptions } from '../subscriptions/start';
 import type { HttpTickerClient } from '../ticker/client';
 import { startTicker } from '../ticker/start';
 import { startEmbeddedDevTicker, type EmbeddedDevTicker } from './embedded-devticker';
-import { startQuotes } from '../quotes/start';
+import { quoteHandlers } from '../api/quotes';
+import { QuoteService } from '../quotes/service';
 import { localActor } from '../relay/actor';
 
 export const VERSION: string = pkg.version;
@@ -318,7 +319,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
     });
     // chain:quote (issue 15): the latest tick per token on the bus, for depth and the nearest future.
-    startQuotes({ api, bus: feed.bus, registry, clock, onStop });
+    if (feed.bus) api.register(quoteHandlers(new QuoteService({ bus: feed.bus, registry, clock, onStop })));
     registerRoutes(http, { api, push, health, metrics, chains: subscribing.chains, intake, strikesEachSide: config.strikesEachSide, version: VERSION });
 
     const listener: HttpListener = await http.listen();

@@ -1,7 +1,7 @@
 // Every setting in one table: its name in the config file, the environment and the CLI, its schema and default.
 // The README's configuration table is this table. Precedence: defaults < config file < environment < CLI.
 import { z } from 'zod';
-import { MIN_NAMED_TOKEN_LENGTH, namedTokensSchema, type NamedToken } from '../http/operators';
+import { MIN_NAMED_TOKEN_LENGTH, namedTokensSchema, type NamedToken } from './operators';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.preprocess((v) => {

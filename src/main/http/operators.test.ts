@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../config/load';
 import { silentLogger } from '../log';
-import { OperatorTokens, parseNamedTokens } from './operators';
+import { parseNamedTokens } from '../config/operators';
+import { OperatorTokens } from './operators';
 import { HttpServer } from './server';
 
 const T1 = 'a'.repeat(24);
