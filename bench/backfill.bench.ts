@@ -18,12 +18,12 @@ import { writeUnit, type FetchedChunk } from '../src/main/backfill/writer';
 import { silentLogger } from '../src/main/log';
 import { DataSignals } from '../src/main/market/data-signals';
 import type { MarketDb } from '../src/main/market/db';
-import { createTestMarketDb } from '../src/main/market/testing';
+import { createTestMarketDb } from '../src/main/market/testing/db';
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import { InstrumentRegistry } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';
 import { HttpTickerClient } from '../src/main/ticker/client';
-import { realScheduler } from '../src/main/ticker/time';
+import { realScheduler } from '../src/shared/clock';
 import type { HistoryCandle } from '../src/main/ticker/types';
 import { Targets } from './targets';
 

@@ -2,7 +2,7 @@
 // Drives the loop with a manual clock (one step per market second) and reports CPU per second of market time,
 // every instrument trading every second (SPARSE=1 for realistic liquidity), with a baseline measured in the same run: building the same number of messages with JSON.stringify of objects.
 import { fromIstWallClock } from '../src/main/calendar';
-import { ManualClock } from '../src/shared/clock';
+import { ManualClock } from '../src/testing/clock';
 import { CHANNEL_OPTIONS } from '../src/shared/feed';
 import { startDevTicker } from '../src/devticker/index';
 import { Targets } from './targets';

@@ -10,11 +10,11 @@ import { fromIstWallClock } from '../src/main/calendar';
 import { silentLogger } from '../src/main/log';
 import { DataSignals } from '../src/main/market/data-signals';
 import type { Queryable } from '../src/main/market/db';
-import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing/db';
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import { TickIngestor } from '../src/main/ingest/ingestor';
 import type { WrittenBatch } from '../src/main/ingest/writer';
-import { ManualClock } from '../src/shared/clock';
+import { ManualClock } from '../src/testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING, InProcessBus, type FeedChannel } from '../src/shared/feed';
 import { startDevTicker } from '../src/devticker/index';
 

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../src/shared/clock';
+import { ManualClock } from '../src/testing/clock';
 import { MetricsService } from '../src/main/metrics/service';
 import { StateStore } from '../src/main/state/store';
 import { Targets } from './targets';

@@ -30,7 +30,7 @@ import { FlagService } from '../src/main/flags/flags';
 import { TickIngestor } from '../src/main/ingest/ingestor';
 import { silentLogger } from '../src/main/log';
 import { DataSignals } from '../src/main/market/data-signals';
-import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing/db';
 import { noopTelemetry } from '../src/main/metrics/telemetry';
 import type { Instrument } from '../src/main/registry/registry';
 import { StateStore } from '../src/main/state/store';
@@ -38,7 +38,7 @@ import { resolveChain, type ChainLeg, type ChainRegistry } from '../src/main/cha
 import { SubscriptionManager } from '../src/main/subscriptions/manager';
 import { StreamingWatch } from '../src/main/subscriptions/streaming-watch';
 import { HttpTickerClient } from '../src/main/ticker/client';
-import { systemScheduler } from '../src/main/ticker/time';
+import { systemScheduler } from '../src/shared/clock';
 import { systemClock } from '../src/shared/clock';
 import { CHANNEL_OPTIONS } from '../src/shared/feed';
 import { SeedSmartSubscriptionManager, seedTickerClient, type SeedTickerClient } from './seed-port';

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock } from '../shared/calendar';
-import { type TestRedis, redisSkipReason, startTestRedis } from '../main/feed/test-redis';
-import { ManualClock } from '../shared/clock';
+import { type TestRedis, redisSkipReason, startTestRedis } from '../main/feed/testing/redis';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING, type FeedChannel } from '../shared/feed';
 import { type DevTicker, type DevTickerOptions, startDevTicker } from './index';
 

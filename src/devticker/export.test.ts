@@ -9,7 +9,7 @@ import { parse } from 'csv-parse/sync';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock } from '../shared/calendar';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { KITE_CSV_HEADER, startDevTicker } from './index';
 
 const SCRIPT = resolve(__dirname, '../../scripts/throwaway-postgres.sh');

@@ -2,7 +2,7 @@
 // default) unless a test says otherwise.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fromIstWallClock } from '../shared/calendar';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { type DevTicker, KITE_CSV_HEADER, startDevTicker } from './index';
 import type { Instrument } from './registry';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromIstWallClock } from '../shared/calendar';
 import { loadHolidayCalendar } from './holidays';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_OPTIONS } from '../shared/feed';
 import { type DevTicker, type DevTickerOptions, REBALANCER_ACCOUNT, startDevTicker } from './index';
 import type { Instrument } from './registry';

@@ -2,9 +2,9 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fromIstWallClock } from '../shared/calendar';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../shared/feed';
 import { startDevTicker } from './index';
 
@@ -31,21 +31,21 @@ describe.skipIf(!hasRedis)('devticker on Redis', () => {
     url = `redis://127.0.0.1:${port}`;
     server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
     // wait until it accepts connections
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        await probe.ping();
-        await probe.quit();
-        break;
-      } catch (err) {
-        probe.disconnect();
-        if (Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    await vi.waitFor(
+      async () => {
+        const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+        probe.on('error', () => {});
+        try {
+          await probe.connect();
+          await probe.ping();
+          await probe.quit();
+        } catch (err) {
+          probe.disconnect();
+          throw err;
+        }
+      },
+      { timeout: 10_000, interval: 50 },
+    );
   });
 
   afterAll(async () => {
@@ -79,10 +79,9 @@ describe.skipIf(!hasRedis)('devticker on Redis', () => {
         dt.sim.tick();
         clock.advance(1000);
       }
-      const deadline = Date.now() + 5000;
-      while ((got[CHANNEL_OPTIONS].length < 6 || got[CHANNEL_UNDERLYING].length < 3 || got[CHANNEL_EVENTS].length < 3) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await expect
+        .poll(() => got[CHANNEL_OPTIONS].length >= 6 && got[CHANNEL_UNDERLYING].length >= 3 && got[CHANNEL_EVENTS].length >= 3, { message: 'three seconds of messages', timeout: 5000 })
+        .toBe(true);
       const opt = got[CHANNEL_OPTIONS].find((m) => m.token === atm.token);
       expect(opt).toMatchObject({ symbol: 'NIFTY', token: atm.token, tradingsymbol: atm.tradingsymbol, segment: 'NFO-OPT', exchange: 'NFO', type: 'CE', lot_size: 75, is_mock: false });
       for (const key of ['price', 'volume', 'oi', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ts']) expect(typeof opt[key]).toBe('number');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fromIstWallClock, toIstNaive } from '../shared/calendar';
 import { loadHolidayCalendar } from './holidays';
-import { ManualClock } from '../shared/clock';
+import { ManualClock } from '../testing/clock';
 import { CHANNEL_EVENTS, CHANNEL_OPTIONS, CHANNEL_UNDERLYING, type OptionTickMessage } from '../shared/feed';
 import { bsGreeks, yearsToExpiry } from '../shared/greeks';
 import { type DevTicker, type DevTickerOptions, FastClock, signWebhook, startDevTicker } from './index';

@@ -1,29 +1,16 @@
 // The composition root over real HTTP: health, token auth of the headless API, errors as values, OpenAPI,
 // and a clean stop that leaves nothing listening.
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load';
-import { startApp, type RunningApp } from './app';
-import { localActor as defaultLocalActor } from '../relay/actor';
+import { startTestConsole, type TestConsole } from '../../testing/console';
+import { localActor } from '../relay/actor';
 
-let app: RunningApp;
-const env = () => ({
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-app-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-});
+let app: TestConsole;
 
 beforeAll(async () => {
-  const e = env();
-  app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+  app = await startTestConsole({ name: 'app' });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 const post = (path: string, body: unknown, token?: string) =>
   fetch(`${app.url}${path}`, {
@@ -72,9 +59,10 @@ describe('console app', () => {
 
   it('changes a flag through the API and records who did it', async () => {
     const res = await post('/api/flags:set', { key: 'backfill_immediate_on_subscribe', value: false, reason: 'e2e check' }, app.apiToken);
-    expect(await res.json()).toMatchObject({ ok: true, value: { key: 'backfill_immediate_on_subscribe', value: false, updatedBy: defaultLocalActor() } });
+    expect(await res.json()).toMatchObject({ ok: true, value: { key: 'backfill_immediate_on_subscribe', value: false, updatedBy: localActor() } });
     const audit = (await (await post('/api/flags:audit', {}, app.apiToken)).json()) as { value: { actor: string; reason: string }[] };
-    expect(audit.value[0]).toMatchObject({ actor: defaultLocalActor(), reason: 'e2e check' });
+    // Audit names a person: the console's own token belongs to the OS user who started it.
+    expect(audit.value[0]).toMatchObject({ actor: localActor(), reason: 'e2e check' });
   });
 
   it('lists every route in an OpenAPI 3 document', async () => {
@@ -85,10 +73,9 @@ describe('console app', () => {
   });
 
   it('stops every service and leaves nothing listening', async () => {
-    const e = env();
-    const other = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
+    const other = await startTestConsole({ name: 'app-stop' });
     const port = Number(new URL(other.url).port);
-    await other.stop();
+    await other.close();
     const refused = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1');
       socket.once('connect', () => {

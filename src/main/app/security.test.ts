@@ -1,31 +1,20 @@
 // Issue 14 against the whole console (embedded devticker, PGlite, real HTTP): rebinding hosts get nothing, a web
 // page cannot make it subscribe, bad dates and instants are 4xx on /fo and the API, credentials in TICKER_URL never
 // reach health or settings, the home is private and locked.
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../config/load';
 import { raw } from '../http/testing/raw';
-import { startApp, type RunningApp } from './app';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 
-let app: RunningApp;
+let app: TestConsole;
 let home: string;
-const baseEnv = (h: string): Record<string, string> => ({
-  STRIKEDESK_HOME: h,
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-});
 
 beforeAll(async () => {
-  home = mkdtempSync(join(tmpdir(), 'sd-sec-'));
-  const env = baseEnv(home);
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  app = await startTestConsole({ name: 'sec' });
+  home = app.home;
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 const api = (channel: string, body: unknown, headers: Record<string, string> = {}) =>
   raw(app.url, `/api/${channel}`, { method: 'POST', headers: { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -106,25 +95,25 @@ describe('the data directory', () => {
   });
 
   it('a second console on the same home refuses to start, naming the first one', async () => {
-    const env = baseEnv(home);
-    await expect(startApp(loadConfig({ env, argv: [] }), { env })).rejects.toThrow(new RegExp(`Another Strikedesk console \\(pid ${process.pid}\\) is using the data directory`));
+    await expect(startTestConsole({ home })).rejects.toThrow(new RegExp(`Another Strikedesk console \\(pid ${process.pid}\\) is using the data directory`));
     // The first one is untouched.
     expect((await raw(app.url, '/internal/health')).status).toBe(200);
   });
 });
 
 describe('credentials in TICKER_URL', () => {
-  let other: RunningApp;
+  let other: TestConsole;
   beforeAll(async () => {
     // Instruments from the fixture CSV: the console starts although the ticker (port 9) does not answer.
-    const env = {
-      ...baseEnv(mkdtempSync(join(tmpdir(), 'sd-sec2-'))),
-      TICKER_URL: 'http://kiteuser:s3cretPassw0rd@127.0.0.1:9/?token=t0psecret',
-      STRIKEDESK_INSTRUMENTS: join(__dirname, '../../../fixtures/ticker-service/instruments.csv'),
-    };
-    other = await startApp(loadConfig({ env, argv: [] }), { env });
+    other = await startTestConsole({
+      name: 'sec2',
+      env: {
+        TICKER_URL: 'http://kiteuser:s3cretPassw0rd@127.0.0.1:9/?token=t0psecret',
+        STRIKEDESK_INSTRUMENTS: join(__dirname, '../../../fixtures/ticker-service/instruments.csv'),
+      },
+    });
   }, 90_000);
-  afterAll(async () => other?.stop());
+  afterAll(async () => other?.close());
 
   it('never appear in /internal/health, health:get or settings:get', async () => {
     const health = await raw(other.url, '/internal/health');

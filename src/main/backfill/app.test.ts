@@ -1,43 +1,23 @@
 // Backfill inside the composed console (startApp, embedded devticker, PGlite): a signed subscription webhook queues an
 // immediate job through context.backfill, the job runs against the devticker and shows in backfill:jobs; the plan and
 // the coverage grid answer over HTTP; /internal/health reports the queue.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackfillJob, BackfillPlanView, CoverageGrid, HealthReport, IntakeEvent, SettingsView } from '../../shared/api';
-import { startApp, type RunningApp } from '../app/app';
 import { istDate } from '../calendar';
-import { loadConfig } from '../config/load';
-import { planBody, postEvent, until } from '../events/testing/support';
+import { planBody, postEvent } from '../events/testing/support';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 
-const env = {
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-backfill-app-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-  STRIKEDESK_BACKFILL_LOOKBACK: '30',
-  STRIKEDESK_LOG_LEVEL: 'silent',
-};
-let app: RunningApp;
-
-const call = async <T>(channel: string, body: unknown = {}): Promise<T> => {
-  const res = await fetch(`${app.url}/api/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiToken}` }, body: JSON.stringify(body) });
-  const answer = (await res.json()) as { ok: boolean; value: T; error?: unknown };
-  if (!answer.ok) throw new Error(`${channel}: ${JSON.stringify(answer.error)}`);
-  return answer.value;
-};
+let app: TestConsole;
+const call = <T>(channel: string, body?: unknown): Promise<T> => app.call<T>(channel, body);
 
 beforeAll(async () => {
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  app = await startTestConsole({ name: 'backfill-app', env: { STRIKEDESK_BACKFILL_LOOKBACK: '30' } });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 describe('backfill in the console', () => {
   it('a subscription webhook queues an immediate backfill of both legs, which completes against the devticker', async () => {
-    const registry = app.context.registry;
+    const registry = app.services.registry;
     if (!registry) throw new Error('no registry');
     const [expiry] = await registry.expiries('NIFTY', istDate(Date.now()));
     const chain = await registry.chain('NIFTY', expiry);
@@ -45,10 +25,24 @@ describe('backfill in the console', () => {
     const settings = await call<SettingsView>('settings:get');
     const res = await postEvent(app.url, { body: planBody(leg.token, 'created', new Date().toISOString()), secret: settings.webhook.secret });
     expect(res.status).toBe(202);
-    const event = await until(async () => (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done'), 'event processed');
+    const event = await vi.waitFor(
+      async () => {
+        const done = (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done');
+        if (!done) throw new Error(`event #${res.body.event_id} not processed yet`);
+        return done;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     const jobId = Number(/immediate backfill job #(\d+)/.exec(event.outcome ?? '')?.[1]);
     expect(jobId).toBeGreaterThan(0);
-    const job = await until(async () => (await call<BackfillJob[]>('backfill:jobs', { state: 'all' })).find((j) => j.id === jobId && j.state === 'done'), 'job done', 30_000);
+    const job = await vi.waitFor(
+      async () => {
+        const done = (await call<BackfillJob[]>('backfill:jobs', { state: 'all' })).find((j) => j.id === jobId && j.state === 'done');
+        if (!done) throw new Error(`backfill job #${jobId} not done yet`);
+        return done;
+      },
+      { timeout: 30_000, interval: 50 },
+    );
     expect(job).toMatchObject({ priority: 'immediate', createdBy: 'event:webhook', instruments: 2, requestsPlanned: 2, requestsDone: 2 });
 
     const grid = await call<CoverageGrid>('backfill:coverage', { symbol: 'NIFTY', expiry, strikeRange: 100, lookbackMinutes: 30, slotMinutes: 15 });

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock } from '../calendar';
 import { openMarketDb } from '../market/db';
-import { testBackends } from '../market/testing';
-import { runningClock, waitFor } from './testing/support';
+import { testBackends } from '../market/testing/db';
+import { runningClock } from './testing/support';
 
 const CHILD = fileURLToPath(new URL('./testing/crash-child.ts', import.meta.url));
 const START = fromIstWallClock('2025-11-12T11:15:20');
@@ -132,7 +132,7 @@ describe.each(testBackends())('backfill crash-resume (kill -9) on %s', (backend)
 
     // The crashed run: kill -9 once a third of the requests are done.
     const first = child('run', crashed, dt.url, t0);
-    await waitFor(() => (jobOf(crashed.statePath).job?.requests_done ?? 0) >= 8 || first.proc.exitCode !== null, 60_000, 'a third of the job');
+    await expect.poll(() => (jobOf(crashed.statePath).job?.requests_done ?? 0) >= 8 || first.proc.exitCode !== null, { message: 'a third of the job', timeout: 60_000 }).toBeTruthy();
     first.proc.kill('SIGKILL');
     expect(await first.done).toBeNull();
     const atKill = jobOf(crashed.statePath);

@@ -2,6 +2,8 @@
 // in the process; this side only bounds how many requests it has in flight). Times go out as the chunk's bounds;
 // the client turns them into naive IST wall-clock. Errors are values: retried with exponential backoff when a retry
 // can help, an expired contract reported as such (the caller marks that contract only), anything else a failure.
+import { backoffDelay } from '../../shared/backoff';
+import { workScheduler, type Scheduler } from '../../shared/clock';
 import { TickerError, type HistoryCandle, type TickerClient } from '../ticker/types';
 import { MINUTE_MS } from './types';
 
@@ -47,26 +49,12 @@ export function classify(err: unknown): { reason: FetchFailure; retryable: boole
 
 export const isAbort = (err: unknown): boolean => (err as { name?: string } | null)?.name === 'AbortError';
 
-function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new DOMException('aborted', 'AbortError'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 export class HistoryFetcher {
   constructor(
     private readonly ticker: () => TickerClient | undefined,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly random: () => number = Math.random,
+    private readonly scheduler: Scheduler = workScheduler,
   ) {}
 
   /**
@@ -87,8 +75,8 @@ export class HistoryFetcher {
         const c = classify(err);
         if (!c.retryable || attempt >= this.retry.attempts) return { ok: false, ...c, requests };
         // Exponential backoff with jitter (half fixed, half random) so retries of many chunks spread out.
-        const cap = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (attempt - 1));
-        await abortableDelay(cap / 2 + (this.random() * cap) / 2, signal);
+        const delay = backoffDelay({ baseMs: this.retry.baseDelayMs, maxMs: this.retry.maxDelayMs, jitter: 'equal' }, attempt - 1, this.random);
+        await this.scheduler.sleep(delay, signal);
       }
     }
   }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HolidayCalendar, fromIstWallClock } from '../calendar';
 import { upsertStrikeSides } from '../market/bars';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { CoverageStore } from './coverage-store';
 import { coverageGrid } from './grid';
 import type { RegistryInstrument, RegistryView } from './types';

@@ -3,7 +3,7 @@
 // PostgreSQL only: PGlite is single-process, so the question does not arise there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock } from '../calendar';
-import { startRig, waitFor, type Rig } from './testing/support';
+import { startRig, type Rig } from './testing/support';
 
 const START = fromIstWallClock('2025-11-12T11:15:20');
 const hasPostgres = Boolean(process.env.DATABASE_URL);
@@ -63,7 +63,7 @@ describe.skipIf(!hasPostgres)('two consoles on one PostgreSQL', () => {
     const answered = a.historyCalls(since).filter((c) => c.status === 200);
     expect(answered.map((c) => c.instrumentToken).sort()).toEqual([leg.token, chain.find((i) => i.strike === leg.strike && i.token !== leg.token)?.token].sort());
     // Claims end with the job: a later immediate job on console B may claim the instrument.
-    await waitFor(async () => (await a.market.query('SELECT 1 FROM backfill_claims WHERE job_id = $1', [first.id])).length === 0, 5000, 'claims released');
+    await expect.poll(async () => (await a.market.query('SELECT 1 FROM backfill_claims WHERE job_id = $1', [first.id])).length === 0, { message: 'claims released', timeout: 5000 }).toBeTruthy();
     const later = await b.service.enqueueImmediate({ kind: 'instrument', token: leg.token }, 'event:poll');
     expect(later.lastError ?? '').not.toMatch(/already being backfilled/);
     // Whatever is left (unsettled last minutes, if the strike did not trade in them) console B now does itself.

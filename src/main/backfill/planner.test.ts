@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HolidayCalendar, fromIstWallClock } from '../calendar';
 import { upsertInstrumentBars, upsertStrikeSides, type StrikeSideBar } from '../market/bars';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { CoverageStore } from './coverage-store';
 import { Planner } from './planner';
 import type { PlannedInstrument } from './types';

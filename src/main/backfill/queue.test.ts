@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { StateStore } from '../state/store';
 import { JobQueue, type NewJob } from './queue';
 import type { PlannedChunk, PlannedInstrument } from './types';

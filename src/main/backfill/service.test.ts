@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock, toIstNaive } from '../calendar';
 import { StateStore } from '../state/store';
 import type { HistoryCandle } from '../ticker/types';
-import { maxPerSecond, startRig, waitFor, type Rig } from './testing/support';
+import { maxPerSecond, startRig, type Rig } from './testing/support';
 
 const START = fromIstWallClock('2025-11-12T11:15:20');
 const WINDOW_START = fromIstWallClock('2025-11-12T10:45');
@@ -19,7 +19,7 @@ const M = 60_000;
 /** The devticker's answer read directly (plain HTTP), the independent side of the comparison. */
 async function directHistory(rig: Rig, token: number): Promise<HistoryCandle[]> {
   // The devticker's Kite side allows 3/s for everyone: wait for a free slot like any polite client.
-  await waitFor(() => maxPerSecond(rig.historyCalls(rig.clock.now() - 1000)) < 3, 5000, 'a free history slot');
+  await expect.poll(() => maxPerSecond(rig.historyCalls(rig.clock.now() - 1000)), { message: 'a free history slot', timeout: 5000 }).toBeLessThan(3);
   const q = new URLSearchParams({ instrument_token: String(token), from_ts: toIstNaive(WINDOW_START), to_ts: toIstNaive(WINDOW_END - 1000), interval: 'minute', oi: 'true' });
   const res = await fetch(`${rig.dt.url}/history?${q}`);
   expect(res.status).toBe(200);
@@ -123,7 +123,7 @@ describe('backfill service against the devticker', () => {
 
   it('a chain job stays within 3 history requests per second at the devticker, with bounded concurrency', async () => {
     // The direct reads of the previous test bypassed the client's budget: let the devticker's window clear.
-    await waitFor(() => rig.historyCalls(rig.clock.now() - 1200).length === 0, 5000, 'a quiet second at the devticker');
+    await expect.poll(() => rig.historyCalls(rig.clock.now() - 1200).length, { message: 'a quiet second at the devticker', timeout: 5000 }).toBe(0);
     const since = rig.clock.now();
     const started = Date.now();
     const plan = await rig.service.plan({ kind: 'chain', symbol: 'BANKNIFTY', strikeRange: 3 }, 30);
@@ -137,7 +137,10 @@ describe('backfill service against the devticker', () => {
     const calls = rig.historyCalls(since);
     expect(calls).toHaveLength(16);
     expect(calls.filter((c) => c.rateLimited || c.status !== 200)).toEqual([]);
-    expect(maxPerSecond(calls)).toBeLessThanOrEqual(3);
+    // The service's own verdict on the pace: its 3/s queue never held a call for long. (Counting arrivals per
+    // wall-clock second at the devticker is not a fair test on a loaded machine: a stalled event loop delivers two
+    // paced batches together.) A client ignoring the budget would send all 16 at once and wait seconds in that queue.
+    expect(Math.max(...calls.map((c) => c.queuedMs ?? 0))).toBeLessThan(1000);
     // 16 requests at 3/s need at least (16 - 3) / 3 = 4.3 s.
     expect(Date.now() - started).toBeGreaterThanOrEqual(4300);
   }, 30_000);
@@ -204,7 +207,7 @@ describe('backfill service against the devticker', () => {
     const queued = await rig.service.startManual({ kind: 'chain', symbol: 'MIDCPNIFTY', strikeRange: 6 }, 'os:tester');
     expect(queued.state).toBe('queued');
     expect(rig.service.cancel(queued.id)).toMatchObject({ state: 'cancelled' });
-    await waitFor(() => rig.service.job(running.id).requestsDone >= 2, 10_000, 'two requests done');
+    await expect.poll(() => rig.service.job(running.id).requestsDone, { message: 'two requests done', timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     const stopAt = rig.clock.now();
     const stopping = rig.service.cancel(running.id);
     expect(stopping).toMatchObject({ state: 'running', stopRequested: true });
@@ -236,7 +239,7 @@ describe('backfill service against the devticker', () => {
     const subscribed = strikes().slice(45, 52).flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
     rig.dt.sim.subscribe(subscribed);
     const cycle = rig.service.runScheduledCycle();
-    await waitFor(() => rig.service.jobs('running', 5).some((j) => j.priority === 'scheduled' && j.requestsDone >= 2), 10_000, 'scheduled job under way');
+    await expect.poll(() => rig.service.jobs('running', 5).some((j) => j.priority === 'scheduled' && j.requestsDone >= 2), { message: 'scheduled job under way', timeout: 10_000 }).toBeTruthy();
     const urgent = await rig.service.enqueueImmediate({ kind: 'instrument', token: legOf(strikes()[60], 'CE').token }, 'event:webhook');
     const urgentFinal = await rig.service.waitFinal(urgent.id);
     const result = await cycle;
@@ -250,7 +253,7 @@ describe('backfill service against the devticker', () => {
     const scheduled = rig.build({ schedule: true, firstCycleDelayMs: 10, consoleId: 'timer-test' });
     scheduled.start();
     try {
-      await waitFor(() => scheduled.lastCycle() !== null, 10_000, 'a timed cycle');
+      await expect.poll(() => scheduled.lastCycle(), { message: 'a timed cycle', timeout: 10_000 }).not.toBeNull();
       expect(scheduled.lastCycle()).toMatchObject({ trigger: 'scheduled', led: true, considered: 0, notes: ['no active subscriptions: nothing to do'] });
     } finally {
       await scheduled.stop();
@@ -267,7 +270,7 @@ describe('backfill service against the devticker', () => {
       const first = rig.build({ state, consoleId: 'stop-test' });
       first.start();
       const cycle = first.runScheduledCycle();
-      await waitFor(() => first.jobs('running', 1)[0]?.requestsDone >= 2, 10_000, 'job under way');
+      await expect.poll(() => first.jobs('running', 1)[0]?.requestsDone, { message: 'job under way', timeout: 10_000 }).toBeGreaterThanOrEqual(2);
       await first.stop();
       const result = await cycle;
       expect(result).toMatchObject({ led: true, state: 'running', plannedRequests: 8 });
@@ -291,7 +294,9 @@ describe('backfill service against the devticker', () => {
   it('the coverage grid shows filled, no-trade and missing slots per strike and side', async () => {
     // A range wide enough for the whole listed chain, whatever the ATM strike is now.
     const grid = await rig.service.coverageGrid({ symbol: 'NIFTY', expiry: nifty.expiry, strikeRange: 121, lookbackMinutes: 30, slotMinutes: 15 });
-    expect(grid.slots).toEqual([new Date(WINDOW_START).toISOString(), new Date(WINDOW_START + 15 * M).toISOString()]);
+    // The rig's clock runs in real time from 11:15:20 IST: on a slow run the 11:15 slot may have opened too.
+    expect(grid.slots.slice(0, 2)).toEqual([new Date(WINDOW_START).toISOString(), new Date(WINDOW_START + 15 * M).toISOString()]);
+    expect(grid.slots.slice(2)).toEqual(grid.slots.length > 2 ? [new Date(WINDOW_END).toISOString()] : []);
     const row = (strike: number, side: 'CE' | 'PE') => grid.rows.find((r) => r.strike === strike && r.side === side);
     // Backfilled in the first test: filled (or no trades where the strike did not trade). The last slot may still
     // show its final two minutes missing if the strike did not trade in them: they had not settled when asked.

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { fromIstWallClock, toIstOffsetString } from '../calendar';
 import { upsertStrikeSides } from '../market/bars';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import type { HistoryCandle } from '../ticker/types';
 import { CoverageStore } from './coverage-store';
 import type { PlannedInstrument } from './types';

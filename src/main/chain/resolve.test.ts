@@ -3,9 +3,9 @@
 // and the order its legs are subscribed in.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { fromIstWallClock } from '../calendar';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { InstrumentRegistry } from '../registry/registry';
 import { defaultExpiries, resolveChain, type ChainLeg } from './resolve';
 

@@ -12,7 +12,7 @@ import { distributionSeries, latestUnderlyingPrice, strikeHistoryRows, TIMEFRAME
 import type { InstrumentRegistry } from '../registry/registry';
 import type { EnsureResult, SubscriptionManager } from '../subscriptions/manager';
 import { noSubscriptionOutcome, subscriptionOutcome } from '../subscriptions/outcome';
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 import { defaultExpiries, resolveChain, type ResolvedExpiry } from './resolve';
 
 /** An index price older than this while bars are expected is not used to centre new subscriptions if a live one is near. */

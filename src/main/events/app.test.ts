@@ -1,35 +1,17 @@
 // The intake inside the composed console (startApp): the webhook signed with the secret settings:get shows, the event
 // in events:list, each intake path in /internal/health, and the generated secret kept across a restart.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HealthReport, IntakeEvent, SettingsView } from '../../shared/api';
-import { startApp, type RunningApp } from '../app/app';
-import { loadConfig } from '../config/load';
-import { planBody, postEvent, until } from './testing/support';
+import { startTestConsole, type TestConsole } from '../../testing/console';
+import { planBody, postEvent } from './testing/support';
 
-const env = {
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-events-app-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-};
-let app: RunningApp;
-
-const call = async <T>(channel: string, body: unknown = {}): Promise<T> => {
-  const res = await fetch(`${app.url}/api/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiToken}` }, body: JSON.stringify(body) });
-  const answer = (await res.json()) as { ok: boolean; value: T; error?: unknown };
-  if (!answer.ok) throw new Error(`${channel}: ${JSON.stringify(answer.error)}`);
-  return answer.value;
-};
+let app: TestConsole;
+const call = <T>(channel: string, body?: unknown): Promise<T> => app.call<T>(channel, body);
 
 beforeAll(async () => {
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  app = await startTestConsole({ name: 'events-app' });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 describe('event intake in the console', () => {
   let settings: SettingsView;
@@ -40,13 +22,20 @@ describe('event intake in the console', () => {
     expect(settings.webhook.secret.length).toBeGreaterThanOrEqual(40);
     expect(settings.intake).toEqual({ redis: false, pollIntervalSeconds: 3600 });
     expect(settings.ticker.embedded).toBe(true);
-    expect(settings.dataDir).toBe(env.STRIKEDESK_HOME);
+    expect(settings.dataDir).toBe(app.home);
   });
 
   it('accepts a delivery signed with that secret and lists it with its outcome', async () => {
     const res = await postEvent(app.url, { body: planBody(13660418, 'created', '2025-11-04T09:15:00Z'), secret: settings.webhook.secret });
     expect(res.status).toBe(202);
-    const event = await until(async () => (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done'), 'event processed');
+    const event = await vi.waitFor(
+      async () => {
+        const done = (await call<IntakeEvent[]>('events:list', { limit: 10 })).find((e) => e.id === res.body.event_id && e.state === 'done');
+        if (!done) throw new Error(`event #${res.body.event_id} not processed yet`);
+        return done;
+      },
+      { timeout: 10_000, interval: 50 },
+    );
     expect(event).toMatchObject({ source: 'webhook', type: 'created', token: 13660418, occurredAt: '2025-11-04T09:15:00.000Z' });
     expect(event.outcome).toMatch(/backfill/);
     const wrong = await postEvent(app.url, { body: planBody(1), secret: 'not-the-secret-not-the-secret' });
@@ -61,8 +50,7 @@ describe('event intake in the console', () => {
   });
 
   it('keeps the generated secret across a restart', async () => {
-    await app.stop();
-    app = await startApp(loadConfig({ env, argv: [] }), { env });
+    await app.restart();
     expect((await call<SettingsView>('settings:get')).webhook.secret).toBe(settings.webhook.secret);
   }, 90_000);
 });

@@ -1,9 +1,9 @@
 // Issue 14 at the intake: webhook metadata bounded in depth and size (422, not a stack overflow and 500 on every
 // retry); events for tokens the instrument registry does not know are recorded with their outcome, never a job.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { InboxRow } from './inbox';
 import { jsonDepth, METADATA_MAX_DEPTH } from './normalize';
-import { planBody, postEvent, RecordingBackfill, startTestIntake, until, type TestIntake } from './testing/support';
+import { planBody, postEvent, RecordingBackfill, startTestIntake, type TestIntake } from './testing/support';
 
 const nested = (depth: number): unknown => {
   let v: unknown = 'leaf';
@@ -59,16 +59,20 @@ describe('events for tokens not in the registry', () => {
   it('are recorded with an outcome and queue no backfill job; known tokens still do', async () => {
     const unknown = await postEvent(t.url, { body: planBody(999_999) });
     expect(unknown.status).toBe(202);
-    const row = await until(() => {
-      const r = t.intake.inbox.get(unknown.body.event_id) as InboxRow | null;
-      return r && r.state === 'done' ? r : null;
-    }, 'unknown-token event settled');
+    const row = await vi.waitFor(
+      () => {
+        const r = t.intake.inbox.get(unknown.body.event_id) as InboxRow | null;
+        if (r?.state !== 'done') throw new Error(`unknown-token event not settled yet (${r?.state ?? 'no row'})`);
+        return r;
+      },
+      { timeout: 10_000, interval: 10 },
+    );
     expect(row.outcome_code).toBe('unknown_token');
     expect(row.outcome).toMatch(/not in the instrument registry/);
     expect(backfill.calls.map((c) => c.scope)).not.toContainEqual({ kind: 'instrument', token: 999_999 });
 
     const good = await postEvent(t.url, { body: planBody(256265) });
     expect(good.status).toBe(202);
-    await until(() => backfill.calls.some((c) => (c.scope as { token?: number }).token === 256265), 'backfill for a known token');
+    await expect.poll(() => backfill.calls.some((c) => (c.scope as { token?: number }).token === 256265), { message: 'backfill for a known token' }).toBe(true);
   });
 });

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { planBody, postEvent, startTestIntake, tempStatePath, until } from './testing/support';
+import { planBody, postEvent, startTestIntake, tempStatePath } from './testing/support';
 
 const CHILD = fileURLToPath(new URL('./testing/crash-child.ts', import.meta.url));
 
@@ -24,7 +24,7 @@ async function startChild(statePath: string, mode: 'pause' | 'hang'): Promise<Ch
     if (msg.url) child.url = msg.url;
     if (msg.enqueue !== undefined) child.enqueued.push(msg.enqueue);
   });
-  await until(() => child.url || proc.exitCode !== null, 'child listening', 20_000);
+  await expect.poll(() => child.url || proc.exitCode !== null, { message: 'child listening', timeout: 20_000 }).toBeTruthy();
   if (!child.url) throw new Error(`crash child exited with ${proc.exitCode}`);
   return child;
 }
@@ -59,7 +59,7 @@ describe('crash after the 202', () => {
 
     const restarted = await startTestIntake({ statePath: path });
     try {
-      await until(() => restarted.intake.inbox.pending() === 0, 'restart drains the inbox');
+      await expect.poll(() => restarted.intake.inbox.pending(), { message: 'restart drains the inbox' }).toBe(0);
       expect(restarted.backfill.calls.map((c) => (c.scope.kind === 'instrument' ? c.scope.token : 0)).sort()).toEqual(tokens);
       const after = inspect(path);
       expect(after).toHaveLength(20);
@@ -78,13 +78,13 @@ describe('crash after the 202', () => {
     const child = await startChild(path, 'hang');
     const res = await postEvent(child.url, { body: planBody(990_001, 'created', '2025-11-04T09:31:00Z') });
     expect(res.status).toBe(202);
-    await until(() => child.enqueued.includes(990_001), 'the child started the action');
+    await expect.poll(() => child.enqueued.includes(990_001), { message: 'the child started the action' }).toBeTruthy();
     await kill9(child);
     expect(inspect(path)).toEqual([{ token: 990_001, state: 'processing', attempts: 1 }]);
 
     const restarted = await startTestIntake({ statePath: path });
     try {
-      await until(() => restarted.intake.inbox.pending() === 0, 'restart finishes the event');
+      await expect.poll(() => restarted.intake.inbox.pending(), { message: 'restart finishes the event' }).toBe(0);
       expect(restarted.backfill.calls).toHaveLength(1);
       expect(inspect(path)).toEqual([{ token: 990_001, state: 'done', attempts: 2 }]);
     } finally {

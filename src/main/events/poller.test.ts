@@ -8,7 +8,7 @@ import { startDevTicker, type DevTicker } from '../../devticker';
 import type { TickerSubscription } from '../ticker/types';
 import { HealthRegistry } from '../metrics/health';
 import type { InboxRow } from './inbox';
-import { httpLister, startTestIntake, tempStatePath, TEST_SECRET, until, type TestIntake } from './testing/support';
+import { httpLister, startTestIntake, tempStatePath, TEST_SECRET, type TestIntake } from './testing/support';
 import { WEBHOOK_PATH } from './webhook';
 
 let dt: DevTicker;
@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => dt?.close());
 
 const pollRows = (t: TestIntake): InboxRow[] => t.state.db.prepare("SELECT * FROM event_inbox WHERE source = 'poll' ORDER BY id").all() as InboxRow[];
-const settledAll = (t: TestIntake) => until(() => t.intake.inbox.pending() === 0, 'inbox drained');
+const settledAll = (t: TestIntake) => expect.poll(() => t.intake.inbox.pending(), { message: 'inbox drained' }).toBe(0);
 
 async function subscribeOverHttp(token: number): Promise<void> {
   const res = await fetch(`${dt.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: token }) });
@@ -80,7 +80,7 @@ describe('poll reconciler', () => {
     const t = await startTestIntake({ statePath: path, ticker: () => httpLister(dt.url), poll: true });
     try {
       // The start-up cycle finds the one change, and only it.
-      await until(() => pollRows(t).some((r) => r.token === tokens[3] && r.state === 'done'), 'the start-up cycle event');
+      await expect.poll(() => pollRows(t).some((r) => r.token === tokens[3] && r.state === 'done'), { message: 'the start-up cycle event' }).toBeTruthy();
       expect(pollRows(t).filter((r) => r.type === 'created').map((r) => r.token)).toEqual([tokens[2], tokens[3]]);
       expect(t.backfill.calls.map((c) => c.scope)).toEqual([{ kind: 'instrument', token: tokens[3] }]);
     } finally {
@@ -111,7 +111,7 @@ describe('poll reconciler', () => {
     try {
       // The second devticker is the one that signs deliveries; the subscription itself is mirrored at the first.
       pusher.sim.subscribe(tokens[4]);
-      await until(() => (t.state.db.prepare("SELECT state FROM event_inbox WHERE source = 'webhook' AND token = ?").get(tokens[4]) as { state: string } | undefined)?.state === 'done', 'signed devticker webhook processed');
+      await expect.poll(() => (t.state.db.prepare("SELECT state FROM event_inbox WHERE source = 'webhook' AND token = ?").get(tokens[4]) as { state: string } | undefined)?.state, { message: 'signed devticker webhook processed' }).toBe('done');
       expect(pusher.sim.counters().webhookFailures).toBe(0);
       dt.sim.subscribe(tokens[4]);
       await t.intake.poller.runNow('test');

@@ -4,13 +4,13 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { CHANNEL_EVENTS } from '../../shared/feed';
 import { HealthRegistry } from '../metrics/health';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { InboxRow } from './inbox';
-import { httpLister, planBody, redisBody, startTestIntake, until, type TestIntake } from './testing/support';
+import { httpLister, planBody, redisBody, startTestIntake, type TestIntake } from './testing/support';
 
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 if (!hasRedis) process.stdout.write('events/redis.test.ts skipped: redis-server is not on PATH (apt-get install -y redis-server)\n');
@@ -29,19 +29,19 @@ async function freePort(): Promise<number> {
 async function startRedis(port: number): Promise<ChildProcess> {
   const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  await until(async () => {
+  // In a hook (beforeAll), where expect.poll is not allowed: vi.waitFor retries until the probe stops throwing.
+  await vi.waitFor(async () => {
     const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     probe.on('error', () => undefined);
     try {
       await probe.connect();
       await probe.ping();
       await probe.quit();
-      return true;
-    } catch {
+    } catch (err) {
       probe.disconnect();
-      return false;
+      throw err;
     }
-  }, 'redis-server accepting connections');
+  }, { timeout: 10_000, interval: 10 });
   return server;
 }
 
@@ -89,7 +89,7 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
   });
 
   it('reconciles after the first connect (a baseline on a fresh store)', async () => {
-    await until(() => t.intake.poller.status().lastResult?.kind === 'baseline', 'baseline reconciliation');
+    await expect.poll(() => t.intake.poller.status().lastResult?.kind, { message: 'baseline reconciliation' }).toBe('baseline');
     expect(t.intake.poller.status().known).toBe(1);
   });
 
@@ -97,7 +97,7 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
     await publisher.publish(CHANNEL_EVENTS, redisBody(9001, 'subscription_created', 1762247700));
     await publisher.publish(CHANNEL_EVENTS, redisBody(9001, 'subscription_created', 1762247700));
     await publisher.publish(CHANNEL_EVENTS, planBody(9002, 'deactivated', '2025-11-04T09:15:00Z'));
-    await until(() => rows('redis').length === 3 && rows('redis').every((r) => r.state === 'done' || r.state === 'duplicate'), 'three redis rows settled');
+    await expect.poll(() => rows('redis').length === 3 && rows('redis').every((r) => r.state === 'done' || r.state === 'duplicate'), { message: 'three redis rows settled' }).toBeTruthy();
     expect(rows('redis').map((r) => [r.type, r.token, r.state, r.outcome_code])).toEqual([
       ['created', 9001, 'done', 'backfill_queued'],
       ['created', 9001, 'duplicate', 'duplicate'],
@@ -110,7 +110,7 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
   it('ignores and counts invalid messages', async () => {
     await publisher.publish(CHANNEL_EVENTS, 'not json');
     await publisher.publish(CHANNEL_EVENTS, JSON.stringify({ event_type: 'subscription_paused', instrument_token: 1 }));
-    await until(() => counted.filter((c) => c === 'redis/invalid/rejected_schema').length === 2, 'two rejections counted');
+    await expect.poll(() => counted.filter((c) => c === 'redis/invalid/rejected_schema').length, { message: 'two rejections counted' }).toBe(2);
     expect(rows('redis')).toHaveLength(3);
     expect(health.report().components.intake_redis.detail).toMatch(/2 invalid messages ignored/);
   });
@@ -118,18 +118,18 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
   it('reconnects after redis-server restarts, then reconciles and finds what was missed', async () => {
     const runsBefore = t.intake.poller.status().runs;
     await stopRedis(redis);
-    await until(() => t.intake.redis!.status().state !== 'ready', 'listener notices the outage');
+    await expect.poll(() => t.intake.redis!.status().state, { message: 'listener notices the outage' }).not.toBe('ready');
     expect(health.report().components.intake_redis.status).toBe('degraded');
     // Subscribed while the events channel is unreachable: no event will ever say so.
     dt.sim.subscribe(tokens[1]);
     redis = await startRedis(port);
     await t.intake.redis!.subscribed(2);
-    await until(() => rows('poll').find((r) => r.token === tokens[1] && r.state === 'done'), 'reconciliation event for the missed subscription');
+    await expect.poll(() => rows('poll').find((r) => r.token === tokens[1] && r.state === 'done'), { message: 'reconciliation event for the missed subscription' }).toBeTruthy();
     expect(t.intake.poller.status().runs).toBeGreaterThan(runsBefore);
     expect(t.backfill.calls.at(-1)).toEqual({ scope: { kind: 'instrument', token: tokens[1] }, createdBy: 'event:poll', reason: expect.any(String) });
     expect(health.report().components.intake_redis.status).toBe('ok');
     // And the channel is subscribed again.
     await publisher.publish(CHANNEL_EVENTS, redisBody(9003, 'subscription_created'));
-    await until(() => rows('redis').find((r) => r.token === 9003 && r.state === 'done'), 'event after reconnect');
+    await expect.poll(() => rows('redis').find((r) => r.token === 9003 && r.state === 'done'), { message: 'event after reconnect' }).toBeTruthy();
   });
 });

@@ -1,7 +1,7 @@
 // The webhook over real HTTP (HttpServer on port 0, a real SQLite file): every bad input, authentication (signature,
 // tolerance, replay, plain header), both body schemas, duplicates processed once, actions and their outcomes.
 import { request } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { BackfillJob, BackfillScope } from '../../shared/api';
 import { DomainError } from '../../shared/result';
 import { HealthRegistry } from '../metrics/health';
@@ -9,15 +9,20 @@ import { eventHandlers } from '../api/events';
 import { FlagService } from '../flags/flags';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { InboxRow } from './inbox';
-import { openState, planBody, postEvent, redisBody, signedHeaders, startTestIntake, tempStatePath, TEST_SECRET, until, type TestIntake } from './testing/support';
+import { openState, planBody, postEvent, redisBody, signedHeaders, startTestIntake, tempStatePath, TEST_SECRET, type TestIntake } from './testing/support';
 import { signDelivery } from './webhook-auth';
 
 const rows = (t: TestIntake): InboxRow[] => t.state.db.prepare('SELECT * FROM event_inbox ORDER BY id').all() as InboxRow[];
 const rowCount = (t: TestIntake): number => (t.state.db.prepare('SELECT count(*) AS n FROM event_inbox').get() as { n: number }).n;
-const settled = (t: TestIntake, id: number) => until(() => {
-  const row = t.intake.inbox.get(id);
-  return row && (row.state === 'done' || row.state === 'failed') ? row : null;
-}, `event #${id} processed`);
+const settled = (t: TestIntake, id: number) =>
+  vi.waitFor(
+    () => {
+      const row = t.intake.inbox.get(id);
+      if (!row || (row.state !== 'done' && row.state !== 'failed')) throw new Error(`event #${id} not processed yet (${row?.state ?? 'no row'})`);
+      return row;
+    },
+    { timeout: 10_000, interval: 10 },
+  );
 
 let t: TestIntake;
 const counted: { source: string; type: string; outcome: string }[] = [];
@@ -306,11 +311,11 @@ describe('webhook: configuration and dependencies', () => {
     try {
       const ids: number[] = [];
       for (let i = 0; i < 10; i++) ids.push((await postEvent(c.url, { body: planBody(700 + i) })).body.event_id);
-      await until(() => gates.length === 3, 'three actions running');
+      await expect.poll(() => gates.length, { message: 'three actions running' }).toBe(3);
       expect(c.intake.inbox.pending()).toBe(10);
       while (ids.some((id) => c.intake.inbox.get(id)?.state !== 'done')) {
         gates.splice(0).forEach((open) => open());
-        await until(() => gates.length > 0 || ids.every((id) => c.intake.inbox.get(id)?.state === 'done'), 'next actions');
+        await expect.poll(() => gates.length > 0 || ids.every((id) => c.intake.inbox.get(id)?.state === 'done'), { message: 'next actions' }).toBeTruthy();
       }
       expect(peak).toBe(3);
       expect(c.intake.inbox.pending()).toBe(0);

@@ -1,7 +1,7 @@
 // Feed staleness: the state machine on a fake clock, then the devticker's silent stall (no ticks while /health
 // would still say running) detected within the 30 s window, and an illiquid strike not mistaken for a dead feed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../../shared/feed';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock, HolidayCalendar, istInstant } from '../calendar';
@@ -74,14 +74,11 @@ describe('feed monitor state machine', () => {
     let answer: () => Promise<number | null> = async () => 4;
     const m = new FeedMonitor({ clock, expectStreaming: () => true, subscriptionCount: () => answer(), subscriptionPollMs: 10, evaluateEveryMs: 10 });
     m.start();
-    const deadline = Date.now() + 2000;
-    while (m.detail().subscriptions !== 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    expect(m.detail().subscriptions).toBe(4);
+    await expect.poll(() => m.detail().subscriptions, { message: 'the polled count', timeout: 2000 }).toBe(4);
     answer = async () => {
       throw new Error('ticker down');
     };
-    while (m.detail().subscriptions !== null && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 5));
-    expect(m.detail().subscriptions).toBeNull();
+    await expect.poll(() => m.detail().subscriptions, { message: 'unknown after an error', timeout: 2000 }).toBeNull();
     m.stop();
   });
 });

@@ -3,6 +3,7 @@
 // nothing else) and a lazily opened publisher. A lost connection is retried forever with capped, jittered
 // exponential backoff and the channels are subscribed again on reconnect; pub/sub is best effort, so what was
 // published while we were away is gone (the feed monitor shows the silence, backfill repairs the bars).
+import { backoffDelay } from '../../shared/backoff';
 import { Redis } from 'ioredis';
 import type { FeedBus, FeedChannel } from '../../shared/feed';
 import type { Logger } from '../log';
@@ -32,8 +33,7 @@ export interface RedisFeedBusOptions {
 
 /** Delay before reconnect attempt `attempt` (1-based): exponential, capped, with +-20% jitter so consoles spread out. */
 export function reconnectDelay(attempt: number, baseMs = 200, maxMs = 10_000, random: () => number = Math.random): number {
-  const raw = Math.min(maxMs, baseMs * 2 ** Math.min(30, Math.max(0, attempt - 1)));
-  return Math.max(1, Math.round(raw * (0.8 + 0.4 * random())));
+  return Math.max(1, backoffDelay({ baseMs, maxMs, jitter: { spread: 0.2 } }, attempt - 1, random));
 }
 
 export class RedisFeedBus implements FeedBus {

@@ -2,7 +2,7 @@
 // FeedBus feeds the ingestor, and the stored bars equal those aggregated from the in-process copy of the same
 // ticks. Then the Redis connection is cut and restored: the bus reconnects with backoff and resubscribes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING } from '../../shared/feed';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock } from '../calendar';
@@ -11,21 +11,13 @@ import { TickIngestor } from '../ingest/ingestor';
 import { parseOptionMessage, parseUnderlyingMessage } from '../ingest/parse';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
 import { reconnectDelay, RedisFeedBus } from './redis-bus';
-import { redisSkipReason, startTestRedis, type TestRedis } from './test-redis';
+import { redisSkipReason, startTestRedis, type TestRedis } from './testing/redis';
 
 const skip = redisSkipReason();
 if (skip) process.stdout.write(`redis.test.ts (feed) skipped: ${skip}\n`);
-
-async function until(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('reconnect backoff', () => {
   it('doubles from the base, is capped, and jitters within +-20%', () => {
@@ -83,7 +75,7 @@ describe.skipIf(skip !== null)('feed over Redis', () => {
 
     for (let s = 0; s < 150; s++) {
       dt.sim.tick();
-      await until(() => ingestor.stats().ticks === refTicks, `tick ${s} over Redis`);
+      await expect.poll(() => ingestor.stats().ticks, { message: `tick ${s} over Redis` }).toBe(refTicks);
       clock.advance(1000);
       ingestor.step();
     }
@@ -126,21 +118,24 @@ describe.skipIf(skip !== null)('feed over Redis', () => {
     bus.subscribe(CHANNEL_UNDERLYING, (m) => got.push(m));
     await bus.ready();
     bus.publish(CHANNEL_UNDERLYING, 'before');
-    await until(() => got.includes('before'), 'delivery before the outage');
+    await expect.poll(() => got.includes('before'), { message: 'delivery before the outage' }).toBeTruthy();
 
     await redis.stop();
-    await until(() => bus.status().state === 'reconnecting', 'the bus to notice the outage');
+    await expect.poll(() => bus.status().state, { message: 'the bus to notice the outage' }).toBe('reconnecting');
     await redis.restart();
-    await until(() => bus.status().state === 'ready', 'reconnection', 10_000);
+    await expect.poll(() => bus.status().state, { message: 'reconnection', timeout: 10_000 }).toBe('ready');
     expect(bus.status().reconnects).toBeGreaterThan(0);
     expect(bus.status().lastError).toBeNull();
     // Publish until delivered: the resubscription races the first publish after reconnect.
-    const deadline = Date.now() + 5000;
-    while (!got.includes('after') && Date.now() < deadline) {
-      bus.publish(CHANNEL_UNDERLYING, 'after');
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(got).toContain('after');
+    await expect
+      .poll(
+        () => {
+          bus.publish(CHANNEL_UNDERLYING, 'after');
+          return got.includes('after');
+        },
+        { message: 'delivery after the reconnect', timeout: 5000, interval: 50 },
+      )
+      .toBe(true);
     await bus.close();
     expect(bus.status().state).toBe('closed');
     await dt.redisReady();

@@ -3,13 +3,9 @@
 // (503 UNAVAILABLE aside: a service that is not running says so) and arrives within a bound (no hang). The webhook's
 // bodies are signed, so its schema is reached too. FUZZ_RUNS=n per route (default 25); FUZZ_REPORT=1|verbose.
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startApp, type RunningApp } from '../app/app';
-import { loadConfig } from '../config/load';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 import { signDelivery } from '../events/webhook-auth';
 import type { RouteDef } from './server';
 import { raw } from './testing/raw';
@@ -120,31 +116,22 @@ function toQuery(value: unknown): string {
   return text ? `?${text}` : '';
 }
 
-let app: RunningApp;
+let app: TestConsole;
 let secret: string;
 
 beforeAll(async () => {
-  const env = {
-    STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-fuzz-')),
-    STRIKEDESK_PORT: '0',
-    STRIKEDESK_DEVTICKER_PORT: '0',
-    STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-    STRIKEDESK_POLL_INTERVAL: '3600',
-    STRIKEDESK_BACKFILL_INTERVAL: '1440',
-    // Bounded waits (unsubscribe, first data) kept short: the fuzz asserts "bounded", not the bound itself.
-    SMART_SUBSCRIPTION_WAIT_TIMEOUT: '1',
-  };
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  // Bounded waits (unsubscribe, first data) kept short: the fuzz asserts "bounded", not the bound itself.
+  app = await startTestConsole({ name: 'fuzz', env: { SMART_SUBSCRIPTION_WAIT_TIMEOUT: '1' } });
   const settings = await raw(app.url, '/api/settings:get', { method: 'POST', headers: { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json' }, body: '{}' });
   secret = settings.json.value.webhook.secret;
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 const STREAMS = new Set(['GET /api/events']);
 
 describe('fuzz: every route, arbitraries from its schemas', () => {
   it('never answers 5xx and never hangs', async () => {
-    const routes = app.context.http.listRoutes().filter((r: RouteDef) => !STREAMS.has(`${r.method} ${r.path}`));
+    const routes = app.services.http.listRoutes().filter((r: RouteDef) => !STREAMS.has(`${r.method} ${r.path}`));
     expect(routes.length).toBeGreaterThan(20);
     const failures: string[] = [];
     const statuses = new Map<number, number>();

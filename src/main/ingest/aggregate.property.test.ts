@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { istInstant } from '../calendar';
 import { refreshRollups, upsertStrikeSides, type StrikeSideBar } from '../market/bars';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { BarAggregator } from './aggregate';
 import type { OptionTick } from './parse';
 

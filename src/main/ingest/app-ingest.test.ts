@@ -5,35 +5,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startDevTicker } from '../../devticker';
-import { startApp, type RunningApp } from '../app/app';
-import { loadConfig } from '../config/load';
 import { RedisFeedBus } from '../feed/redis-bus';
-import { redisSkipReason, startTestRedis, type TestRedis } from '../feed/test-redis';
+import { redisSkipReason, startTestRedis, type TestRedis } from '../feed/testing/redis';
+import { startTestConsole, testConsoleHome, type TestConsole } from '../../testing/console';
 
-const env = (extra: Record<string, string> = {}) => ({
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-ingest-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-  ...extra,
-});
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function subscribeAtm(app: RunningApp): Promise<number[]> {
-  const dt = app.context.devticker;
+async function subscribeAtm(app: TestConsole): Promise<number[]> {
+  const dt = app.services.devticker;
   if (!dt) throw new Error('no embedded devticker');
   const spot = dt.sim.underlyingPrice('NIFTY');
   const chain = dt.registry.chain('NIFTY', dt.registry.expiries('NIFTY')[0]).filter((i) => Math.abs(i.strike - spot) <= 150);
@@ -42,18 +21,28 @@ async function subscribeAtm(app: RunningApp): Promise<number[]> {
   return tokens;
 }
 
-async function expectBarsAndLiveFeed(app: RunningApp, tokens: number[]): Promise<void> {
-  const { signals, market, health } = app.context;
-  const first = await until(() => tokens.find((t) => signals.firstDataAt(t) !== undefined), 'first data of a subscribed token');
+async function expectBarsAndLiveFeed(app: TestConsole, tokens: number[]): Promise<void> {
+  const { signals, market, health } = app.services;
+  const waiting = { timeout: 15_000, interval: 50 };
+  const first = await vi.waitFor(() => {
+    const token = tokens.find((t) => signals.firstDataAt(t) !== undefined);
+    if (token === undefined) throw new Error('no data yet for any subscribed token');
+    return token;
+  }, waiting);
   const rows = await market.query<{ n: number }>('SELECT count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 AND (call_token = $1 OR put_token = $1)', [first]);
   expect(rows[0].n).toBeGreaterThan(0);
-  const feed = await until(() => {
+  const feed = await vi.waitFor(() => {
     const c = health.report().components.feed;
-    return c?.detail?.startsWith('live') ? c : undefined;
-  }, 'the feed to be live');
+    if (!c?.detail?.startsWith('live')) throw new Error(`the feed is not live yet (${c?.detail ?? 'no feed component'})`);
+    return c;
+  }, waiting);
   expect(feed.status).toBe('ok');
   // The first stored data may be a backfilled bar; ticks for the chain come through the feed (Redis or in-process).
-  const ticked = await until(() => tokens.find((t) => typeof app.context.feedMonitor?.lastTickAt(t) === 'number'), 'a tick of a subscribed token');
+  const ticked = await vi.waitFor(() => {
+    const token = tokens.find((t) => typeof app.services.feedMonitor?.lastTickAt(t) === 'number');
+    if (token === undefined) throw new Error('no tick yet for any subscribed token');
+    return token;
+  }, waiting);
   expect(tokens).toContain(ticked);
   expect(health.report().components.ingest.status).toBe('ok');
 }
@@ -65,26 +54,24 @@ describe('feed and ingest in the app', () => {
   });
 
   it('stores the embedded devticker\'s ticks from the in-process bus', async () => {
-    const e = env();
-    const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
-    cleanup.push(() => app.stop());
-    expect(app.context.tickerUrl).toBe(app.context.devticker?.url);
-    expect(app.context.bus).toBe(app.context.devticker?.bus);
+    const app = await startTestConsole({ name: 'ingest' });
+    cleanup.push(() => app.close());
+    expect(app.services.tickerUrl).toBe(app.services.devticker?.url);
+    expect(app.services.bus).toBe(app.services.devticker?.bus);
     await expectBarsAndLiveFeed(app, await subscribeAtm(app));
-    expect(app.context.health.report().components.devticker.status).toBe('ok');
+    expect(app.services.health.report().components.devticker.status).toBe('ok');
   }, 60_000);
 
   it.skipIf(redisSkipReason() !== null)('reads the ticks from Redis when REDIS_URL is set', async () => {
     const redis = (await startTestRedis()) as TestRedis;
     cleanup.push(() => redis.stop());
-    const e = env({ REDIS_URL: redis.url });
-    const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
-    cleanup.push(() => app.stop());
-    expect(app.context.bus).toBeInstanceOf(RedisFeedBus);
-    await (app.context.bus as RedisFeedBus).ready();
-    await app.context.devticker?.redisReady();
+    const app = await startTestConsole({ name: 'ingest', env: { REDIS_URL: redis.url } });
+    cleanup.push(() => app.close());
+    expect(app.services.bus).toBeInstanceOf(RedisFeedBus);
+    await (app.services.bus as RedisFeedBus).ready();
+    await app.services.devticker?.redisReady();
     await expectBarsAndLiveFeed(app, await subscribeAtm(app));
-    expect(app.context.health.report().components.feed.detail).toMatch(/\(redis\)/);
+    expect(app.services.health.report().components.feed.detail).toMatch(/\(redis\)/);
   }, 60_000);
 
   it('says there is no tick source when TICKER_URL is set without REDIS_URL', async () => {
@@ -92,13 +79,12 @@ describe('feed and ingest in the app', () => {
     const csv = join(mkdtempSync(join(tmpdir(), 'sd-dump-')), 'instruments.csv');
     const external = await startDevTicker({ port: 0, clockMode: 'always-open', instrumentsCsvPath: csv });
     cleanup.push(() => external.close());
-    const e = env({ TICKER_URL: external.url, STRIKEDESK_INSTRUMENTS: csv });
-    const app = await startApp(loadConfig({ env: e, argv: [] }), { env: e });
-    cleanup.push(() => app.stop());
-    expect(app.context.tickerUrl).toBe(external.url);
-    expect(app.context.devticker).toBeUndefined();
-    expect(app.context.bus).toBeUndefined();
-    const { feed, ingest } = app.context.health.report().components;
+    const app = await startTestConsole({ name: 'ingest', env: { TICKER_URL: external.url, STRIKEDESK_INSTRUMENTS: csv } });
+    cleanup.push(() => app.close());
+    expect(app.services.tickerUrl).toBe(external.url);
+    expect(app.services.devticker).toBeUndefined();
+    expect(app.services.bus).toBeUndefined();
+    const { feed, ingest } = app.services.health.report().components;
     expect(feed).toMatchObject({ status: 'disabled' });
     expect(feed.detail).toMatch(/REDIS_URL/);
     expect(ingest.status).toBe('disabled');
@@ -109,14 +95,13 @@ describe('feed and ingest in the app', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise<void>((r) => blocker.close(() => r())));
     const port = (blocker.address() as { port: number }).port;
-    const e = env({ STRIKEDESK_DEVTICKER_PORT: String(port) });
-    await expect(startApp(loadConfig({ env: e, argv: [] }), { env: e })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}.*STRIKEDESK_DEVTICKER_PORT`));
+    await expect(startTestConsole({ name: 'ingest', env: { STRIKEDESK_DEVTICKER_PORT: String(port) } })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}.*STRIKEDESK_DEVTICKER_PORT`));
   }, 60_000);
 
   it('refuses to start with a message naming an invalid operator holiday file', async () => {
-    const e = env();
-    const file = join(e.STRIKEDESK_HOME, 'holidays.json');
+    const home = testConsoleHome('ingest');
+    const file = join(home, 'holidays.json');
     writeFileSync(file, JSON.stringify([{ date: '2026-13-01', name: 'typo' }]));
-    await expect(startApp(loadConfig({ env: e, argv: [] }), { env: e })).rejects.toThrow(`operator holiday file ${file}: invalid holiday list at 0.date`);
+    await expect(startTestConsole({ home })).rejects.toThrow(`operator holiday file ${file}: invalid holiday list at 0.date`);
   }, 60_000);
 });

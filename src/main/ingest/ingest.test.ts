@@ -3,15 +3,15 @@
 // a mid-day counter reset and the next session's reset, greeks with nulls/NaN/invalid values, underlying close,
 // both underlying shapes, out-of-order and late ticks, a partial bar at shutdown.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING, InProcessBus } from '../../shared/feed';
 import { HolidayCalendar, istInstant } from '../calendar';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
 import { TickIngestor } from './ingestor';
-import { expectedOptionBars, optionMessage, rng, underlyingMessage, type ExpectedBar, type TestOptionTick, type TestUnderlyingTick } from './test-support';
+import { expectedOptionBars, optionMessage, rng, underlyingMessage, type ExpectedBar, type TestOptionTick, type TestUnderlyingTick } from './testing/support';
 
 const DAY1 = istInstant('2025-11-03', 9, 15);
 const DAY2 = istInstant('2025-11-04', 9, 15);

@@ -6,7 +6,7 @@
 // force over the same ticks, before and after history candles fill the unknown volumes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker/index';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, CHANNEL_UNDERLYING, InProcessBus } from '../../shared/feed';
 import { strikeSideBar } from '../backfill/writer';
 import { HolidayCalendar, fromIstWallClock } from '../calendar';
@@ -14,10 +14,10 @@ import { silentLogger } from '../log';
 import { upsertStrikeSides } from '../market/bars';
 import { DataSignals } from '../market/data-signals';
 import { distributionSeries, legKey, type ListedLeg } from '../market/distribution';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
 import { TickIngestor } from './ingestor';
-import { expectedOptionBars, type ExpectedBar, type TestOptionTick, type TestUnderlyingTick } from './test-support';
+import { expectedOptionBars, type ExpectedBar, type TestOptionTick, type TestUnderlyingTick } from './testing/support';
 
 const MIN = 60_000;
 const START = fromIstWallClock('2025-11-04T09:13:00');

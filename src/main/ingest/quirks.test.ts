@@ -2,16 +2,16 @@
 // by the session calendar (not the is_mock flag) with STRIKEDESK_ACCEPT_MOCK_TICKS deciding, a quiet strike's first
 // traded minute counted from 0 when the feed and the token were watched since before the open, and not otherwise.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, InProcessBus } from '../../shared/feed';
 import { HolidayCalendar, istInstant } from '../calendar';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
 import { TickIngestor } from './ingestor';
 import { effectiveSourceGreeks } from './start';
-import { optionMessage, type TestOptionTick } from './test-support';
+import { optionMessage, type TestOptionTick } from './testing/support';
 
 const OPEN = istInstant('2025-11-04', 9, 15);
 const EXPIRY = '2025-11-25';

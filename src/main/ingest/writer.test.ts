@@ -2,15 +2,15 @@
 // once the database is back, a full queue refuses the newest bars (counted, reported) and keeps the oldest, and a
 // failed write is retried until it lands.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { CHANNEL_OPTIONS, InProcessBus } from '../../shared/feed';
 import { istInstant } from '../calendar';
 import { silentLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { TickIngestor } from './ingestor';
-import { expectedOptionBars, optionMessage, type TestOptionTick } from './test-support';
+import { expectedOptionBars, optionMessage, type TestOptionTick } from './testing/support';
 
 const T0 = istInstant('2025-11-03', 9, 15);
 const EXPIRY = '2025-11-25';
@@ -130,9 +130,7 @@ describe.each(testBackends())('bar writer on %s', (backend) => {
     await t.db.exec('ALTER TABLE fo_strike_bars RENAME TO fo_strike_bars_away');
     clock.set(T0 + 62_500);
     ingestor.step();
-    const deadline = Date.now() + 5000;
-    while (ingestor.stats().writeFailures < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(ingestor.stats().writeFailures).toBeGreaterThanOrEqual(2);
+    await expect.poll(() => ingestor.stats().writeFailures, { message: 'two failed writes', timeout: 5000 }).toBeGreaterThanOrEqual(2);
     expect(ingestor.stats().lastWriteError).toMatch(/fo_strike_bars/);
     await t.db.exec('ALTER TABLE fo_strike_bars_away RENAME TO fo_strike_bars');
     expect(await ingestor.writer.drain(15_000)).toBe(true);

@@ -4,7 +4,8 @@
 // no capacity. When the queue is full, NEW bars are refused and counted (the oldest pending work is kept: it is
 // the work closest to being lost for good). A failed write is retried with backoff, the same batch first.
 // Writes go through the one bar writer (market/bars.ts) with its no-clobber rules.
-import type { Clock } from '../../shared/clock';
+import { backoffDelay } from '../../shared/backoff';
+import { workScheduler, type Clock } from '../../shared/clock';
 import type { Logger } from '../log';
 import { refreshRollups, upsertInstrumentBars, upsertStrikeSides, type InstrumentBar, type StrikeSideBar } from '../market/bars';
 import type { Queryable } from '../market/db';
@@ -66,8 +67,8 @@ export class BarWriter {
   private paused = false;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
-  private retryTimer: NodeJS.Timeout | null = null;
-  private retryWake: (() => void) | null = null;
+  /** Aborted to cut a retry wait short (a drain or close wants the write now). */
+  private retryWake: AbortController | null = null;
   private readonly rollupRanges = new Map<string, { from: number; to: number }>();
   private s = { maxDepth: 0, written: 0, rows: 0, dropped: 0, failures: 0, lastError: null as string | null, lastWriteAt: null as number | null };
   readonly capacity: number;
@@ -135,7 +136,7 @@ export class BarWriter {
   async drain(timeoutMs = 10_000): Promise<boolean> {
     if (this.depth === 0 && !this.running) return true;
     // A drain is a request to write now: cut a retry wait short.
-    this.retryWake?.();
+    this.retryWake?.abort();
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => {
         this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
@@ -155,7 +156,7 @@ export class BarWriter {
     this.paused = false;
     const ok = await this.drain(timeoutMs);
     this.closed = true;
-    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryWake?.abort();
     return ok;
   }
 
@@ -196,14 +197,9 @@ export class BarWriter {
           this.s.failures++;
           this.s.lastError = (err as Error).message;
           if (attempt === 1 || attempt % 10 === 0) this.opts.logger?.warn({ err: (err as Error).message, attempt, depth: this.depth }, 'bar write failed; retrying');
-          const delay = Math.min(this.opts.retryMaxMs ?? 10_000, (this.opts.retryBaseMs ?? 250) * 2 ** Math.min(attempt - 1, 10));
-          await new Promise<void>((resolve) => {
-            this.retryWake = () => {
-              if (this.retryTimer) clearTimeout(this.retryTimer);
-              resolve();
-            };
-            this.retryTimer = setTimeout(resolve, delay);
-          });
+          const delay = backoffDelay({ baseMs: this.opts.retryBaseMs ?? 250, maxMs: this.opts.retryMaxMs ?? 10_000 }, attempt - 1);
+          this.retryWake = new AbortController();
+          await workScheduler.sleep(delay, this.retryWake.signal).catch(() => undefined);
           this.retryWake = null;
         }
       }

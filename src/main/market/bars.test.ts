@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upsertInstrumentBars, upsertStrikeSides, refreshRollups, type StrikeSideBar } from './bars';
-import { createTestMarketDb, testBackends, type TestMarketDb } from './testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from './testing/db';
 import { migrateMarket } from './migrate';
 import { MARKET_MIGRATIONS } from './migrations';
 

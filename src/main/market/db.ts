@@ -1,9 +1,14 @@
 // The market store's connection: PostgreSQL through `pg` when DATABASE_URL is set, embedded PGlite otherwise.
 // Both return the same JS types: int8/numeric as number, date as 'YYYY-MM-DD' text, timestamptz as Date.
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import type { PGlite as PGliteType } from '@electric-sql/pglite';
+import type { PGlite as PGliteType, PGliteOptions } from '@electric-sql/pglite';
+import type { Logger } from 'pino';
+import { scopedLogger } from '../log';
 import { tightenTree } from '../state/home';
+import { unpackPgliteTemplate } from './pglite-template';
 
 export interface Queryable {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
@@ -75,13 +80,17 @@ class PostgresDb implements MarketDb {
  */
 const TIGHTEN_EVERY_MS = 60_000;
 
-class PgliteDb implements MarketDb {
+/** How a PGlite store came to be open: copied from the build's template, made by initdb, or an existing cluster. */
+export type PgliteOrigin = 'template' | 'initdb' | 'existing' | 'memory';
+
+export class PgliteDb implements MarketDb {
   readonly backend = 'pglite' as const;
   private readonly tightener: NodeJS.Timeout | null = null;
 
   constructor(
     readonly pglite: PGliteType,
     private readonly dir?: string,
+    readonly origin: PgliteOrigin = dir ? 'existing' : 'memory',
   ) {
     if (dir) {
       this.tighten();
@@ -130,9 +139,45 @@ export interface OpenMarketDbOptions {
   databaseUrl?: string;
   /** PGlite data directory; undefined = in memory (tests). */
   pgliteDir?: string;
+  /**
+   * The empty-cluster tarball a NEW PGlite directory is copied from instead of running initdb (see
+   * scripts/pglite-template.mjs): a path, `false` for initdb always, undefined to look for the build's own
+   * (findPgliteTemplate). Ignored for an existing cluster.
+   */
+  pgliteTemplate?: string | false;
   poolSize?: number;
   /** An idle pooled connection failed (server restart, network): logged; the pool replaces it on the next query. */
   onIdleError?: (err: Error) => void;
+  /** Where the PGlite start-up path (template, initdb, existing) is logged; default the `market store` scope. */
+  logger?: Logger;
+}
+
+/** The template's file name, next to the build output (out/) and among a packaged app's resources. */
+export const PGLITE_TEMPLATE_FILE = 'pglite-template.tar.gz';
+
+/**
+ * The build's template: a packaged app's resources directory first, then the build output this module was bundled
+ * into (out/main/chunks -> out/). Only a few levels up, so running from source (vitest, tsx under src/) does not pick
+ * up a template from an unrelated build and keeps today's initdb path. Null when there is none.
+ */
+export function findPgliteTemplate(): string | null {
+  const dirs: string[] = [];
+  const resourcesPath = (process as { resourcesPath?: string }).resourcesPath;
+  if (resourcesPath) dirs.push(resourcesPath);
+  try {
+    let dir = dirname(fileURLToPath(import.meta.url));
+    for (let i = 0; i < 3; i++) {
+      dirs.push(dir);
+      dir = dirname(dir);
+    }
+  } catch {
+    // No import.meta.url in this bundle format: resources only.
+  }
+  for (const dir of dirs) {
+    const candidate = join(dir, PGLITE_TEMPLATE_FILE);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
 }
 
 /**
@@ -165,12 +210,18 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
     return new PostgresDb(pool);
   }
   const { PGlite } = await import('@electric-sql/pglite');
-  if (options.pgliteDir) {
-    checkPgliteDir(options.pgliteDir);
-    mkdirSync(options.pgliteDir, { recursive: true, mode: 0o700 });
+  const dir = options.pgliteDir;
+  const log = options.logger ?? scopedLogger('market store');
+  // A missing or empty directory is a first start: a new cluster (checkPgliteDir refuses anything else without
+  // PG_VERSION).
+  const fresh = dir !== undefined && (!existsSync(dir) || readdirSync(dir).length === 0);
+  if (dir) {
+    checkPgliteDir(dir);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
-  const pglite = await PGlite.create({
-    dataDir: options.pgliteDir,
+  // Keep these in step with scripts/pglite-template.mjs (the template is made with the same options).
+  const pgliteOptions: PGliteOptions = {
+    dataDir: dir,
     relaxedDurability: false,
     // PGlite keeps PostgreSQL's 128 MB shared_buffers default, resident in the WASM heap once touched, on top of the
     // file layer's own copy of the pages: the buffers double what is already in memory. A smaller pool keeps the
@@ -182,6 +233,39 @@ export async function openMarketDb(options: OpenMarketDbOptions): Promise<Market
       [NUMERIC]: (v: string) => Number(v),
       [DATE]: (v: string) => v,
     },
-  });
-  return new PgliteDb(pglite, options.pgliteDir);
+  };
+  if (!dir) return new PgliteDb(await PGlite.create(pgliteOptions));
+  if (!fresh) {
+    log.info({ dir }, 'market store: opening the existing PGlite cluster');
+    return new PgliteDb(await PGlite.create(pgliteOptions), dir, 'existing');
+  }
+
+  // First start. initdb runs a second PGlite instance and the initdb module beside this one (about 800 MB RSS at
+  // peak); unpacking the build's initdb'd empty cluster and opening it as an existing one costs what a restart costs.
+  // (Not PGlite's `loadDataDir`: it keeps the whole archive in memory, several times over; see pglite-template.ts.)
+  const template = options.pgliteTemplate === false ? null : (options.pgliteTemplate ?? findPgliteTemplate());
+  if (template && existsSync(template)) {
+    let unpacked = false;
+    try {
+      await unpackPgliteTemplate(template, dir);
+      unpacked = true;
+      const pglite = await PGlite.create(pgliteOptions);
+      log.info({ dir, template }, 'market store: new PGlite cluster unpacked from the template (no initdb)');
+      return new PgliteDb(pglite, dir, 'template');
+    } catch (err) {
+      // A damaged template (the unpack left the directory as it was) or one PGlite cannot start, from another PGlite
+      // build: the directory was empty before the unpack, so what is there now is the template's, ours to remove.
+      // initdb then makes the cluster as it always did.
+      log.warn({ dir, template, err: (err as Error).message }, 'market store: the PGlite template could not be used; running initdb');
+      if (unpacked) {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+      }
+      // Whatever else appeared there meanwhile is refused, not initialised over.
+      checkPgliteDir(dir);
+    }
+  } else {
+    log.info({ dir, template: template ?? undefined }, 'market store: no PGlite template; running initdb for the new cluster');
+  }
+  return new PgliteDb(await PGlite.create(pgliteOptions), dir, 'initdb');
 }

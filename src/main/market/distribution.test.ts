@@ -9,7 +9,7 @@ import {
   distributionSeries, latestBuckets, latestUnderlyingPrice, legKey, maxPain, moneyness, nearestStrike, pcr, ratio, strikeHistoryRows,
   type DistributionInput, type ExpiryChainInput, type ListedLeg,
 } from './distribution';
-import { createTestMarketDb, testBackends, type TestMarketDb } from './testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from './testing/db';
 
 const MIN = 60_000;
 const DAY_MS = 86_400_000;

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MigrationChangedError } from '../state/migrate';
 import { migrateMarket } from './migrate';
 import { MARKET_MIGRATIONS } from './migrations';
-import { createTestMarketDb, testBackends, type TestMarketDb } from './testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from './testing/db';
 
 const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
 const latest = Math.max(...MARKET_MIGRATIONS.map((m) => m.version));

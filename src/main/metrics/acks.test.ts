@@ -2,9 +2,9 @@
 // why, and survives a restart; a silence mutes a rule until its end (no desktop notification while it holds) and can
 // be lifted early; the threshold audit reads back what was changed, by whom and why.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { DomainError } from '../../shared/result';
-import { metricsOn, openStore, stateFile, T0 } from './test-support';
+import { metricsOn, openStore, stateFile, T0 } from './testing/support';
 
 function fireFailures(metrics: ReturnType<typeof metricsOn>['metrics'], from: number): void {
   for (let i = 0; i < 5; i++) metrics.autoSubscribeAttempt('failed', 'ticker_down', from + i);

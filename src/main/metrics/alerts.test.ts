@@ -1,12 +1,12 @@
 // Alerts on a manual clock with a real SQLite file: each rule fires once (also across a restart), pushes its text,
 // resolves when its condition clears; thresholds are editable with an audited reason and persist.
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { DataSignals } from '../market/data-signals';
 import { evaluateRules } from './alerts';
 import { MetricsService } from './service';
 import { MINUTE_MS } from './history';
-import { metricsOn, openStore, promValue, stateFile, T0 } from './test-support';
+import { metricsOn, openStore, promValue, stateFile, T0 } from './testing/support';
 import { DEFAULT_THRESHOLDS } from './thresholds';
 
 const alertPushes = (pushed: { topic: string; key?: string; message?: string }[]) => pushed.filter((p) => p.topic === 'alerts:changed');

@@ -2,23 +2,12 @@
 // the loopback bind and accepted by promtool, the metrics:* and alerts:* channels over the headless API, a health
 // probe, and history plus thresholds that survive a restart of the console.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertThresholds, AlertView, HealthReport, MetricsSummary } from '../../shared/api';
-import { startApp, type RunningApp } from '../app/app';
-import { loadConfig } from '../config/load';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 
-const env = {
-  STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-metrics-app-')),
-  STRIKEDESK_PORT: '0',
-  STRIKEDESK_DEVTICKER_PORT: '0',
-  STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-  STRIKEDESK_POLL_INTERVAL: '3600',
-  STRIKEDESK_BACKFILL_INTERVAL: '1440',
-};
-let app: RunningApp;
+let app: TestConsole;
 
 async function call<T>(channel: string, body: unknown = {}): Promise<{ status: number; ok: boolean; value: T; error?: { code: string; field?: string } }> {
   const res = await fetch(`${app.url}/api/${channel}`, {
@@ -30,18 +19,18 @@ async function call<T>(channel: string, body: unknown = {}): Promise<{ status: n
 }
 
 beforeAll(async () => {
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  app = await startTestConsole({ name: 'metrics-app' });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 describe('metrics in the console', () => {
   it('puts the real metrics service behind context.telemetry', () => {
-    expect(app.context.metrics).toBeDefined();
-    expect(app.context.telemetry).toBe(app.context.metrics);
+    expect(app.services.metrics).toBeDefined();
+    expect(app.services.telemetry).toBe(app.services.metrics);
   });
 
   it('serves GET /metrics without a token on the loopback bind, accepted by promtool', async (ctx) => {
-    const telemetry = app.context.telemetry;
+    const telemetry = app.services.telemetry;
     for (let i = 0; i < 9; i++) telemetry.autoSubscribeAttempt('succeeded', 'subscribed', 900_000 + i);
     telemetry.autoSubscribeAttempt('failed', 'capacity', 900_100);
     telemetry.timeToData(6.5, 900_000);
@@ -71,7 +60,7 @@ describe('metrics in the console', () => {
     expect(summary.value.timeToData.count).toBe(1);
     expect(summary.value.thresholds).toEqual({ autoSubscribeFailureRatio: 0.1, autoSubscribeWindowMinutes: 15, timeToDataSeconds: 30, subscriptionCallsPerHour: 1000 });
     // 10% failures is not above 10%: nothing fires.
-    app.context.metrics?.tick();
+    app.services.metrics?.tick();
     const alerts = await call<{ active: AlertView[]; history: AlertView[] }>('alerts:list', {});
     expect(alerts.value.active.filter((a) => a.rule === 'auto_subscribe_failures')).toEqual([]);
     expect((await fetch(`${app.url}/api/metrics:summary`, { method: 'POST', body: '{}' })).status).toBe(401);
@@ -83,7 +72,7 @@ describe('metrics in the console', () => {
     expect(noReason.error).toMatchObject({ code: 'BAD_REQUEST', field: 'reason' });
 
     const pushed: { topic: string; message?: string }[] = [];
-    const off = app.context.push.subscribe((e) => pushed.push(e));
+    const off = app.services.push.subscribe((e) => pushed.push(e));
     const set = await call<AlertThresholds>('alerts:thresholds', { autoSubscribeFailureRatio: 0.05, reason: 'stricter during rollout' });
     off();
     expect(set.value.autoSubscribeFailureRatio).toBe(0.05);
@@ -102,8 +91,7 @@ describe('metrics in the console', () => {
   });
 
   it('keeps history, thresholds and the firing alert across a restart', async () => {
-    await app.stop();
-    app = await startApp(loadConfig({ env, argv: [] }), { env });
+    await app.restart();
     const summary = await call<MetricsSummary>('metrics:summary', { hours: 1 });
     expect(summary.value.autoSubscribe).toMatchObject({ attempted: 10, failed: 1 });
     expect(summary.value.thresholds.autoSubscribeFailureRatio).toBe(0.05);

@@ -3,13 +3,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { HttpServer, type HttpListener } from '../http/server';
 import { silentLogger } from '../log';
 import { MINUTE_MS } from './history';
 import { MetricsService } from './service';
 import { metricsRoute } from '../http/metrics-route';
-import { openStore, stateFile, T0 } from './test-support';
+import { openStore, stateFile, T0 } from './testing/support';
 
 interface Family {
   help?: string;

@@ -1,11 +1,11 @@
 // Each success metric against a scripted scenario whose answer is computed independently in the test; the
 // per-minute history in a real SQLite file (aggregation, restart, retention).
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { TIME_TO_DATA_BUCKETS } from './histogram';
 import { MINUTE_MS } from './history';
 import { labelKey, parseLabelKey } from './labels';
-import { metricsOn, openStore, promValue, stateFile, T0 } from './test-support';
+import { metricsOn, openStore, promValue, stateFile, T0 } from './testing/support';
 
 const HOUR = 3_600_000;
 

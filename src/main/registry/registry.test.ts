@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KITE_CSV_HEADER, startDevTicker, type DevTicker } from '../../devticker';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { fromIstWallClock } from '../calendar';
-import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, testBackends, type TestMarketDb } from '../market/testing/db';
 import { openDump, parseKiteCsv, readKiteCsv, type RegistryRow } from './kite-csv';
 import { InstrumentRegistry, strikeStepOf } from './registry';
 

@@ -6,14 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { startDevTicker, type DevTicker } from '../../devticker';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { fromIstWallClock } from '../calendar';
 import { openMarketDb } from '../market/db';
 import { migrateMarket } from '../market/migrate';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { InstrumentRegistry } from './registry';
 import { readRegistryTable } from './source';
-import { startTestPostgres, type TestPostgres } from './test-postgres';
+import { startTestPostgres, type TestPostgres } from './testing/postgres';
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');
 const EXPIRED_INACTIVE = 99_000_001;

@@ -13,7 +13,7 @@ import { fromIstWallClock } from '../calendar';
 import { FlagService } from '../flags/flags';
 import { DataSignals } from '../market/data-signals';
 import { StateStore } from '../state/store';
-import { FakeScheduler } from '../ticker/time';
+import { FakeScheduler } from '../../testing/clock';
 import { TickerError, type TickerClient, type TickerSubscription } from '../ticker/types';
 import { SubscriptionManager } from './manager';
 import { capacityView, subscriptionRows } from './views';
@@ -103,10 +103,13 @@ afterEach(async () => {
   state.close();
 });
 
-const until = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 200 && !cond(); i++) await time.advance(0);
-  if (!cond()) throw new Error(`never: ${what}`);
-};
+/** A probe for expect.poll that first lets the fake scheduler run what is due now (the manager works on fake time). */
+const afterFakeTick =
+  <T>(read: () => T) =>
+  async (): Promise<T> => {
+    await time.advance(0);
+    return read();
+  };
 
 describe('rows without an account', () => {
   it('null and "" accounts survive a full snapshot, subscribe, view and capacity cycle; a 201 with null is success', async () => {
@@ -118,7 +121,7 @@ describe('rows without an account', () => {
     ticker.table.delete(fresh);
     const result = await manager.ensureSubscribed([NULL_ACCOUNT, fresh], { waitMs: 0 });
     expect(result.already).toEqual([NULL_ACCOUNT]);
-    await until(() => manager.statusOf(fresh) === 'active', 'the 201 recorded');
+    await expect.poll(afterFakeTick(() => manager.statusOf(fresh)), { message: 'the 201 recorded' }).toBe('active');
     expect(ticker.posts).toEqual([fresh]);
     expect(ticker.table.get(fresh)?.account_id).toBeNull();
 
@@ -169,10 +172,10 @@ describe('foreign subscriptions', () => {
   it('are never released by the idle release; Strikedesk releases only what it made', async () => {
     const ours = 99_000_002;
     await manager.ensureSubscribed([REBALANCER, NULL_ACCOUNT, ours], { owner: 'auto:NIFTY 2025-11-25', waitMs: 0 });
-    await until(() => manager.statusOf(ours) === 'active', 'ours subscribed');
+    await expect.poll(afterFakeTick(() => manager.statusOf(ours)), { message: 'ours subscribed' }).toBe('active');
     await time.advance(2 * IDLE_MS + 60_000);
     await manager.maintain();
-    await until(() => ticker.deletes.length === 1, 'idle release');
+    await expect.poll(afterFakeTick(() => ticker.deletes.length), { message: 'idle release' }).toBe(1);
     await time.advance(60_000);
     await manager.maintain();
     expect(ticker.deletes).toEqual([ours]);
@@ -197,7 +200,7 @@ describe('capacity per account', () => {
     expect(err).toMatchObject({ code: 'CAPACITY', details: { account: 'primary', used: 8_999, requested: 2, limit: 9_000 } });
     expect(ticker.posts).toEqual([]);
     await manager.ensureSubscribed([99_000_010], { waitMs: 0 });
-    await until(() => manager.statusOf(99_000_010) === 'active', 'the last one that fits');
+    await expect.poll(afterFakeTick(() => manager.statusOf(99_000_010)), { message: 'the last one that fits' }).toBe('active');
     expect(ticker.posts).toEqual([99_000_010]);
   });
 
@@ -205,13 +208,13 @@ describe('capacity per account', () => {
     fill(8_000, 'primary');
     ticker.failNextPost = true;
     await manager.ensureSubscribed([99_000_020], { waitMs: 0 });
-    await until(() => manager.statusOf(99_000_020) === 'backing_off', 'first attempt failed');
+    await expect.poll(afterFakeTick(() => manager.statusOf(99_000_020)), { message: 'first attempt failed' }).toBe('backing_off');
     fill(997, 'primary', 60_000_000); // 8000 + 997 + 3 = 9000
     manager.invalidateSnapshot();
     await manager.activeSnapshot();
     await time.advance(5_000);
     await manager.maintain();
-    await until(() => manager.store.get(99_000_020)?.failureKind === 'capacity', 'deferred for capacity');
+    await expect.poll(afterFakeTick(() => manager.store.get(99_000_020)?.failureKind), { message: 'deferred for capacity' }).toBe('capacity');
     expect(ticker.posts).toEqual([99_000_020]);
     expect(manager.store.get(99_000_020)?.failureReason).toMatch(/account primary is at its 9000-instrument capacity \(9000 active\)/);
     expect(manager.statusOf(99_000_020)).toBe('backing_off');

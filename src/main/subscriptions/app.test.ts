@@ -2,29 +2,16 @@
 // into PGlite and signalling first data, the subscription manager and GET /fo/strike-distribution.
 // A chain nobody subscribed ends with data for every strike; max pain and PCR match a brute-force computation on
 // the returned rows; auto_subscribed is true only while something was newly subscribed.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ExpirySeries, StrikeDistribution, StrikeHistory, SubscriptionRow } from '../../shared/api';
-import { startApp, type RunningApp } from '../app/app';
-import { loadConfig } from '../config/load';
+import { startTestConsole, type TestConsole } from '../../testing/console';
 
-let app: RunningApp;
+let app: TestConsole;
 
 beforeAll(async () => {
-  const env = {
-    STRIKEDESK_HOME: mkdtempSync(join(tmpdir(), 'sd-chain-')),
-    STRIKEDESK_PORT: '0',
-    STRIKEDESK_DEVTICKER_PORT: '0',
-    STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
-    STRIKEDESK_POLL_INTERVAL: '3600',
-    STRIKEDESK_BACKFILL_INTERVAL: '1440',
-    STRIKEDESK_LOG_LEVEL: 'silent',
-  };
-  app = await startApp(loadConfig({ env, argv: [] }), { env });
+  app = await startTestConsole({ name: 'chain' });
 }, 90_000);
-afterAll(async () => app?.stop());
+afterAll(async () => app?.close());
 
 async function distribution(query: string): Promise<{ status: number; body: StrikeDistribution & { detail?: string }; ms: number }> {
   const started = Date.now();
@@ -32,16 +19,7 @@ async function distribution(query: string): Promise<{ status: number; body: Stri
   return { status: res.status, body: (await res.json()) as StrikeDistribution & { detail?: string }, ms: Date.now() - started };
 }
 
-async function api<T>(channel: string, request: unknown): Promise<T> {
-  const res = await fetch(`${app.url}/api/${channel}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${app.apiToken}` },
-    body: JSON.stringify(request),
-  });
-  const body = (await res.json()) as { ok: boolean; value: T; error?: unknown };
-  if (!body.ok) throw new Error(`${channel}: ${JSON.stringify(body.error)}`);
-  return body.value;
-}
+const api = <T>(channel: string, request: unknown): Promise<T> => app.call<T>(channel, request);
 
 function bruteMaxPain(s: ExpirySeries): number | null {
   let best: number | null = null;
@@ -89,15 +67,17 @@ describe('GET /fo/strike-distribution', () => {
     expect(first.body.series.every((s) => s.call.length === 5 && s.put.length === 5)).toBe(true);
 
     // Later requests fill in: every leg of every strike live (bounded poll).
-    let latest = first.body;
-    const deadline = Date.now() + 160_000;
     const allLive = (d: StrikeDistribution) => d.series.every((s) => [...s.call, ...s.put].every((l) => l.state === 'live'));
-    while (!allLive(latest)) {
-      if (Date.now() > deadline) throw new Error(`not every leg live: ${JSON.stringify(latest.series.map((s) => [...s.call, ...s.put].map((l) => l.state)))}`);
-      await new Promise((r) => setTimeout(r, 500));
-      latest = (await distribution(query)).body;
+    if (!allLive(first.body)) {
+      await vi.waitFor(
+        async () => {
+          const { body } = await distribution(query);
+          if (!allLive(body)) throw new Error(`not every leg live: ${JSON.stringify(body.series.map((s) => [...s.call, ...s.put].map((l) => l.state)))}`);
+        },
+        { timeout: 160_000, interval: 500 },
+      );
     }
-    latest = (await distribution(query)).body; // once more: nothing left to subscribe
+    const latest = (await distribution(query)).body; // once more: nothing left to subscribe
     expect(latest.metadata.subscription.state).toBe('complete');
     expect(latest.metadata.subscription.newly).toEqual([]);
     expect(latest.metadata.auto_subscribed).toBe(false);

@@ -4,7 +4,7 @@
 // nothing. A request then answers at once with 'pending' instead of holding the trader's screen for nothing.
 import type { Logger } from '../log';
 import type { DataSignals } from '../market/data-signals';
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 import type { MutationQueue } from './mutation-queue';
 
 /** From a 201 to the first stored data at this service: reload debounce + stream gap + first tick + first write. */

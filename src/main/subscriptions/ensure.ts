@@ -8,7 +8,7 @@ import type { Logger } from '../log';
 import type { DataSignals } from '../market/data-signals';
 import type { Telemetry } from '../metrics/telemetry';
 import { TickerError } from '../ticker/types';
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 import { DEFAULT_BACKOFF } from './backoff';
 import { checkCapacity } from './capacity';
 import { DATA_LATENCY_ESTIMATE_MS, type DataWaits } from './data-waits';

@@ -1,11 +1,13 @@
 // A 429 storm and a ticker outage end in retries, not in lost tokens. The stack is real and wired by hand so the
 // holds and back-offs can be short: the devticker over HTTP (dense ticks: every contract trades every second), the
 // ticker client, the real ingest path writing bars into PGlite and signalling first data, the manager, and
-// GET /fo/strike-distribution on a real HTTP server. Requests never wait longer than the wait-timeout flag.
+// GET /fo/strike-distribution on a real HTTP server. Requests never wait longer than the wait-timeout flag: the
+// manager and the chain service run on fake time that follows the wall clock, and each request is answered while
+// that time is held at the request's deadline (so a busy machine cannot fail the check, nor hide a longer wait).
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startDevTicker, type DevTicker } from '../../devticker';
 import type { StrikeDistribution } from '../../shared/api';
 import { systemClock } from '../../shared/clock';
@@ -14,12 +16,13 @@ import { HttpServer, type HttpListener } from '../http/server';
 import { TickIngestor } from '../ingest/ingestor';
 import { scopedLogger } from '../log';
 import { DataSignals } from '../market/data-signals';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { InstrumentRegistry } from '../registry/registry';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
-import { systemScheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
+import { PacedScheduler } from '../../testing/clock';
 import { ChainService } from '../chain/service';
 import { SubscriptionManager } from './manager';
 import { strikeDistributionRoute } from '../http/fo-routes';
@@ -34,6 +37,9 @@ let client: HttpTickerClient;
 let manager: SubscriptionManager;
 let ingestor: TickIngestor;
 let listener: HttpListener;
+let time: PacedScheduler;
+/** Called with the chain service's next reading of the time: a request's start. */
+let onChainClockRead: ((at: number) => void) | null = null;
 let attempts: { outcome: string; reason: string; token: number }[] = [];
 
 const telemetry: Telemetry = { ...noopTelemetry, autoSubscribeAttempt: (outcome, reason, token) => attempts.push({ outcome, reason, token }) };
@@ -64,13 +70,15 @@ beforeEach(async () => {
     indexToken: (s) => registry.underlyingToken(s),
   });
   ingestor.start();
+  time = new PacedScheduler();
+  time.start();
   client = new HttpTickerClient({ baseUrl: dt.url, rateLimitHoldMs: { mutate: 1_500, list: 1_500 }, breaker: { failureThreshold: 3, coolDownMs: 1_000 }, retryBaseMs: 100 });
   manager = new SubscriptionManager({
-    ticker: client, state, flags, signals, scheduler: systemScheduler, idleMs: () => 30 * 60_000, telemetry, logger,
+    ticker: client, state, flags, signals, scheduler: time, idleMs: () => 30 * 60_000, telemetry, logger,
     backoff: { baseMs: 500, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 }, maintainEveryMs: 250,
   });
   manager.start();
-  const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: systemScheduler, expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
+  const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: chainClock(), expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
   const http = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: 'x'.repeat(24), loopbackBind: true, logger, version: 'test' });
   http.addRoute(strikeDistributionRoute(chains, 10));
   listener = await http.listen();
@@ -79,39 +87,80 @@ beforeEach(async () => {
 afterEach(async () => {
   await listener?.close();
   await manager?.stop();
+  await time?.stop();
   await ingestor?.stop();
   await client?.close();
   await dt?.close();
 });
 
-async function distribution(query: string): Promise<{ body: StrikeDistribution; ms: number }> {
-  const started = Date.now();
+async function distribution(query: string): Promise<StrikeDistribution> {
   const res = await fetch(`${listener.url}/fo/strike-distribution?${query}`);
   expect(res.status).toBe(200);
-  return { body: (await res.json()) as StrikeDistribution, ms: Date.now() - started };
+  return (await res.json()) as StrikeDistribution;
 }
 
-/** Requests the chain every 300 ms until every leg is live; checks no request waits past the flag. */
-async function untilAllLive(query: string, timeoutMs: number): Promise<StrikeDistribution> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { body, ms } = await distribution(query);
-    expect(ms).toBeLessThan(WAIT_S * 1000 + 1_500);
-    const legs = body.series.flatMap((s) => [...s.call, ...s.put]);
-    if (legs.length > 0 && legs.every((l) => l.state === 'live')) return body;
-    if (Date.now() > deadline) throw new Error(`legs not live: ${JSON.stringify(body.metadata.subscription)}`);
-    await new Promise((r) => setTimeout(r, 300));
+/** The chain service's view of the fake time, telling the test when a request reads its start. */
+function chainClock(): Scheduler {
+  return {
+    now: () => {
+      const at = time.now();
+      onChainClockRead?.(at);
+      return at;
+    },
+    sleep: (ms, signal) => time.sleep(ms, signal),
+  };
+}
+
+/** Real time for answering once the wait is over: generous, since only a wait past the deadline hangs. */
+const ANSWER_SLACK_MS = 20_000;
+
+/**
+ * One request, answered while the fake time stands at most at its deadline (the wait-timeout flag after the start
+ * the service read): a request waiting any longer would never be answered, however long the machine takes to run it.
+ */
+async function distributionWithinWait(query: string): Promise<StrikeDistribution> {
+  // Time stands still until the service has read the request's start, then runs up to the deadline and no further.
+  time.holdAt(time.now());
+  let deadline = Number.POSITIVE_INFINITY;
+  onChainClockRead = (started) => {
+    onChainClockRead = null;
+    deadline = started + WAIT_S * 1000;
+    time.holdAt(deadline);
+  };
+  let bound: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const late = new Promise<never>((_, reject) => {
+      bound = setTimeout(() => reject(new Error(`no answer with time held at the request's deadline (${WAIT_S} s): it waits longer than the flag`)), ANSWER_SLACK_MS);
+    });
+    const body = await Promise.race([distribution(query), late]);
+    expect(time.now()).toBeLessThanOrEqual(deadline);
+    return body;
+  } finally {
+    clearTimeout(bound);
+    onChainClockRead = null;
+    time.release();
   }
+}
+
+/** Requests the chain every 300 ms until every leg is live; each request is answered within its wait. */
+function untilAllLive(query: string, timeoutMs: number): Promise<StrikeDistribution> {
+  return vi.waitFor(
+    async () => {
+      const body = await distributionWithinWait(query);
+      const legs = body.series.flatMap((s) => [...s.call, ...s.put]);
+      if (legs.length === 0 || !legs.every((l) => l.state === 'live')) throw new Error(`legs not live: ${JSON.stringify(body.metadata.subscription)}`);
+      return body;
+    },
+    { timeout: timeoutMs, interval: 300 },
+  );
 }
 
 /** The index streams and its price is stored, so the chain is centred before the fault starts. */
 async function indexLive(symbol: string): Promise<void> {
   dt.sim.subscribe([registry.underlyingToken(symbol) as number]);
-  const deadline = Date.now() + 20_000;
-  while ((await distribution(`symbol=${symbol}&auto_subscribe=false`)).body.metadata.underlying_price === null) {
-    if (Date.now() > deadline) throw new Error('no index price');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await expect
+    .poll(async () => (await distribution(`symbol=${symbol}&auto_subscribe=false`)).metadata.underlying_price, { message: `${symbol} index price stored`, timeout: 20_000, interval: 200 })
+    .not.toBeNull();
   await manager.activeSnapshot();
 }
 
@@ -126,7 +175,7 @@ describe('centring', () => {
       indexToken, new Date(Date.now() - 20 * 3_600_000), Math.round(live - 1_000),
     ]);
     flags.set('smart_subscription_wait_timeout', 10, 'test', 'the default budget: room for the index to stream');
-    const { body } = await distribution('symbol=FINNIFTY&strike_range=2&timeframe=1min').finally(() => flags.set('smart_subscription_wait_timeout', WAIT_S, 'test', 'short requests'));
+    const body = await distribution('symbol=FINNIFTY&strike_range=2&timeframe=1min').finally(() => flags.set('smart_subscription_wait_timeout', WAIT_S, 'test', 'short requests'));
     expect(body.metadata.underlying_price).not.toBeNull();
     expect(Math.abs((body.metadata.underlying_price as number) - live)).toBeLessThan(100);
     // The legs asked for are the five strikes around the live ATM (step 50), not around the stale close.
@@ -141,12 +190,12 @@ describe('fault tolerance', () => {
     await indexLive('NIFTY');
     dt.sim.setFaults({ rateLimitStorm: true });
     const query = 'symbol=NIFTY&strike_range=2&timeframe=1min';
-    const first = await distribution(query);
-    expect(first.ms).toBeLessThan(WAIT_S * 1000 + 1_500);
-    expect(first.body.metadata.subscription.pending).toHaveLength(20);
-    expect(first.body.metadata.auto_subscribed).toBe(false); // nothing got through yet: honest
+    const first = await distributionWithinWait(query);
+    expect(first.metadata.subscription.pending).toHaveLength(20);
+    expect(first.metadata.auto_subscribed).toBe(false); // nothing got through yet: honest
     expect(served('POST /subscriptions', 429)).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // The storm lasts until the manager has met it: a subscribe attempt refused as rate-limited.
+    await expect.poll(() => attempts.some((a) => a.reason === 'rate_limited'), { message: 'a rate-limited attempt', timeout: 20_000 }).toBe(true);
     dt.sim.setFaults({ rateLimitStorm: false });
 
     const done = await untilAllLive(query, 80_000);
@@ -163,16 +212,14 @@ describe('fault tolerance', () => {
     await indexLive('BANKNIFTY');
     dt.sim.setFaults({ errorRate: 1 });
     const query = 'symbol=BANKNIFTY&strike_range=2&timeframe=1min';
-    const first = await distribution(query);
-    expect(first.ms).toBeLessThan(WAIT_S * 1000 + 1_500);
-    // The answer came back at once (nothing could arrive within the wait); the queue keeps failing meanwhile.
-    const until = Date.now() + 5_000;
-    while (client.breaker.view().opens === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    const first = await distributionWithinWait(query);
+    // The answer came back within the wait (nothing could arrive); the queue keeps failing meanwhile.
+    await expect.poll(() => client.breaker.view().opens, { message: 'the breaker to open', timeout: 5_000 }).toBeGreaterThan(0);
     expect(served('POST /subscriptions', 500)).toBeGreaterThanOrEqual(3);
-    expect(client.breaker.view().opens).toBeGreaterThan(0);
-    const tokens = first.body.series.flatMap((s) => [...s.call, ...s.put]).map((l) => l.token as number);
+    const tokens = first.series.flatMap((s) => [...s.call, ...s.put]).map((l) => l.token as number);
     expect(tokens.every((t) => ['backing_off', 'pending'].includes(manager.statusOf(t)))).toBe(true);
-    await new Promise((r) => setTimeout(r, 1_000));
+    // The outage lasts until the manager has recorded a failed subscribe for the chain.
+    await expect.poll(() => attempts.some((a) => a.reason === 'server'), { message: 'a failed attempt', timeout: 20_000 }).toBe(true);
     dt.sim.setFaults({ errorRate: 0 });
 
     // Data flowing is what is asked here: the bucket still filling shows a leg's first ticks at once (the latest

@@ -3,7 +3,7 @@
 // for tokens still wanted. Nothing is decided without a listing of what is active: a release or retry based on a
 // guess costs a full reload at the service.
 import type { Logger } from '../log';
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 import { autoRetryable } from './backoff';
 import type { MutationQueue } from './mutation-queue';
 import type { Ownership } from './ownership';

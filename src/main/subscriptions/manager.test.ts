@@ -13,7 +13,7 @@ import { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
-import { FakeScheduler } from '../ticker/time';
+import { FakeScheduler } from '../../testing/clock';
 import { SubscriptionManager, type SubscriptionManagerOptions } from './manager';
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');
@@ -35,14 +35,6 @@ const telemetry: Telemetry = {
   autoSubscribeAttempt: (outcome, reason, token) => attempts.push({ outcome, reason, token }),
   timeToData: (seconds, token) => timeToData.push({ seconds, token }),
 };
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function makeManager(extra: Partial<SubscriptionManagerOptions> = {}): SubscriptionManager {
   const m = new SubscriptionManager({
@@ -133,7 +125,7 @@ describe('subscribing', () => {
     const rankOf = new Map(chain.map((c) => [c.token, c.rank]));
     const result = await manager.ensureSubscribed(shuffled.map((c) => c.token), { owner: 'auto:NIFTY x', rank: (t) => rankOf.get(t) as number, waitMs: 0 });
     expect(result.already).toEqual([]);
-    await until(() => succeeded().length === 30, '30 POSTs');
+    await expect.poll(() => succeeded().length, { message: '30 POSTs' }).toBe(30);
     expect(succeeded()).toEqual(chain.slice(0, 30).map((c) => c.token));
     expect(served('POST /subscriptions', 429)).toBe(0);
 
@@ -142,7 +134,7 @@ describe('subscribing', () => {
     await manager.ensureSubscribed([other.token], { owner: 'auto:NIFTY y', rank: () => 0, waitMs: 0 });
     expect(manager.statusOf(other.token)).toBe('pending');
     await time.advance(61_000);
-    await until(() => succeeded().length === 41, 'all POSTs');
+    await expect.poll(() => succeeded().length, { message: 'all POSTs' }).toBe(41);
     expect(succeeded().slice(30)).toEqual([other.token, ...chain.slice(30).map((c) => c.token)]);
     expect(served('POST /subscriptions', 429)).toBe(0);
     expect([...chain.map((c) => c.token), other.token].every((t) => activeAtTicker().has(t) || dt.sim.state().reload_pending)).toBe(true);
@@ -157,7 +149,7 @@ describe('subscribing', () => {
     await manager.activeSnapshot(); // the fault below is for the POSTs (the listing is cached for its TTL)
     dt.sim.setFaults({ errorRate: 1 });
     await manager.ensureSubscribed([token], { owner: 'auto:NIFTY x', waitMs: 0 });
-    await until(() => attempts.length === 1, 'first attempt');
+    await expect.poll(() => attempts.length, { message: 'first attempt' }).toBe(1);
     let result = await manager.ensureSubscribed([token], { owner: 'auto:NIFTY x', waitMs: 0 });
     expect(result.failed).toEqual([{ token, reason: expect.stringContaining('500') as string, retryAt: T0 + 5_000 }]);
     expect(manager.statusOf(token)).toBe('backing_off');
@@ -165,13 +157,13 @@ describe('subscribing', () => {
 
     await time.advance(5_000);
     await manager.maintain();
-    await until(() => attempts.length === 2, 'automatic retry');
+    await expect.poll(() => attempts.length, { message: 'automatic retry' }).toBe(2);
     expect(manager.store.get(token)).toMatchObject({ attempts: 2, nextRetryAt: T0 + 5_000 + 10_000 });
 
     dt.sim.setFaults({ errorRate: 0 });
     await time.advance(10_000);
     await manager.maintain();
-    await until(() => succeeded().length === 1, 'success after the outage');
+    await expect.poll(() => succeeded().length, { message: 'success after the outage' }).toBe(1);
     result = await manager.ensureSubscribed([token], { owner: 'auto:NIFTY x', waitMs: 0 });
     expect(result.already).toEqual([token]);
     expect(manager.store.get(token)).toMatchObject({ attempts: 0, failureReason: null, nextRetryAt: null });
@@ -181,7 +173,7 @@ describe('subscribing', () => {
   it('retries an unknown token only when asked again after its (long) retry time', async () => {
     const unknown = 123_456_789;
     await manager.ensureSubscribed([unknown], { waitMs: 0 });
-    await until(() => attempts.length === 1, 'attempt');
+    await expect.poll(() => attempts.length, { message: 'attempt' }).toBe(1);
     const first = await manager.ensureSubscribed([unknown], { waitMs: 0 });
     expect(first.failed[0]).toMatchObject({ token: unknown, retryAt: T0 + 60_000 });
     expect(first.failed[0].reason).toContain('Instrument token not found or inactive in registry');
@@ -189,7 +181,7 @@ describe('subscribing', () => {
     await manager.maintain();
     expect(attempts).toHaveLength(1);
     await manager.ensureSubscribed([unknown], { waitMs: 0 });
-    await until(() => attempts.length === 2, 'second attempt on request');
+    await expect.poll(() => attempts.length, { message: 'second attempt on request' }).toBe(2);
     expect(manager.store.get(unknown)?.nextRetryAt).toBe(T0 + 60_000 + 120_000);
   });
 
@@ -198,11 +190,11 @@ describe('subscribing', () => {
     await manager.activeSnapshot();
     dt.sim.setFaults({ rateLimitStorm: true });
     await manager.ensureSubscribed(chain.map((c) => c.token), { owner: 'auto:NIFTY x', rank: (t) => chain.findIndex((c) => c.token === t), waitMs: 0 });
-    await until(() => attempts.length === 1, 'first 429');
+    await expect.poll(() => attempts.length, { message: 'first 429' }).toBe(1);
     expect(manager.statusOf(chain[0].token)).toBe('pending');
     dt.sim.setFaults({ rateLimitStorm: false });
     await time.advance(61_000);
-    await until(() => succeeded().length === 3, 'all subscribed after the hold');
+    await expect.poll(() => succeeded().length, { message: 'all subscribed after the hold' }).toBe(3);
     expect(succeeded()).toEqual(chain.map((c) => c.token));
     expect(served('POST /subscriptions', 429)).toBe(1);
   });
@@ -234,7 +226,7 @@ describe('subscribing', () => {
     dt.sim.setFaults({ rateLimitStorm: false });
     await time.advance(51_000);
     await manager.maintain();
-    await until(() => succeeded().length === 4, 'all subscribed after the hold');
+    await expect.poll(() => succeeded().length, { message: 'all subscribed after the hold' }).toBe(4);
     expect(succeeded()).toEqual(tokens);
     expect(served('POST /subscriptions', 201)).toBe(4);
   });
@@ -263,7 +255,7 @@ describe('ownership', () => {
     dt.sim.subscribe([external]);
     await manager.ensureSubscribed([ours, external], { owner: 'auto:NIFTY x', waitMs: 0 });
     await manager.ensureSubscribed([manual], { owner: 'manual', waitMs: 0 });
-    await until(() => succeeded().length === 2, 'POSTs');
+    await expect.poll(() => succeeded().length, { message: 'POSTs' }).toBe(2);
     await time.advance(5_000);
     dt.sim.applyNow();
 
@@ -276,7 +268,7 @@ describe('ownership', () => {
 
     await time.advance(IDLE_MS);
     await manager.maintain();
-    await until(() => served('DELETE /subscriptions/{instrument_token}', 200) === 1, 'idle release');
+    await expect.poll(() => served('DELETE /subscriptions/{instrument_token}', 200), { message: 'idle release' }).toBe(1);
     const active = new Set((await client.listAllSubscriptions('active')).map((s) => s.instrument_token));
     expect(active.has(ours)).toBe(false);
     expect(active.has(external)).toBe(true);
@@ -290,7 +282,7 @@ describe('ownership', () => {
     await manager.activeSnapshot();
     dt.sim.setFaults({ errorRate: 1 });
     await manager.ensureSubscribed([token], { owner: 'auto:NIFTY 2025-11-25', waitMs: 0 });
-    await until(() => attempts.length === 1, 'failure');
+    await expect.poll(() => attempts.length, { message: 'failure' }).toBe(1);
     await manager.stop();
     state.close();
     state = new StateStore(statePath);
@@ -307,7 +299,7 @@ describe('waiting for data', () => {
   it('ends the wait on the first stored data (evidence), reports it, and measures time to data', async () => {
     const [a, b] = chainByDistance(2).map((c) => c.token);
     const ensure = manager.ensureSubscribed([a, b], { owner: 'auto:NIFTY x', waitFor: [a], waitMs: 10_000 });
-    await until(() => succeeded().length === 2, 'POSTs');
+    await expect.poll(() => succeeded().length, { message: 'POSTs' }).toBe(2);
     await time.advance(3_000);
     signals.stored([a], time.now());
     const result = await ensure;
@@ -320,7 +312,7 @@ describe('waiting for data', () => {
     flags.set('smart_subscription_wait_timeout', 4, 'test', 'short wait');
     const [a] = chainByDistance(1).map((c) => c.token);
     const ensure = manager.ensureSubscribed([a], { owner: 'auto:NIFTY x' });
-    await until(() => succeeded().length === 1, 'POST');
+    await expect.poll(() => succeeded().length, { message: 'POST' }).toBe(1);
     let done = false;
     void ensure.then(() => (done = true));
     await time.advance(3_999);
@@ -332,7 +324,7 @@ describe('waiting for data', () => {
   it('returns at once with pending when the budget is spent and nothing can arrive before the deadline', async () => {
     const chain = chainByDistance(32);
     await manager.ensureSubscribed(chain.slice(0, 30).map((c) => c.token), { owner: 'auto:NIFTY x', waitMs: 0 });
-    await until(() => succeeded().length === 30, 'a full window');
+    await expect.poll(() => succeeded().length, { message: 'a full window' }).toBe(30);
     const late = chain.slice(30).map((c) => c.token);
     const result = await manager.ensureSubscribed(late, { owner: 'auto:NIFTY y', waitMs: 10_000 });
     expect(time.now()).toBe(T0);
@@ -346,7 +338,7 @@ describe('waiting for data', () => {
     const auto = await manager.ensureSubscribed([a], { owner: 'auto:NIFTY x' });
     expect(auto).toMatchObject({ disabled: true, newly: [], pending: [], failed: [] });
     await manager.ensureSubscribed([b], { owner: 'manual', waitMs: 0 });
-    await until(() => succeeded().length === 1, 'manual POST');
+    await expect.poll(() => succeeded().length, { message: 'manual POST' }).toBe(1);
     expect(served('POST /subscriptions', 201)).toBe(1);
   });
 });

@@ -17,7 +17,7 @@ import type { DataSignals } from '../market/data-signals';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import type { StateStore } from '../state/store';
 import type { TickerClient } from '../ticker/types';
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 import { autoRetryable, type BackoffPolicy } from './backoff';
 import { DataWaits } from './data-waits';
 import { SubscribeRequests, type EnsureOptions, type EnsureResult } from './ensure';

@@ -2,7 +2,7 @@
 // window) and a sender that records what went out: the order mutations leave in, waiting for budget before choosing,
 // the hold while the service streams nothing, spare budget for idle releases, a 429 keeping its place.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeScheduler, settle } from '../ticker/time';
+import { FakeScheduler, settle } from '../../testing/clock';
 import { MutationQueue, type Mutation, type MutationResult } from './mutation-queue';
 
 const T0 = Date.UTC(2025, 10, 4, 5, 30);

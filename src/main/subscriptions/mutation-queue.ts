@@ -8,7 +8,7 @@
 // - Releases of idle subscriptions use spare budget only: every waiting subscribe goes before them.
 // - While the service streams nothing (held), only an operator's unsubscribe goes out: each POST would be another
 //   full reload of a dead stream. Held work resumes when the hold lifts (the facade kicks the queue).
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 
 export type MutationOp = 'subscribe' | 'unsubscribe';
 

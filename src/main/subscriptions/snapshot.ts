@@ -12,7 +12,7 @@
 // is kept as active (its last row) until the next listing confirms the removal: a skipped row must not look like an
 // unsubscribed one (that would cost a needless POST and a full reload, or drop a foreign owner).
 import type { TickerSubscription } from '../ticker/types';
-import type { Scheduler } from '../ticker/time';
+import type { Scheduler } from '../../shared/clock';
 
 export interface ActiveSnapshot {
   tokens: Set<number>;

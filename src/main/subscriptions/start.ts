@@ -18,7 +18,7 @@ import type { Telemetry } from '../metrics/telemetry';
 import type { InstrumentRegistry } from '../registry/registry';
 import type { StateStore } from '../state/store';
 import type { HttpTickerClient } from '../ticker/client';
-import { realScheduler } from '../ticker/time';
+import { realScheduler } from '../../shared/clock';
 import { ChainService } from '../chain/service';
 import { SubscriptionManager } from './manager';
 import { StreamingWatch } from './streaming-watch';

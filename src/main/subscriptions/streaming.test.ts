@@ -15,7 +15,7 @@ import { DataSignals } from '../market/data-signals';
 import { MetricsService } from '../metrics/service';
 import { StateStore } from '../state/store';
 import { HttpTickerClient } from '../ticker/client';
-import { FakeScheduler } from '../ticker/time';
+import { FakeScheduler } from '../../testing/clock';
 import { SubscriptionManager } from './manager';
 import { StreamingWatch, STREAMING_STOPPED_AFTER_MS } from './streaming-watch';
 import { subscriptionRows } from './views';

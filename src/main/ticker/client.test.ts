@@ -6,7 +6,7 @@ import { startDevTicker, type DevTicker } from '../../devticker';
 import { fromIstWallClock } from '../calendar';
 import { noopTelemetry, type Telemetry } from '../metrics/telemetry';
 import { HttpTickerClient, type TickerClientOptions } from './client';
-import { FakeScheduler } from './time';
+import { FakeScheduler } from '../../testing/clock';
 import { TickerError } from './types';
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');

@@ -17,7 +17,8 @@ import { redactUrl, type Logger } from '../log';
 import type { Telemetry } from '../metrics/telemetry';
 import { CircuitBreaker, type BreakerOptions, type BreakerView } from './breaker';
 import { RateLimiter, type BudgetSharing, type BucketLimit, type BucketView, type SharedLimiterOptions, type TickerBucket } from './limiter';
-import { systemScheduler, type Scheduler } from './time';
+import { backoffDelay } from '../../shared/backoff';
+import { systemScheduler, type Scheduler } from '../../shared/clock';
 import {
   TickerError,
   type HistoryRequest,
@@ -295,10 +296,8 @@ export class HttpTickerClient implements TickerClient {
   }
 
   private backoffMs(attempt: number): number {
-    const base = this.options.retryBaseMs ?? 500;
-    const cap = this.options.retryMaxMs ?? 8_000;
-    const random = this.options.random ?? Math.random;
-    return Math.round(random() * Math.min(cap, base * 2 ** attempt));
+    const policy = { baseMs: this.options.retryBaseMs ?? 500, maxMs: this.options.retryMaxMs ?? 8_000, jitter: 'full' as const };
+    return backoffDelay(policy, attempt, this.options.random);
   }
 
   private async call(spec: CallSpec): Promise<RawAnswer> {

@@ -1,7 +1,7 @@
 // The limiter on a fake clock: sliding-window budgets, FIFO order, the hold after a 429, abort, and the wait estimate.
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from './limiter';
-import { FakeScheduler, settle } from './time';
+import { FakeScheduler, settle } from '../../testing/clock';
 
 const T0 = 1_700_000_000_000;
 

@@ -20,7 +20,7 @@
 // console keeps working alone rather than stopping, at the risk of spending the budget twice while it is cut off.
 import type { Logger } from '../log';
 import type { SharedBudget } from './shared-budget';
-import type { Scheduler } from './time';
+import type { Scheduler } from '../../shared/clock';
 
 /** create = POST /subscriptions; delete = DELETE /subscriptions/{token} (one bucket per token path). */
 export type TickerBucket = 'create' | 'delete' | 'list' | 'health' | 'history';

@@ -9,10 +9,10 @@ import type { Logger } from '../log';
 import { openMarketDb, type MarketDb } from '../market/db';
 import { migrateMarket } from '../market/migrate';
 import { MARKET_MIGRATIONS } from '../market/migrations';
-import { startTestPostgres, type TestPostgres } from '../registry/test-postgres';
+import { startTestPostgres, type TestPostgres } from '../registry/testing/postgres';
 import { RateLimiter, type BucketLimit, type TickerBucket } from './limiter';
 import { PostgresBudget, waitForSlot, type SharedBudget, type SharedGrantAnswer } from './shared-budget';
-import { realScheduler } from './time';
+import { realScheduler } from '../../shared/clock';
 
 let pgCluster: TestPostgres;
 let dbUrl: string;

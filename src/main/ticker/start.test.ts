@@ -8,15 +8,15 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { startDevTicker, type DevTicker } from '../../devticker';
-import { ManualClock } from '../../shared/clock';
+import { ManualClock } from '../../testing/clock';
 import { HealthRegistry } from '../metrics/health';
 import { fromIstWallClock } from '../calendar';
 import type { Config } from '../config/settings';
 import { ConfigError } from '../config/load';
 import { rootLogger, setRootLogger } from '../log';
-import { createTestMarketDb, type TestMarketDb } from '../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../market/testing/db';
 import { noopTelemetry } from '../metrics/telemetry';
-import { startTestPostgres, type TestPostgres } from '../registry/test-postgres';
+import { startTestPostgres, type TestPostgres } from '../registry/testing/postgres';
 import { startTicker, type TickerDeps } from './start';
 
 const T0 = fromIstWallClock('2025-11-04T11:00:00');

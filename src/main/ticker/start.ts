@@ -13,7 +13,7 @@ import { InstrumentRegistry } from '../registry/registry';
 import { describeSource, resolveRegistrySource, SourceConfigError, type ResolvedSource } from '../registry/source';
 import { HttpTickerClient } from './client';
 import { PostgresBudget } from './shared-budget';
-import { realScheduler } from './time';
+import { realScheduler } from '../../shared/clock';
 
 export interface TickerDeps {
   config: Pick<Config, 'instrumentsSource' | 'instrumentDatabaseUrl' | 'databaseUrl' | 'tickerUrl'>;

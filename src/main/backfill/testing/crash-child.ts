@@ -15,7 +15,7 @@ import { noopTelemetry } from '../../metrics/telemetry';
 import { InstrumentRegistry } from '../../registry/registry';
 import { StateStore } from '../../state/store';
 import { HttpTickerClient } from '../../ticker/client';
-import { realScheduler } from '../../ticker/time';
+import { realScheduler } from '../../../shared/clock';
 import { BackfillService } from '../service';
 
 const mode = process.argv[2];

@@ -11,13 +11,13 @@ import { HolidayCalendar } from '../../calendar';
 import { scopedLogger } from '../../log';
 import { DataSignals } from '../../market/data-signals';
 import type { MarketDb } from '../../market/db';
-import { createTestMarketDb, type TestMarketDb } from '../../market/testing';
+import { createTestMarketDb, type TestMarketDb } from '../../market/testing/db';
 import type { BackfillCycleStats, Telemetry } from '../../metrics/telemetry';
 import { noopTelemetry } from '../../metrics/telemetry';
 import { InstrumentRegistry } from '../../registry/registry';
 import { StateStore } from '../../state/store';
 import { HttpTickerClient } from '../../ticker/client';
-import { realScheduler } from '../../ticker/time';
+import { realScheduler } from '../../../shared/clock';
 import type { HistoryCall } from '../../../devticker';
 import { BackfillService, type BackfillConfig, type BackfillServiceDeps } from '../service';
 import type { RetryPolicy } from '../fetcher';
@@ -159,11 +159,3 @@ export function maxPerSecond(calls: readonly { at: number }[]): number {
   return best;
 }
 
-/** Polls a condition (bounded): for states reached by other processes or timers. */
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

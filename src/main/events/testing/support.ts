@@ -189,7 +189,10 @@ export const redisBody = (token: number, type = 'subscription_created', timestam
     timestamp,
   });
 
-/** Bounded wait on a condition (no sleeps standing in for state). */
+/**
+ * Bounded wait on a condition, for scripts that run outside vitest (bench/webhook.bench.ts). Tests use `expect.poll`
+ * or `vi.waitFor` instead.
+ */
 export async function until<T>(probe: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -3,11 +3,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PushTopic } from '../../shared/api';
-import { ManualClock } from '../../shared/clock';
-import type { DataSignals } from '../market/data-signals';
-import { StateStore } from '../state/store';
-import { MetricsService } from './service';
+import type { PushTopic } from '../../../shared/api';
+import { ManualClock } from '../../../testing/clock';
+import type { DataSignals } from '../../market/data-signals';
+import { StateStore } from '../../state/store';
+import { MetricsService } from '../service';
 
 /** 2025-11-04 09:30:00 IST, a Tuesday session, on a minute boundary. */
 export const T0 = Date.UTC(2025, 10, 4, 4, 0, 0);

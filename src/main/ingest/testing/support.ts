@@ -26,8 +26,19 @@ const GREEKS = ['iv', 'delta', 'gamma', 'theta', 'vega'] as const;
 /** The JSON text the service PUBLISHes on ticker:nifty:options (Python float style, bare NaN). */
 export function optionMessage(t: TestOptionTick): string {
   const body: Record<string, unknown> = {
-    symbol: t.symbol, token: t.token, tradingsymbol: `${t.symbol}${t.expiry}${t.strike}${t.type}`, segment: t.type === 'FUT' ? 'NFO-FUT' : 'NFO-OPT',
-    exchange: 'NFO', strike: t.strike, expiry: t.expiry, type: t.type, lot_size: 75, tick_size: 0.05, price: t.price, volume: t.volume, oi: t.oi,
+    symbol: t.symbol,
+    token: t.token,
+    tradingsymbol: `${t.symbol}${t.expiry}${t.strike}${t.type}`,
+    segment: t.type === 'FUT' ? 'NFO-FUT' : 'NFO-OPT',
+    exchange: 'NFO',
+    strike: t.strike,
+    expiry: t.expiry,
+    type: t.type,
+    lot_size: 75,
+    tick_size: 0.05,
+    price: t.price,
+    volume: t.volume,
+    oi: t.oi,
   };
   for (const g of GREEKS) {
     const v = t[g];
@@ -50,7 +61,14 @@ export interface TestUnderlyingTick {
 
 export function underlyingMessage(u: TestUnderlyingTick): string {
   if (u.shape === 'A') {
-    return JSON.stringify({ symbol: u.symbol, instrument_token: u.token, last_price: u.price, volume: 0, timestamp: u.ts, ohlc: { open: u.price, high: u.price, low: u.price, close: u.price - 10 } });
+    return JSON.stringify({
+      symbol: u.symbol,
+      instrument_token: u.token,
+      last_price: u.price,
+      volume: 0,
+      timestamp: u.ts,
+      ohlc: { open: u.price, high: u.price, low: u.price, close: u.price - 10 },
+    });
   }
   return JSON.stringify({ symbol: u.symbol, open: u.price - 1, high: u.price + 2, low: u.price - 3, close: u.price, volume: 0, ts: u.ts });
 }
@@ -123,7 +141,13 @@ export function expectedOptionBars(
   underlying: readonly TestUnderlyingTick[],
   opts: { sourceGreeks?: 'scaled' | 'true'; watchedFromOpen?: ReadonlySet<number> } = {},
 ): Map<string, ExpectedBar> {
-  const scale = { iv: 1, delta: 1, gamma: 1, theta: (opts.sourceGreeks ?? 'true') === 'scaled' ? 365 : 1, vega: (opts.sourceGreeks ?? 'true') === 'scaled' ? 100 : 1 };
+  const scale = {
+    iv: 1,
+    delta: 1,
+    gamma: 1,
+    theta: (opts.sourceGreeks ?? 'true') === 'scaled' ? 365 : 1,
+    vega: (opts.sourceGreeks ?? 'true') === 'scaled' ? 100 : 1,
+  };
   const byToken = new Map<number, { t: TestOptionTick; i: number }[]>();
   ticks.forEach((t, i) => {
     const list = byToken.get(t.token) ?? [];
@@ -177,9 +201,22 @@ export function expectedOptionBars(
       };
       const prices = arr.map((t) => t.price);
       out.set(`${token}|${bucket}`, {
-        token, bucket, open: arr[0].price, high: Math.max(...prices), low: Math.min(...prices), close: last.price, oi: last.oi, volume,
-        ticks: arr.length, iv: mean('iv'), delta: mean('delta'), gamma: mean('gamma'), theta: mean('theta'), vega: mean('vega'),
-        underlyingClose: last.type === 'FUT' ? null : underlyingCloseAt(last.symbol, bucket + 60_000), complete,
+        token,
+        bucket,
+        open: arr[0].price,
+        high: Math.max(...prices),
+        low: Math.min(...prices),
+        close: last.price,
+        oi: last.oi,
+        volume,
+        ticks: arr.length,
+        iv: mean('iv'),
+        delta: mean('delta'),
+        gamma: mean('gamma'),
+        theta: mean('theta'),
+        vega: mean('vega'),
+        underlyingClose: last.type === 'FUT' ? null : underlyingCloseAt(last.symbol, bucket + 60_000),
+        complete,
       });
     }
   }

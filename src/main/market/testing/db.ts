@@ -2,8 +2,8 @@
 // (CI starts a throwaway cluster), each call in its own new database so test files never share state.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { openMarketDb, type MarketDb } from './db';
-import { migrateMarket } from './migrate';
+import { openMarketDb, type MarketDb } from '../db';
+import { migrateMarket } from '../migrate';
 
 export interface TestMarketDb {
   name: 'pglite' | 'postgres';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 
 const run = promisify(execFile);
-const SCRIPT = join(__dirname, '../../../scripts/throwaway-postgres.sh');
+const SCRIPT = join(__dirname, '../../../../scripts/throwaway-postgres.sh');
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
