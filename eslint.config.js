@@ -13,7 +13,7 @@ const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', '
 const LAYERS = [
   { name: 'foundation', folders: ['calendar', 'config'], files: ['log', 'lifecycle'] },
   { name: 'state and market', folders: ['state', 'market'], files: [] },
-  { name: 'domain services', folders: ['flags', 'metrics', 'feed', 'ticker', 'registry', 'ingest', 'subscriptions', 'chain', 'backfill', 'events'], files: [] },
+  { name: 'domain services', folders: ['flags', 'metrics', 'feed', 'ticker', 'registry', 'ingest', 'subscriptions', 'chain', 'backfill', 'events', 'quotes'], files: [] },
   { name: 'api', folders: ['api'], files: [] },
   { name: 'http and ipc', folders: ['http'], files: ['ipc'] },
   { name: 'app', folders: ['app'], files: ['index', 'headless'] },

@@ -78,6 +78,8 @@ test('every screen, both themes, both sizes: no serious or critical axe violatio
         if (screen.id === 'chain') await expect(page.locator('.expiry-panel').first()).toBeVisible({ timeout: 60_000 });
         if (size.width === 1440) for (const v of await seriousViolations(page)) found.push(`${scheme} ${screen.id}: ${v}`);
         await page.screenshot({ path: resolve(SHOTS_DIR, `${screen.id}-${size.width}x${size.height}-${scheme}.png`), fullPage: false, animations: 'disabled' });
+        // The whole page too: what sits below the fold (the alerts and threshold changes, the job list) is looked at.
+        await page.screenshot({ path: resolve(SHOTS_DIR, `${screen.id}-${size.width}x${size.height}-${scheme}-full.png`), fullPage: true, animations: 'disabled' });
       }
     }
   }

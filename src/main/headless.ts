@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from './config/load';
 import { rootLogger } from './log';
 import { CoreClient, CoreStartError } from './relay/client';
+import { localActor } from './relay/actor';
 import { startFront, type RunningFront } from './relay/front';
 import { forkCore } from './relay/node-transport';
 import { describeExit } from './relay/protocol';
@@ -67,6 +68,9 @@ async function main(): Promise<void> {
       port: config.port,
       staticDir: join(here, '../renderer'),
       core: client,
+      // Who acts over HTTP: the console token's holder (this OS user) or a named operator token's name.
+      apiTokenName: localActor(),
+      namedTokens: config.apiTokens,
       onError: (err, what) => log.warn({ err: err instanceof Error ? err.message : String(err) }, `front: ${what} failed`),
     });
   } catch (err) {

@@ -216,6 +216,48 @@ export interface StrikeHistory {
   points: StrikeHistoryPoint[];
 }
 
+/**
+ * The latest tick the console has for a few instruments (market depth, five levels each side) and the underlying's
+ * nearest future. Depth comes only in FULL-mode ticks; the real service sends live-tick depth prices 100 times too
+ * small (docs/ticker-contract.md, quirk 5): they are rescaled when they sit near LTP/100, and `depthRescaled` says so.
+ */
+export const chainQuoteRequest = z.object({
+  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  tokens: z.array(z.number().int().positive()).max(10).default([]),
+  /** Also answer the nearest future (header strip). */
+  future: z.boolean().default(false),
+});
+export interface QuoteDepthLevel {
+  price: number;
+  quantity: number;
+  orders: number;
+}
+export interface InstrumentQuote {
+  token: number;
+  tradingsymbol: string | null;
+  /** Last traded price of the latest tick; null when the console has seen no tick for the token. */
+  ltp: number | null;
+  /** The tick's time (its `ts`, the service's receive time). */
+  at: IsoInstant | null;
+  /** Up to five levels each side, best first; null when the latest tick carried no depth (not FULL mode). */
+  depth: { buy: QuoteDepthLevel[]; sell: QuoteDepthLevel[] } | null;
+  /** Depth prices were multiplied by 100 (the live-tick scaling of the real service). */
+  depthRescaled: boolean;
+  totalBuyQuantity: number | null;
+  totalSellQuantity: number | null;
+}
+export interface FutureQuote extends InstrumentQuote {
+  expiry: string;
+  /** The future streams: some tick arrived for it (else subscribe its token to see its price). */
+  streaming: boolean;
+}
+export interface ChainQuote {
+  symbol: string;
+  quotes: InstrumentQuote[];
+  /** The nearest listed future (by expiry) when asked; null when none is listed. */
+  future: FutureQuote | null;
+}
+
 export interface UnderlyingInfo {
   symbol: string;
   token: number | null;
@@ -323,6 +365,8 @@ export interface BackfillJob {
   attempts: number;
   lastError: string | null;
   createdBy: string;
+  /** Why the job exists: the operator's reason for a manual job (null when none was given), the event for an automatic one. */
+  reason: string | null;
   createdAt: IsoInstant;
   startedAt: IsoInstant | null;
   finishedAt: IsoInstant | null;
@@ -379,6 +423,8 @@ export interface MetricPoint {
 }
 export interface MetricsSummary {
   window: { from: IsoInstant; to: IsoInstant };
+  /** Width of one chart bucket (each series point), in seconds. */
+  stepSeconds: number;
   /** successRate and the series' v are ratios 0-1 (per token attempt); null when nothing was attempted. */
   autoSubscribe: { attempted: number; succeeded: number; failed: number; successRate: number | null; series: MetricPoint[] };
   /** Seconds. histogram: observations per bucket (not cumulative), `le` its upper bound; series v: worst per step. */
@@ -403,8 +449,51 @@ export interface AlertView {
   threshold: number | null;
   firedAt: IsoInstant;
   resolvedAt: IsoInstant | null;
+  /** Who acknowledged this firing, when and why; null until someone does. */
+  acknowledged: { by: string; at: IsoInstant; reason: string } | null;
+  /** The silence in force on this alert's rule now, if any: a silenced alert does not raise the banner. */
+  silence: AlertSilence | null;
 }
-export const metricsSummaryRequest = z.object({ hours: z.number().min(1).max(24 * 7).default(6) });
+export type AlertRule = AlertView['rule'];
+export const ALERT_RULE_NAMES = ['auto_subscribe_failures', 'slow_data', 'excessive_subscription_calls', 'feed_stale', 'streaming_stopped'] as const satisfies readonly AlertRule[];
+/** A rule muted for a while, with who muted it and why. */
+export interface AlertSilence {
+  id: number;
+  rule: AlertRule;
+  by: string;
+  at: IsoInstant;
+  reason: string;
+  until: IsoInstant;
+  /** Set when lifted before `until`. */
+  liftedAt: IsoInstant | null;
+  liftedBy: string | null;
+}
+/** One change of one alert threshold (the alert_threshold_audit table), newest first. */
+export interface ThresholdAuditEntry {
+  key: keyof AlertThresholds;
+  oldValue: number;
+  newValue: number;
+  actor: string;
+  reason: string;
+  at: IsoInstant;
+}
+const alertReason = z.string().trim().min(3, 'a reason of at least 3 characters is required').max(500);
+export const alertsAcknowledgeRequest = z.object({ id: z.number().int().positive(), reason: alertReason });
+export const alertsSilenceRequest = z.object({
+  rule: z.enum(ALERT_RULE_NAMES),
+  reason: alertReason,
+  /** How long the rule stays quiet: 5 minutes to 7 days. */
+  minutes: z.number().int().min(5, 'silence for at least 5 minutes').max(7 * 24 * 60, 'silence for at most 7 days (10080 minutes)'),
+});
+export const alertsUnsilenceRequest = z.object({ rule: z.enum(ALERT_RULE_NAMES) });
+export const thresholdAuditRequest = z.object({ limit: z.number().int().min(1).max(1000).default(100) });
+/** Buckets of the metrics charts follow the window: 15 min -> 15 s ... a week -> 30 min. */
+export const metricsSummaryRequest = z
+  .object({
+    hours: z.number().min(1).max(24 * 7).default(6),
+    /** A window shorter than an hour, in minutes (replaces hours when given). */
+    minutes: z.number().int().min(5).max(24 * 7 * 60).optional(),
+  });
 export const alertsListRequest = z.object({ limit: z.number().int().min(1).max(500).default(100) });
 export const alertThresholdsRequest = z.object({
   autoSubscribeFailureRatio: z.number().min(0).max(1).optional(),
@@ -442,6 +531,7 @@ export const CONTRACT = {
   'chain:underlyings': { request: empty, result: null as unknown as UnderlyingInfo[] },
   'chain:distribution': { request: chainDistributionRequest, result: null as unknown as StrikeDistribution },
   'chain:strikeHistory': { request: chainStrikeHistoryRequest, result: null as unknown as StrikeHistory },
+  'chain:quote': { request: chainQuoteRequest, result: null as unknown as ChainQuote },
   'subscriptions:list': { request: subscriptionsListRequest, result: null as unknown as SubscriptionRow[] },
   'subscriptions:capacity': { request: empty, result: null as unknown as CapacityView },
   'subscriptions:subscribe': { request: subscriptionsChangeRequest, result: null as unknown as SubscriptionOutcome },
@@ -455,8 +545,12 @@ export const CONTRACT = {
   'backfill:retry': { request: jobIdRequest, result: null as unknown as BackfillJob },
   'backfill:coverage': { request: backfillCoverageRequest, result: null as unknown as CoverageGrid },
   'metrics:summary': { request: metricsSummaryRequest, result: null as unknown as MetricsSummary },
-  'alerts:list': { request: alertsListRequest, result: null as unknown as { active: AlertView[]; history: AlertView[] } },
+  'alerts:list': { request: alertsListRequest, result: null as unknown as { active: AlertView[]; history: AlertView[]; silences: AlertSilence[] } },
   'alerts:thresholds': { request: alertThresholdsRequest, result: null as unknown as AlertThresholds },
+  'alerts:thresholdAudit': { request: thresholdAuditRequest, result: null as unknown as ThresholdAuditEntry[] },
+  'alerts:acknowledge': { request: alertsAcknowledgeRequest, result: null as unknown as AlertView },
+  'alerts:silence': { request: alertsSilenceRequest, result: null as unknown as AlertSilence },
+  'alerts:unsilence': { request: alertsUnsilenceRequest, result: null as unknown as { lifted: AlertSilence[] } },
   'settings:get': { request: empty, result: null as unknown as SettingsView },
 } as const;
 

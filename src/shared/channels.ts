@@ -8,6 +8,7 @@ export const CHANNEL_NAMES = [
   'chain:underlyings',
   'chain:distribution',
   'chain:strikeHistory',
+  'chain:quote',
   'subscriptions:list',
   'subscriptions:capacity',
   'subscriptions:subscribe',
@@ -23,6 +24,10 @@ export const CHANNEL_NAMES = [
   'metrics:summary',
   'alerts:list',
   'alerts:thresholds',
+  'alerts:thresholdAudit',
+  'alerts:acknowledge',
+  'alerts:silence',
+  'alerts:unsilence',
   'settings:get',
 ] as const;
 

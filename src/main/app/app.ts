@@ -44,6 +44,9 @@ import { startSubscriptions } from '../subscriptions/start';
 import type { HttpTickerClient } from '../ticker/client';
 import { startTicker } from '../ticker/start';
 import { startEmbeddedDevTicker, type EmbeddedDevTicker } from './embedded-devticker';
+import { quoteHandlers } from '../api/quotes';
+import { QuoteService } from '../quotes/service';
+import { localActor } from '../relay/actor';
 
 export const VERSION: string = pkg.version;
 
@@ -288,6 +291,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       port: options.front ? 0 : config.port,
       publicAddress: options.front ? { host: config.host, ...options.front } : undefined,
       apiToken,
+      // Audit names a person: the console's own token is its OS user's, named tokens their operators'.
+      apiTokenName: localActor(),
+      namedTokens: config.apiTokens,
       loopbackBind: isLoopbackHost(config.host),
       staticDir: options.staticDir,
       logger: scopedLogger('http'),
@@ -312,6 +318,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         ticker: { url: tickerUrl, embedded: devticker !== undefined },
       },
     });
+    // chain:quote (issue 15): the latest tick per token on the bus, for depth and the nearest future.
+    if (feed.bus) api.register(quoteHandlers(new QuoteService({ bus: feed.bus, registry, clock, onStop })));
     registerRoutes(http, { api, push, health, metrics, chains: subscribing.chains, intake, strikesEachSide: config.strikesEachSide, version: VERSION });
 
     const listener: HttpListener = await http.listen();

@@ -406,6 +406,7 @@ export function toView(r: JobRow, etaSeconds: number | null): BackfillJob {
     attempts: r.attempts,
     lastError: r.last_error,
     createdBy: r.created_by,
+    reason: r.reason,
     createdAt: iso(r.created_at) as string,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),

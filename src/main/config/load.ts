@@ -42,7 +42,7 @@ export function parseCli(argv: string[]): Map<string, string> {
 }
 
 /** Settings whose value is a secret: an error names the setting but never echoes the value. */
-const SECRET_SETTINGS = new Set(['apiToken', 'webhookSecret']);
+const SECRET_SETTINGS = new Set(['apiToken', 'apiTokens', 'webhookSecret']);
 /** Settings that are URLs and may carry credentials (user:password@, ?password=): echoed with those masked. */
 const URL_SETTINGS = new Set(['databaseUrl', 'redisUrl', 'tickerUrl', 'instrumentsSource']);
 
@@ -51,6 +51,12 @@ function describeInput(key: string, value: unknown): string {
   let text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
   if (URL_SETTINGS.has(key)) text = redactUrl(text) ?? '';
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
+}
+
+/** A schema's own explanation (never the value: operators.ts names entries by position), e.g. "; entry 2 (bob): ...". */
+function customIssue(error: { issues: readonly { code: string; message: string }[] }): string {
+  const issue = error.issues.find((i) => i.code === 'custom');
+  return issue ? `; ${issue.message}` : '';
 }
 
 /** A JSON.parse error without the quoted file text (the file may hold secrets): "at position N" only. */
@@ -112,7 +118,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     const parsed = spec.schema.safeParse(entry.value);
     if (!parsed.success) {
       throw new ConfigError(
-        `Invalid configuration: ${entry.origin} must be ${spec.expected} (got "${describeInput(spec.key, entry.value)}")`,
+        `Invalid configuration: ${entry.origin} must be ${spec.expected} (got "${describeInput(spec.key, entry.value)}")${customIssue(parsed.error)}`,
       );
     }
     Object.assign(config, { [spec.key]: parsed.data });

@@ -1,6 +1,7 @@
 // Every setting in one table: its name in the config file, the environment and the CLI, its schema and default.
 // The README's configuration table is this table. Precedence: defaults < config file < environment < CLI.
 import { z } from 'zod';
+import { MIN_NAMED_TOKEN_LENGTH, namedTokensSchema, type NamedToken } from './operators';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.preprocess((v) => {
@@ -30,6 +31,7 @@ export const SETTINGS = [
   { key: 'host', env: 'STRIKEDESK_HOST', cli: '--host', schema: z.string().min(1), default: '127.0.0.1', expected: 'a host name or IP address', description: 'Bind address of the console HTTP server. A non-loopback bind requires STRIKEDESK_API_TOKEN and a webhook secret.' },
   { key: 'port', env: 'STRIKEDESK_PORT', cli: '--port', schema: port, default: 8081, expected: 'an integer 0-65535', description: 'Port of the console HTTP server (0 = any free port).' },
   { key: 'apiToken', env: 'STRIKEDESK_API_TOKEN', cli: '--api-token', schema: z.string().min(16, 'at least 16 characters'), expected: 'a string of at least 16 characters', description: 'Token for the headless API and UI. Default: a new random token per run, printed in the console URL.' },
+  { key: 'apiTokens', env: 'STRIKEDESK_API_TOKENS', schema: namedTokensSchema, expected: `name:token pairs separated by commas, each token at least ${MIN_NAMED_TOKEN_LENGTH} characters`, description: `Named operator tokens for the headless API and UI, e.g. alice:TOKEN1,bob:TOKEN2 (tokens at least ${MIN_NAMED_TOKEN_LENGTH} characters, names unique): audit rows (flags, alert acknowledgements and silences, backfill jobs) record the operator's name. The console's own token (STRIKEDESK_API_TOKEN or the generated one) is recorded as the OS user who started it (os:USERNAME).` },
   { key: 'tickerUrl', env: 'TICKER_URL', cli: '--ticker-url', schema: httpUrl, expected: 'an http(s) URL', description: 'Ticker service base URL. Unset: the bundled devticker runs in process.' },
   { key: 'databaseUrl', env: 'DATABASE_URL', cli: '--database-url', schema: z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL'), expected: 'a postgres:// URL', description: 'Market store (PostgreSQL 15+, TimescaleDB used if present). Unset: embedded PGlite in <home>/market.' },
   { key: 'redisUrl', env: 'REDIS_URL', cli: '--redis-url', schema: z.string().regex(/^rediss?:\/\//, 'a redis:// URL'), expected: 'a redis:// URL', description: 'Redis for ticks and events (ticker:nifty:* channels). Unset: the in-process bus of the embedded devticker.' },
@@ -59,6 +61,8 @@ export interface Config {
   host: string;
   port: number;
   apiToken?: string;
+  /** STRIKEDESK_API_TOKENS: each operator's token and name (the actor in audit rows). */
+  apiTokens?: NamedToken[];
   tickerUrl?: string;
   databaseUrl?: string;
   redisUrl?: string;

@@ -2,7 +2,7 @@
 // /openapi.json and the renderer build. Every route is declared with its zod schemas; client mistakes get a 4xx
 // naming the field, never a 500. Loopback bind by default (the composition root refuses a non-loopback bind
 // without a token).
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { describeZodError } from '../../shared/field-errors';
 import { redactUrlsIn, type Logger } from '../log';
 import { RequestGuard } from './guard';
 import { SECURITY_HEADERS } from './headers';
+import { OperatorTokens, type NamedToken } from './operators';
 import { serveStatic } from './static';
 
 // The Electron shell applies the same policy to its window; it reads it from here.
@@ -79,6 +80,9 @@ export interface HttpServerOptions {
   host: string;
   port: number;
   apiToken: string;
+  /** Who holds apiToken (audit name; default 'api-token') and further named operator tokens (operators.ts). */
+  apiTokenName?: string;
+  namedTokens?: readonly NamedToken[];
   /** /fo/* answers without a token only on a loopback bind. */
   loopbackBind: boolean;
   staticDir?: string;
@@ -117,11 +121,6 @@ export class HttpError extends Error {
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}
 
 function matchPath(pattern: string, path: string): Record<string, string> | null {
   const ps = pattern.split('/');
@@ -189,7 +188,11 @@ export class HttpServer {
   private boundUrl: string | null = null;
   private guard: RequestGuard | null = null;
 
-  constructor(private readonly options: HttpServerOptions) {}
+  private readonly operators: OperatorTokens;
+
+  constructor(private readonly options: HttpServerOptions) {
+    this.operators = new OperatorTokens({ name: options.apiTokenName ?? 'api-token', token: options.apiToken }, options.namedTokens);
+  }
 
   /** The base URL once listening (settings show the webhook URL with the real port, also for port 0). */
   get url(): string | null {
@@ -209,9 +212,14 @@ export class HttpServer {
 
   /** Checks the API token from the Authorization header (or the `token` query parameter where the route allows it). */
   hasValidToken(req: IncomingMessage, url: URL, allowQuery = false): boolean {
+    return this.tokenActor(req, url, allowQuery) !== null;
+  }
+
+  /** The operator name of the presented token (operators.ts), or null when none or an unknown one is presented. */
+  tokenActor(req: IncomingMessage, url: URL, allowQuery = false): string | null {
     const header = req.headers.authorization;
     const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : allowQuery ? url.searchParams.get('token') : null;
-    return !!presented && safeEqual(presented, this.options.apiToken);
+    return this.operators.actorFor(presented);
   }
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -261,11 +269,12 @@ export class HttpServer {
     }
     let actor = 'anonymous';
     if (route.auth === 'token' || (route.auth === 'loopback-open' && !this.options.loopbackBind)) {
-      if (!this.hasValidToken(req, url, route.queryToken === true)) {
+      const tokenActor = this.tokenActor(req, url, route.queryToken === true);
+      if (tokenActor === null) {
         sendJson(res, 401, { detail: 'missing or invalid API token (Authorization: Bearer <token>)' }, { 'WWW-Authenticate': 'Bearer' });
         return;
       }
-      actor = 'api-token';
+      actor = tokenActor;
     } else if (route.auth === 'loopback-open') {
       actor = 'loopback';
     }

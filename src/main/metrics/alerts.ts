@@ -2,7 +2,8 @@
 // transitions: a rule fires ONCE (one 'firing' row, kept across restarts) and resolves when its condition clears;
 // every firing stays in the history.
 import type Database from 'better-sqlite3';
-import type { AlertThresholds, AlertView } from '../../shared/api';
+import type { AlertSilence, AlertThresholds, AlertView } from '../../shared/api';
+import { DomainError } from '../../shared/result';
 import type { AlertRule } from './prometheus';
 import { MIN_AUTO_SUBSCRIBE_ATTEMPTS } from './thresholds';
 
@@ -122,6 +123,20 @@ interface AlertRow {
   fired_at: number;
   resolved_at: number | null;
   resolved_message: string | null;
+  acked_by: string | null;
+  acked_at: number | null;
+  ack_reason: string | null;
+}
+
+interface SilenceRow {
+  id: number;
+  rule: AlertRule;
+  actor: string;
+  reason: string;
+  created_at: number;
+  until: number;
+  lifted_at: number | null;
+  lifted_by: string | null;
 }
 
 export interface AlertTransition {
@@ -131,15 +146,30 @@ export interface AlertTransition {
   message: string;
 }
 
-const view = (row: AlertRow): AlertView => ({
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+const silenceView = (row: SilenceRow): AlertSilence => ({
+  id: row.id,
+  rule: row.rule,
+  by: row.actor,
+  at: iso(row.created_at),
+  reason: row.reason,
+  until: iso(row.until),
+  liftedAt: row.lifted_at === null ? null : iso(row.lifted_at),
+  liftedBy: row.lifted_by,
+});
+
+const view = (row: AlertRow, silence: AlertSilence | null = null): AlertView => ({
   id: row.id,
   rule: row.rule,
   state: row.state,
   message: row.state === 'resolved' && row.resolved_message ? `${row.message} (resolved: ${row.resolved_message})` : row.message,
   value: row.value,
   threshold: row.threshold,
-  firedAt: new Date(row.fired_at).toISOString(),
-  resolvedAt: row.resolved_at === null ? null : new Date(row.resolved_at).toISOString(),
+  firedAt: iso(row.fired_at),
+  resolvedAt: row.resolved_at === null ? null : iso(row.resolved_at),
+  acknowledged: row.acked_by === null || row.acked_at === null ? null : { by: row.acked_by, at: iso(row.acked_at), reason: row.ack_reason ?? '' },
+  silence,
 });
 
 export const ALERT_HISTORY_RETENTION_MS = 90 * 24 * 3_600_000;
@@ -174,16 +204,76 @@ export class AlertBook {
     return this.db.prepare("SELECT * FROM alerts WHERE state = 'firing' ORDER BY fired_at").all() as AlertRow[];
   }
 
-  active(): AlertView[] {
-    return this.firingRows().map(view);
+  /** Firing alerts, each with the silence in force on its rule (if any). */
+  active(nowMs = Date.now()): AlertView[] {
+    const silences = this.silencesByRule(nowMs);
+    return this.firingRows().map((r) => view(r, silences.get(r.rule) ?? null));
   }
 
   firingRules(): Set<AlertRule> {
     return new Set(this.firingRows().map((r) => r.rule));
   }
 
-  /** Newest first, firing and resolved. */
-  history(limit: number): AlertView[] {
-    return (this.db.prepare('SELECT * FROM alerts ORDER BY fired_at DESC, id DESC LIMIT ?').all(limit) as AlertRow[]).map(view);
+  /** Newest first, firing and resolved. A firing one carries its rule's silence. */
+  history(limit: number, nowMs = Date.now()): AlertView[] {
+    const silences = this.silencesByRule(nowMs);
+    return (this.db.prepare('SELECT * FROM alerts ORDER BY fired_at DESC, id DESC LIMIT ?').all(limit) as AlertRow[]).map((r) =>
+      view(r, r.state === 'firing' ? (silences.get(r.rule) ?? null) : null),
+    );
+  }
+
+  // ---------- operators' answers ----------
+
+  /**
+   * Records who took a firing alert, when and why. A resolved alert needs no answer (409); acknowledging one twice
+   * keeps the first answer (409): the record says who took it first, it is not overwritten.
+   */
+  acknowledge(id: number, actor: string, reason: string, nowMs: number): AlertView {
+    const row = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    if (!row) throw new DomainError('NOT_FOUND', `id: no alert ${id}`, 'id');
+    if (row.state !== 'firing') throw new DomainError('CONFLICT', `id: alert ${id} (${row.rule}) is already resolved`, 'id');
+    if (row.acked_by !== null) throw new DomainError('CONFLICT', `id: alert ${id} was already acknowledged by ${row.acked_by}`, 'id');
+    this.db.prepare('UPDATE alerts SET acked_by = ?, acked_at = ?, ack_reason = ? WHERE id = ? AND acked_by IS NULL').run(actor, nowMs, reason, id);
+    return view(this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow, this.silencesByRule(nowMs).get(row.rule) ?? null);
+  }
+
+  /** Mutes a rule until now + minutes; a silence already in force on the rule is replaced (lifted by the same actor). */
+  silence(rule: AlertRule, actor: string, reason: string, minutes: number, nowMs: number): AlertSilence {
+    const id = this.db.transaction(() => {
+      this.lift(rule, actor, nowMs);
+      return Number(
+        this.db.prepare('INSERT INTO alert_silences (rule, actor, reason, created_at, until) VALUES (?, ?, ?, ?, ?)').run(rule, actor, reason, nowMs, nowMs + minutes * 60_000).lastInsertRowid,
+      );
+    })();
+    return silenceView(this.db.prepare('SELECT * FROM alert_silences WHERE id = ?').get(id) as SilenceRow);
+  }
+
+  /** Lifts the silences in force on a rule; returns them as lifted (an empty list when none was in force). */
+  unsilence(rule: AlertRule, actor: string, nowMs: number): AlertSilence[] {
+    const ids = this.db.transaction(() => this.lift(rule, actor, nowMs))();
+    return ids.map((id) => silenceView(this.db.prepare('SELECT * FROM alert_silences WHERE id = ?').get(id) as SilenceRow));
+  }
+
+  private lift(rule: AlertRule, actor: string, nowMs: number): number[] {
+    const open = this.db.prepare('SELECT id FROM alert_silences WHERE rule = ? AND until > ? AND lifted_at IS NULL').all(rule, nowMs) as { id: number }[];
+    const update = this.db.prepare('UPDATE alert_silences SET lifted_at = ?, lifted_by = ? WHERE id = ?');
+    for (const { id } of open) update.run(nowMs, actor, id);
+    return open.map((o) => o.id);
+  }
+
+  /** Silences in force now, newest first. */
+  silences(nowMs: number): AlertSilence[] {
+    return (this.db.prepare('SELECT * FROM alert_silences WHERE until > ? AND lifted_at IS NULL ORDER BY created_at DESC, id DESC').all(nowMs) as SilenceRow[]).map(silenceView);
+  }
+
+  isSilenced(rule: AlertRule, nowMs: number): boolean {
+    return this.silencesByRule(nowMs).has(rule);
+  }
+
+  private silencesByRule(nowMs: number): Map<AlertRule, AlertSilence> {
+    const byRule = new Map<AlertRule, AlertSilence>();
+    // Newest first: the first seen per rule is the one in force.
+    for (const s of this.silences(nowMs)) if (!byRule.has(s.rule)) byRule.set(s.rule, s);
+    return byRule;
   }
 }

@@ -44,21 +44,47 @@ function merge(into: MinuteRow, from: MinuteRow): MinuteRow {
   return into;
 }
 
+/** Slot of the fine history: a 15-minute chart gets 15-second buckets, not one point a minute. */
+export const FINE_SLOT_MS = 15_000;
+/** The fine history serves windows up to 30 minutes; an hour more is kept for margin. */
+export const FINE_RETENTION_MS = 90 * MINUTE_MS;
+
+export interface HistoryTable {
+  /** metric_minutes (one-minute slots) or metric_slots (FINE_SLOT_MS slots): same columns. */
+  table: 'metric_minutes' | 'metric_slots';
+  slotMs: number;
+}
+const MINUTES_TABLE: HistoryTable = { table: 'metric_minutes', slotMs: MINUTE_MS };
+
+/**
+ * Rows folded per slot (one minute by default; the column is still called `minute`, the slot start). A history may
+ * carry a finer one (`fine`) that receives a copy of every observation: short windows read it.
+ */
 export class MinuteHistory {
   private pending = new Map<string, MinuteRow>();
   private lastPruneAt = Number.NEGATIVE_INFINITY;
   private readonly select: Database.Statement;
   private readonly upsert: Database.Statement;
+  private readonly table: string;
+  readonly slotMs: number;
 
   constructor(
     private readonly db: Database.Database,
     private readonly clock: Clock,
     readonly retentionMs = DEFAULT_RETENTION_MS,
+    where: HistoryTable = MINUTES_TABLE,
+    readonly fine: MinuteHistory | null = null,
   ) {
-    this.select = db.prepare('SELECT * FROM metric_minutes WHERE metric = ? AND minute = ? AND labels = ?');
+    this.table = where.table;
+    this.slotMs = where.slotMs;
+    this.select = db.prepare(`SELECT * FROM ${this.table} WHERE metric = ? AND minute = ? AND labels = ?`);
     this.upsert = db.prepare(
-      'INSERT OR REPLACE INTO metric_minutes (metric, minute, labels, count, sum, min, max, last, buckets) VALUES (@metric, @minute, @labels, @count, @sum, @min, @max, @last, @buckets)',
+      `INSERT OR REPLACE INTO ${this.table} (metric, minute, labels, count, sum, min, max, last, buckets) VALUES (@metric, @minute, @labels, @count, @sum, @min, @max, @last, @buckets)`,
     );
+  }
+
+  private slotOf(ms: number): number {
+    return Math.floor(ms / this.slotMs) * this.slotMs;
   }
 
   // Labels are given as an object, or as the canonical key itself (`labelKey` form) on hot paths.
@@ -66,21 +92,23 @@ export class MinuteHistory {
   /** Counter: n more events this minute. */
   count(metric: string, labels: Labels = '', n = 1): void {
     if (n <= 0) return;
-    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: keyOf(labels), count: n, sum: n, min: null, max: null, last: null, buckets: null });
+    this.fold({ metric, minute: this.slotOf(this.clock.now()), labels: keyOf(labels), count: n, sum: n, min: null, max: null, last: null, buckets: null });
   }
 
   /** Distribution: one observation (seconds, rows...), bucketed when bounds are given. */
   observe(metric: string, labels: Labels, value: number, bounds?: readonly number[]): void {
     const buckets = bounds ? { [bucketKey(bounds, value)]: 1 } : null;
-    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: null, buckets });
+    this.fold({ metric, minute: this.slotOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: null, buckets });
   }
 
   /** Gauge: one sample; the minute keeps min, max, mean (sum/count) and the last value. */
   sample(metric: string, labels: Labels, value: number): void {
-    this.fold({ metric, minute: minuteOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: value, buckets: null });
+    this.fold({ metric, minute: this.slotOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: value, buckets: null });
   }
 
-  private fold(row: MinuteRow): void {
+  private fold(row: MinuteRow, forward = true): void {
+    // A copy: merge() mutates the row it keeps, and the two histories must not share one.
+    if (forward && this.fine) this.fine.fold({ ...row, minute: this.fine.slotOf(this.clock.now()), buckets: row.buckets ? { ...row.buckets } : null });
     const key = `${row.metric}|${row.minute}|${row.labels}`;
     const held = this.pending.get(key);
     if (held) merge(held, row);
@@ -93,11 +121,12 @@ export class MinuteHistory {
 
   /** Writes the folded rows (merging into stored ones) and prunes past the retention at most every 10 minutes. */
   flush(): { rows: number; pruned: number } {
+    this.fine?.flush();
     const rows = [...this.pending.values()];
     this.pending = new Map();
     const now = this.clock.now();
     let pruned = 0;
-    const prune = now - this.lastPruneAt >= 10 * MINUTE_MS;
+    const prune = now - this.lastPruneAt >= Math.min(10 * MINUTE_MS, this.retentionMs / 6);
     try {
       this.db.transaction(() => {
         for (const row of rows) {
@@ -105,11 +134,11 @@ export class MinuteHistory {
           const merged = stored ? merge(this.decode(stored), row) : row;
           this.upsert.run({ ...merged, buckets: merged.buckets ? JSON.stringify(merged.buckets) : null });
         }
-        if (prune) pruned = this.db.prepare('DELETE FROM metric_minutes WHERE minute < ?').run(minuteOf(now - this.retentionMs)).changes;
+        if (prune) pruned = this.db.prepare(`DELETE FROM ${this.table} WHERE minute < ?`).run(this.slotOf(now - this.retentionMs)).changes;
       })();
     } catch (err) {
       // Keep what could not be written for the next flush rather than losing it.
-      for (const row of rows) this.fold(row);
+      for (const row of rows) this.fold(row, false);
       throw err;
     }
     if (prune) this.lastPruneAt = now;
@@ -123,9 +152,14 @@ export class MinuteHistory {
   /** Stored rows of a metric with minute in [fromMinute, toMinute]. Flush first to include the current minute. */
   rows(metric: string, fromMinute: number, toMinute = Number.MAX_SAFE_INTEGER): MinuteRow[] {
     const stored = this.db
-      .prepare('SELECT * FROM metric_minutes WHERE metric = ? AND minute >= ? AND minute <= ? ORDER BY minute')
+      .prepare(`SELECT * FROM ${this.table} WHERE metric = ? AND minute >= ? AND minute <= ? ORDER BY minute`)
       .all(metric, fromMinute, toMinute) as StoredRow[];
     return stored.map((r) => this.decode(r));
+  }
+
+  /** The first slot anything was recorded in (any metric), or null: before it the console kept no history. */
+  earliest(): number | null {
+    return (this.db.prepare(`SELECT MIN(minute) AS m FROM ${this.table}`).get() as { m: number | null }).m;
   }
 
   /**
@@ -137,7 +171,7 @@ export class MinuteHistory {
     const rows = this.db
       .prepare(
         `SELECT metric, labels, minute - (minute % ?) AS step_start, SUM(count) AS count, SUM(sum) AS sum, MIN(min) AS min, MAX(max) AS max
-           FROM metric_minutes WHERE metric IN (${marks}) AND minute >= ? GROUP BY metric, labels, step_start ORDER BY step_start`,
+           FROM ${this.table} WHERE metric IN (${marks}) AND minute >= ? GROUP BY metric, labels, step_start ORDER BY step_start`,
       )
       .all(stepMs, ...metrics, fromMinute) as (Omit<MinuteRow, 'minute' | 'last' | 'buckets'> & { step_start: number })[];
     return rows.map(({ step_start, ...r }) => ({ ...r, minute: step_start, last: null, buckets: null }));

@@ -206,12 +206,18 @@ describe('subscription overhead', () => {
     expect(calls.lastHour).toBe(12);
     expect(calls.lastDay).toBe(lastDay);
     expect(calls.lastDay).toBe(82);
-    const byHour = (h: number) => calls.seriesPerHour.find((p) => p.t === T0 + h * HOUR)?.v;
-    expect(byHour(0)).toBe(60);
-    expect(byHour(1)).toBe(15);
-    expect(byHour(2)).toBe(7);
-    expect(byHour(-1)).toBe(0);
-    expect(calls.seriesPerHour.every((p) => p.t % HOUR === 0)).toBe(true);
+    // Each point is what the alert counts at that moment: the calls in the hour up to the end of its step (minutes
+    // m-59..m for the one-minute step of a 6-hour window).
+    const at = (m: number) => calls.seriesPerHour.find((p) => p.t === T0 + m * MINUTE_MS)?.v;
+    const trailing = (m: number) => script.filter(([sm, e]) => isSub(e) && sm <= m && sm > m - 60).reduce((s, [, , n]) => s + n, 0);
+    for (const m of [0, 9, 10, 45, 59, 60, 69, 70, 119, 129, 140, 150]) expect(at(m), `minute ${m}`).toBe(trailing(m));
+    expect(at(59)).toBe(60);
+    expect(at(119)).toBe(15);
+    // Before the first recorded minute the console was not counting: no point rather than a zero.
+    expect(at(-30)).toBeNull();
+    // The last point is the "last hour" figure the card shows.
+    expect(calls.seriesPerHour.at(-1)).toEqual({ t: T0 + 150 * MINUTE_MS, v: calls.lastHour });
+    expect(calls.seriesPerHour.every((p) => p.t % MINUTE_MS === 0)).toBe(true);
     metrics.stop();
     store.close();
   });
@@ -345,6 +351,69 @@ describe('per-minute history in SQLite', () => {
     expect(reasons.has('other')).toBe(true);
     expect(reasons.has('ticker_said:_error_0')).toBe(true);
     expect(data.values.find((v) => v.labels.reason === 'other')?.value).toBe(20);
+    metrics.stop();
+    store.close();
+  });
+});
+
+describe('buckets that fit the window', () => {
+  it('a 15-minute window has 15-second buckets from the fine history, a 30-minute one 30 s, an hour one minute', () => {
+    const clock = new ManualClock(T0);
+    const store = openStore(stateFile());
+    const { metrics } = metricsOn(store, clock);
+    // Attempts at known seconds: [seconds after T0, outcome]
+    const script: [number, 'succeeded' | 'failed'][] = [
+      [5, 'succeeded'],
+      [20, 'failed'],
+      [25, 'succeeded'],
+      [50, 'succeeded'],
+      [130, 'failed'],
+    ];
+    for (const [sec, outcome] of script) {
+      clock.set(T0 + sec * 1000);
+      metrics.autoSubscribeAttempt(outcome, 'r', sec);
+    }
+    clock.set(T0 + 10 * MINUTE_MS);
+    const short = metrics.summary(1, 15);
+    expect(short.stepSeconds).toBe(15);
+    const rate = (fromSec: number, toSec: number) => {
+      const inStep = script.filter(([s]) => s >= fromSec && s < toSec);
+      return inStep.length === 0 ? null : inStep.filter(([, o]) => o === 'succeeded').length / inStep.length;
+    };
+    for (const step of [0, 15, 30, 45, 120, 135]) {
+      expect(short.autoSubscribe.series.find((p) => p.t === T0 + step * 1000)?.v, `step at ${step} s`).toBe(rate(step, step + 15));
+    }
+    expect(short.autoSubscribe.series.every((p) => p.t % 15_000 === 0)).toBe(true);
+    expect(short.autoSubscribe.series.length).toBe(60);
+    expect(short.autoSubscribe.attempted).toBe(5);
+
+    const half = metrics.summary(1, 30);
+    expect(half.stepSeconds).toBe(30);
+    expect(half.autoSubscribe.series.find((p) => p.t === T0)?.v).toBe(rate(0, 30));
+    expect(half.autoSubscribe.series.find((p) => p.t === T0 + 30_000)?.v).toBe(rate(30, 60));
+
+    const hour = metrics.summary(1);
+    expect(hour.stepSeconds).toBe(60);
+    expect(hour.autoSubscribe.series.find((p) => p.t === T0)?.v).toBe(rate(0, 60));
+    expect(metrics.summary(24).stepSeconds).toBe(300);
+    metrics.stop();
+    store.close();
+  });
+
+  it('keeps the fine history about an hour and a half', () => {
+    const clock = new ManualClock(T0);
+    const store = openStore(stateFile());
+    const { metrics } = metricsOn(store, clock);
+    metrics.autoSubscribeAttempt('succeeded', 'r', 1);
+    metrics.flush();
+    const slots = () => (store.db.prepare('SELECT COUNT(*) AS n FROM metric_slots').get() as { n: number }).n;
+    expect(slots()).toBe(1);
+    clock.advance(2 * HOUR);
+    metrics.autoSubscribeAttempt('succeeded', 'r', 2);
+    metrics.flush();
+    expect(slots()).toBe(1);
+    // The minute history keeps both.
+    expect((store.db.prepare("SELECT COUNT(*) AS n FROM metric_minutes WHERE metric = 'auto_subscribe'").get() as { n: number }).n).toBe(2);
     metrics.stop();
     store.close();
   });

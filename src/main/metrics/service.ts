@@ -2,14 +2,14 @@
 // same events into the per-minute history in the state store, and evaluates the alert rules every few seconds.
 // Telemetry calls sit on other services' hot paths: they only touch memory and never throw.
 import type Database from 'better-sqlite3';
-import type { AlertThresholds, AlertView, ComponentHealth, MetricsSummary, PushTopic } from '../../shared/api';
+import type { AlertRule as AlertRuleName, AlertSilence, AlertThresholds, AlertView, ComponentHealth, MetricsSummary, PushTopic, ThresholdAuditEntry } from '../../shared/api';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
 import type { DataSignals } from '../market/data-signals';
 import { AlertBook, evaluateRules, type AlertInputs, type AlertTransition } from './alerts';
 import { TIME_TO_DATA_BUCKETS } from './histogram';
-import { DEFAULT_RETENTION_MS, MinuteHistory, windowStart } from './history';
+import { DEFAULT_RETENTION_MS, FINE_RETENTION_MS, FINE_SLOT_MS, MinuteHistory, windowStart } from './history';
 import { LabelCaps, parseLabelKey } from './labels';
 import { ALERT_RULES, PromMetrics } from './prometheus';
 import { buildSummary, isSubscriptionCall, SERIES, type BackfillCycleView, type FeedView } from './summary';
@@ -64,7 +64,8 @@ export class MetricsService implements Telemetry {
 
   constructor(private readonly opts: MetricsServiceOptions) {
     this.log = opts.logger ?? silentLogger;
-    this.history = new MinuteHistory(opts.db, opts.clock, opts.retentionMs ?? DEFAULT_RETENTION_MS);
+    const fine = new MinuteHistory(opts.db, opts.clock, FINE_RETENTION_MS, { table: 'metric_slots', slotMs: FINE_SLOT_MS });
+    this.history = new MinuteHistory(opts.db, opts.clock, opts.retentionMs ?? DEFAULT_RETENTION_MS, undefined, fine);
     this.thresholds = new ThresholdStore(opts.db);
     this.alerts = new AlertBook(opts.db);
     this.prom = new PromMetrics(opts.clock, () => this.feedView(), { defaultMetrics: opts.defaultMetrics });
@@ -273,13 +274,42 @@ export class MetricsService implements Telemetry {
       const fields = { rule, alertId: tr.alert.id, value: tr.alert.value, threshold: tr.alert.threshold };
       if (tr.kind === 'fired') this.log.warn(fields, `alert fired: ${tr.message}`);
       else this.log.info(fields, `alert resolved: ${tr.message}`);
-      this.opts.push?.publish('alerts:changed', rule, tr.message);
+      // A silenced rule changes the list but raises no desktop notification (the message is what raises one).
+      this.opts.push?.publish('alerts:changed', rule, this.alerts.isSilenced(rule, now) ? undefined : tr.message);
     }
     return transitions;
   }
 
-  listAlerts(limit: number): { active: AlertView[]; history: AlertView[] } {
-    return { active: this.alerts.active(), history: this.alerts.history(limit) };
+  listAlerts(limit: number): { active: AlertView[]; history: AlertView[]; silences: AlertSilence[] } {
+    const now = this.opts.clock.now();
+    return { active: this.alerts.active(now), history: this.alerts.history(limit, now), silences: this.alerts.silences(now) };
+  }
+
+  acknowledge(id: number, actor: string, reason: string): AlertView {
+    const alert = this.alerts.acknowledge(id, actor, reason, this.opts.clock.now());
+    this.log.info({ actor, reason, alertId: id, rule: alert.rule }, 'alert acknowledged');
+    this.opts.push?.publish('alerts:changed', alert.rule);
+    return alert;
+  }
+
+  silence(rule: AlertRuleName, actor: string, reason: string, minutes: number): AlertSilence {
+    const silence = this.alerts.silence(rule, actor, reason, minutes, this.opts.clock.now());
+    this.log.info({ actor, reason, rule, until: silence.until }, 'alert rule silenced');
+    this.opts.push?.publish('alerts:changed', rule);
+    return silence;
+  }
+
+  unsilence(rule: AlertRuleName, actor: string): { lifted: AlertSilence[] } {
+    const lifted = this.alerts.unsilence(rule, actor, this.opts.clock.now());
+    if (lifted.length > 0) {
+      this.log.info({ actor, rule }, 'alert rule silence lifted');
+      this.opts.push?.publish('alerts:changed', rule);
+    }
+    return { lifted };
+  }
+
+  thresholdAudit(limit: number): ThresholdAuditEntry[] {
+    return this.thresholds.audit(limit);
   }
 
   setThresholds(changes: Partial<AlertThresholds>, actor: string, reason: string): AlertThresholds {
@@ -294,9 +324,10 @@ export class MetricsService implements Telemetry {
 
   // ---------- reading ----------
 
-  summary(hours: number): MetricsSummary {
+  /** The success metrics over the last `hours`, or the last `minutes` when given (short windows, 15 s buckets). */
+  summary(hours: number, minutes?: number): MetricsSummary {
     this.flush();
-    return buildSummary({ history: this.history, nowMs: this.opts.clock.now(), hours, thresholds: this.thresholds.get(), lastCycle: this.lastCycle, feed: this.feedView() });
+    return buildSummary({ history: this.history, nowMs: this.opts.clock.now(), minutes: minutes ?? hours * 60, thresholds: this.thresholds.get(), lastCycle: this.lastCycle, feed: this.feedView() });
   }
 
   exposition(): Promise<{ contentType: string; body: string }> {
@@ -304,7 +335,8 @@ export class MetricsService implements Telemetry {
   }
 
   health(): ComponentHealth {
-    const firing = this.alerts.active().map((a) => a.rule);
+    // A silenced rule is named as such: health and the banner agree on what an operator has already muted.
+    const firing = this.alerts.active(this.opts.clock.now()).map((a) => (a.silence ? `${a.rule} (silenced by ${a.silence.by})` : a.rule));
     const detail =
       (firing.length ? `${firing.length} alert(s) firing: ${firing.join(', ')}` : 'no alert firing') +
       (this.lastError ? `; last history write failed: ${this.lastError}` : '');

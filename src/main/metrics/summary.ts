@@ -43,13 +43,18 @@ export interface FeedView {
   lastTickAt: number | null;
 }
 
-/** Chart resolution: one point per minute up to 6 h, coarser beyond so a week stays a few hundred points. */
-export function stepMinutes(hours: number): number {
-  if (hours <= 6) return 1;
-  if (hours <= 24) return 5;
-  if (hours <= 72) return 15;
-  return 30;
+/** Chart resolution in seconds for a window of `minutes`: about 60-300 points whatever the window. */
+export function stepSeconds(minutes: number): number {
+  if (minutes <= 15) return 15;
+  if (minutes <= 30) return 30;
+  if (minutes <= 6 * 60) return 60;
+  if (minutes <= 24 * 60) return 5 * 60;
+  if (minutes <= 72 * 60) return 15 * 60;
+  return 30 * 60;
 }
+
+/** Kept for callers that think in hours. */
+export const stepMinutes = (hours: number): number => Math.max(1, stepSeconds(hours * 60) / 60);
 
 const sumCount = (rows: readonly MinuteRow[]): number => rows.reduce((s, r) => s + r.count, 0);
 
@@ -102,16 +107,19 @@ export const isSubscriptionCall = (row: MinuteRow): boolean => SUBSCRIPTION_ENDP
 export function buildSummary(input: {
   history: MinuteHistory;
   nowMs: number;
-  hours: number;
+  /** The window, in minutes (hours * 60 for the long windows). */
+  minutes: number;
   thresholds: AlertThresholds;
   lastCycle: BackfillCycleView | null;
   feed: FeedView;
 }): MetricsSummary {
-  const { history, nowMs, hours } = input;
-  const fromMinute = windowStart(nowMs, hours * 60);
-  const toMinute = minuteOf(nowMs);
-  const stepMs = stepMinutes(hours) * MINUTE_MS;
-  // Summed per step in SQL; only time to data needs its per-minute rows (bucket counts).
+  const { nowMs, minutes } = input;
+  const stepMs = stepSeconds(minutes) * 1000;
+  // Steps finer than a minute read the fine (15 s) history; the rest the minute history.
+  const history = stepMs < MINUTE_MS && input.history.fine ? input.history.fine : input.history;
+  const toMinute = Math.floor(nowMs / history.slotMs) * history.slotMs;
+  const fromMinute = Math.floor(nowMs / stepMs) * stepMs - (Math.max(1, Math.round((minutes * 60_000) / stepMs)) - 1) * stepMs;
+  // Summed per step in SQL; only time to data needs its per-slot rows (bucket counts).
   const rows = history.aggregate([SERIES.autoSubscribe, SERIES.backfillBackfilled, SERIES.backfillRequests, SERIES.ingestDroppedBars, SERIES.ingestParseErrors], fromMinute, stepMs);
   const of = (metric: string) => rows.filter((r) => r.metric === metric);
 
@@ -124,11 +132,25 @@ export function buildSummary(input: {
   const ttdRows = history.rows(SERIES.timeToData, fromMinute);
   const ttd = timeToDataStats(ttdRows);
 
-  const calls = (from: number, step: number) => history.aggregate([SERIES.tickerRequest], from, step).filter(isSubscriptionCall);
+  const minutesHistory = input.history;
+  const calls = (from: number, step: number) => minutesHistory.aggregate([SERIES.tickerRequest], from, step).filter(isSubscriptionCall);
   const ALL = Number.MAX_SAFE_INTEGER; // one step: a total per label set
+  // Subscription calls per hour, as the alert counts them: at each step, the calls in the hour up to its end.
+  const perMinute = new Map<number, number>();
+  for (const r of calls(minuteOf(fromMinute) - 59 * MINUTE_MS, MINUTE_MS)) perMinute.set(r.minute, (perMinute.get(r.minute) ?? 0) + r.count);
+  // Before the first recorded minute the console was not counting: no point, rather than a flat zero for hours.
+  const since = minutesHistory.earliest();
+  const trailingHour = (stepStart: number): number | null => {
+    const end = Math.min(stepStart + stepMs, nowMs + 1);
+    if (stepStart > nowMs || since === null || end <= since) return null;
+    let n = 0;
+    for (const [minute, count] of perMinute) if (minute < end && minute >= minuteOf(end - 1) - 59 * MINUTE_MS) n += count;
+    return n;
+  };
 
   return {
     window: { from: new Date(fromMinute).toISOString(), to: new Date(nowMs).toISOString() },
+    stepSeconds: stepMs / 1000,
     autoSubscribe: {
       attempted,
       succeeded,
@@ -156,7 +178,7 @@ export function buildSummary(input: {
     subscriptionCalls: {
       lastHour: sumCount(calls(windowStart(nowMs, 60), ALL)),
       lastDay: sumCount(calls(windowStart(nowMs, 24 * 60), ALL)),
-      seriesPerHour: series(calls(fromMinute, 60 * MINUTE_MS), fromMinute, toMinute, 60 * MINUTE_MS, sumCount),
+      seriesPerHour: bucketsOf(fromMinute, toMinute, stepMs).map((t) => ({ t, v: trailingHour(t) })),
     },
     feed: {
       state: input.feed.state,

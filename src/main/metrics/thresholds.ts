@@ -1,7 +1,7 @@
 // Alert thresholds: the plan's numbers as defaults, changed from the console with a reason (audited, like a flag)
 // and kept in the state store.
 import type Database from 'better-sqlite3';
-import type { AlertThresholds } from '../../shared/api';
+import type { AlertThresholds, ThresholdAuditEntry } from '../../shared/api';
 
 export const DEFAULT_THRESHOLDS: AlertThresholds = {
   autoSubscribeFailureRatio: 0.1,
@@ -18,14 +18,7 @@ export const MIN_AUTO_SUBSCRIBE_ATTEMPTS = 5;
 
 const KEYS = Object.keys(DEFAULT_THRESHOLDS) as (keyof AlertThresholds)[];
 
-export interface ThresholdAuditEntry {
-  key: keyof AlertThresholds;
-  oldValue: number;
-  newValue: number;
-  actor: string;
-  reason: string;
-  at: string;
-}
+export type { ThresholdAuditEntry };
 
 export class ThresholdStore {
   private current: AlertThresholds;

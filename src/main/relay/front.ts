@@ -10,13 +10,14 @@
 // so its Host allow-list, token, cross-site and webhook checks apply exactly as when it listened itself.
 // The front applies the same checks to what it answers itself (RequestGuard, the API token, Content-Type, body
 // limits), so a request gets the same status from either process.
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, Agent, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CHANNELS, type Channel } from '../../shared/api';
 import { STATUS_OF } from '../api/console-api';
 import { RequestGuard } from '../http/guard';
 import { HttpError, readBody, SECURITY_HEADERS, sendJson } from '../http/server';
+import { OperatorTokens, type NamedToken } from '../http/operators';
 import { serveStatic } from '../http/static';
 import type { ContractEndpoint } from './contract';
 import type { CoreRoute } from './protocol';
@@ -37,6 +38,9 @@ export interface FrontOptions {
   core: ContractEndpoint;
   /** Called with a forwarding failure (logged by the caller). */
   onError?: (err: unknown, what: string) => void;
+  /** Audit names a person (http/operators.ts): the console token's holder and the named operator tokens. */
+  apiTokenName?: string;
+  namedTokens?: readonly NamedToken[];
 }
 
 /** What the front learns once the core is ready. */
@@ -61,12 +65,6 @@ function matches(pattern: string, path: string): boolean {
   return ps.length === xs.length && ps.every((p, i) => p.startsWith(':') || p === xs[i]);
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ab.length === bb.length && timingSafeEqual(ab, bb);
-}
-
 function forwardableHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name)) out[name] = value;
@@ -82,11 +80,14 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const streams = new Set<ServerResponse>();
 
-  const hasToken = (req: IncomingMessage, url: URL, allowQuery: boolean) => {
+  let operators: OperatorTokens | null = null;
+  /** The operator name of the presented token, or null (no token, unknown token, core not ready). */
+  const actorOf = (req: IncomingMessage, url: URL, allowQuery: boolean): string | null => {
     const header = req.headers.authorization;
     const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : allowQuery ? url.searchParams.get('token') : null;
-    return !!presented && !!target && safeEqual(presented, target.apiToken);
+    return operators?.actorFor(presented) ?? null;
   };
+  const hasToken = (req: IncomingMessage, url: URL, allowQuery: boolean) => actorOf(req, url, allowQuery) !== null;
   const refuseToken = (res: ServerResponse) =>
     sendJson(res, 401, { detail: 'missing or invalid API token (Authorization: Bearer <token>)' }, { 'WWW-Authenticate': 'Bearer' });
 
@@ -95,7 +96,8 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
       sendJson(res, 403, { detail: 'cross-site request refused: this route changes state and only answers this console or a non-browser client' });
       return;
     }
-    if (!hasToken(req, url, false)) return refuseToken(res);
+    const actor = actorOf(req, url, false);
+    if (actor === null) return refuseToken(res);
     if ((req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() !== 'application/json') {
       sendJson(res, 415, { detail: 'Content-Type must be application/json' }, { Connection: 'close' });
       return;
@@ -110,7 +112,7 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
         return;
       }
     }
-    const result = await options.core.call(channel, request, { actor: 'api-token' });
+    const result = await options.core.call(channel, request, { actor });
     sendJson(res, result.ok ? 200 : STATUS_OF[result.error.code], result);
   }
 
@@ -211,6 +213,7 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
     port: address.port,
     attach(next) {
       target = next;
+      operators = new OperatorTokens({ name: options.apiTokenName ?? 'api-token', token: next.apiToken }, options.namedTokens);
       attached();
     },
     close: () =>

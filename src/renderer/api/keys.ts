@@ -15,7 +15,7 @@ export function isAffectedBy(event: PushEvent, key: readonly unknown[]): boolean
   const topicDomain = domainOf(event.topic);
   if (domainOf(channel) !== topicDomain) return false;
   if (topicDomain === 'chain' && event.key) {
-    if (channel !== 'chain:distribution' && channel !== 'chain:strikeHistory') return false;
+    if (channel !== 'chain:distribution' && channel !== 'chain:strikeHistory' && channel !== 'chain:quote') return false;
     const request = key[1] as { symbol?: unknown } | undefined;
     return typeof request?.symbol === 'string' && request.symbol.toUpperCase() === event.key.toUpperCase();
   }

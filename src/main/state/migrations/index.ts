@@ -7,5 +7,6 @@ import m0003 from './0003_metrics';
 import m0004 from './0004_backfill_jobs';
 import m0005 from './0005_subscriptions';
 import m0006 from './0006_backfill_owner';
+import m0007 from './0007_alert_acks';
 
-export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
+export const STATE_MIGRATIONS: readonly SqliteMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];

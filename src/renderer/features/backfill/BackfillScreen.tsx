@@ -122,9 +122,18 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
           #{job.id} {job.label}
         </div>
         <div className="small muted">
-          <Badge tone={trigger === 'manual' ? 'info' : 'muted'}>{trigger}</Badge> {fmtInt(job.instruments)} instruments · by <span className="mono">{job.createdBy}</span> ·{' '}
+          <Badge tone={trigger === 'manual' ? 'info' : 'muted'} title={job.reason && trigger !== 'manual' ? `Why: ${job.reason}` : undefined}>
+            {trigger}
+          </Badge> {fmtInt(job.instruments)} instruments · by <span className="mono">{job.createdBy}</span> ·{' '}
           {istDateTime(job.createdAt)}
         </div>
+        {/* The operator's reason on its own line; an automatic job's reason (the event that queued it) names the same
+            instrument as its label, so it stays in the badge's tooltip rather than doubling every row's height. */}
+        {job.reason && trigger === 'manual' && (
+          <div className="small job-reason" data-testid="job-reason">
+            <span className="muted">Reason:</span> {job.reason}
+          </div>
+        )}
       </td>
       <td className="nowrap small">{istRange(job.windowStart, job.windowEnd)}</td>
       <td>

@@ -16,6 +16,7 @@ import { ChainControls, ExpiryTabs, type ChainView } from './ChainControls';
 import { chainLiveness, type LivenessView } from './chainModel';
 import { ExpiryPanel } from './ExpiryPanel';
 import { IvSmile } from './IvSmile';
+import { FutureFigure } from './FutureFigure';
 import { StrikeDetail, type StrikePick } from './StrikeDetail';
 import { SubscriptionStrip } from './SubscriptionStrip';
 
@@ -125,12 +126,15 @@ export function ChainScreen() {
           centerStrike={centerStrike}
           onBackToAtm={() => setCenterStrike(undefined)}
           spot={
-            chain?.metadata.underlying_price != null ? (
-              <span className="spot" data-testid="spot" title="Underlying (index) price">
-                <span className="muted small">{symbol} spot</span> <strong className="mono">{fmtPrice(chain.metadata.underlying_price)}</strong>{' '}
-                <span className="muted small">{chain.metadata.underlying_time ? `@ ${istTime(chain.metadata.underlying_time)}` : ''}</span>
-              </span>
-            ) : null
+            <>
+              {chain?.metadata.underlying_price != null ? (
+                <span className="spot" data-testid="spot" title="Underlying (index) price">
+                  <span className="muted small">{symbol} spot</span> <strong className="mono">{fmtPrice(chain.metadata.underlying_price)}</strong>{' '}
+                  <span className="muted small">{chain.metadata.underlying_time ? `@ ${istTime(chain.metadata.underlying_time)}` : ''}</span>
+                </span>
+              ) : null}
+              {chain && <FutureFigure symbol={symbol} spot={chain.metadata.underlying_price} />}
+            </>
           }
         />
         {chain && liveness.state !== 'live' && <FrozenBanner liveness={liveness} />}
@@ -168,6 +172,7 @@ export function ChainScreen() {
                 centerStrike={centerStrike}
                 now={now}
                 onStrike={onStrike}
+                basisAsked={basis}
               />
             ))}
           </div>

@@ -2,7 +2,7 @@
 // PCR by OI and by volume, max pain and ATM IV (expiry-wide, marked partial with the coverage while the chain is
 // not complete), the bar shown and a stale mark; then the ladder or table and its legend.
 import { memo } from 'react';
-import type { ExpirySeries, Timeframe } from '../../../shared/api';
+import type { ExpirySeries, OiChangeBasis, Timeframe } from '../../../shared/api';
 import { Badge } from '../../components/Bits';
 import { fmtFixed, fmtInt } from '../../format/numbers';
 import { fmtExpiry, istTime } from '../../format/time';
@@ -20,6 +20,8 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
   centerStrike: number | undefined;
   now: number;
   onStrike: (expiry: string, strike: number) => void;
+  /** The ΔOI basis the trader chose; the series may answer another (an hour earlier than the open is the open). */
+  basisAsked?: OiChangeBasis;
 }) {
   const { series } = props;
   const rows = rowsOf(series);
@@ -96,7 +98,13 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
             <span className="legend-item">▼ unwinding (OI falling)</span>
           </>
         )}
-        <span className="muted">ΔOI vs {BASIS_LABEL[series.oi_change_basis] ?? series.oi_change_basis} · OI and volume in lakh</span>
+        <span className="muted" data-testid="basis-legend">
+          ΔOI vs {BASIS_LABEL[series.oi_change_basis] ?? series.oi_change_basis}
+          {props.basisAsked && props.basisAsked !== series.oi_change_basis
+            ? ` (you chose ${BASIS_LABEL[props.basisAsked]}: that is before this session opened)`
+            : ''}{' '}
+          · OI and volume in lakh
+        </span>
       </footer>
     </section>
   );

@@ -3,8 +3,8 @@
 // because it subscribes the legs around the new centre.
 import { useMemo } from 'react';
 import type uPlot from 'uplot';
-import type { ExpirySeries, StrikeHistory, StrikeLeg, Timeframe } from '../../../shared/api';
-import { useStrikeHistory } from '../../api/chain';
+import type { ExpirySeries, InstrumentQuote, StrikeHistory, StrikeLeg, Timeframe } from '../../../shared/api';
+import { useChainQuote, useStrikeHistory } from '../../api/chain';
 import { Chart, CHART_COLORS, darkAxis, istAxisValues, istHoverTime, istTzDate } from '../../components/Chart';
 import { Dialog } from '../../components/Dialog';
 import { ErrorPanel, Loading } from '../../components/States';
@@ -12,6 +12,7 @@ import { fmtChange, fmtGreekOf, fmtInt, fmtIv, fmtL, fmtPrice, fmtShortAge, fmtS
 import { fmtExpiry, istTime } from '../../format/time';
 import { BASIS_LABEL } from './ChainControls';
 import { legAgeMs } from './chainModel';
+import { depthRows, spreadOf } from './quoteModel';
 
 export interface StrikePick {
   expiry: string;
@@ -23,6 +24,9 @@ export function StrikeDetail(props: { symbol: string; pick: StrikePick; series: 
   const call = series?.call.find((l) => l.strike === pick.strike) ?? null;
   const put = series?.put.find((l) => l.strike === pick.strike) ?? null;
   const history = useStrikeHistory({ symbol: props.symbol, expiry: pick.expiry, strike: pick.strike, timeframe: props.timeframe === '1min' ? '5min' : props.timeframe });
+  const tokens = [call?.token, put?.token].filter((t): t is number => typeof t === 'number');
+  const quote = useChainQuote(tokens.length > 0 ? { symbol: props.symbol, tokens } : null, 2_000);
+  const quoteOf = (token: number | null | undefined) => (token == null ? undefined : quote.data?.quotes.find((q) => q.token === token));
   return (
     <Dialog title={`${props.symbol} ${fmtInt(pick.strike)} · ${fmtExpiry(pick.expiry)}`} open onClose={props.onClose} labelId="strike-detail-title">
       <div className="strike-detail" data-testid="strike-detail" data-strike={pick.strike}>
@@ -49,9 +53,13 @@ export function StrikeDetail(props: { symbol: string; pick: StrikePick; series: 
             ))}
           </tbody>
         </table>
-        <p className="small muted">
-          ΔOI against {series ? (BASIS_LABEL[series.oi_change_basis] ?? series.oi_change_basis) : '–'}; market depth is not part of the console’s chain data.
-        </p>
+        <p className="small muted">ΔOI against {series ? (BASIS_LABEL[series.oi_change_basis] ?? series.oi_change_basis) : '–'}.</p>
+        <h3>Market depth (latest tick)</h3>
+        {quote.isError && <ErrorPanel error={quote.error} what="the strike’s market depth" onRetry={() => void quote.refetch()} retrying={quote.isFetching} />}
+        <div className="depth-pair" data-testid="strike-depth">
+          <DepthTable title="Call (CE)" side="call" quote={quoteOf(call?.token)} loading={quote.isPending && tokens.length > 0} now={props.now} />
+          <DepthTable title="Put (PE)" side="put" quote={quoteOf(put?.token)} loading={quote.isPending && tokens.length > 0} now={props.now} />
+        </div>
         <h3>Open interest over time</h3>
         {history.isPending && history.fetchStatus !== 'idle' && <Loading what="the strike’s OI history" />}
         {history.isError && <ErrorPanel error={history.error} what="the strike’s OI history" onRetry={() => void history.refetch()} retrying={history.isFetching} />}
@@ -66,6 +74,65 @@ export function StrikeDetail(props: { symbol: string; pick: StrikePick; series: 
         </button>
       </div>
     </Dialog>
+  );
+}
+
+/** Five levels, bid and ask side by side as Kite shows them; quantities as the exchange reports them (units). */
+function DepthTable({ title, side, quote, loading, now }: { title: string; side: 'call' | 'put'; quote: InstrumentQuote | undefined; loading: boolean; now: number }) {
+  const rows = depthRows(quote?.depth ?? null);
+  const spread = spreadOf(quote?.depth ?? null);
+  const why = loading ? 'loading…' : !quote ? 'no token for this leg' : quote.ltp === null ? 'no tick received yet' : quote.depth === null ? 'the latest tick carried no depth (not FULL mode)' : null;
+  return (
+    <div className="depth-card" data-testid={`depth-${side}`} data-has-depth={quote?.depth ? 'true' : 'false'}>
+      <table className="table depth-table">
+        <caption className={`${side}-text`}>
+          {title} depth
+          {quote?.at ? <span className="small muted"> · tick {istTime(quote.at)} ({fmtShortAge(Math.max(0, now - Date.parse(quote.at)))} ago)</span> : null}
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col" className="num">
+              Bid qty
+            </th>
+            <th scope="col" className="num">
+              Orders
+            </th>
+            <th scope="col" className="num">
+              Bid
+            </th>
+            <th scope="col" className="num">
+              Ask
+            </th>
+            <th scope="col" className="num">
+              Orders
+            </th>
+            <th scope="col" className="num">
+              Ask qty
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i}>
+              <td className="num">{r.bid ? fmtInt(r.bid.quantity) : '–'}</td>
+              <td className="num muted">{r.bid ? fmtInt(r.bid.orders) : '–'}</td>
+              <td className="num put-text">{r.bid ? fmtPrice(r.bid.price) : '–'}</td>
+              <td className="num call-text">{r.ask ? fmtPrice(r.ask.price) : '–'}</td>
+              <td className="num muted">{r.ask ? fmtInt(r.ask.orders) : '–'}</td>
+              <td className="num">{r.ask ? fmtInt(r.ask.quantity) : '–'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="small muted depth-note">
+        {why ?? (
+          <>
+            spread {spread === null ? '–' : fmtPrice(spread)} · total bid {fmtInt(quote?.totalBuyQuantity)} / ask {fmtInt(quote?.totalSellQuantity)}
+            {quote?.depthRescaled ? ' · prices ×100 (the service sends live-tick depth 100× too small)' : ''}
+          </>
+        )}
+      </p>
+    </div>
   );
 }
 

@@ -12,14 +12,17 @@ import { AlertsPanel } from './AlertsPanel';
 import { Histogram } from './Histogram';
 import { CHART_COLORS, TimeChart } from './TimeChart';
 
-const WINDOWS = [1, 6, 24, 72, 168];
+/** Windows in minutes; the buckets follow (15 min: 15 s, 30 min: 30 s, up to 6 h: 1 min, a day: 5 min ...). */
+const WINDOWS = [15, 30, 60, 360, 1440, 4320, 10080];
+export const windowLabel = (minutes: number): string => (minutes < 60 ? `${minutes} min` : minutes < 1440 ? `${minutes / 60} h` : `${minutes / 1440} d`);
+const bucketLabel = (seconds: number): string => (seconds < 60 ? `${seconds} s` : `${seconds / 60} min`);
 /** Success rates arrive as ratios (0..1); charts read percent. */
 const toPercent = (v: number) => (v <= 1 ? v * 100 : v);
 const t0 = (m: MetricsSummary) => m.thresholds.timeToDataSeconds;
 
 export function MetricsScreen() {
-  const [hours, setHours] = useState(6);
-  const summary = useMetricsSummary(hours);
+  const [minutes, setMinutes] = useState(360);
+  const summary = useMetricsSummary(minutes);
   const alerts = useAlerts();
   const slowDataFiring = (alerts.data?.active ?? []).some((a) => a.rule === 'slow_data' && a.state === 'firing');
   return (
@@ -30,10 +33,10 @@ export function MetricsScreen() {
         actions={
           <label className="inline-field">
             <span>Window</span>
-            <select value={hours} onChange={(e) => setHours(Number(e.target.value))} aria-label="Metrics window">
-              {WINDOWS.map((h) => (
-                <option key={h} value={h}>
-                  last {h < 24 ? `${h} h` : `${h / 24} d`}
+            <select value={minutes} onChange={(e) => setMinutes(Number(e.target.value))} aria-label="Metrics window">
+              {WINDOWS.map((m) => (
+                <option key={m} value={m}>
+                  last {windowLabel(m)}
                 </option>
               ))}
             </select>
@@ -41,7 +44,7 @@ export function MetricsScreen() {
         }
       >
         <QueryView query={summary} what="metrics">
-          {(m) => <MetricsBody m={m} hours={hours} slowDataFiring={slowDataFiring} />}
+          {(m) => <MetricsBody m={m} minutes={minutes} slowDataFiring={slowDataFiring} />}
         </QueryView>
       </Section>
       <AlertsPanel thresholds={summary.data?.thresholds ?? null} />
@@ -49,9 +52,10 @@ export function MetricsScreen() {
   );
 }
 
-function MetricsBody({ m, hours, slowDataFiring }: { m: MetricsSummary; hours: number; slowDataFiring: boolean }) {
+function MetricsBody({ m, minutes, slowDataFiring }: { m: MetricsSummary; minutes: number; slowDataFiring: boolean }) {
   const over = m.timeToData.p95 !== null && m.timeToData.p95 > t0(m);
-  const span = hours < 24 ? `${hours} h` : `${hours / 24} d`;
+  const span = windowLabel(minutes);
+  const bucket = bucketLabel(m.stepSeconds);
   const t = m.thresholds;
   const minSuccess = (1 - t.autoSubscribeFailureRatio) * 100;
   const cycle = m.backfill.lastCycle;
@@ -95,6 +99,9 @@ function MetricsBody({ m, hours, slowDataFiring }: { m: MetricsSummary; hours: n
           tone={m.feed.state === 'live' ? 'ok' : m.feed.state === 'stale' ? 'bad' : 'muted'}
         />
       </div>
+      <p className="small muted" data-testid="metrics-buckets">
+        Charts: one point per {bucket} over the last {span}.
+      </p>
       <div className="chart-grid">
         <TimeChart
           title="Auto-subscribe success rate"
@@ -103,6 +110,7 @@ function MetricsBody({ m, hours, slowDataFiring }: { m: MetricsSummary; hours: n
           thresholds={[{ value: minSuccess, label: `alert below ${minSuccess.toFixed(0)}%`, color: CHART_COLORS.call }]}
           testId="chart-success"
           window={m.window}
+          stepSeconds={m.stepSeconds}
           yMin={0}
           yMax={100}
         />
@@ -113,6 +121,7 @@ function MetricsBody({ m, hours, slowDataFiring }: { m: MetricsSummary; hours: n
           thresholds={[{ value: t.timeToDataSeconds, label: `alert above ${t.timeToDataSeconds} s`, color: CHART_COLORS.call }]}
           testId="chart-ttd"
           window={m.window}
+          stepSeconds={m.stepSeconds}
           note="Worst subscribe-to-first-bar per step; the dashed line is the slow_data limit"
         />
         <Histogram title="Time to data, distribution" buckets={m.timeToData.histogram} threshold={t.timeToDataSeconds} total={m.timeToData.count} />
@@ -126,14 +135,17 @@ function MetricsBody({ m, hours, slowDataFiring }: { m: MetricsSummary; hours: n
           thresholds={cycle ? [{ value: cycle.minimumRequests, label: `minimum requests last cycle: ${cycle.minimumRequests}`, color: CHART_COLORS.put }] : []}
           testId="chart-backfill"
           window={m.window}
+          stepSeconds={m.stepSeconds}
         />
         <TimeChart
           title="Subscription API calls per hour"
           unit="calls"
-          lines={[{ label: 'calls/h', points: m.subscriptionCalls.seriesPerHour, color: CHART_COLORS.accent }]}
+          lines={[{ label: 'calls in the trailing hour', points: m.subscriptionCalls.seriesPerHour, color: CHART_COLORS.accent }]}
           thresholds={[{ value: t.subscriptionCallsPerHour, label: `alert above ${fmtInt(t.subscriptionCallsPerHour)}/h`, color: CHART_COLORS.call }]}
           testId="chart-calls"
           window={m.window}
+          stepSeconds={m.stepSeconds}
+          note="At each point, the calls in the hour up to it: what the alert compares with its limit"
         />
       </div>
     </>

@@ -26,7 +26,7 @@ export function alignSeries(lines: { points: MetricPoint[]; map?: (v: number) =>
   return [times.map((t) => t / 1000), ...ys];
 }
 
-export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax, window: span, note }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number; window?: { from: string; to: string }; note?: string }) {
+export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax, window: span, note, stepSeconds }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number; window?: { from: string; to: string }; note?: string; stepSeconds?: number }) {
   const layout = lines.map((l) => `${l.label}|${l.color}|${l.bars ? 1 : 0}`).join(';');
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
   const data = alignSeries(lines);
@@ -34,7 +34,7 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
   // The x range fits the data inside the summary's window (set on the live chart, no rebuild per refresh).
   // Only instants where some series has a value count: main sends every step of the window, most of them null.
   const valued = times.filter((_t, i) => data.slice(1).some((ys) => ys[i] != null));
-  const xRange = span ? fitWindow(valued, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000) : null;
+  const xRange = span ? fitWindow(valued, Date.parse(span.from) / 1000, Date.parse(span.to) / 1000, stepSeconds) : null;
   const options = useMemo<Omit<uPlot.Options, 'width' | 'height'>>(() => {
     const specs = layout.split(';').map((s) => s.split('|'));
     return {

@@ -19,3 +19,14 @@ describe('metrics chart window', () => {
     expect(fitWindow([], from, to)).toEqual([from, to]);
   });
 });
+
+describe('short windows', () => {
+  it('a 15-minute window with 15-second buckets stays inside the window, padded by one bucket', () => {
+    const to = 100 * H;
+    const from = to - 15 * 60;
+    const [a, b] = fitWindow([from + 60, to - 60], from, to, 15);
+    expect(a).toBe(from);
+    expect(b).toBeLessThanOrEqual(to);
+    expect(b).toBeGreaterThanOrEqual(to - 45);
+  });
+});
