@@ -13,7 +13,11 @@ const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'crypto', 'http', 'https', '
 const LAYERS = [
   { name: 'foundation', folders: ['calendar', 'config'], files: ['log', 'lifecycle'] },
   { name: 'state and market', folders: ['state', 'market'], files: [] },
-  { name: 'domain services', folders: ['flags', 'metrics', 'feed', 'ticker', 'registry', 'ingest', 'subscriptions', 'chain', 'backfill', 'events', 'quotes'], files: [] },
+  {
+    name: 'domain services',
+    folders: ['flags', 'metrics', 'feed', 'ticker', 'registry', 'ingest', 'subscriptions', 'chain', 'backfill', 'events', 'quotes'],
+    files: [],
+  },
   { name: 'api', folders: ['api'], files: [] },
   { name: 'http and ipc', folders: ['http'], files: ['ipc'] },
   { name: 'app', folders: ['app'], files: ['index', 'headless'] },
@@ -31,13 +35,16 @@ function layerRules() {
       files: [...layer.folders.map((f) => `src/main/${f}/**/*.ts`), ...layer.files.map((f) => `src/main/${f}.ts`)],
       ignores: TEST_FILES,
       rules: {
-        'no-restricted-imports': ['error', {
-          patterns: [
-            // from a folder of src/main: ../<name>, ../../devticker; from a module directly in src/main: ./<name>
-            { regex: `^(\\.\\./)+(${above})(/|$)`, message },
-            ...(layer.files.length ? [{ regex: `^\\./(${above})(/|$)`, message }] : []),
-          ],
-        }],
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              // from a folder of src/main: ../<name>, ../../devticker; from a module directly in src/main: ./<name>
+              { regex: `^(\\.\\./)+(${above})(/|$)`, message },
+              ...(layer.files.length ? [{ regex: `^\\./(${above})(/|$)`, message }] : []),
+            ],
+          },
+        ],
       },
     };
   });
@@ -58,12 +65,15 @@ export default tseslint.config(
   {
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['electron', 'react', 'react-dom', ...nodeBuiltins], message: 'src/shared is pure TypeScript: no electron, node or DOM imports.' },
-          { group: ['**/main/**', '**/renderer/**', '**/preload/**', '**/devticker/**'], message: 'src/shared must not import a process folder.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'react', 'react-dom', ...nodeBuiltins], message: 'src/shared is pure TypeScript: no electron, node or DOM imports.' },
+            { group: ['**/main/**', '**/renderer/**', '**/preload/**', '**/devticker/**'], message: 'src/shared must not import a process folder.' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -72,12 +82,15 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['electron', ...nodeBuiltins], message: 'The renderer has no Node access.' },
-          { group: ['**/main/**', '**/preload/**', '**/devticker/**'], message: 'The renderer talks to main only through the contract (src/shared/api.ts).' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', ...nodeBuiltins], message: 'The renderer has no Node access.' },
+            { group: ['**/main/**', '**/preload/**', '**/devticker/**'], message: 'The renderer talks to main only through the contract (src/shared/api.ts).' },
+          ],
+        },
+      ],
     },
   },
   ...layerRules(),
@@ -86,9 +99,14 @@ export default tseslint.config(
     files: ['src/devticker/**/*.ts'],
     ignores: TEST_FILES,
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ regex: '^(\\.\\./)+(main|renderer|preload)(/|$)', message: 'the devticker depends only on src/shared (docs/architecture.md, section 4)' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '^(\\.\\./)+(main|renderer|preload)(/|$)', message: 'the devticker depends only on src/shared (docs/architecture.md, section 4)' },
+          ],
+        },
+      ],
     },
   },
   {
@@ -99,7 +117,10 @@ export default tseslint.config(
   {
     files: ['src/preload/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/main/**', '**/renderer/**', ...nodeBuiltins], message: 'The preload builds the bridge from the contract only.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/main/**', '**/renderer/**', ...nodeBuiltins], message: 'The preload builds the bridge from the contract only.' }] },
+      ],
     },
   },
 );

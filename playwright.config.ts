@@ -34,5 +34,8 @@ export default defineConfig({
     trace: 'retain-on-failure',
     launchOptions: { executablePath: process.env.STRIKEDESK_CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
-  projects: [{ name: 'chromium', testIgnore: /electron\.spec\.ts$/ }, { name: 'electron', testMatch: /electron\.spec\.ts$/ }],
+  projects: [
+    { name: 'chromium', testIgnore: /electron\.spec\.ts$/ },
+    { name: 'electron', testMatch: /electron\.spec\.ts$/ },
+  ],
 });

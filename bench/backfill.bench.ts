@@ -41,10 +41,29 @@ function chainUnits(minutes: number): FetchedChunk[][] {
     const strike = 24_000 + s * 50;
     const unit: FetchedChunk[] = [];
     for (const side of ['CE', 'PE'] as const) {
-      const inst: PlannedInstrument = { token: 1_000_000 + s * 2 + (side === 'CE' ? 0 : 1), kind: 'option', symbol: 'NIFTY', tradingsymbol: `NIFTY25NOV${strike}${side}`, expiry: '2025-11-25', strike, side };
+      const inst: PlannedInstrument = {
+        token: 1_000_000 + s * 2 + (side === 'CE' ? 0 : 1),
+        kind: 'option',
+        symbol: 'NIFTY',
+        tradingsymbol: `NIFTY25NOV${strike}${side}`,
+        expiry: '2025-11-25',
+        strike,
+        side,
+      };
       const candles: HistoryCandle[] = Array.from({ length: minutes }, (_, k) => ({
-        date: toIstOffsetString(T0 + k * M), open: 100 + k, high: 101 + k, low: 99 + k, close: 100.5 + k, volume: 1000 + k, oi: 50_000 + k * 3,
-        iv: 0.1 + k / 1e5, delta: side === 'CE' ? 0.5 : -0.5, gamma: 0.001, theta: -3, vega: 7, underlying: 25_000 + k,
+        date: toIstOffsetString(T0 + k * M),
+        open: 100 + k,
+        high: 101 + k,
+        low: 99 + k,
+        close: 100.5 + k,
+        volume: 1000 + k,
+        oi: 50_000 + k * 3,
+        iv: 0.1 + k / 1e5,
+        delta: side === 'CE' ? 0.5 : -0.5,
+        gamma: 0.001,
+        theta: -3,
+        vega: 7,
+        underlying: 25_000 + k,
       }));
       unit.push({ instrument: inst, gaps: [[T0, T0 + minutes * M]], from: T0, to: T0 + minutes * M, candles, hadFailures: false });
     }
@@ -69,8 +88,25 @@ async function rowByRow(db: MarketDb, units: FetchedChunk[][]): Promise<number> 
              ${p}_low = EXCLUDED.${p}_low, ${p}_close = EXCLUDED.${p}_close, ${p}_iv = EXCLUDED.${p}_iv, ${p}_delta = EXCLUDED.${p}_delta, ${p}_gamma = EXCLUDED.${p}_gamma,
              ${p}_theta = EXCLUDED.${p}_theta, ${p}_vega = EXCLUDED.${p}_vega, ${p}_ticks = NULL, ${p}_source = 'backfill', ${p}_complete = true
              WHERE NOT (COALESCE(fo_strike_bars.${p}_complete, false) AND fo_strike_bars.${p}_source = 'live')`,
-          [chunk.instrument.symbol, chunk.instrument.expiry, chunk.instrument.strike, new Date(Date.parse(c.date)).toISOString(), c.underlying, chunk.instrument.token,
-            c.oi, c.volume, c.open, c.high, c.low, c.close, c.iv, c.delta, c.gamma, c.theta, c.vega],
+          [
+            chunk.instrument.symbol,
+            chunk.instrument.expiry,
+            chunk.instrument.strike,
+            new Date(Date.parse(c.date)).toISOString(),
+            c.underlying,
+            chunk.instrument.token,
+            c.oi,
+            c.volume,
+            c.open,
+            c.high,
+            c.low,
+            c.close,
+            c.iv,
+            c.delta,
+            c.gamma,
+            c.theta,
+            c.vega,
+          ],
         );
         n++;
       }

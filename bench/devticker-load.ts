@@ -16,7 +16,10 @@ dt.bus.subscribe(CHANNEL_OPTIONS, (m) => {
   messages++;
   bytes += m.length;
 });
-const tokens = dt.registry.live.filter((i) => i.kind !== 'index').slice(0, 9000).map((i) => i.token);
+const tokens = dt.registry.live
+  .filter((i) => i.kind !== 'index')
+  .slice(0, 9000)
+  .map((i) => i.token);
 dt.sim.subscribe(tokens);
 dt.sim.tick(); // warm-up: per-day caches and cumulative volume catch-up
 clock.advance(1000);
@@ -38,11 +41,32 @@ const b0 = performance.now();
 let sink = 0;
 for (let i = 0; i < messages; i++) {
   sink += JSON.stringify({
-    symbol: 'NIFTY', token: 13660418 + i, tradingsymbol: 'NIFTY25NOV24500CE', segment: 'NFO-OPT', exchange: 'NFO', strike: 24500, expiry: '2025-11-25',
-    type: 'CE', lot_size: 75, tick_size: 0.05, price: 100 + (i % 50) * 0.05, volume: i * 75, oi: 23025, iv: 0.1432, delta: 0.61, gamma: 0.0004,
-    theta: -0.0002, vega: 0.0002, ts: 1762239154, is_mock: false,
-    depth: { buy: [1, 2, 3, 4, 5].map((k) => ({ quantity: 75 * k, price: 100 - k * 0.05, orders: k })), sell: [1, 2, 3, 4, 5].map((k) => ({ quantity: 75 * k, price: 100 + k * 0.05, orders: k })) },
-    total_buy_quantity: 123450, total_sell_quantity: 98700,
+    symbol: 'NIFTY',
+    token: 13660418 + i,
+    tradingsymbol: 'NIFTY25NOV24500CE',
+    segment: 'NFO-OPT',
+    exchange: 'NFO',
+    strike: 24500,
+    expiry: '2025-11-25',
+    type: 'CE',
+    lot_size: 75,
+    tick_size: 0.05,
+    price: 100 + (i % 50) * 0.05,
+    volume: i * 75,
+    oi: 23025,
+    iv: 0.1432,
+    delta: 0.61,
+    gamma: 0.0004,
+    theta: -0.0002,
+    vega: 0.0002,
+    ts: 1762239154,
+    is_mock: false,
+    depth: {
+      buy: [1, 2, 3, 4, 5].map((k) => ({ quantity: 75 * k, price: 100 - k * 0.05, orders: k })),
+      sell: [1, 2, 3, 4, 5].map((k) => ({ quantity: 75 * k, price: 100 + k * 0.05, orders: k })),
+    },
+    total_buy_quantity: 123450,
+    total_sell_quantity: 98700,
   }).length;
 }
 const baselineMs = performance.now() - b0;

@@ -36,10 +36,18 @@ async function tickSource(): Promise<{ next(): Second; close(): Promise<void> }>
   const clock = new ManualClock(START);
   const production = process.env.PROFILE === 'production';
   const dt = await startDevTicker({
-    port: 0, clock, autoTick: false, strikesPerSide: 200, denseTicks: true, clockMode: 'always-open',
+    port: 0,
+    clock,
+    autoTick: false,
+    strikesPerSide: 200,
+    denseTicks: true,
+    clockMode: 'always-open',
     faults: production ? { quirkVolumeZero: true, quirkTsReceiveTime: true, quirkGreeksScaled: true, quirkIsMockFalse: true } : undefined,
   });
-  const tokens = dt.registry.live.filter((i) => i.kind === 'option').slice(0, INSTRUMENTS).map((i) => i.token);
+  const tokens = dt.registry.live
+    .filter((i) => i.kind === 'option')
+    .slice(0, INSTRUMENTS)
+    .map((i) => i.token);
   if (tokens.length < INSTRUMENTS) throw new Error(`devticker lists only ${tokens.length} options`);
   dt.sim.subscribe(tokens);
   let captured: Second['msgs'] = [];
@@ -81,7 +89,16 @@ async function runIngestor(db: Queryable): Promise<{ ticksPerSecond: number; wal
       flushWriteMs = performance.now() - dueAt - genSinceDue;
     }
   };
-  const ingestor = new TickIngestor({ bus, db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, onWritten });
+  const ingestor = new TickIngestor({
+    bus,
+    db,
+    clock,
+    signals: new DataSignals(),
+    telemetry: noopTelemetry,
+    logger: silentLogger,
+    acceptMockTicks: true,
+    onWritten,
+  });
   ingestor.start();
   const origStep = ingestor.step.bind(ingestor);
   let generationMs = 0;
@@ -129,9 +146,30 @@ async function runBaseline(db: Queryable): Promise<number> {
   await db.exec('DELETE FROM fo_strike_bars');
   const t0 = performance.now();
   for (const { message } of flat) {
-    const m = JSON.parse(message) as { symbol: string; expiry: string; strike: number; token: number; oi: number; volume: number; price: number; iv: number; ts: number; type: string };
+    const m = JSON.parse(message) as {
+      symbol: string;
+      expiry: string;
+      strike: number;
+      token: number;
+      oi: number;
+      volume: number;
+      price: number;
+      iv: number;
+      ts: number;
+      type: string;
+    };
     // The legacy table kept both sides in one row too; the side does not change the cost.
-    await db.query(sql, [m.symbol, m.expiry, m.strike + (m.type === 'PE' ? 0.5 : 0), new Date(Math.floor(m.ts / 60) * 60_000).toISOString(), m.token, m.oi, m.volume, m.price, m.iv]);
+    await db.query(sql, [
+      m.symbol,
+      m.expiry,
+      m.strike + (m.type === 'PE' ? 0.5 : 0),
+      new Date(Math.floor(m.ts / 60) * 60_000).toISOString(),
+      m.token,
+      m.oi,
+      m.volume,
+      m.price,
+      m.iv,
+    ]);
   }
   return (flat.length / (performance.now() - t0)) * 1000;
 }
@@ -145,13 +183,23 @@ for (const backend of backends) {
     const ours = await runIngestor(t.db);
     const baseline = await runBaseline(t.db);
     const ratio = ours.ticksPerSecond / baseline;
-    console.log(`\n[${backend}]${backend === 'postgres' ? ' (server in its own processes)' : ' (database in the same thread)'}: ${totalTicks} ticks, ${(bytes / totalTicks).toFixed(0)} bytes/tick avg`);
-    console.log(`  strikedesk ingest: ${Math.round(ours.ticksPerSecond).toLocaleString('en')} ticks/s (${totalTicks} ticks in ${(ours.wallMs / 1000).toFixed(2)} s, ${ours.barsWritten} bars written incl. partial snapshots)`);
+    console.log(
+      `\n[${backend}]${backend === 'postgres' ? ' (server in its own processes)' : ' (database in the same thread)'}: ${totalTicks} ticks, ${(bytes / totalTicks).toFixed(0)} bytes/tick avg`,
+    );
+    console.log(
+      `  strikedesk ingest: ${Math.round(ours.ticksPerSecond).toLocaleString('en')} ticks/s (${totalTicks} ticks in ${(ours.wallMs / 1000).toFixed(2)} s, ${ours.barsWritten} bars written incl. partial snapshots)`,
+    );
     console.log(`  baseline (legacy, one upsert per tick, first ${BASELINE_TICKS} ticks): ${Math.round(baseline).toLocaleString('en')} ticks/s`);
     console.log(`  ratio vs baseline: ${ratio.toFixed(1)}x`);
-    console.log(`  vs Kite peak ${KITE_PEAK} ticks/s: ${(ours.ticksPerSecond / KITE_PEAK).toFixed(1)}x (target >= 5x: ${ours.ticksPerSecond >= 5 * KITE_PEAK ? 'met' : 'NOT met'})`);
-    console.log(`  flush: the minute's bars all stored ${ours.flushWriteMs.toFixed(0)} ms after the minute was due (batches of ${ours.flushBars} bars incl. snapshots queued ahead), while ticks kept arriving;`);
-    console.log(`  tick-to-stored-bar latency at the flush = 2 s lag + <= 0.25 s loop + ${ours.flushWriteMs.toFixed(0)} ms write = ${((2000 + 250 + ours.flushWriteMs) / 1000).toFixed(2)} s worst case`);
+    console.log(
+      `  vs Kite peak ${KITE_PEAK} ticks/s: ${(ours.ticksPerSecond / KITE_PEAK).toFixed(1)}x (target >= 5x: ${ours.ticksPerSecond >= 5 * KITE_PEAK ? 'met' : 'NOT met'})`,
+    );
+    console.log(
+      `  flush: the minute's bars all stored ${ours.flushWriteMs.toFixed(0)} ms after the minute was due (batches of ${ours.flushBars} bars incl. snapshots queued ahead), while ticks kept arriving;`,
+    );
+    console.log(
+      `  tick-to-stored-bar latency at the flush = 2 s lag + <= 0.25 s loop + ${ours.flushWriteMs.toFixed(0)} ms write = ${((2000 + 250 + ours.flushWriteMs) / 1000).toFixed(2)} s worst case`,
+    );
   } finally {
     await t?.close();
   }

@@ -108,7 +108,18 @@ interface VariantResult {
 
 /** Asks for the 126-leg chain the way the chain screen does; returns the legs answered and how many carry data. */
 async function askChain(c: ConsoleProcess, expiries: string[]): Promise<{ legs: number; live: number }> {
-  const d = valueOf(await c.call('chain:distribution', { symbol: 'NIFTY', expiries, strikeRange: 10, timeframe: '1min', autoSubscribe: true, includePartial: false, oiChangeBasis: 'one_hour_earlier' }), 'chain:distribution');
+  const d = valueOf(
+    await c.call('chain:distribution', {
+      symbol: 'NIFTY',
+      expiries,
+      strikeRange: 10,
+      timeframe: '1min',
+      autoSubscribe: true,
+      includePartial: false,
+      oiChangeBasis: 'one_hour_earlier',
+    }),
+    'chain:distribution',
+  );
   let legs = 0;
   let live = 0;
   for (const s of d.series)
@@ -145,7 +156,9 @@ async function runVariant(name: string, env: Record<string, string>, opts: { ren
       for (let i = 0; i < 3; i++) bytes += await fetchRenderer(c);
       await sleep(2_000);
       rendererDeltaMb = mb(watch.now() - before);
-      console.log(`  [${name}] renderer build fetched 3 times (${(bytes / 3 / 1024).toFixed(0)} kB each): RSS ${mb(before).toFixed(1)} -> ${mb(watch.now()).toFixed(1)} MB`);
+      console.log(
+        `  [${name}] renderer build fetched 3 times (${(bytes / 3 / 1024).toFixed(0)} kB each): RSS ${mb(before).toFixed(1)} -> ${mb(watch.now()).toFixed(1)} MB`,
+      );
     }
     const underlyings = valueOf(await c.call('chain:underlyings', {}), 'chain:underlyings');
     const nifty = underlyings.find((u) => u.symbol === 'NIFTY');
@@ -160,7 +173,9 @@ async function runVariant(name: string, env: Record<string, string>, opts: { ren
       chain = await askChain(c, expiries);
       if (performance.now() - lastLog >= 60_000) {
         lastLog = performance.now();
-        console.log(`  [${name}] ${((lastLog - holdFrom) / 1000).toFixed(0)} s: RSS ${mb(watch.now()).toFixed(1)} MB, ${chain.live}/${chain.legs} legs with a price`);
+        console.log(
+          `  [${name}] ${((lastLog - holdFrom) / 1000).toFixed(0)} s: RSS ${mb(watch.now()).toFixed(1)} MB, ${chain.live}/${chain.legs} legs with a price`,
+        );
       }
     }
     const { samples, hwmKb, processes } = watch.stop();
@@ -238,9 +253,30 @@ async function withThrowawayPostgres<T>(fn: (url: string) => Promise<T>): Promis
 async function withExternalTicker<T>(fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
   const redisPort = await freePort();
   const redisDir = mkdtempSync(join(tmpdir(), 'sd-memory-redis-'));
-  const redis: ChildProcess = spawn('/usr/bin/redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' });
+  const redis: ChildProcess = spawn(
+    '/usr/bin/redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir],
+    { stdio: 'ignore' },
+  );
   const dtPort = await freePort();
-  const dt: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, '../src/devticker/cli.ts'), '--port', String(dtPort), '--clock', 'always-open', '--instruments-route', '--redis-url', `redis://127.0.0.1:${redisPort}`, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(here, '..') });
+  const dt: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(here, '../src/devticker/cli.ts'),
+      '--port',
+      String(dtPort),
+      '--clock',
+      'always-open',
+      '--instruments-route',
+      '--redis-url',
+      `redis://127.0.0.1:${redisPort}`,
+      '--log-level',
+      'warn',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(here, '..') },
+  );
   let out = '';
   dt.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   dt.stderr?.on('data', (b: Buffer) => (out += b.toString()));
@@ -248,7 +284,10 @@ async function withExternalTicker<T>(fn: (env: Record<string, string>) => Promis
     const url = `http://127.0.0.1:${dtPort}`;
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`external devticker not ready:\n${out.slice(-2000)}`);
       await sleep(300);
@@ -264,7 +303,9 @@ async function withExternalTicker<T>(fn: (env: Record<string, string>) => Promis
 
 const f1 = (x: number | null) => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(1));
 
-console.log(`bench:memory: headless console from ${buildDir()}, a 126-leg NIFTY chain held ${HOLD_MS / 1000} s per variant, RSS sampled every ${SAMPLE_MS} ms; variants: ${VARIANTS.join(', ')}`);
+console.log(
+  `bench:memory: headless console from ${buildDir()}, a 126-leg NIFTY chain held ${HOLD_MS / 1000} s per variant, RSS sampled every ${SAMPLE_MS} ms; variants: ${VARIANTS.join(', ')}`,
+);
 console.log('  (2 shared cores, other agents running: figures are noisy)');
 const bare = await nodeProbe(BARE_NODE);
 const results = new Map<string, VariantResult>();
@@ -295,12 +336,26 @@ try {
     console.log('what each part costs (embedded minus the variant without it; steady / peak):');
     const pgv = results.get('postgres');
     const again = results.get('restart');
-    if (again) console.log(`  first start       ${f1(embedded.peakMb - again.peakMb)} MB of peak   (a new home's initdb; a restart on the same home peaks at ${f1(again.peakMb)} MB, steady ${f1(again.steadyMb)} MB)`);
-    if (pgv) console.log(`  PGlite            ${f1(embedded.steadyMb - pgv.steadyMb)} / ${f1(embedded.peakMb - pgv.peakMb)} MB on a first start${again ? `, ${f1(again.steadyMb - pgv.steadyMb)} / ${f1(again.peakMb - pgv.peakMb)} MB on a restart` : ''}   (pg pool instead: steady ${f1(pgv.steadyMb)}, peak ${f1(pgv.peakMb)} MB)`);
+    if (again)
+      console.log(
+        `  first start       ${f1(embedded.peakMb - again.peakMb)} MB of peak   (a new home's initdb; a restart on the same home peaks at ${f1(again.peakMb)} MB, steady ${f1(again.steadyMb)} MB)`,
+      );
+    if (pgv)
+      console.log(
+        `  PGlite            ${f1(embedded.steadyMb - pgv.steadyMb)} / ${f1(embedded.peakMb - pgv.peakMb)} MB on a first start${again ? `, ${f1(again.steadyMb - pgv.steadyMb)} / ${f1(again.peakMb - pgv.peakMb)} MB on a restart` : ''}   (pg pool instead: steady ${f1(pgv.steadyMb)}, peak ${f1(pgv.peakMb)} MB)`,
+      );
     const ext = results.get('external-ticker');
-    if (ext) console.log(`  devticker         ${f1(embedded.steadyMb - ext.steadyMb)} / ${f1(embedded.peakMb - ext.peakMb)} MB   (includes the in-process bus vs an ioredis subscriber)`);
-    if (sqlite) console.log(`  SQLite            ${f1(mb(sqlite.afterKb - sqlite.beforeKb))} MB   (better-sqlite3 + the state store (${f1(mb(sqlite.pageKb))} MB file, ${sqlite.rows} rows) read in a bare process)`);
-    console.log(`  renderer served   ${f1(again?.rendererDeltaMb ?? null)} MB   (RSS change around 3 fetches of the whole build; files are streamed from disk)`);
+    if (ext)
+      console.log(
+        `  devticker         ${f1(embedded.steadyMb - ext.steadyMb)} / ${f1(embedded.peakMb - ext.peakMb)} MB   (includes the in-process bus vs an ioredis subscriber)`,
+      );
+    if (sqlite)
+      console.log(
+        `  SQLite            ${f1(mb(sqlite.afterKb - sqlite.beforeKb))} MB   (better-sqlite3 + the state store (${f1(mb(sqlite.pageKb))} MB file, ${sqlite.rows} rows) read in a bare process)`,
+      );
+    console.log(
+      `  renderer served   ${f1(again?.rendererDeltaMb ?? null)} MB   (RSS change around 3 fetches of the whole build; files are streamed from disk)`,
+    );
     console.log(`  Node itself       ${f1(bareMb)} MB`);
   }
   const targets = new Targets();

@@ -23,25 +23,33 @@ type Event = { at: number; kind: 'ticker' | 'attempt' | 'ttd' | 'ticks'; endpoin
 
 function script(): Event[] {
   let s = 42;
-  const rand = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
   const endpoints = ['subscriptions.list', 'subscriptions.create', 'subscriptions.delete', 'history', 'health'];
   const events: Event[] = [];
   for (let i = 0; i < EVENTS; i++) {
     const r = rand();
     const kind = r < 0.5 ? 'ticker' : r < 0.7 ? 'attempt' : r < 0.8 ? 'ttd' : 'ticks';
-    events.push({ at: T0 + Math.floor((i / EVENTS) * 3_600_000), kind, endpoint: endpoints[Math.floor(rand() * 5)], status: rand() < 0.05 ? 429 : 200, value: 0.5 + rand() * 40, ok: rand() > 0.08 });
+    events.push({
+      at: T0 + Math.floor((i / EVENTS) * 3_600_000),
+      kind,
+      endpoint: endpoints[Math.floor(rand() * 5)],
+      status: rand() < 0.05 ? 429 : 200,
+      value: 0.5 + rand() * 40,
+      ok: rand() > 0.08,
+    });
   }
   return events;
 }
 
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(2)} MB`;
-const fileSize = (path: string) => ['', '-wal'].reduce((sum, ext) => {
-  try {
-    return sum + statSync(path + ext).size;
-  } catch {
-    return sum;
-  }
-}, 0);
+const fileSize = (path: string) =>
+  ['', '-wal'].reduce((sum, ext) => {
+    try {
+      return sum + statSync(path + ext).size;
+    } catch {
+      return sum;
+    }
+  }, 0);
 
 function strikedesk(events: Event[]): { ms: number; rows: number; bytes: number; queryMs: number; answer: string } {
   const path = join(mkdtempSync(join(tmpdir(), 'bench-metrics-')), 'state.db');
@@ -72,7 +80,13 @@ function strikedesk(events: Event[]): { ms: number; rows: number; bytes: number;
   store.db.pragma('wal_checkpoint(TRUNCATE)');
   const bytes = fileSize(path);
   store.close();
-  return { ms, rows, bytes, queryMs, answer: `success ${(s.autoSubscribe.successRate ?? 0).toFixed(4)}, calls ${s.subscriptionCalls.lastHour}, p95 ${s.timeToData.p95?.toFixed(1)} s` };
+  return {
+    ms,
+    rows,
+    bytes,
+    queryMs,
+    answer: `success ${(s.autoSubscribe.successRate ?? 0).toFixed(4)}, calls ${s.subscriptionCalls.lastHour}, p95 ${s.timeToData.p95?.toFixed(1)} s`,
+  };
 }
 
 function rowPerEvent(events: Event[]): { ms: number; rows: number; bytes: number; queryMs: number; answer: string } {
@@ -80,7 +94,9 @@ function rowPerEvent(events: Event[]): { ms: number; rows: number; bytes: number
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE metric_events (id INTEGER PRIMARY KEY, metric TEXT NOT NULL, labels TEXT NOT NULL, at INTEGER NOT NULL, value REAL); CREATE INDEX metric_events_at ON metric_events (metric, at)');
+  db.exec(
+    'CREATE TABLE metric_events (id INTEGER PRIMARY KEY, metric TEXT NOT NULL, labels TEXT NOT NULL, at INTEGER NOT NULL, value REAL); CREATE INDEX metric_events_at ON metric_events (metric, at)',
+  );
   const insert = db.prepare('INSERT INTO metric_events (metric, labels, at, value) VALUES (?, ?, ?, ?)');
   let batch: unknown[][] = [];
   const write = db.transaction((rows: unknown[][]) => {
@@ -103,16 +119,32 @@ function rowPerEvent(events: Event[]): { ms: number; rows: number; bytes: number
   const ms = performance.now() - started;
   const q0 = performance.now();
   const from = T0;
-  const ok = (db.prepare("SELECT COUNT(*) AS n FROM metric_events WHERE metric = 'auto_subscribe' AND at >= ? AND labels = 'outcome=succeeded'").get(from) as { n: number }).n;
+  const ok = (
+    db.prepare("SELECT COUNT(*) AS n FROM metric_events WHERE metric = 'auto_subscribe' AND at >= ? AND labels = 'outcome=succeeded'").get(from) as {
+      n: number;
+    }
+  ).n;
   const all = (db.prepare("SELECT COUNT(*) AS n FROM metric_events WHERE metric = 'auto_subscribe' AND at >= ?").get(from) as { n: number }).n;
-  const calls = (db.prepare("SELECT COUNT(*) AS n FROM metric_events WHERE metric = 'ticker_request' AND at >= ? AND labels LIKE 'endpoint=subscriptions.%'").get(from) as { n: number }).n;
-  const ttd = (db.prepare("SELECT value FROM metric_events WHERE metric = 'time_to_data' AND at >= ? ORDER BY value").all(from) as { value: number }[]).map((r) => r.value);
+  const calls = (
+    db.prepare("SELECT COUNT(*) AS n FROM metric_events WHERE metric = 'ticker_request' AND at >= ? AND labels LIKE 'endpoint=subscriptions.%'").get(from) as {
+      n: number;
+    }
+  ).n;
+  const ttd = (db.prepare("SELECT value FROM metric_events WHERE metric = 'time_to_data' AND at >= ? ORDER BY value").all(from) as { value: number }[]).map(
+    (r) => r.value,
+  );
   const queryMs = performance.now() - q0;
   const rows = (db.prepare('SELECT COUNT(*) AS n FROM metric_events').get() as { n: number }).n;
   db.pragma('wal_checkpoint(TRUNCATE)');
   const bytes = fileSize(path);
   db.close();
-  return { ms, rows, bytes, queryMs, answer: `success ${(ok / all).toFixed(4)}, calls ${calls}, p95 ${ttd[Math.floor(0.95 * (ttd.length - 1))].toFixed(1)} s (exact)` };
+  return {
+    ms,
+    rows,
+    bytes,
+    queryMs,
+    answer: `success ${(ok / all).toFixed(4)}, calls ${calls}, p95 ${ttd[Math.floor(0.95 * (ttd.length - 1))].toFixed(1)} s (exact)`,
+  };
 }
 
 const events = script();
@@ -134,5 +166,10 @@ console.log(
 const targets = new Targets();
 targets.check('metrics rows vs a row per event', a.rows < b.rows, `${(b.rows / a.rows).toFixed(0)}x fewer`, 'fewer than the baseline');
 targets.check('metrics bytes vs a row per event', a.bytes < b.bytes, `${(b.bytes / a.bytes).toFixed(1)}x fewer`, 'fewer than the baseline');
-targets.check('metrics hour query vs a row per event', a.queryMs < b.queryMs, `${a.queryMs.toFixed(1)} ms, ${(b.queryMs / a.queryMs).toFixed(1)}x faster`, 'faster than the baseline');
+targets.check(
+  'metrics hour query vs a row per event',
+  a.queryMs < b.queryMs,
+  `${a.queryMs.toFixed(1)} ms, ${(b.queryMs / a.queryMs).toFixed(1)}x faster`,
+  'faster than the baseline',
+);
 targets.print();

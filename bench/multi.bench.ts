@@ -75,11 +75,14 @@ async function recordingProxy(target: string, consoleIndex: number, log: Arrival
     const entry: Arrival = { console: consoleIndex, method: req.method ?? 'GET', route, token: token === null ? null : Number(token), at, status: 0 };
     log.push(entry);
     // The devticker answers 421 to a Host that is not its own address: forward with the upstream's Host.
-    const out = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (answer) => {
-      entry.status = answer.statusCode ?? 0;
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        entry.status = answer.statusCode ?? 0;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     out.on('error', (err) => {
       entry.status = -1;
       res.writeHead(502, { 'content-type': 'application/json' });
@@ -277,7 +280,10 @@ function readJob(home: string, id: number): { state: string; owner: string | nul
   try {
     const job = db.prepare('SELECT state, owner FROM backfill_jobs WHERE id = ?').get(id) as { state: string; owner: string | null } | undefined;
     if (!job) return null;
-    const c = db.prepare(`SELECT sum(state = 'pending') AS pending, sum(state <> 'pending') AS done FROM backfill_chunks WHERE job_id = ?`).get(id) as { pending: number | null; done: number | null };
+    const c = db.prepare(`SELECT sum(state = 'pending') AS pending, sum(state <> 'pending') AS done FROM backfill_chunks WHERE job_id = ?`).get(id) as {
+      pending: number | null;
+      done: number | null;
+    };
     return { state: job.state, owner: job.owner, pending: c.pending ?? 0, done: c.done ?? 0 };
   } finally {
     db.close();
@@ -290,8 +296,27 @@ function readJob(home: string, id: number): { state: string; owner: string | nul
  */
 async function killedConsoleResumes(killable: ConsoleProcess, env: Record<string, string>): Promise<KillResult> {
   const t0 = Date.now();
-  const job = valueOf(await killable.call('backfill:start', { scope: { kind: 'chain', symbol: KILL_SYMBOL, strikeRange: 5 }, lookbackMinutes: 60, reason: 'bench:multi killed console' }), 'backfill:start');
-  const result: KillResult = { jobId: job.id, doneAtKill: 0, planned: job.requestsPlanned, ownerAtKill: null, finalOwner: null, finalState: job.state, chunksPending: 0, chunksDone: 0, restartMs: 0, finishMs: 0, error: null };
+  const job = valueOf(
+    await killable.call('backfill:start', {
+      scope: { kind: 'chain', symbol: KILL_SYMBOL, strikeRange: 5 },
+      lookbackMinutes: 60,
+      reason: 'bench:multi killed console',
+    }),
+    'backfill:start',
+  );
+  const result: KillResult = {
+    jobId: job.id,
+    doneAtKill: 0,
+    planned: job.requestsPlanned,
+    ownerAtKill: null,
+    finalOwner: null,
+    finalState: job.state,
+    chunksPending: 0,
+    chunksDone: 0,
+    restartMs: 0,
+    finishMs: 0,
+    error: null,
+  };
   // Kill it once a few of its requests are done but not all: mid-job.
   for (;;) {
     const now = valueOf(await killable.call('backfill:jobs', { state: 'all', limit: 50 }), 'backfill:jobs').find((j) => j.id === job.id);
@@ -399,7 +424,9 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       if (!registry) throw new Error('no registry');
       const [expiry] = await registry.expiries(SYMBOLS[i], new Date().toISOString().slice(0, 10));
       while (polling) {
-        await fetch(`${app.url}/fo/strike-distribution?symbol=${SYMBOLS[i]}&expiry=${expiry}&strike_range=${STRIKE_RANGE}&timeframe=1min`).catch(() => undefined);
+        await fetch(`${app.url}/fo/strike-distribution?symbol=${SYMBOLS[i]}&expiry=${expiry}&strike_range=${STRIKE_RANGE}&timeframe=1min`).catch(
+          () => undefined,
+        );
         await sleep(CHAIN_POLL_MS);
       }
     });
@@ -416,9 +443,28 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     // The scheduled cycle started on all three at the same moment: the advisory lock must let exactly one lead. A
     // console that does not lead answers at once; the leader's cycle runs its job, so it may still be running.
     const led: (boolean | null)[] = apps.map(() => null);
-    const cycles = apps.map((app, i) => app.context.backfill?.runScheduledCycle().then((c) => (led[i] = c.led), () => (led[i] = false)));
+    const cycles = apps.map((app, i) =>
+      app.context.backfill?.runScheduledCycle().then(
+        (c) => (led[i] = c.led),
+        () => (led[i] = false),
+      ),
+    );
     // KILL_HOOK: a fourth console (a child process) killed mid-job; a console started again on its home finishes it.
-    const killed = killable ? killedConsoleResumes(killable, killEnv).catch((err: Error): KillResult => ({ jobId: 0, doneAtKill: 0, planned: 0, ownerAtKill: null, finalOwner: null, finalState: 'error', chunksPending: 0, chunksDone: 0, restartMs: 0, finishMs: 0, error: err.message })) : null;
+    const killed = killable
+      ? killedConsoleResumes(killable, killEnv).catch((err: Error): KillResult => ({
+          jobId: 0,
+          doneAtKill: 0,
+          planned: 0,
+          ownerAtKill: null,
+          finalOwner: null,
+          finalState: 'error',
+          chunksPending: 0,
+          chunksDone: 0,
+          restartMs: 0,
+          finishMs: 0,
+          error: err.message,
+        }))
+      : null;
 
     const left = PHASE_MS - (Date.now() - startedAt);
     if (left > 0) await sleep(left);
@@ -427,16 +473,22 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     await Promise.race([Promise.all(cycles), sleep(1_000)]);
     const killedResult = killed ? await killed : null;
     // Duplicate jobs, counted in the three consoles' jobs tables (history chunks of the same token in two consoles).
-    const chunkRows = apps.map((app) =>
-      app.context.state.db
-        .prepare('SELECT c.job_id, c.token, c.state, j.trigger FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id')
-        .all() as JobChunkRow[],
+    const chunkRows = apps.map(
+      (app) =>
+        app.context.state.db
+          .prepare('SELECT c.job_id, c.token, c.state, j.trigger FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id')
+          .all() as JobChunkRow[],
     );
     const dups = duplicateJobs(chunkRows);
     const leaders = led.filter((l) => l !== false).length;
     let backfillDone = 0;
     for (const [i, app] of apps.entries()) for (const id of jobs[i]) if (app.context.backfill?.job(id).state === 'done') backfillDone++;
-    const storeGrants = name === 'shared' ? grantsFromChanges(await admin.query<BudgetChange>('SELECT bucket, old_grants, new_grants, at FROM bench_budget_changes ORDER BY at')).filter((g) => g.at >= startedAt) : [];
+    const storeGrants =
+      name === 'shared'
+        ? grantsFromChanges(await admin.query<BudgetChange>('SELECT bucket, old_grants, new_grants, at FROM bench_budget_changes ORDER BY at')).filter(
+            (g) => g.at >= startedAt,
+          )
+        : [];
     await admin.close();
     if (process.env.DUMP) writeFileSync(`${process.env.DUMP}.${name}.json`, JSON.stringify(log.map((a) => ({ ...a, at: a.at - startedAt }))));
     const budgetModes = apps.map((app) => {
@@ -451,8 +503,14 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     const dtHistory = dt.sim.counters().historyCalls.map((c) => c.at);
     return {
       name,
-      maxHistory1s: maxInWindow(history.map((h) => h.at), 1_000),
-      maxPost60s: maxInWindow(posts.map((p) => p.at), 60_000),
+      maxHistory1s: maxInWindow(
+        history.map((h) => h.at),
+        1_000,
+      ),
+      maxPost60s: maxInWindow(
+        posts.map((p) => p.at),
+        60_000,
+      ),
       historyCalls: history.length,
       historyTurnedAway: history.filter((h) => h.status === 502).length,
       posts: posts.length,
@@ -466,8 +524,20 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       backfillDone,
       budgetModes,
       devtickerMaxHistory1s: maxInWindow(dtHistory, 1_000),
-      storeMaxHistory1s: name === 'shared' ? maxInWindow(storeGrants.filter((g) => g.bucket.endsWith('|history')).map((g) => Number(g.at)), 1_000) : null,
-      storeMaxPost60s: name === 'shared' ? maxInWindow(storeGrants.filter((g) => g.bucket.endsWith('|create')).map((g) => Number(g.at)), 60_000) : null,
+      storeMaxHistory1s:
+        name === 'shared'
+          ? maxInWindow(
+              storeGrants.filter((g) => g.bucket.endsWith('|history')).map((g) => Number(g.at)),
+              1_000,
+            )
+          : null,
+      storeMaxPost60s:
+        name === 'shared'
+          ? maxInWindow(
+              storeGrants.filter((g) => g.bucket.endsWith('|create')).map((g) => Number(g.at)),
+              60_000,
+            )
+          : null,
       duplicateJobTokens: dups.tokens,
       duplicateJobs: dups.jobs,
       jobsCounted: dups.counted,
@@ -515,17 +585,23 @@ try {
       `${r.name.padEnd(8)} (${((Date.now() - started) / 1000).toFixed(0)} s, budgets: ${r.budgetModes.join('/')}): ` +
         `max /history in 1 s ${r.maxHistory1s} (devticker's log, stamped when it answers: ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls (${r.historyAnswered} answered, ${r.historyTurnedAway} turned away by Kite); ` +
         `max POST in 60 s ${r.maxPost60s}, ${r.posts} POSTs (${r.postsAccepted} accepted, ${r.posts429} answered 429); ${r.deletes} DELETEs; ` +
-        (r.storeMaxHistory1s === null ? '' : `store's grant log: max history grants in 1 s ${r.storeMaxHistory1s}, max POST grants in 60 s ${r.storeMaxPost60s}; `) +
+        (r.storeMaxHistory1s === null
+          ? ''
+          : `store's grant log: max history grants in 1 s ${r.storeMaxHistory1s}, max POST grants in 60 s ${r.storeMaxPost60s}; `) +
         `duplicate fetches ${r.duplicateFetches} (+ ${r.duplicateSpotReads} index spot reads); scheduled-cycle leaders ${r.leaders}; backfill jobs done ${r.backfillDone}/${SYMBOLS.length * 2}`,
     );
   }
   const shared = results.find((r) => r.name === 'shared');
   const baseline = results.find((r) => r.name === 'baseline');
   if (shared && baseline) {
-    console.log(`overrun ratio, baseline vs shared: history ${(baseline.maxHistory1s / shared.maxHistory1s).toFixed(2)}x (baseline ${(baseline.maxHistory1s / 3).toFixed(2)}x the 3/s budget), POST ${(baseline.maxPost60s / Math.max(1, shared.maxPost60s)).toFixed(2)}x (baseline ${(baseline.maxPost60s / 30).toFixed(2)}x the 30/min budget)`);
+    console.log(
+      `overrun ratio, baseline vs shared: history ${(baseline.maxHistory1s / shared.maxHistory1s).toFixed(2)}x (baseline ${(baseline.maxHistory1s / 3).toFixed(2)}x the 3/s budget), POST ${(baseline.maxPost60s / Math.max(1, shared.maxPost60s)).toFixed(2)}x (baseline ${(baseline.maxPost60s / 30).toFixed(2)}x the 30/min budget)`,
+    );
   }
   if (shared) {
-    console.log(`duplicate backfill jobs (jobs tables of the 3 consoles, ${shared.jobsCounted} jobs): ${shared.duplicateJobs} jobs share ${shared.duplicateJobTokens} tokens`);
+    console.log(
+      `duplicate backfill jobs (jobs tables of the 3 consoles, ${shared.jobsCounted} jobs): ${shared.duplicateJobs} jobs share ${shared.duplicateJobTokens} tokens`,
+    );
     const k = shared.killed;
     if (k) {
       console.log(
@@ -543,7 +619,12 @@ try {
     if (!k) targets.notMeasured('killed-console-resumed', 'KILL=0', 'job done under another owner');
     else {
       const resumed = !k.error && k.finalState === 'done' && k.chunksPending === 0 && k.finalOwner !== null && k.finalOwner !== k.ownerAtKill;
-      targets.check('killed-console-resumed', resumed, k.error ? `error: ${k.error}` : `job ${k.finalState}, owner ${k.ownerAtKill} -> ${k.finalOwner}, ${k.chunksPending} chunks pending`, 'job done under another owner, 0 chunks pending');
+      targets.check(
+        'killed-console-resumed',
+        resumed,
+        k.error ? `error: ${k.error}` : `job ${k.finalState}, owner ${k.ownerAtKill} -> ${k.finalOwner}, ${k.chunksPending} chunks pending`,
+        'job done under another owner, 0 chunks pending',
+      );
     }
     targets.print();
   }

@@ -69,12 +69,18 @@ async function probeProfile(): Promise<Profile> {
   try {
     const expiry = dt.registry.expiries('NIFTY')[0];
     const token = dt.registry.chain('NIFTY', expiry)[0].token;
-    const res = await fetch(`${dt.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: token }) });
+    const res = await fetch(`${dt.url}/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instrument_token: token }),
+    });
     const body = (await res.json()) as { account_id?: unknown };
     const production = res.status === 201 && body.account_id === null;
     const notes: string[] = [];
     if (!production) {
-      notes.push(`FALLBACK: this devticker has no production profile (a POST without account_id answered ${JSON.stringify(body.account_id)}, the real service answers null): running on its default profile`);
+      notes.push(
+        `FALLBACK: this devticker has no production profile (a POST without account_id answered ${JSON.stringify(body.account_id)}, the real service answers null): running on its default profile`,
+      );
       notes.push("FALLBACK: broken reload via the fault switch stallAfterReload (the first reload ends in a silent stall), not `reload: 'broken'`");
       return { production, broken: { faults: { stallAfterReload: true } }, notes };
     }
@@ -103,7 +109,16 @@ async function side(name: string, options: Partial<DevTickerOptions>): Promise<S
   const firstData = new Map<number, number>();
   signals.onFirst((token, at) => firstData.set(token, at));
   const monitor = new FeedMonitor({ clock: systemClock, expectStreaming: () => true });
-  const ingestor = new TickIngestor({ bus: dt.bus, db: db.db, clock: systemClock, signals, telemetry: noopTelemetry, logger: silentLogger, monitor, acceptMockTicks: true });
+  const ingestor = new TickIngestor({
+    bus: dt.bus,
+    db: db.db,
+    clock: systemClock,
+    signals,
+    telemetry: noopTelemetry,
+    logger: silentLogger,
+    monitor,
+    acceptMockTicks: true,
+  });
   ingestor.start();
   return { name, dt, db, signals, ingestor, monitor, firstData };
 }
@@ -172,8 +187,14 @@ function strikedeskManager(s: Side, log: PostLog): { manager: SubscriptionManage
   client.subscribe = (token, opts) => logged(log, token, () => subscribe(token, opts));
   const watch = new StreamingWatch({ lastStreamTickAt: () => s.monitor.lastChannelTickAt(CHANNEL_OPTIONS), sessionOpen: () => true });
   const manager = new SubscriptionManager({
-    ticker: client, state, flags: new FlagService(state, {}), signals: s.signals, scheduler: systemScheduler, idleMs: () => 30 * 60_000,
-    streaming: watch, maintainEveryMs: 1_000,
+    ticker: client,
+    state,
+    flags: new FlagService(state, {}),
+    signals: s.signals,
+    scheduler: systemScheduler,
+    idleMs: () => 30 * 60_000,
+    streaming: watch,
+    maintainEveryMs: 1_000,
   });
   manager.start();
   return { manager, client, state };
@@ -210,7 +231,7 @@ function counts(dt: DevTicker): { calls: number; rateLimited: number; posts: num
 async function activeAtTicker(dt: DevTicker): Promise<Set<number>> {
   const out = new Set<number>();
   const deadline = Date.now() + 75_000;
-  for (let offset = 0; ; ) {
+  for (let offset = 0; ;) {
     const res = await fetch(`${dt.url}/subscriptions?status=active&limit=1000&offset=${offset}`);
     if (res.status === 429 && Date.now() < deadline) {
       await res.body?.cancel();
@@ -267,7 +288,9 @@ async function run(
     if (Date.now() - lastProgress >= PROGRESS_MS) {
       lastProgress = Date.now();
       const c = counts(s.dt);
-      console.log(`  [${label}] ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s: ${have()}/${tokens.length} with data, ${c.calls} ticker calls, ${c.rateLimited} x 429`);
+      console.log(
+        `  [${label}] ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s: ${have()}/${tokens.length} with data, ${c.calls} ticker calls, ${c.rateLimited} x 429`,
+      );
     }
     const rest = POLL_MS - (Date.now() - t0);
     if (rest > 0 && have() < tokens.length) await new Promise((r) => setTimeout(r, rest));
@@ -312,14 +335,34 @@ function table(title: string, seed: RunFigures, sd: RunFigures, n: number): void
     ['  429 answers', String(seed.rateLimited), String(sd.rateLimited), ''],
     ['re-POSTs of an active token', String(seed.rePostsOfActive), String(sd.rePostsOfActive), ''],
     ['chain requests', String(seed.requests), String(sd.requests), ''],
-    ['legs active at the ticker', `${seed.activeAtTicker}/${n} ${pct(seed.activeAtTicker, n)}`, `${sd.activeAtTicker}/${n} ${pct(sd.activeAtTicker, n)}`, `strikedesk/seed ${ratio(sd.activeAtTicker, seed.activeAtTicker)}`],
+    [
+      'legs active at the ticker',
+      `${seed.activeAtTicker}/${n} ${pct(seed.activeAtTicker, n)}`,
+      `${sd.activeAtTicker}/${n} ${pct(sd.activeAtTicker, n)}`,
+      `strikedesk/seed ${ratio(sd.activeAtTicker, seed.activeAtTicker)}`,
+    ],
     ['legs streaming', `${seed.streaming}/${n}`, `${sd.streaming}/${n}`, ''],
     ['legs reported active', `${seed.reportedActive}/${n} ${pct(seed.reportedActive, n)}`, `${sd.reportedActive}/${n} ${pct(sd.reportedActive, n)}`, ''],
-    ['legs with data', `${seed.withData}/${n} ${pct(seed.withData, n)}`, `${sd.withData}/${n} ${pct(sd.withData, n)}`, `strikedesk/seed ${ratio(sd.withData, seed.withData)}`],
+    [
+      'legs with data',
+      `${seed.withData}/${n} ${pct(seed.withData, n)}`,
+      `${sd.withData}/${n} ${pct(sd.withData, n)}`,
+      `strikedesk/seed ${ratio(sd.withData, seed.withData)}`,
+    ],
     ['ATM legs with data', `${seed.atmWithData}/6`, `${sd.atmWithData}/6`, ''],
-    ['time to ATM data (s)', secs(seed.atmDataMs), secs(sd.atmDataMs), seed.atmDataMs && sd.atmDataMs ? `strikedesk/seed ${ratio(sd.atmDataMs, seed.atmDataMs)}` : ''],
+    [
+      'time to ATM data (s)',
+      secs(seed.atmDataMs),
+      secs(sd.atmDataMs),
+      seed.atmDataMs && sd.atmDataMs ? `strikedesk/seed ${ratio(sd.atmDataMs, seed.atmDataMs)}` : '',
+    ],
     ['ATM data first', String(seed.atmFirst), String(sd.atmFirst), ''],
-    ['time to all data (s)', secs(seed.allDataMs), secs(sd.allDataMs), seed.allDataMs && sd.allDataMs ? `strikedesk/seed ${ratio(sd.allDataMs, seed.allDataMs)}` : ''],
+    [
+      'time to all data (s)',
+      secs(seed.allDataMs),
+      secs(sd.allDataMs),
+      seed.allDataMs && sd.allDataMs ? `strikedesk/seed ${ratio(sd.allDataMs, seed.allDataMs)}` : '',
+    ],
   ];
   console.log(`\n${title}`);
   console.log(`  ${'metric'.padEnd(30)}${'seed port'.padEnd(18)}${'strikedesk'.padEnd(18)}ratio`);
@@ -351,7 +394,13 @@ async function brokenRun(profile: Profile): Promise<{ seed: BrokenFigures; sd: B
   // The service already streams a few rows (the strike rebalancer's, say) when the chain is asked for.
   for (const s of [sdSide, seedSide]) {
     const expiry = s.dt.registry.expiries('BANKNIFTY')[0];
-    s.dt.sim.subscribe(s.dt.registry.chain('BANKNIFTY', expiry).slice(0, 4).map((i) => i.token), { accountId: 'primary' });
+    s.dt.sim.subscribe(
+      s.dt.registry
+        .chain('BANKNIFTY', expiry)
+        .slice(0, 4)
+        .map((i) => i.token),
+      { accountId: 'primary' },
+    );
   }
   await new Promise((r) => setTimeout(r, 2_000));
   const sdLog = postLog();
@@ -373,7 +422,9 @@ async function brokenRun(profile: Profile): Promise<{ seed: BrokenFigures; sd: B
     }
   }, 100);
   const ticksAt = (s: Side) => s.dt.sim.counters().ticksPublished;
-  console.log(`\nbroken reload: ${sdChain.legs.length}-token chain asked every 5 s for ${BROKEN_MS / 1000} s on a service whose first reload stops streaming for good`);
+  console.log(
+    `\nbroken reload: ${sdChain.legs.length}-token chain asked every 5 s for ${BROKEN_MS / 1000} s on a service whose first reload stops streaming for good`,
+  );
   const poll = async (label: string, request: () => Promise<void>) => {
     let lastProgress = Date.now();
     while (Date.now() - started < BROKEN_MS) {
@@ -381,7 +432,9 @@ async function brokenRun(profile: Profile): Promise<{ seed: BrokenFigures; sd: B
       await request();
       if (Date.now() - lastProgress >= PROGRESS_MS) {
         lastProgress = Date.now();
-        console.log(`  [${label}] ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s: ${label.startsWith('seed') ? seedLog.sent.size : sdLog.sent.size} tokens POSTed`);
+        console.log(
+          `  [${label}] ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s: ${label.startsWith('seed') ? seedLog.sent.size : sdLog.sent.size} tokens POSTed`,
+        );
       }
       const rest = POLL_MS - (Date.now() - t0);
       if (rest > 0) await new Promise((r) => setTimeout(r, rest));
@@ -389,10 +442,17 @@ async function brokenRun(profile: Profile): Promise<{ seed: BrokenFigures; sd: B
   };
   await Promise.all([
     poll('strikedesk', async () => {
-      await sd.manager.ensureSubscribed(sdChain.legs.map((l) => l.token), { owner: (t) => `auto:NIFTY ${expiryOf.get(t)}`, rank: (t) => rankOf.get(t) ?? 0, waitFor: sdChain.atm, waitMs: 5_000, symbol: 'NIFTY' });
+      await sd.manager.ensureSubscribed(
+        sdChain.legs.map((l) => l.token),
+        { owner: (t) => `auto:NIFTY ${expiryOf.get(t)}`, rank: (t) => rankOf.get(t) ?? 0, waitFor: sdChain.atm, waitMs: 5_000, symbol: 'NIFTY' },
+      );
     }),
     poll('seed', async () => {
-      await seed.ensureSubscribed(seedChain.legs.map((l) => l.token), true, 10);
+      await seed.ensureSubscribed(
+        seedChain.legs.map((l) => l.token),
+        true,
+        10,
+      );
     }),
   ]);
   clearInterval(watchTimer);
@@ -441,7 +501,9 @@ async function coldAndWarm(base: Partial<DevTickerOptions>): Promise<void> {
   const seedChain = await chainOf(seedSide);
   const sdChain = await chainOf(sdSide);
   // The seed walks the chain in registry order (expiry, strike, CE/PE); Strikedesk ranks it nearest-ATM first.
-  const seedTokens = [...seedChain.legs].sort((a, b) => (a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : a.strike - b.strike || (a.side < b.side ? -1 : 1))).map((l) => l.token);
+  const seedTokens = [...seedChain.legs]
+    .sort((a, b) => (a.expiry < b.expiry ? -1 : a.expiry > b.expiry ? 1 : a.strike - b.strike || (a.side < b.side ? -1 : 1)))
+    .map((l) => l.token);
   const sdTokens = sdChain.legs.map((l) => l.token);
   const rankOf = new Map(sdChain.legs.map((l) => [l.token, l.rank]));
   const expiryOf = new Map(sdChain.legs.map((l) => [l.token, l.expiry]));
@@ -452,7 +514,12 @@ async function coldAndWarm(base: Partial<DevTickerOptions>): Promise<void> {
   let seedShown = new Set<number>();
   const sd = strikedeskManager(sdSide, sdLog);
   const sdRequest = async () => {
-    await sd.manager.ensureSubscribed(sdTokens, { owner: (t) => `auto:NIFTY ${expiryOf.get(t)}`, rank: (t) => rankOf.get(t) ?? 0, waitFor: sdChain.atm, symbol: 'NIFTY' });
+    await sd.manager.ensureSubscribed(sdTokens, {
+      owner: (t) => `auto:NIFTY ${expiryOf.get(t)}`,
+      rank: (t) => rankOf.get(t) ?? 0,
+      waitFor: sdChain.atm,
+      symbol: 'NIFTY',
+    });
   };
   const sdShown = (m: SubscriptionManager) => () => new Set(sdTokens.filter((t) => m.statusOf(t) === 'active'));
   const seedRequest = (m: SeedSmartSubscriptionManager) => async () => {
@@ -478,9 +545,23 @@ async function coldAndWarm(base: Partial<DevTickerOptions>): Promise<void> {
   const warmCap = 30_000;
   const [warmSeed, warmSd] = await Promise.all([
     run(seedSide, 'seed warm', seedTokens, seedChain.atm, seedRequest(seedWarm), () => seedShown, warmSeedLog, warmCap),
-    run(sdSide, 'strikedesk warm', sdTokens, sdChain.atm, async () => {
-      await sdWarm.manager.ensureSubscribed(sdTokens, { owner: (t) => `auto:NIFTY ${expiryOf.get(t)}`, rank: (t) => rankOf.get(t) ?? 0, waitFor: sdChain.atm, symbol: 'NIFTY' });
-    }, sdShown(sdWarm.manager), warmSdLog, warmCap),
+    run(
+      sdSide,
+      'strikedesk warm',
+      sdTokens,
+      sdChain.atm,
+      async () => {
+        await sdWarm.manager.ensureSubscribed(sdTokens, {
+          owner: (t) => `auto:NIFTY ${expiryOf.get(t)}`,
+          rank: (t) => rankOf.get(t) ?? 0,
+          waitFor: sdChain.atm,
+          symbol: 'NIFTY',
+        });
+      },
+      sdShown(sdWarm.manager),
+      warmSdLog,
+      warmCap,
+    ),
   ]);
   table('WARM repeat (restarted backend, chain already subscribed; times from the repeat; cap 30 s)', warmSeed, warmSd, 126);
   console.log(`\nper route (cold): seed ${JSON.stringify(coldSeed.byRoute)}\n                  strikedesk ${JSON.stringify(coldSd.byRoute)}`);
@@ -494,7 +575,12 @@ async function coldAndWarm(base: Partial<DevTickerOptions>): Promise<void> {
   target('cold legs reported active by the console', coldSd.reportedActive === n, `${coldSd.reportedActive}/${n}`, `${n}/${n}`);
   target('cold avoidable 429s', coldSd.rateLimited === 0, String(coldSd.rateLimited), '0');
   target('cold re-POSTs of an active token', coldSd.rePostsOfActive === 0, String(coldSd.rePostsOfActive), '0');
-  target('cold ATM data first', coldSd.atmFirst, `ATM data at ${secs(coldSd.atmDataMs)} s, all data at ${secs(coldSd.allDataMs)} s`, 'ATM legs first POSTed and no later than any later leg');
+  target(
+    'cold ATM data first',
+    coldSd.atmFirst,
+    `ATM data at ${secs(coldSd.atmDataMs)} s, all data at ${secs(coldSd.allDataMs)} s`,
+    'ATM legs first POSTed and no later than any later leg',
+  );
   target('warm POSTs', warmSd.posts === 0, String(warmSd.posts), '0');
 }
 
@@ -513,7 +599,12 @@ async function broken(profile: Profile): Promise<void> {
   ];
   for (const [m, a, b] of brokenRows) console.log(`  ${m.padEnd(42)}${a.padEnd(18)}${b.padEnd(18)}`);
   console.log(`  strikedesk said: ${broken.sd.message ?? '(nothing)'}`);
-  target('broken "streaming stopped" reported', broken.sd.reportMs !== null && broken.sd.reportMs <= STOP_REPORT_TARGET_MS, `${secs(broken.sd.reportMs)} s`, `<= ${STOP_REPORT_TARGET_MS / 1000} s`);
+  target(
+    'broken "streaming stopped" reported',
+    broken.sd.reportMs !== null && broken.sd.reportMs <= STOP_REPORT_TARGET_MS,
+    `${secs(broken.sd.reportMs)} s`,
+    `<= ${STOP_REPORT_TARGET_MS / 1000} s`,
+  );
   target('broken POSTs per token', broken.sd.maxPostsPerToken <= 1, String(broken.sd.maxPostsPerToken), '<= 1');
   if (!broken.sd.streamStoppedAtTicker) console.log('\n  NOTE: the devticker kept streaming in the broken-reload run: the scenario did not take effect');
 }

@@ -44,7 +44,12 @@ async function runClient(url: string, first: number, count: number, concurrency:
     const ts = retry ? (signedAt.get(token) ?? Math.floor(Date.now() / 1000)) - 1 : Math.floor(Date.now() / 1000);
     if (!retry) signedAt.set(token, ts);
     const t0 = performance.now();
-    const res = await pool.request({ path: '/internal/subscription-events', method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(body, TEST_SECRET, ts) }, body });
+    const res = await pool.request({
+      path: '/internal/subscription-events',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signedHeaders(body, TEST_SECRET, ts) },
+      body,
+    });
     const answer = (await res.body.json()) as { event_id?: number; duplicate?: boolean; detail?: string };
     report.latencies.push(performance.now() - t0);
     report.sent++;
@@ -71,11 +76,15 @@ async function runClient(url: string, first: number, count: number, concurrency:
 function client(url: string, first: number, count: number, concurrency: number, retries: number): Promise<ClientReport> {
   return new Promise((resolve, reject) => {
     const self = fileURLToPath(import.meta.url);
-    const proc = spawn(process.execPath, ['--import', 'tsx', self, '--client', url, String(first), String(count), String(concurrency), String(retries)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', self, '--client', url, String(first), String(count), String(concurrency), String(retries)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.once('error', reject);
-    proc.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ClientReport) : reject(new Error(`client exited ${code}`))));
+    proc.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as ClientReport) : reject(new Error(`client exited ${code}`)),
+    );
   });
 }
 
@@ -135,7 +144,8 @@ async function runMode(mode: 'durable' | 'in-memory' | 'durable-full'): Promise<
       `SQLite: ${rows} event rows, ${done} done (${distinctDone} distinct tokens), ${dupRows} duplicate rows; ${calls.length} backfill enqueues for ${distinctCalls} tokens`,
     ];
     if (sustained.failed.length || burst.failed.length) checks.push(`failures: ${JSON.stringify([...sustained.failed, ...burst.failed].slice(0, 3))}`);
-    if (rows !== burstCount || dupRows !== burstRetries || burst.accepted !== burstCount || burst.duplicates !== burstRetries) checks.push('MISMATCH in counts');
+    if (rows !== burstCount || dupRows !== burstRetries || burst.accepted !== burstCount || burst.duplicates !== burstRetries)
+      checks.push('MISMATCH in counts');
     return {
       mode,
       rate: (sustained.sent / sustained.elapsedMs) * 1000,
@@ -180,8 +190,16 @@ async function main(): Promise<void> {
       `synchronous=FULL vs in-memory: throughput x${(full.rate / mem.rate).toFixed(2)}, p50 x${(full.p50 / mem.p50).toFixed(2)}, p99 x${(full.p99 / mem.p99).toFixed(2)}\n`,
   );
   const targets = new Targets();
-  targets.equals('webhook events lost (all rounds and modes)', all.reduce((n, r) => n + r.lost, 0), 0);
-  targets.equals('webhook events duplicated (all rounds and modes)', all.reduce((n, r) => n + r.duplicated, 0), 0);
+  targets.equals(
+    'webhook events lost (all rounds and modes)',
+    all.reduce((n, r) => n + r.lost, 0),
+    0,
+  );
+  targets.equals(
+    'webhook events duplicated (all rounds and modes)',
+    all.reduce((n, r) => n + r.duplicated, 0),
+    0,
+  );
   targets.print((l) => process.stdout.write(`${l}\n`));
   const bad = all.filter((r) => r.lost !== 0 || r.duplicated !== 0 || r.checks.some((c) => c.startsWith('MISMATCH') || c.startsWith('failures')));
   if (bad.length) {

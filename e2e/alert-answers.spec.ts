@@ -119,7 +119,11 @@ test('a named token is the actor of flag changes and backfill jobs, and the job 
   await expect(row.getByTestId('job-reason')).toHaveText('Reason: gap after the 10:05 outage');
 
   // A wrong token is refused, not recorded as anybody.
-  const response = await fetch(`${sd().base}/api/flags:list`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALICE_TOKEN}x` }, body: '{}' });
+  const response = await fetch(`${sd().base}/api/flags:list`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ALICE_TOKEN}x` },
+    body: '{}',
+  });
   expect(response.status).toBe(401);
 });
 

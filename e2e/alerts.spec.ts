@@ -39,7 +39,14 @@ test('a 429 storm raises the alert banner', async ({ page }) => {
 
     // On every screen, not just the one that caused it, and in view: navigation does not scroll it away and it
     // sticks while the page scrolls.
-    for (const [label, id] of [['Subscriptions', 'subscriptions'], ['Backfill', 'backfill'], ['Flags', 'flags'], ['Settings', 'settings'], ['Chain', 'chain'], ['Metrics', 'metrics']] as const) {
+    for (const [label, id] of [
+      ['Subscriptions', 'subscriptions'],
+      ['Backfill', 'backfill'],
+      ['Flags', 'flags'],
+      ['Settings', 'settings'],
+      ['Chain', 'chain'],
+      ['Metrics', 'metrics'],
+    ] as const) {
       await openScreen(page, label, id);
       await expect(banner, `banner on ${id}`).toBeInViewport();
       await page.mouse.wheel(0, 800);

@@ -67,7 +67,11 @@ test('cancel a queued job; stop the running one', async ({ page }) => {
     await start.click();
     await expect(dialog).toBeHidden();
     await expect
-      .poll(async () => valueOf(await sd().call('backfill:jobs', { state: 'all', limit: 50 }), 'backfill:jobs').filter((j) => j.id > id && j.label === original.label).length, { timeout: 30_000 })
+      .poll(
+        async () =>
+          valueOf(await sd().call('backfill:jobs', { state: 'all', limit: 50 }), 'backfill:jobs').filter((j) => j.id > id && j.label === original.label).length,
+        { timeout: 30_000 },
+      )
       .toBeGreaterThan(0);
   }
 
@@ -78,7 +82,14 @@ test('cancel a queued job; stop the running one', async ({ page }) => {
   await expect(jobs.locator('tbody tr[data-trigger="manual"]').first()).toBeVisible();
 
   // Once no job is queued or running, the "queued" notice is gone and every finished job shows its times.
-  await expect.poll(async () => valueOf(await sd().call('backfill:jobs', { state: 'all', limit: 50 }), 'backfill:jobs').filter((j) => j.state === 'queued' || j.state === 'running').length, { timeout: 150_000 }).toBe(0);
+  await expect
+    .poll(
+      async () =>
+        valueOf(await sd().call('backfill:jobs', { state: 'all', limit: 50 }), 'backfill:jobs').filter((j) => j.state === 'queued' || j.state === 'running')
+          .length,
+      { timeout: 150_000 },
+    )
+    .toBe(0);
   await expect(page.getByTestId('backfill-notice')).toHaveCount(0);
   const done = jobs.locator('tbody tr[data-state="done"]').first();
   if (await done.count()) await expect(done.getByTestId('job-times')).toContainText(/\d\d:\d\d:\d\d · \d\d:\d\d:\d\d/);

@@ -38,7 +38,13 @@ test('an unsubscribed NIFTY chain fills in as data arrives', async ({ page }) =>
   // the ticker (whether an illiquid one has ticked yet is the market's business, not the console's).
   const nearAtmFirst = async () => {
     const rows = panel.locator('.ladder-row[data-strike]');
-    const strikes = await rows.evaluateAll((els) => els.map((e) => ({ strike: Number(e.getAttribute('data-strike')), atm: e.classList.contains('atm'), states: [...e.querySelectorAll('[data-state]')].map((c) => c.getAttribute('data-state')) })));
+    const strikes = await rows.evaluateAll((els) =>
+      els.map((e) => ({
+        strike: Number(e.getAttribute('data-strike')),
+        atm: e.classList.contains('atm'),
+        states: [...e.querySelectorAll('[data-state]')].map((c) => c.getAttribute('data-state')),
+      })),
+    );
     const atm = strikes.findIndex((r) => r.atm);
     if (atm < 0 || !strikes[atm].states.every((st) => st === 'live')) return false;
     const near = strikes.slice(Math.max(0, atm - 2), atm + 3).map((r) => r.strike);
@@ -48,17 +54,26 @@ test('an unsubscribed NIFTY chain fills in as data arrives', async ({ page }) =>
     return near.length === 5 && near.every((k) => active.has(`${expiry}|${k}|CE`) && active.has(`${expiry}|${k}|PE`));
   };
   await expect
-    .poll(async () => {
-      const strikes = Number(await strip.getAttribute('data-strikes'));
-      const live = Number(await strip.getAttribute('data-live'));
-      // The first burst (30 POSTs) covers ATM +-7; the rest follows a minute later, within the 30/min budget.
-      return strikes > 0 && live > 0 && (await nearAtmFirst());
-    }, { timeout: 180_000, intervals: [1000] })
+    .poll(
+      async () => {
+        const strikes = Number(await strip.getAttribute('data-strikes'));
+        const live = Number(await strip.getAttribute('data-live'));
+        // The first burst (30 POSTs) covers ATM +-7; the rest follows a minute later, within the 30/min budget.
+        return strikes > 0 && live > 0 && (await nearAtmFirst());
+      },
+      { timeout: 180_000, intervals: [1000] },
+    )
     .toBe(true);
   const seen = (await page.evaluate('window.__fill')) as string[];
-  expect(seen.some((t) => /^Subscribing \d+ strikes, \d+ live$/.test(t)), `fill texts seen: ${seen.join(' | ')}`).toBe(true);
+  expect(
+    seen.some((t) => /^Subscribing \d+ strikes, \d+ live$/.test(t)),
+    `fill texts seen: ${seen.join(' | ')}`,
+  ).toBe(true);
   // The counts only grow: "M live" never went down while it filled.
-  const lives = seen.map((t) => /(\d+) live$/.exec(t)?.[1]).filter((x): x is string => Boolean(x)).map(Number);
+  const lives = seen
+    .map((t) => /(\d+) live$/.exec(t)?.[1])
+    .filter((x): x is string => Boolean(x))
+    .map(Number);
   expect(lives).toEqual([...lives].sort((a, b) => a - b));
 
   // Reading the chain: ATM highlighted, OI bars on both sides, the footer's numbers.

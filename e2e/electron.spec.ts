@@ -30,7 +30,13 @@ test('the Electron window runs the console over IPC with a hardened renderer', a
   const app = await electron.launch({
     executablePath: binary.path,
     args: [join(outDir(), 'main', 'index.js'), '--port', '0'],
-    env: { ...process.env, STRIKEDESK_HOME: home, STRIKEDESK_DEVTICKER_PORT: '0', STRIKEDESK_DEVTICKER_CLOCK: 'always-open', STRIKEDESK_LOG_LEVEL: 'warn' } as Record<string, string>,
+    env: {
+      ...process.env,
+      STRIKEDESK_HOME: home,
+      STRIKEDESK_DEVTICKER_PORT: '0',
+      STRIKEDESK_DEVTICKER_CLOCK: 'always-open',
+      STRIKEDESK_LOG_LEVEL: 'warn',
+    } as Record<string, string>,
   });
   try {
     const win = await app.firstWindow();

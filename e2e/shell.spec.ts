@@ -38,7 +38,13 @@ async function seriousViolations(page: Page): Promise<string[]> {
   const result = await new AxeBuilder({ page }).analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(' | ')}`,
+    );
 }
 
 test('switching screens never scrolls: the head and the screen’s top stay in view', async ({ page }) => {
@@ -79,7 +85,11 @@ test('every screen, both themes, both sizes: no serious or critical axe violatio
         if (size.width === 1440) for (const v of await seriousViolations(page)) found.push(`${scheme} ${screen.id}: ${v}`);
         await page.screenshot({ path: resolve(SHOTS_DIR, `${screen.id}-${size.width}x${size.height}-${scheme}.png`), fullPage: false, animations: 'disabled' });
         // The whole page too: what sits below the fold (the alerts and threshold changes, the job list) is looked at.
-        await page.screenshot({ path: resolve(SHOTS_DIR, `${screen.id}-${size.width}x${size.height}-${scheme}-full.png`), fullPage: true, animations: 'disabled' });
+        await page.screenshot({
+          path: resolve(SHOTS_DIR, `${screen.id}-${size.width}x${size.height}-${scheme}-full.png`),
+          fullPage: true,
+          animations: 'disabled',
+        });
       }
     }
   }

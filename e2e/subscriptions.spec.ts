@@ -25,7 +25,9 @@ test('state counts agree with the API and filter the table; groups by underlying
   await expect(counts.locator('[data-bucket="active"] .count-value')).toHaveText(String(active));
   await counts.locator('[data-bucket="active"]').click();
   await expect(counts.locator('[data-bucket="active"]')).toHaveAttribute('aria-pressed', 'true');
-  await expect.poll(async () => new Set(await table.locator('tbody tr[data-token]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state'))))).toEqual(new Set(['active']));
+  await expect
+    .poll(async () => new Set(await table.locator('tbody tr[data-token]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))))
+    .toEqual(new Set(['active']));
   await counts.locator('[data-bucket="all"]').click();
   // Grouped by underlying and expiry, each group headed with its counts.
   const groups = await table.locator('tbody[data-group]').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')));
@@ -74,7 +76,13 @@ test('search narrows the table; subscribe by tradingsymbol', async ({ page }) =>
   // instrument registry by its tradingsymbol, typed in lower case.
   valueOf(await sd().call('subscriptions:unsubscribe', { tokens: [dropped!.token] }), 'subscriptions:unsubscribe');
   await expect
-    .poll(async () => valueOf(await sd().call('subscriptions:list', { state: 'all', search: dropped!.tradingsymbol }), 'list').some((r) => r.token === dropped!.token && r.state !== 'inactive'), { timeout: 60_000 })
+    .poll(
+      async () =>
+        valueOf(await sd().call('subscriptions:list', { state: 'all', search: dropped!.tradingsymbol }), 'list').some(
+          (r) => r.token === dropped!.token && r.state !== 'inactive',
+        ),
+      { timeout: 60_000 },
+    )
     .toBe(false);
   const found = valueOf(await sd().call('instruments:search', { text: dropped!.tradingsymbol.toLowerCase() }), 'instruments:search');
   expect(found[0]?.token).toBe(dropped!.token);
@@ -83,7 +91,11 @@ test('search narrows the table; subscribe by tradingsymbol', async ({ page }) =>
   await page.getByRole('button', { name: 'Subscribe', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: /new|already|pending/ })).toBeVisible({ timeout: 60_000 });
   await expect
-    .poll(async () => valueOf(await sd().call('subscriptions:list', { state: 'all', search: dropped!.tradingsymbol }), 'list').find((r) => r.token === dropped!.token)?.state, { timeout: 60_000 })
+    .poll(
+      async () =>
+        valueOf(await sd().call('subscriptions:list', { state: 'all', search: dropped!.tradingsymbol }), 'list').find((r) => r.token === dropped!.token)?.state,
+      { timeout: 60_000 },
+    )
     .toMatch(/active|pending/);
   await search.fill(dropped!.tradingsymbol);
   await expect(table.locator('tbody tr[data-token]')).toHaveAttribute('data-token', String(dropped!.token), { timeout: 30_000 });

@@ -8,5 +8,7 @@ const rows = (SETTINGS as readonly SettingSpec[]).map((s) => {
   return `| \`${s.env}\` | ${s.cli ? `\`${s.cli}\`` : ''} | \`${s.key}\` | ${def ? `\`${def}\`` : '(see description)'} | ${s.description} |`;
 });
 process.stdout.write(['| environment | CLI | config file key | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n') + '\n\n');
-const flags = FLAG_DEFINITIONS.map((f) => `| \`${f.key}\` | \`${f.env}\` | ${f.type} | \`${String(f.default)}\`${f.unit ? ` ${f.unit}` : ''} | ${f.description} |`);
+const flags = FLAG_DEFINITIONS.map(
+  (f) => `| \`${f.key}\` | \`${f.env}\` | ${f.type} | \`${String(f.default)}\`${f.unit ? ` ${f.unit}` : ''} | ${f.description} |`,
+);
 process.stdout.write(['| flag | pinned by | type | default | meaning |', '|---|---|---|---|---|', ...flags].join('\n') + '\n');

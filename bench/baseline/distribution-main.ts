@@ -126,7 +126,10 @@ export function pcr(call: readonly (number | null)[], put: readonly (number | nu
   const c = known(call);
   const p = known(put);
   if (c.length === 0 || p.length === 0) return null;
-  return ratio(p.reduce((s, x) => s + x, 0), c.reduce((s, x) => s + x, 0));
+  return ratio(
+    p.reduce((s, x) => s + x, 0),
+    c.reduce((s, x) => s + x, 0),
+  );
 }
 
 /** Bucket end (exclusive) more than 2 x timeframe before the reference instant, while bars are expected. */
@@ -199,8 +202,18 @@ export async function legsAsOf(
   const out = new Map<number, LegBar>();
   for (const r of rows) {
     out.set(Number(r.strike), {
-      strike: Number(r.strike), bucket: toMs(r.bucket as Date), token: numOrNull(r.token), oi: numOrNull(r.oi), volume: numOrNull(r.volume), close: numOrNull(r.close),
-      iv: numOrNull(r.iv), delta: numOrNull(r.delta), gamma: numOrNull(r.gamma), theta: numOrNull(r.theta), vega: numOrNull(r.vega), ticks: numOrNull(r.ticks),
+      strike: Number(r.strike),
+      bucket: toMs(r.bucket as Date),
+      token: numOrNull(r.token),
+      oi: numOrNull(r.oi),
+      volume: numOrNull(r.volume),
+      close: numOrNull(r.close),
+      iv: numOrNull(r.iv),
+      delta: numOrNull(r.delta),
+      gamma: numOrNull(r.gamma),
+      theta: numOrNull(r.theta),
+      vega: numOrNull(r.vega),
+      ticks: numOrNull(r.ticks),
       source: (r.source as LegBar['source']) ?? null,
     });
   }
@@ -225,7 +238,10 @@ async function lastValueBefore(
 }
 
 /** Per strike and side: the sum of the known 1-minute volumes in [from, to); null when none is known. */
-async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; from: number; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
+async function dayVolumes(
+  db: Queryable,
+  q: { symbol: string; expiry: string; from: number; to: number },
+): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   const rows = await db.query<{ strike: number; cv: string | number | null; pv: string | number | null }>(
     `SELECT strike, sum(call_volume) AS cv, sum(put_volume) AS pv FROM fo_strike_bars
      WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND bucket >= $3::timestamptz AND bucket < $4::timestamptz
@@ -274,7 +290,10 @@ export interface UnderlyingPrice {
  * The latest underlying price at or before a time: the index's own 1-minute bars, else the underlying_close the
  * strike bars carry, whichever is newer. Looks back one week at most.
  */
-export async function latestUnderlyingPrice(db: Queryable, q: { symbol: string; indexToken: number | null; atOrBefore?: number; now: number }): Promise<UnderlyingPrice | null> {
+export async function latestUnderlyingPrice(
+  db: Queryable,
+  q: { symbol: string; indexToken: number | null; atOrBefore?: number; now: number },
+): Promise<UnderlyingPrice | null> {
   const until = new Date(q.atOrBefore ?? q.now + 60_000).toISOString();
   const since = new Date((q.atOrBefore ?? q.now) - 7 * 24 * HOUR_MS).toISOString();
   const candidates: UnderlyingPrice[] = [];
@@ -341,10 +360,16 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
   // The reference instant: T for an `at` answer (nothing below depends on the wall clock then), else now.
   const ref = input.at ?? input.now;
   const endBy = input.includePartial ? (input.at ?? Number.POSITIVE_INFINITY) : Math.min(input.at ?? settledBy, settledBy);
-  const buckets = await latestBuckets(db, input.symbol, input.timeframe, input.expiries.map((e) => e.expiry), {
-    endBy: Number.isFinite(endBy) ? endBy : input.now + span,
-    startBy: input.now,
-  });
+  const buckets = await latestBuckets(
+    db,
+    input.symbol,
+    input.timeframe,
+    input.expiries.map((e) => e.expiry),
+    {
+      endBy: Number.isFinite(endBy) ? endBy : input.now + span,
+      startBy: input.now,
+    },
+  );
   const today = istDate(ref);
   const sides = input.sides ?? { call: true, put: true };
   const basisAsked: OiChangeBasis = input.oiChangeBasis ?? 'one_hour_earlier';
@@ -390,9 +415,10 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
             if (basis === 'previous_close') {
               basisOi[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'oi', before: dayStart });
             } else {
-              const ref = basis === 'one_hour_earlier'
-                ? await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
-                : await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket, notBefore: dayStart, first: true });
+              const ref =
+                basis === 'one_hour_earlier'
+                  ? await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
+                  : await legsAsOf(db, { ...common, strikes, side, atOrBefore: bucket, notBefore: dayStart, first: true });
               for (const [k, b] of ref) if (b.oi !== null) basisOi[side].set(k, b.oi);
             }
             prevClose[side] = await lastValueBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, side, column: 'close', before: dayStart });
@@ -458,16 +484,17 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
       }
       const listedStrikes = [...new Set(universe.map((l) => l.strike))];
       const pending = input.at === undefined ? universe.filter((l) => !legs[l.side].has(l.strike) && input.legState(l.token) === 'pending').length : 0;
-      const coverage: ChainCoverage = bucket === null
-        ? { ...emptyCoverage(), strikes_listed: listedStrikes.length, legs_listed: universe.length, legs_pending: pending }
-        : {
-            strikes_listed: listedStrikes.length,
-            strikes_with_data: painRows.size,
-            legs_listed: universe.length,
-            legs_with_data: withData.length,
-            legs_pending: pending,
-            complete: universe.length > 0 && withData.length === universe.length,
-          };
+      const coverage: ChainCoverage =
+        bucket === null
+          ? { ...emptyCoverage(), strikes_listed: listedStrikes.length, legs_listed: universe.length, legs_pending: pending }
+          : {
+              strikes_listed: listedStrikes.length,
+              strikes_with_data: painRows.size,
+              legs_listed: universe.length,
+              legs_with_data: withData.length,
+              legs_pending: pending,
+              complete: universe.length > 0 && withData.length === universe.length,
+            };
 
       const call = strikes.map((k) => leg(k, 'CE'));
       const put = strikes.map((k) => leg(k, 'PE'));

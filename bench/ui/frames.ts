@@ -13,7 +13,8 @@ export interface FrameStats {
   longTaskMs: number;
 }
 
-export const percentile = (sorted: number[], p: number): number => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+export const percentile = (sorted: number[], p: number): number =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
 
 /** Records rAF deltas and long tasks for `ms`, then returns the statistics. */
 export async function measureFrames(page: Page, ms: number): Promise<FrameStats> {

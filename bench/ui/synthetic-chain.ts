@@ -17,7 +17,11 @@ function rng(seed: number): () => number {
 export function expiriesFrom(now: number, count: number): { expiry: string; days_to_expiry: number; kind: 'weekly' | 'monthly' }[] {
   return Array.from({ length: count }, (_v, i) => {
     const days = 2 + i * 7;
-    return { expiry: new Date(now + days * DAY).toISOString().slice(0, 10), days_to_expiry: days, kind: i === count - 1 ? ('monthly' as const) : ('weekly' as const) };
+    return {
+      expiry: new Date(now + days * DAY).toISOString().slice(0, 10),
+      days_to_expiry: days,
+      kind: i === count - 1 ? ('monthly' as const) : ('weekly' as const),
+    };
   });
 }
 
@@ -78,7 +82,14 @@ function maxPain(call: StrikeLeg[], put: StrikeLeg[]): number | null {
   return best;
 }
 
-export function syntheticDistribution(opts: { symbol: string; expiries: string[]; strikeRange: number; tick: number; now: number; centerStrike?: number }): StrikeDistribution {
+export function syntheticDistribution(opts: {
+  symbol: string;
+  expiries: string[];
+  strikeRange: number;
+  tick: number;
+  now: number;
+  centerStrike?: number;
+}): StrikeDistribution {
   const step = opts.symbol === 'BANKNIFTY' ? 100 : 50;
   const base = opts.symbol === 'BANKNIFTY' ? 52_110 : 24_512;
   const spot = base + Math.sin(opts.tick / 30) * step * 1.5 + ((opts.tick * 7919) % 13) / 10;
@@ -102,7 +113,14 @@ export function syntheticDistribution(opts: { symbol: string; expiries: string[]
       pcr_oi: sum(put, (l) => l.oi) / sum(call, (l) => l.oi),
       pcr_volume: sum(put, (l) => l.day_volume) / sum(call, (l) => l.day_volume),
       max_pain_strike: maxPain(call, put),
-      coverage: { strikes_listed: strikes.length, strikes_with_data: strikes.length, legs_listed: strikes.length * 2, legs_with_data: strikes.length * 2, legs_pending: 0, complete: true },
+      coverage: {
+        strikes_listed: strikes.length,
+        strikes_with_data: strikes.length,
+        legs_listed: strikes.length * 2,
+        legs_with_data: strikes.length * 2,
+        legs_pending: 0,
+        complete: true,
+      },
       oi_change_basis: 'one_hour_earlier',
       call,
       put,

@@ -51,7 +51,17 @@ export async function startSyntheticServer(rendererDir: string, pushEveryMs = 10
           const symbol = String(request.symbol ?? 'NIFTY');
           const expiries = (request.expiries as string[] | undefined) ?? [syntheticUnderlyings(now)[0].expiries[0].expiry];
           const tick = Math.floor((now - startedAt) / 1000);
-          body = { ok: true, value: syntheticDistribution({ symbol, expiries, strikeRange: Number(request.strikeRange ?? 10), tick, now, centerStrike: request.centerStrike as number | undefined }) };
+          body = {
+            ok: true,
+            value: syntheticDistribution({
+              symbol,
+              expiries,
+              strikeRange: Number(request.strikeRange ?? 10),
+              tick,
+              now,
+              centerStrike: request.centerStrike as number | undefined,
+            }),
+          };
         } else body = { ok: false, error: { code: 'UNAVAILABLE', message: `${channel} is not available: its service is not running` } };
         const ok = (body as { ok: boolean }).ok;
         res.writeHead(ok ? 200 : 503, { 'Content-Type': 'application/json' });

@@ -20,7 +20,12 @@ const outDir = resolve(process.env.STRIKEDESK_OUT_DIR ?? 'out');
 async function threadMetrics(cdp: CDPSession): Promise<Record<string, number>> {
   const { metrics } = (await cdp.send('Performance.getMetrics')) as { metrics: { name: string; value: number }[] };
   const pick = (name: string) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
-  return { TaskDuration: pick('TaskDuration'), ScriptDuration: pick('ScriptDuration'), LayoutDuration: pick('LayoutDuration'), RecalcStyleDuration: pick('RecalcStyleDuration') };
+  return {
+    TaskDuration: pick('TaskDuration'),
+    ScriptDuration: pick('ScriptDuration'),
+    LayoutDuration: pick('LayoutDuration'),
+    RecalcStyleDuration: pick('RecalcStyleDuration'),
+  };
 }
 
 const split = (a: Record<string, number>, b: Record<string, number>, n: number): string =>
@@ -30,7 +35,11 @@ async function openWideChain(page: Page, url: string): Promise<void> {
   await page.goto(`${url}/?token=bench#/chain`);
   await page.getByTestId('fill-status').waitFor();
   await page.getByRole('combobox', { name: 'Strikes each side of ATM' }).selectOption('50');
-  for (let i = 0; i < 2; i++) await page.getByRole('button', { name: /side by side$/ }).first().click();
+  for (let i = 0; i < 2; i++)
+    await page
+      .getByRole('button', { name: /side by side$/ })
+      .first()
+      .click();
   await expect(page.locator('.expiry-panel')).toHaveCount(3);
   for (const panel of await page.locator('.expiry-panel').all()) await expect(panel.locator('.ladder-row[data-strike]')).toHaveCount(101);
 }

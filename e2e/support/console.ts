@@ -36,7 +36,11 @@ export async function startConsole(options: { env?: Record<string, string>; read
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   // Embedded defaults, as a new user gets them: no outside ticker, database, Redis or fixed token.
   for (const k of ['TICKER_URL', 'DATABASE_URL', 'REDIS_URL', 'STRIKEDESK_API_TOKEN', 'STRIKEDESK_HOME', 'STRIKEDESK_PORT', 'STRIKEDESK_CONFIG']) delete env[k];
-  Object.assign(env, { DEVTICKER_SIM_TOKEN: SIM_TOKEN, STRIKEDESK_DEVTICKER_PORT: '0', STRIKEDESK_DEVTICKER_CLOCK: 'always-open', STRIKEDESK_LOG_LEVEL: 'warn' }, options.env ?? {});
+  Object.assign(
+    env,
+    { DEVTICKER_SIM_TOKEN: SIM_TOKEN, STRIKEDESK_DEVTICKER_PORT: '0', STRIKEDESK_DEVTICKER_CLOCK: 'always-open', STRIKEDESK_LOG_LEVEL: 'warn' },
+    options.env ?? {},
+  );
 
   const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', '--home', home], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -45,7 +49,10 @@ export async function startConsole(options: { env?: Record<string, string>; read
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
 
   const consoleUrl = await new Promise<string>((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`console not ready after ${options.readyTimeoutMs ?? 90_000} ms:\n${output.slice(-4000)}`)), options.readyTimeoutMs ?? 90_000);
+    const timer = setTimeout(
+      () => fail(new Error(`console not ready after ${options.readyTimeoutMs ?? 90_000} ms:\n${output.slice(-4000)}`)),
+      options.readyTimeoutMs ?? 90_000,
+    );
     const onData = () => {
       const match = READY.exec(output);
       if (match) {

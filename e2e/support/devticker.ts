@@ -23,7 +23,11 @@ export async function devtickerUrl(sd: RunningConsole): Promise<string> {
 }
 
 export async function setFaults(url: string, faults: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const response = await fetch(`${url}/_sim/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Sim-Token': SIM_TOKEN }, body: JSON.stringify(faults) });
+  const response = await fetch(`${url}/_sim/faults`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Sim-Token': SIM_TOKEN },
+    body: JSON.stringify(faults),
+  });
   if (!response.ok) throw new Error(`POST ${url}/_sim/faults: ${response.status} ${await response.text()}`);
   return (await response.json()) as Record<string, unknown>;
 }

@@ -42,7 +42,17 @@ describe('devticker CLI', () => {
   it('--help describes the production profile and the new flags', () => {
     const r = spawnSync(process.execPath, [...CLI, '--help'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
-    for (const flag of ['--profile production|ideal', '--reload full|incremental|broken', '--instruments-csv', '--instrument-db', '--state-file', '--rebalancer', '--sim-token', '--no-sim', '--environment']) {
+    for (const flag of [
+      '--profile production|ideal',
+      '--reload full|incremental|broken',
+      '--instruments-csv',
+      '--instrument-db',
+      '--state-file',
+      '--rebalancer',
+      '--sim-token',
+      '--no-sim',
+      '--environment',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -65,7 +75,11 @@ describe('devticker CLI', () => {
       expect((await fetch(`${url}/_sim/state`)).status).toBe(401);
       const state = (await (await fetch(`${url}/_sim/state`, { headers: { 'x-sim-token': token! } })).json()) as any;
       expect(state).toMatchObject({ profile: 'production', reload_mode: 'broken', clock_mode: 'always-open' });
-      const post = await fetch(`${url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"instrument_token": 256265}' });
+      const post = await fetch(`${url}/subscriptions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"instrument_token": 256265}',
+      });
       expect(((await post.json()) as any).account_id).toBeNull();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -65,7 +65,10 @@ const argsSchema = z.object({
   seed: z.coerce.number().int().min(0).default(42),
   clock: z.enum(['real', 'always-open', 'fast']).default('real'),
   speed: z.coerce.number().positive().default(60),
-  'redis-url': z.string().regex(/^rediss?:\/\//, 'a redis:// URL').optional(),
+  'redis-url': z
+    .string()
+    .regex(/^rediss?:\/\//, 'a redis:// URL')
+    .optional(),
   'webhook-url': z.string().url().optional(),
   'webhook-secret': z.string().optional(),
   'redis-events': z.boolean().default(false),
@@ -73,7 +76,10 @@ const argsSchema = z.object({
   accounts: z.string().optional(),
   environment: z.string().min(1).default('dev'),
   'instruments-csv': z.string().min(1).optional(),
-  'instrument-db': z.string().regex(/^postgres(ql)?:\/\//, 'a postgres:// URL').optional(),
+  'instrument-db': z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+    .optional(),
   'instrument-db-expiry': z.enum(['text', 'date']).default('text'),
   'instruments-route': z.boolean().optional(),
   'state-file': z.string().min(1).optional(),
@@ -109,14 +115,45 @@ async function main(): Promise<void> {
     raw = parseArgs({
       args: process.argv.slice(2),
       options: {
-        host: str, port: str, seed: str, clock: str, speed: str, 'redis-url': str, 'webhook-url': str, 'webhook-secret': str,
-        'redis-events': flag, reload: str, accounts: str, 'strikes-per-side': str, 'underlying-shape': str, 'log-level': str,
-        'latency-ms': str, 'error-rate': str, 'rate-limit-storm': flag, stall: flag, 'stall-after-reload': flag, 'drop-events': str,
-        'quirk-volume-zero': flag, 'quirk-ts-receive-time': flag, 'quirk-greeks-scaled': flag, 'quirk-depth-scaled': flag,
-        'quirk-is-mock-false': flag, 'quirk-greeks-need-index': flag, 'quirk-iv-nan': flag, help: flag,
-        profile: str, environment: str, 'instruments-csv': str, 'instrument-db': str, 'instrument-db-expiry': str,
-        'instruments-route': flag, 'state-file': str, rebalancer: flag, 'allowed-host': { type: 'string', multiple: true },
-        'sim-token': str, sim: flag,
+        host: str,
+        port: str,
+        seed: str,
+        clock: str,
+        speed: str,
+        'redis-url': str,
+        'webhook-url': str,
+        'webhook-secret': str,
+        'redis-events': flag,
+        reload: str,
+        accounts: str,
+        'strikes-per-side': str,
+        'underlying-shape': str,
+        'log-level': str,
+        'latency-ms': str,
+        'error-rate': str,
+        'rate-limit-storm': flag,
+        stall: flag,
+        'stall-after-reload': flag,
+        'drop-events': str,
+        'quirk-volume-zero': flag,
+        'quirk-ts-receive-time': flag,
+        'quirk-greeks-scaled': flag,
+        'quirk-depth-scaled': flag,
+        'quirk-is-mock-false': flag,
+        'quirk-greeks-need-index': flag,
+        'quirk-iv-nan': flag,
+        help: flag,
+        profile: str,
+        environment: str,
+        'instruments-csv': str,
+        'instrument-db': str,
+        'instrument-db-expiry': str,
+        'instruments-route': flag,
+        'state-file': str,
+        rebalancer: flag,
+        'allowed-host': { type: 'string', multiple: true },
+        'sim-token': str,
+        sim: flag,
       },
       allowNegative: true,
       strict: true,
@@ -137,8 +174,12 @@ async function main(): Promise<void> {
   }
   const logger = pino({ name: 'devticker', level: a['log-level'], redact: ['webhookSecret', '*.webhookSecret', 'simToken', '*.simToken'] });
   const faults: Partial<SimFaults> = {
-    latencyMs: a['latency-ms'], errorRate: a['error-rate'], rateLimitStorm: a['rate-limit-storm'], stall: a.stall,
-    stallAfterReload: a['stall-after-reload'], dropEventsRate: a['drop-events'],
+    latencyMs: a['latency-ms'],
+    errorRate: a['error-rate'],
+    rateLimitStorm: a['rate-limit-storm'],
+    stall: a.stall,
+    stallAfterReload: a['stall-after-reload'],
+    dropEventsRate: a['drop-events'],
   };
   // quirks: the profile's default unless a flag says otherwise
   for (const [flagName, key] of QUIRKS) {
@@ -146,13 +187,37 @@ async function main(): Promise<void> {
     if (v !== undefined) faults[key] = v;
   }
   const dt = await startDevTicker({
-    profile: a.profile, host: a.host, port: a.port, seed: a.seed, clockMode: a.clock, speed: a.speed, redisUrl: a['redis-url'], webhookUrl: a['webhook-url'],
-    webhookSecret: a['webhook-secret'], publishRedisEvents: a['redis-events'], reload: a.reload,
-    accounts: a.accounts ? a.accounts.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
-    environment: a.environment, instrumentsCsvPath: a['instruments-csv'], instrumentDbUrl: a['instrument-db'],
-    instrumentDbExpiryType: a['instrument-db-expiry'], instrumentsRoute: a['instruments-route'], stateFile: a['state-file'],
-    rebalancer: a.rebalancer, allowedHosts: a['allowed-host'], simEndpoint: a.sim ? 'token' : 'off', simToken: a['sim-token'],
-    strikesPerSide: a['strikes-per-side'], underlyingShape: a['underlying-shape'], faults, logger,
+    profile: a.profile,
+    host: a.host,
+    port: a.port,
+    seed: a.seed,
+    clockMode: a.clock,
+    speed: a.speed,
+    redisUrl: a['redis-url'],
+    webhookUrl: a['webhook-url'],
+    webhookSecret: a['webhook-secret'],
+    publishRedisEvents: a['redis-events'],
+    reload: a.reload,
+    accounts: a.accounts
+      ? a.accounts
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : undefined,
+    environment: a.environment,
+    instrumentsCsvPath: a['instruments-csv'],
+    instrumentDbUrl: a['instrument-db'],
+    instrumentDbExpiryType: a['instrument-db-expiry'],
+    instrumentsRoute: a['instruments-route'],
+    stateFile: a['state-file'],
+    rebalancer: a.rebalancer,
+    allowedHosts: a['allowed-host'],
+    simEndpoint: a.sim ? 'token' : 'off',
+    simToken: a['sim-token'],
+    strikesPerSide: a['strikes-per-side'],
+    underlyingShape: a['underlying-shape'],
+    faults,
+    logger,
   });
   process.stdout.write(
     `devticker listening on ${dt.url} (profile ${a.profile}, reload ${a.reload}, clock ${a.clock}, seed ${a.seed}, ${dt.registry.live.length} instruments)\n` +

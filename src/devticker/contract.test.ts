@@ -14,7 +14,10 @@ import { type DevTicker, type DevTickerOptions, startDevTicker } from './index';
 const FIXTURES = resolve(__dirname, '../../fixtures/ticker-service');
 const fixtureText = (name: string): string => readFileSync(resolve(FIXTURES, name), 'utf8');
 const fixtureJson = (name: string): unknown => JSON.parse(fixtureText(name));
-const fixtureLines = (name: string): string[] => fixtureText(name).split('\n').filter((l) => l.trim() !== '');
+const fixtureLines = (name: string): string[] =>
+  fixtureText(name)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
 
 /** JSON.parse for Python json.dumps text: NaN (outside strings) becomes a number that is not finite. */
 function parsePy(text: string): any {
@@ -80,7 +83,14 @@ function shapeProblems(actual: unknown, samples: unknown[], path = '$'): string[
     for (const key of Object.keys(a)) if (!all.has(key)) problems.push(`${path}.${key}: not in the fixture`);
     for (const key of required) if (!(key in a)) problems.push(`${path}.${key}: missing`);
     for (const key of Object.keys(a)) {
-      if (all.has(key)) problems.push(...shapeProblems(a[key], objs.filter((o) => key in o).map((o) => o[key]), `${path}.${key}`));
+      if (all.has(key))
+        problems.push(
+          ...shapeProblems(
+            a[key],
+            objs.filter((o) => key in o).map((o) => o[key]),
+            `${path}.${key}`,
+          ),
+        );
     }
     return problems;
   }
@@ -103,7 +113,9 @@ describe('the shape checker itself', () => {
     const list = fixtureJson('subscriptions-list.json') as unknown[];
     expect(shapeProblems(list, [list])).toEqual([]);
     expect(shapeProblems({ ...(list[2] as object), account_id: 3 }, list)).toEqual(['$.account_id: number, the fixture has null|string']);
-    expect(shapeProblems({ ...(fixtureJson('subscription-created.json') as object), account_id: 'primary' }, [fixtureJson('subscription-created.json')])).toHaveLength(1);
+    expect(
+      shapeProblems({ ...(fixtureJson('subscription-created.json') as object), account_id: 'primary' }, [fixtureJson('subscription-created.json')]),
+    ).toHaveLength(1);
     const withExtra = { ...(fixtureJson('subscription-created.json') as object), extra: 1 };
     expect(shapeProblems(withExtra, [fixtureJson('subscription-created.json')])).toEqual(['$.extra: not in the fixture']);
     for (const file of ['redis-options.txt', 'redis-underlying.txt', 'redis-events.txt']) {
@@ -167,7 +179,11 @@ describe('HTTP answers against the fixtures (production profile)', () => {
     const deleted = await http(dt, 'DELETE', `/subscriptions/${a.token}`);
     expect(shapeProblems(deleted.json, [fixtureJson('subscription-deleted.json')])).toEqual([]);
     const list = await http(dt, 'GET', '/subscriptions');
-    expect(list.json.map((r: any) => [r.account_id, r.status])).toEqual([[null, 'inactive'], ['', 'active'], ['primary', 'active']]);
+    expect(list.json.map((r: any) => [r.account_id, r.status])).toEqual([
+      [null, 'inactive'],
+      ['', 'active'],
+      ['primary', 'active'],
+    ]);
     expect(shapeProblems(list.json, [fixtureJson('subscriptions-list.json')])).toEqual([]);
   });
 
@@ -211,7 +227,10 @@ interface Captured {
 
 /** Every message kind in one run: live ticks with and without the index token, then mock ticks (EQ rows, NaN). */
 async function produceEverything(dt: DevTicker, clock: ManualClock): Promise<void> {
-  const far = dt.registry.chain('NIFTY', '2025-11-11').filter((i) => i.instrumentType === 'CE').at(-1)!; // price at the floor: iv NaN
+  const far = dt.registry
+    .chain('NIFTY', '2025-11-11')
+    .filter((i) => i.instrumentType === 'CE')
+    .at(-1)!; // price at the floor: iv NaN
   const atmCe = option(dt, '2025-11-11', 26000, 'CE');
   const atmPe = option(dt, '2025-11-11', 26000, 'PE');
   const fut = dt.registry.byTradingsymbol('NIFTY25NOVFUT')!;

@@ -121,7 +121,16 @@ export class DevTickerCore {
     this.registry = this.buildRegistry(istDate(opts.marketClock.now()));
     this.perAccountStreaming = opts.accounts.map(() => 0);
     const nifty = this.registry.byToken(UNDERLYINGS[0].indexToken);
-    this.streamer = new Streamer(this.model, opts.calendar, (c, m) => this.publish(c, m), () => this.faults, opts.underlyingShape, opts.accounts.length, opts.profile, nifty);
+    this.streamer = new Streamer(
+      this.model,
+      opts.calendar,
+      (c, m) => this.publish(c, m),
+      () => this.faults,
+      opts.underlyingShape,
+      opts.accounts.length,
+      opts.profile,
+      nifty,
+    );
     if (opts.stateFile) this.loadState(opts.stateFile);
     if (opts.rebalancer) this.rebalance(opts.marketClock.now(), 'none');
     // The service streams the rows it finds at start (none: it stays idle).

@@ -45,13 +45,33 @@ describe('Kite CSV file', () => {
       expect(rows).toHaveLength(dt.registry.live.length);
       // an index row as the fixture has it: named by itself, tick size and lot size 0, no expiry
       expect(rows.find((r) => r.instrument_token === '256265')).toEqual({
-        instrument_token: '256265', exchange_token: '1001', tradingsymbol: 'NIFTY 50', name: 'NIFTY 50', last_price: '0', expiry: '', strike: '0',
-        tick_size: '0', lot_size: '0', instrument_type: 'EQ', segment: 'INDICES', exchange: 'NSE',
+        instrument_token: '256265',
+        exchange_token: '1001',
+        tradingsymbol: 'NIFTY 50',
+        name: 'NIFTY 50',
+        last_price: '0',
+        expiry: '',
+        strike: '0',
+        tick_size: '0',
+        lot_size: '0',
+        instrument_type: 'EQ',
+        segment: 'INDICES',
+        exchange: 'NSE',
       });
       const opt = dt.registry.byTradingsymbol('NIFTY25NOV24500CE')!;
       expect(rows.find((r) => r.tradingsymbol === 'NIFTY25NOV24500CE')).toEqual({
-        instrument_token: String(opt.token), exchange_token: String(opt.exchangeToken), tradingsymbol: 'NIFTY25NOV24500CE', name: 'NIFTY', last_price: '0',
-        expiry: '2025-11-25', strike: '24500', tick_size: '0.05', lot_size: '75', instrument_type: 'CE', segment: 'NFO-OPT', exchange: 'NFO',
+        instrument_token: String(opt.token),
+        exchange_token: String(opt.exchangeToken),
+        tradingsymbol: 'NIFTY25NOV24500CE',
+        name: 'NIFTY',
+        last_price: '0',
+        expiry: '2025-11-25',
+        strike: '24500',
+        tick_size: '0.05',
+        lot_size: '75',
+        instrument_type: 'CE',
+        segment: 'NFO-OPT',
+        exchange: 'NFO',
       });
       expect(rows.some((r) => r.expiry === '2025-11-04')).toBe(true); // the day's expiry is still live
       clock.set(fromIstWallClock('2025-11-06T09:00:00'));
@@ -67,7 +87,9 @@ describe('Kite CSV file', () => {
   });
 
   it('a path that cannot be written is a start-up error naming the setting', async () => {
-    await expect(startDevTicker({ port: 0, autoTick: false, instrumentsCsvPath: '/nonexistent-dir/x/instruments.csv' })).rejects.toThrow(/--instruments-csv \/nonexistent-dir/);
+    await expect(startDevTicker({ port: 0, autoTick: false, instrumentsCsvPath: '/nonexistent-dir/x/instruments.csv' })).rejects.toThrow(
+      /--instruments-csv \/nonexistent-dir/,
+    );
   });
 });
 
@@ -127,8 +149,18 @@ describe.skipIf(pgSkip !== null)('instrument_registry in PostgreSQL 15', () => {
       const opt = dt.registry.byTradingsymbol('NIFTY25NOV24500CE')!;
       const [row] = await query<Record<string, unknown>>('SELECT * FROM instrument_registry WHERE instrument_token = $1', [opt.token]);
       expect(row).toEqual({
-        instrument_token: String(opt.token), tradingsymbol: 'NIFTY25NOV24500CE', name: 'NIFTY', segment: 'NFO-OPT', instrument_type: 'CE', strike: 24500,
-        expiry: '2025-11-25', tick_size: 0.05, lot_size: 75, exchange: 'NFO', is_active: true, last_refreshed_at: new Date(T0),
+        instrument_token: String(opt.token),
+        tradingsymbol: 'NIFTY25NOV24500CE',
+        name: 'NIFTY',
+        segment: 'NFO-OPT',
+        instrument_type: 'CE',
+        strike: 24500,
+        expiry: '2025-11-25',
+        tick_size: 0.05,
+        lot_size: 75,
+        exchange: 'NFO',
+        is_active: true,
+        last_refreshed_at: new Date(T0),
       });
       const [index] = await query<Record<string, unknown>>('SELECT name, expiry, segment, is_active FROM instrument_registry WHERE instrument_token = 256265');
       expect(index).toEqual({ name: 'NIFTY 50', expiry: null, segment: 'INDICES', is_active: true });
@@ -137,7 +169,10 @@ describe.skipIf(pgSkip !== null)('instrument_registry in PostgreSQL 15', () => {
       dt.sim.tick();
       await dt.registryExported();
       const expired = dt.registry.byTradingsymbol('NIFTY25N0426000CE')!;
-      const [gone] = await query<{ is_active: boolean; last_refreshed_at: Date }>('SELECT is_active, last_refreshed_at FROM instrument_registry WHERE instrument_token = $1', [expired.token]);
+      const [gone] = await query<{ is_active: boolean; last_refreshed_at: Date }>(
+        'SELECT is_active, last_refreshed_at FROM instrument_registry WHERE instrument_token = $1',
+        [expired.token],
+      );
       expect(gone.is_active).toBe(false);
       const [active] = await query<{ n: string }>('SELECT count(*) AS n FROM instrument_registry WHERE is_active');
       expect(Number(active.n)).toBe(dt.registry.live.length);
@@ -151,9 +186,17 @@ describe.skipIf(pgSkip !== null)('instrument_registry in PostgreSQL 15', () => {
     const dated = url.replace(/\/postgres$/, '/dated');
     const dt = await startDevTicker({ port: 0, clock: new ManualClock(T0), autoTick: false, instrumentDbUrl: dated, instrumentDbExpiryType: 'date' });
     try {
-      const [col] = await query<{ data_type: string }>("SELECT data_type FROM information_schema.columns WHERE table_name = 'instrument_registry' AND column_name = 'expiry'", [], dated);
+      const [col] = await query<{ data_type: string }>(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = 'instrument_registry' AND column_name = 'expiry'",
+        [],
+        dated,
+      );
       expect(col.data_type).toBe('date');
-      const [row] = await query<{ e: string }>("SELECT to_char(expiry, 'YYYY-MM-DD') AS e FROM instrument_registry WHERE tradingsymbol = 'NIFTY25NOV24500CE'", [], dated);
+      const [row] = await query<{ e: string }>(
+        "SELECT to_char(expiry, 'YYYY-MM-DD') AS e FROM instrument_registry WHERE tradingsymbol = 'NIFTY25NOV24500CE'",
+        [],
+        dated,
+      );
       expect(row.e).toBe('2025-11-25');
     } finally {
       await dt.close();

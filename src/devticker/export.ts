@@ -73,9 +73,18 @@ export async function writeInstrumentTable(url: string, registry: Registry, expi
     for (let i = 0; i < rows.length; i += BATCH) {
       const b = rows.slice(i, i + BATCH);
       await client.query(sql, [
-        b.map((r) => r.instrument_token), b.map((r) => r.tradingsymbol), b.map((r) => r.name), b.map((r) => r.segment),
-        b.map((r) => r.instrument_type), b.map((r) => r.strike), b.map((r) => r.expiry), b.map((r) => r.tick_size),
-        b.map((r) => r.lot_size), b.map((r) => r.exchange), b.map((r) => r.is_active), b.map(() => refreshed),
+        b.map((r) => r.instrument_token),
+        b.map((r) => r.tradingsymbol),
+        b.map((r) => r.name),
+        b.map((r) => r.segment),
+        b.map((r) => r.instrument_type),
+        b.map((r) => r.strike),
+        b.map((r) => r.expiry),
+        b.map((r) => r.tick_size),
+        b.map((r) => r.lot_size),
+        b.map((r) => r.exchange),
+        b.map((r) => r.is_active),
+        b.map(() => refreshed),
       ]);
     }
     await client.query('UPDATE instrument_registry SET is_active = FALSE WHERE is_active AND NOT (instrument_token = ANY($1::bigint[]))', [

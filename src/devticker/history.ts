@@ -1,13 +1,6 @@
 // GET /history: the service's parameter handling (zone dropped, naive IST wall-clock) and "Kite" candles from the
 // market model. Only session minutes (09:15..15:29 IST on trading days) up to the present produce candles.
-import {
-  type HolidayCalendar,
-  addDays,
-  fromIstWallClock,
-  istDate,
-  istDayNumber,
-  toIstOffsetString,
-} from '../shared/calendar';
+import { type HolidayCalendar, addDays, fromIstWallClock, istDate, istDayNumber, toIstOffsetString } from '../shared/calendar';
 import { type Candle, type MarketModel, SESSION_SECONDS, emptyMinute, modelDayStart } from './market';
 import type { Instrument } from './registry';
 
@@ -24,7 +17,14 @@ export const KITE_MAX_DAYS: Record<string, number> = {
 };
 
 const INTERVAL_MINUTES: Record<string, number> = {
-  minute: 1, '3minute': 3, '5minute': 5, '10minute': 10, '15minute': 15, '30minute': 30, '60minute': 60, day: 0,
+  minute: 1,
+  '3minute': 3,
+  '5minute': 5,
+  '10minute': 10,
+  '15minute': 15,
+  '30minute': 30,
+  '60minute': 60,
+  day: 0,
 };
 
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|z|[+-]\d{2}:?\d{2})?)?$/;
@@ -149,9 +149,8 @@ export async function computeCandles(
     for (let m = 0; m * 60 <= maxK && m < 375; m++) {
       const startMs = (dayStart + m * 60) * 1000;
       if (size !== 0 && (startMs < fromMs || startMs > toMs)) continue;
-      const c = inst.kind === 'index'
-        ? model.indexCandle(inst.underlying, dayNum, m, maxK)
-        : model.derivativeCandle(inst, dayNum, m, maxK, ms, q, greeksScaled);
+      const c =
+        inst.kind === 'index' ? model.indexCandle(inst.underlying, dayNum, m, maxK) : model.derivativeCandle(inst, dayNum, m, maxK, ms, q, greeksScaled);
       if (c) minutes.push(c);
     }
     if (size === 0) {

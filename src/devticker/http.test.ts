@@ -51,14 +51,23 @@ describe('GET /health', () => {
       status: 'degraded',
       environment: 'dev',
       ticker: { running: false, started_at: null, active_subscriptions: 0, accounts: [] },
-      dependencies: { redis: 'ok', database: 'ok', instrument_registry: { status: 'ok', cached_instruments: dt.registry.size, last_refresh: '2025-11-04T05:30:00.000000+00:00' } },
+      dependencies: {
+        redis: 'ok',
+        database: 'ok',
+        instrument_registry: { status: 'ok', cached_instruments: dt.registry.size, last_refresh: '2025-11-04T05:30:00.000000+00:00' },
+      },
     });
     clock.advance(2000);
     dt.sim.subscribe([option('2025-11-25', 24500, 'CE').token, 256265]);
     const running = await call('GET', '/health');
     expect(running.json).toMatchObject({
       status: 'ok',
-      ticker: { running: true, started_at: T0 / 1000 + 2, active_subscriptions: 2, accounts: [{ account_id: 'primary', instrument_count: 2, last_tick_at: null }] },
+      ticker: {
+        running: true,
+        started_at: T0 / 1000 + 2,
+        active_subscriptions: 2,
+        accounts: [{ account_id: 'primary', instrument_count: 2, last_tick_at: null }],
+      },
       orchestrator: { status: 'ok' },
       token_refresher: { status: 'ok', next_refresh_at: null },
     });
@@ -71,8 +80,17 @@ describe('GET /health', () => {
       expect(r.json).toEqual({
         status: 'ok',
         environment: 'dev',
-        ticker: { running: true, started_at: T0 / 1000, active_subscriptions: 0, accounts: [{ account_id: 'primary', instrument_count: 0, last_tick_at: null }] },
-        dependencies: { redis: 'ok', database: 'ok', instrument_registry: { status: 'ok', cached_instruments: ideal.registry.size, last_refresh: new Date(T0).toISOString() } },
+        ticker: {
+          running: true,
+          started_at: T0 / 1000,
+          active_subscriptions: 0,
+          accounts: [{ account_id: 'primary', instrument_count: 0, last_tick_at: null }],
+        },
+        dependencies: {
+          redis: 'ok',
+          database: 'ok',
+          instrument_registry: { status: 'ok', cached_instruments: ideal.registry.size, last_refresh: new Date(T0).toISOString() },
+        },
       });
     } finally {
       await ideal.close();
@@ -99,8 +117,14 @@ describe('POST /subscriptions', () => {
     const r = await call('POST', '/subscriptions', { instrument_token: inst.token });
     expect(r.status).toBe(201);
     expect(r.json).toEqual({
-      instrument_token: inst.token, tradingsymbol: 'NIFTY25NOV24500CE', segment: 'NFO-OPT', status: 'active', requested_mode: 'FULL',
-      account_id: null, created_at: r.json.created_at, updated_at: r.json.created_at,
+      instrument_token: inst.token,
+      tradingsymbol: 'NIFTY25NOV24500CE',
+      segment: 'NFO-OPT',
+      status: 'active',
+      requested_mode: 'FULL',
+      account_id: null,
+      created_at: r.json.created_at,
+      updated_at: r.json.created_at,
     });
     expect(r.json.created_at).toMatch(US_TS);
     expect(r.json.created_at.startsWith('2025-11-04T05:30:00.000')).toBe(true);
@@ -112,7 +136,10 @@ describe('POST /subscriptions', () => {
     const other = option('2025-11-25', 24600, 'PE');
     expect((await call('POST', '/subscriptions', { instrument_token: other.token, account_id: 'primary' })).json.account_id).toBe('primary');
     const nul = option('2025-11-25', 24600, 'CE');
-    expect((await call('POST', '/subscriptions', { instrument_token: nul.token, account_id: null, requested_mode: '' })).json).toMatchObject({ account_id: null, requested_mode: 'FULL' });
+    expect((await call('POST', '/subscriptions', { instrument_token: nul.token, account_id: null, requested_mode: '' })).json).toMatchObject({
+      account_id: null,
+      requested_mode: 'FULL',
+    });
     expect((await call('GET', '/subscriptions')).json.map((x: any) => x.account_id)).toEqual([null, '', 'primary', null]);
   });
 
@@ -142,22 +169,31 @@ describe('POST /subscriptions', () => {
   it('answers the contract errors', async () => {
     const inst = option('2025-11-25', 24500, 'CE');
     expect(await call('POST', '/subscriptions', { instrument_token: inst.token, requested_mode: 'FAST' })).toMatchObject({
-      status: 400, json: { detail: 'requested_mode must be one of FULL, QUOTE, LTP' },
+      status: 400,
+      json: { detail: 'requested_mode must be one of FULL, QUOTE, LTP' },
     });
     expect(await call('POST', '/subscriptions', { instrument_token: 999_999_999 })).toMatchObject({
-      status: 404, json: { detail: 'Instrument token not found or inactive in registry' },
+      status: 404,
+      json: { detail: 'Instrument token not found or inactive in registry' },
     });
     expect(await call('POST', '/subscriptions', { instrument_token: inst.token, account_id: 'other' })).toMatchObject({
-      status: 400, json: { detail: "Account 'other' is not configured" },
+      status: 400,
+      json: { detail: "Account 'other' is not configured" },
     });
     expect((await call('POST', '/subscriptions', { instrument_token: 'abc' })).json).toEqual({
-      detail: [{ type: 'int_parsing', loc: ['body', 'instrument_token'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'abc' }],
+      detail: [
+        { type: 'int_parsing', loc: ['body', 'instrument_token'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'abc' },
+      ],
     });
     expect((await call('POST', '/subscriptions', { instrument_token: 1.5 })).json.detail[0].type).toBe('int_from_float');
     const zero = await call('POST', '/subscriptions', { instrument_token: 0 });
     expect(zero.status).toBe(422);
     expect(zero.json.detail[0]).toEqual({
-      type: 'greater_than_equal', loc: ['body', 'instrument_token'], msg: 'Input should be greater than or equal to 1', input: 0, ctx: { ge: 1 },
+      type: 'greater_than_equal',
+      loc: ['body', 'instrument_token'],
+      msg: 'Input should be greater than or equal to 1',
+      input: 0,
+      ctx: { ge: 1 },
     });
     const missing = await call('POST', '/subscriptions', { requested_mode: 'FULL' });
     expect(missing.status).toBe(422);
@@ -174,7 +210,8 @@ describe('POST /subscriptions', () => {
     const expired = dt.registry.byTradingsymbol('NIFTY25N0426000CE');
     expect(expired?.expired).toBe(true);
     expect(await call('POST', '/subscriptions', { instrument_token: expired!.token })).toMatchObject({
-      status: 404, json: { detail: 'Instrument token not found or inactive in registry' },
+      status: 404,
+      json: { detail: 'Instrument token not found or inactive in registry' },
     });
   });
 
@@ -270,7 +307,9 @@ describe('DELETE /subscriptions/{token}', () => {
     expect((await call('DELETE', `/subscriptions/${inst.token}`)).status).toBe(200);
     expect(await call('DELETE', '/subscriptions/12345')).toMatchObject({ status: 404, json: { detail: 'Subscription not found' } });
     expect((await call('DELETE', '/subscriptions/abc')).json).toEqual({
-      detail: [{ type: 'int_parsing', loc: ['path', 'instrument_token'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'abc' }],
+      detail: [
+        { type: 'int_parsing', loc: ['path', 'instrument_token'], msg: 'Input should be a valid integer, unable to parse string as an integer', input: 'abc' },
+      ],
     });
     // malformed percent-encoding is bad input (422), never a 500
     const bad = await call('DELETE', '/subscriptions/%E0%A4%A');
@@ -281,12 +320,21 @@ describe('DELETE /subscriptions/{token}', () => {
 });
 
 describe('GET /history', () => {
-  const q = (params: Record<string, string | number>) => `/history?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
+  const q = (params: Record<string, string | number>) =>
+    `/history?${new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)]))}`;
 
   it('answers candles for session minutes only, up to now', async () => {
     const r = await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-04T09:00:00', to_ts: '2025-11-04T15:30:00' }));
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ instrument_token: 256265, symbol: 'NIFTY', tradingsymbol: 'NIFTY 50', segment: 'INDICES', interval: 'minute', from_ts: '2025-11-04T09:00:00', to_ts: '2025-11-04T15:30:00' });
+    expect(r.json).toMatchObject({
+      instrument_token: 256265,
+      symbol: 'NIFTY',
+      tradingsymbol: 'NIFTY 50',
+      segment: 'INDICES',
+      interval: 'minute',
+      from_ts: '2025-11-04T09:00:00',
+      to_ts: '2025-11-04T15:30:00',
+    });
     const candles = r.json.candles;
     expect(candles[0].date).toBe('2025-11-04T09:15:00+05:30');
     // now is 11:00:00: the 11:00 minute has begun (its first second only)
@@ -310,7 +358,10 @@ describe('GET /history', () => {
     const zoned = await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-04T09:15:00+05:30', to_ts: '2025-11-04T09:20:00+05:30' }));
     expect(zoned.json.from_ts).toBe('2025-11-04T03:45:00');
     expect(zoned.json.candles).toEqual([]);
-    const epoch = await call('GET', q({ instrument_token: 256265, from_ts: fromIstWallClock('2025-11-04T09:15:00') / 1000, to_ts: fromIstWallClock('2025-11-04T15:20:00') / 1000 }));
+    const epoch = await call(
+      'GET',
+      q({ instrument_token: 256265, from_ts: fromIstWallClock('2025-11-04T09:15:00') / 1000, to_ts: fromIstWallClock('2025-11-04T15:20:00') / 1000 }),
+    );
     expect(epoch.json.from_ts).toBe('2025-11-04T03:45:00');
     expect(epoch.json.to_ts).toBe('2025-11-04T09:50:00');
     expect(epoch.json.candles).toHaveLength(36); // 09:15..09:50 IST
@@ -327,7 +378,21 @@ describe('GET /history', () => {
     const plain = await call('GET', q({ instrument_token: opt.token, ...range }));
     expect(Object.keys(plain.json.candles[0])).toEqual(['date', 'open', 'high', 'low', 'close', 'volume']);
     const rich = await call('GET', q({ instrument_token: opt.token, ...range, oi: 'true' }));
-    expect(Object.keys(rich.json.candles[0])).toEqual(['date', 'open', 'high', 'low', 'close', 'volume', 'oi', 'iv', 'delta', 'gamma', 'theta', 'vega', 'underlying']);
+    expect(Object.keys(rich.json.candles[0])).toEqual([
+      'date',
+      'open',
+      'high',
+      'low',
+      'close',
+      'volume',
+      'oi',
+      'iv',
+      'delta',
+      'gamma',
+      'theta',
+      'vega',
+      'underlying',
+    ]);
     const c = rich.json.candles[0];
     expect(c.oi % 75).toBe(0);
     expect(c.volume % 75).toBe(0);
@@ -342,7 +407,7 @@ describe('GET /history', () => {
     expect(futR.json.symbol).toBe('NIFTY25NOVFUT');
   });
 
-  it('carries the live calculator\'s scaling in candles: theta / 365 and vega / 100 (production), true units in ideal', async () => {
+  it("carries the live calculator's scaling in candles: theta / 365 and vega / 100 (production), true units in ideal", async () => {
     const opt = option('2025-11-11', 25500, 'CE');
     const params = q({ instrument_token: opt.token, from_ts: '2025-11-04T10:00:00', to_ts: '2025-11-04T10:30:00', oi: 'true' });
     const prod = (await call('GET', params)).json.candles;
@@ -379,38 +444,53 @@ describe('GET /history', () => {
     expect(hour.map((h: any) => h.date)).toEqual(['2025-11-04T09:15:00+05:30']);
     clock.set(fromIstWallClock('2025-11-07T16:00:00'));
     const days = (await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-01', to_ts: '2025-11-07T23:59:00', interval: 'day' }))).json.candles;
-    expect(days.map((d: any) => d.date)).toEqual(['2025-11-03T00:00:00+05:30', '2025-11-04T00:00:00+05:30', '2025-11-06T00:00:00+05:30', '2025-11-07T00:00:00+05:30']);
+    expect(days.map((d: any) => d.date)).toEqual([
+      '2025-11-03T00:00:00+05:30',
+      '2025-11-04T00:00:00+05:30',
+      '2025-11-06T00:00:00+05:30',
+      '2025-11-07T00:00:00+05:30',
+    ]);
   });
 
   it('answers the contract errors', async () => {
     expect(await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-04T10:00:00', to_ts: '2025-11-04T10:00:00' }))).toMatchObject({
-      status: 400, json: { detail: "'to_ts' must be greater than 'from_ts'" },
+      status: 400,
+      json: { detail: "'to_ts' must be greater than 'from_ts'" },
     });
     expect(await call('GET', q({ instrument_token: 4242, from_ts: '2025-11-04T09:15:00', to_ts: '2025-11-04T10:00:00' }))).toMatchObject({
-      status: 404, json: { detail: 'Instrument token not found in registry' },
+      status: 404,
+      json: { detail: 'Instrument token not found in registry' },
     });
     const missing = await call('GET', '/history?from_ts=2025-11-04T09:15:00&to_ts=2025-11-04T10:00:00');
     expect(missing.status).toBe(422);
     expect(missing.json.detail[0]).toEqual({ type: 'missing', loc: ['query', 'instrument_token'], msg: 'Field required', input: null });
     expect((await call('GET', q({ instrument_token: 256265, from_ts: 'yesterday', to_ts: '2025-11-04T10:00:00' }))).json.detail[0]).toMatchObject({
-      type: 'datetime_from_date_parsing', loc: ['query', 'from_ts'],
+      type: 'datetime_from_date_parsing',
+      loc: ['query', 'from_ts'],
     });
     clock.advance(1000);
     expect(await call('GET', q({ instrument_token: 256265, from_ts: '2025-08-01T09:15:00', to_ts: '2025-11-04T10:00:00' }))).toMatchObject({
-      status: 502, json: { detail: 'Historical fetch failed: interval exceeds max limit: 60 days' },
+      status: 502,
+      json: { detail: 'Historical fetch failed: interval exceeds max limit: 60 days' },
     });
-    expect((await call('GET', q({ instrument_token: 256265, from_ts: '2025-08-01T09:15:00', to_ts: '2025-11-04T10:00:00', interval: '5minute' }))).status).toBe(200);
+    expect((await call('GET', q({ instrument_token: 256265, from_ts: '2025-08-01T09:15:00', to_ts: '2025-11-04T10:00:00', interval: '5minute' }))).status).toBe(
+      200,
+    );
     clock.advance(1000);
-    expect(await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-04T09:15:00', to_ts: '2025-11-04T10:00:00', interval: '2minute' }))).toMatchObject({
-      status: 502, json: { detail: 'Historical fetch failed: invalid interval' },
-    });
+    expect(await call('GET', q({ instrument_token: 256265, from_ts: '2025-11-04T09:15:00', to_ts: '2025-11-04T10:00:00', interval: '2minute' }))).toMatchObject(
+      {
+        status: 502,
+        json: { detail: 'Historical fetch failed: invalid interval' },
+      },
+    );
   });
 
   it('answers 502 for an expired contract, which is still in the registry', async () => {
     const weekly = option('2025-11-04', 26000, 'CE');
     clock.set(fromIstWallClock('2025-11-06T10:00:00'));
     expect(await call('GET', q({ instrument_token: weekly.token, from_ts: '2025-11-04T09:15:00', to_ts: '2025-11-04T10:00:00' }))).toMatchObject({
-      status: 502, json: { detail: 'Historical fetch failed: Intraday history for expired contracts is not available' },
+      status: 502,
+      json: { detail: 'Historical fetch failed: Intraday history for expired contracts is not available' },
     });
   });
 
@@ -425,14 +505,18 @@ describe('GET /history', () => {
       const c = ideal.sim.counters();
       expect(c.historyRateLimited).toBe(1);
       expect(c.historyCalls.map((h) => [h.at - T0, h.status, h.rateLimited])).toEqual([
-        [0, 200, false], [0, 200, false], [0, 200, false], [0, 502, true], [1000, 200, false],
+        [0, 200, false],
+        [0, 200, false],
+        [0, 200, false],
+        [0, 502, true],
+        [1000, 200, false],
       ]);
     } finally {
       await ideal.close();
     }
   });
 
-  it('production: the service\'s Kite limiter (bucket of 3, 3/s) queues a call instead of refusing it', async () => {
+  it("production: the service's Kite limiter (bucket of 3, 3/s) queues a call instead of refusing it", async () => {
     const params = q({ instrument_token: 256265, from_ts: '2025-11-04T09:15:00', to_ts: '2025-11-04T09:20:00' });
     for (let i = 0; i < 3; i++) expect((await call('GET', params)).status).toBe(200);
     let settled = false;
@@ -452,7 +536,12 @@ describe('GET /history', () => {
     const c = dt.sim.counters();
     expect(c.historyRateLimited).toBe(0);
     expect(c.historyQueuedMs).toBe(334);
-    expect(c.historyCalls.map((h) => [h.status, h.queuedMs])).toEqual([[200, 0], [200, 0], [200, 0], [200, 334]]);
+    expect(c.historyCalls.map((h) => [h.status, h.queuedMs])).toEqual([
+      [200, 0],
+      [200, 0],
+      [200, 0],
+      [200, 334],
+    ]);
   });
 
   it('production: a queue longer than 30 s sends anyway after 30 s', async () => {
@@ -507,7 +596,9 @@ describe('fault switches over /_sim/', () => {
     expect(set.json.errorRate).toBe(1);
     const r = await call('GET', '/subscriptions', undefined, { 'X-Request-ID': 'req-1' });
     expect(r.status).toBe(500);
-    expect(r.json).toEqual({ error: { type: 'internal_error', message: 'An unexpected error occurred', timestamp: '2025-11-04T05:30:00.000000+00:00', request_id: 'req-1' } });
+    expect(r.json).toEqual({
+      error: { type: 'internal_error', message: 'An unexpected error occurred', timestamp: '2025-11-04T05:30:00.000000+00:00', request_id: 'req-1' },
+    });
   });
 
   it('answers 429 everywhere in a storm and reports state', async () => {

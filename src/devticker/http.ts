@@ -79,7 +79,10 @@ export interface HttpOptions {
 export class DevTickerHttp {
   private readonly windows = new Map<string, { start: number; count: number }>();
 
-  constructor(private readonly core: DevTickerCore, private readonly options: HttpOptions) {}
+  constructor(
+    private readonly core: DevTickerCore,
+    private readonly options: HttpOptions,
+  ) {}
 
   private get production(): boolean {
     return this.core.opts.profile === 'production';
@@ -144,9 +147,11 @@ export class DevTickerHttp {
     const token = this.options.simToken;
     if (token === null) return detail(404, 'Not Found');
     const auth = req.headers.authorization;
-    const given = (typeof req.headers['x-sim-token'] === 'string' ? req.headers['x-sim-token'] : undefined)
-      ?? (typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
-    if (given === undefined || !sameSecret(given, token)) return detail(401, 'a valid X-Sim-Token header is required for /_sim/ (the token is printed at start)');
+    const given =
+      (typeof req.headers['x-sim-token'] === 'string' ? req.headers['x-sim-token'] : undefined) ??
+      (typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined);
+    if (given === undefined || !sameSecret(given, token))
+      return detail(401, 'a valid X-Sim-Token header is required for /_sim/ (the token is printed at start)');
     return this.sim(method, path, body);
   }
 
@@ -154,7 +159,9 @@ export class DevTickerHttp {
     const f = this.core.faults;
     if (f.latencyMs > 0) await new Promise((r) => setTimeout(r, f.latencyMs));
     if (route === null) {
-      const known = ['/health', '/subscriptions', '/history', ...(this.options.instrumentsRoute ? ['/instruments'] : [])].includes(path) || /^\/subscriptions\/[^/]+$/.test(path);
+      const known =
+        ['/health', '/subscriptions', '/history', ...(this.options.instrumentsRoute ? ['/instruments'] : [])].includes(path) ||
+        /^\/subscriptions\/[^/]+$/.test(path);
       return known ? detail(405, 'Method Not Allowed') : detail(404, 'Not Found');
     }
     // slowapi runs inside the endpoint, after FastAPI's validation: a 422 is not counted against the limit.
@@ -234,7 +241,11 @@ export class DevTickerHttp {
           started_at: running ? (core.streamStartedAt as number) / 1000 : null,
           active_subscriptions: running ? core.streamStartActive : 0,
           accounts: running
-            ? core.opts.accounts.map((account_id, i) => ({ account_id, instrument_count: core.streamStartPerAccount[i] ?? 0, last_tick_at: core.streamer.lastTickAt[i] }))
+            ? core.opts.accounts.map((account_id, i) => ({
+                account_id,
+                instrument_count: core.streamStartPerAccount[i] ?? 0,
+                last_tick_at: core.streamer.lastTickAt[i],
+              }))
             : [],
         },
         dependencies: {
@@ -293,10 +304,14 @@ export class DevTickerHttp {
       body = JSON.parse(raw);
     } catch (e) {
       const pos = /position (\d+)/.exec((e as Error).message);
-      return invalid([{ type: 'json_invalid', loc: ['body', pos ? Number(pos[1]) : 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } }]);
+      return invalid([
+        { type: 'json_invalid', loc: ['body', pos ? Number(pos[1]) : 0], msg: 'JSON decode error', input: {}, ctx: { error: 'Expecting value' } },
+      ]);
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      return invalid([{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body }]);
+      return invalid([
+        { type: 'model_attributes_type', loc: ['body'], msg: 'Input should be a valid dictionary or object to extract fields from', input: body },
+      ]);
     }
     const b = body as Record<string, unknown>;
     const errors: ValidationError[] = [];
@@ -306,7 +321,13 @@ export class DevTickerHttp {
     } else {
       token = parseInt_(b.instrument_token, ['body', 'instrument_token'], errors);
       if (token !== undefined && token < 1) {
-        errors.push({ type: 'greater_than_equal', loc: ['body', 'instrument_token'], msg: 'Input should be greater than or equal to 1', input: b.instrument_token, ctx: { ge: 1 } });
+        errors.push({
+          type: 'greater_than_equal',
+          loc: ['body', 'instrument_token'],
+          msg: 'Input should be greater than or equal to 1',
+          input: b.instrument_token,
+          ctx: { ge: 1 },
+        });
       }
     }
     const rawMode = b.requested_mode;
@@ -376,7 +397,12 @@ export class DevTickerHttp {
       }
       const parsed = parseHistoryTime(raw);
       if (!parsed) {
-        errors.push({ type: 'datetime_from_date_parsing', loc: ['query', name], msg: `Input should be a valid datetime or date, ${raw.length < 10 ? 'input is too short' : 'invalid character in year'}`, input: raw });
+        errors.push({
+          type: 'datetime_from_date_parsing',
+          loc: ['query', name],
+          msg: `Input should be a valid datetime or date, ${raw.length < 10 ? 'input is too short' : 'invalid character in year'}`,
+          input: raw,
+        });
       }
       times[name] = parsed;
     }
@@ -445,8 +471,14 @@ export class DevTickerHttp {
     return {
       status: 200,
       body: {
-        instrument_token: inst.token, symbol, tradingsymbol: inst.tradingsymbol, segment: inst.segment, interval,
-        from_ts: from.text, to_ts: to.text, candles,
+        instrument_token: inst.token,
+        symbol,
+        tradingsymbol: inst.tradingsymbol,
+        segment: inst.segment,
+        interval,
+        from_ts: from.text,
+        to_ts: to.text,
+        candles,
       },
     };
   }

@@ -200,7 +200,11 @@ export class FastClock implements Clock {
   private start: number;
   private base0: number;
 
-  constructor(private readonly base: Clock, private readonly speed: number, private readonly calendar: HolidayCalendar) {
+  constructor(
+    private readonly base: Clock,
+    private readonly speed: number,
+    private readonly calendar: HolidayCalendar,
+  ) {
     const now = base.now();
     this.base0 = now;
     this.start = calendar.isInSession(now) ? now : calendar.nextSessionOpen(now);
@@ -232,7 +236,10 @@ export async function startDevTicker(opts: DevTickerOptions = {}): Promise<DevTi
   const faults = faultsPatchSchema.parse(opts.faults ?? {});
   const reloadMode = opts.reload ?? opts.reloadMode ?? 'full';
   const exporter = new RegistryExporter({
-    csvPath: opts.instrumentsCsvPath, dbUrl: opts.instrumentDbUrl, dbExpiryType: opts.instrumentDbExpiryType, logger,
+    csvPath: opts.instrumentsCsvPath,
+    dbUrl: opts.instrumentDbUrl,
+    dbExpiryType: opts.instrumentDbExpiryType,
+    logger,
   });
   const exports: Array<Promise<void>> = [];
 
@@ -254,7 +261,12 @@ export async function startDevTicker(opts: DevTickerOptions = {}): Promise<DevTi
     publishRedisEvents: opts.publishRedisEvents ?? false,
     accounts,
     underlyingShape: opts.underlyingShape ?? 'alternate',
-    registry: { expiryWeekday: opts.expiryWeekday, strikesPerSide: opts.strikesPerSide, weeklyExpiries: opts.weeklyExpiries, monthlyExpiries: opts.monthlyExpiries },
+    registry: {
+      expiryWeekday: opts.expiryWeekday,
+      strikesPerSide: opts.strikesPerSide,
+      weeklyExpiries: opts.weeklyExpiries,
+      monthlyExpiries: opts.monthlyExpiries,
+    },
     faults,
     denseTicks: opts.denseTicks ?? false,
     environment: opts.environment ?? 'dev',

@@ -51,7 +51,11 @@ class IndexPath {
   private level: number;
   private readonly steps: Float64Array;
 
-  constructor(private readonly seed: number, private readonly u: UnderlyingSpec, private readonly dayNum: number) {
+  constructor(
+    private readonly seed: number,
+    private readonly u: UnderlyingSpec,
+    private readonly dayNum: number,
+  ) {
     this.prices = new Float64Array(SESSION_SECONDS);
     const slow = 0.03 * smoothNoise(seed, 900 + u.ordinal, dayNum / 12);
     const daily = 0.004 * Math.max(-3, Math.min(3, gauss4(seed, 950 + u.ordinal, dayNum)));
@@ -177,7 +181,10 @@ export class MarketModel {
   private readonly derivDays = new Map<string, DerivDay>();
 
   /** `dense`: every instrument trades every second (load tests); otherwise liquidity falls off away from ATM. */
-  constructor(readonly seed: number, private readonly dense = false) {}
+  constructor(
+    readonly seed: number,
+    private readonly dense = false,
+  ) {}
 
   private path(u: UnderlyingSpec, dayNum: number): IndexPath {
     const key = `${u.ordinal}:${dayNum}`;
@@ -218,7 +225,16 @@ export class MarketModel {
     const dte = istDayNumber(inst.expiry as string) - dayNum;
     const dteFactor = dte <= 7 ? 1 : dte <= 35 ? 0.6 : 0.3;
     if (inst.kind === 'future') {
-      d = { dayNum, startSec: modelDayStart(dayNum), pMinute: 1, pSecond: 1, lotsScale: 60 * dteFactor + 5, dteFactor, oiBaseLots: 150_000 * dteFactor, expirySec };
+      d = {
+        dayNum,
+        startSec: modelDayStart(dayNum),
+        pMinute: 1,
+        pSecond: 1,
+        lotsScale: 60 * dteFactor + 5,
+        dteFactor,
+        oiBaseLots: 150_000 * dteFactor,
+        expirySec,
+      };
     } else {
       // OI concentrates where the day opened (positions are built over days); trading follows the live spot, per
       // minute (see minuteLiquidity).
@@ -457,11 +473,21 @@ export class MarketModel {
       if (p < low) low = p;
     }
     return {
-      t: modelDayStart(dayNum) + base, open, high, low, close: path.at(base + lastJ), volume: 0, oi: 0,
-      iv: null, delta: null, gamma: null, theta: null, vega: null, underlying: null,
+      t: modelDayStart(dayNum) + base,
+      open,
+      high,
+      low,
+      close: path.at(base + lastJ),
+      volume: 0,
+      oi: 0,
+      iv: null,
+      delta: null,
+      gamma: null,
+      theta: null,
+      vega: null,
+      underlying: null,
     };
   }
-
 }
 
 export function round(x: number, digits: number): number {

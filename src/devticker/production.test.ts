@@ -42,14 +42,20 @@ function atm(d: DevTicker, expiry: string, type: 'CE' | 'PE', offset = 0): Instr
 }
 
 /** A raw HTTP request (fetch cannot set Host). */
-function raw(url: string, opts: { method?: string; path: string; headers?: Record<string, string>; body?: string; setHost?: boolean }): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function raw(
+  url: string,
+  opts: { method?: string; path: string; headers?: Record<string, string>; body?: string; setHost?: boolean },
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, setHost: opts.setHost ?? true }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, method: opts.method ?? 'GET', path: opts.path, headers: opts.headers, setHost: opts.setHost ?? true },
+      (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
@@ -128,12 +134,23 @@ describe('security (issue 14)', () => {
   it('refuses a foreign Host on every route (421), accepts the bound address and loopback names', async () => {
     const { dt: d } = await start(at('10:00:00'));
     const port = new URL(d.url).port;
-    for (const path of ['/health', '/subscriptions', '/history?instrument_token=256265&from_ts=2025-11-04T09:15:00&to_ts=2025-11-04T09:20:00', '/_sim/state', '/nope']) {
+    for (const path of [
+      '/health',
+      '/subscriptions',
+      '/history?instrument_token=256265&from_ts=2025-11-04T09:15:00&to_ts=2025-11-04T09:20:00',
+      '/_sim/state',
+      '/nope',
+    ]) {
       const r = await raw(d.url, { path, headers: { host: 'evil.example', 'x-sim-token': d.simToken! } });
       expect(r.status).toBe(421);
       expect(JSON.parse(r.body)).toEqual({ detail: 'Misdirected Request: Host not allowed' });
     }
-    const rebinding = await raw(d.url, { method: 'POST', path: '/subscriptions', headers: { host: `attacker.example:${port}`, 'content-type': 'application/json' }, body: '{"instrument_token": 256265}' });
+    const rebinding = await raw(d.url, {
+      method: 'POST',
+      path: '/subscriptions',
+      headers: { host: `attacker.example:${port}`, 'content-type': 'application/json' },
+      body: '{"instrument_token": 256265}',
+    });
     expect(rebinding.status).toBe(421);
     expect((await raw(d.url, { path: '/health', headers: { host: `127.0.0.1:${Number(port) + 1}` } })).status).toBe(421);
     expect([400, 421]).toContain((await raw(d.url, { path: '/health', headers: {}, setHost: false })).status); // no Host at all (Node answers 400 first)
@@ -154,14 +171,22 @@ describe('security (issue 14)', () => {
     const token = atm(d, '2025-11-11', 'CE').token;
     const body = JSON.stringify({ instrument_token: token });
     for (const ct of [undefined, 'text/plain', 'text/plain;charset=UTF-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
-      const r = await fetch(`${d.url}/subscriptions`, { method: 'POST', headers: ct ? { 'content-type': ct } : {}, body: ct === undefined ? new Blob([body]) : body });
+      const r = await fetch(`${d.url}/subscriptions`, {
+        method: 'POST',
+        headers: ct ? { 'content-type': ct } : {},
+        body: ct === undefined ? new Blob([body]) : body,
+      });
       expect(r.status).toBe(415);
       expect(await r.json()).toEqual({ detail: 'Content-Type must be application/json' });
     }
     expect((await fetch(`${d.url}/subscriptions`)).status).toBe(200);
     expect(((await (await fetch(`${d.url}/subscriptions`)).json()) as unknown[]).length).toBe(0); // nothing stored
     expect((await fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body })).status).toBe(201);
-    const sim = await fetch(`${d.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-sim-token': d.simToken! }, body: '{"errorRate": 1}' });
+    const sim = await fetch(`${d.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-sim-token': d.simToken! },
+      body: '{"errorRate": 1}',
+    });
     expect(sim.status).toBe(415);
     expect(d.sim.faults().errorRate).toBe(0);
   });
@@ -170,7 +195,11 @@ describe('security (issue 14)', () => {
     const { dt: d } = await start(at('10:00:00'));
     expect(d.simToken).toMatch(/^[A-Za-z0-9_-]{20,}$/);
     const patch = (headers: Record<string, string>) =>
-      fetch(`${d.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ rateLimitStorm: true }) });
+      fetch(`${d.url}/_sim/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ rateLimitStorm: true }),
+      });
     expect((await patch({})).status).toBe(401);
     expect((await patch({ 'x-sim-token': `${d.simToken}x` })).status).toBe(401);
     expect((await patch({ 'x-sim-token': d.simToken!.slice(0, -1) })).status).toBe(401);
@@ -222,7 +251,12 @@ describe('state file', () => {
       // the next day: the weekly has expired
       const second = await start(fromIstWallClock('2025-11-06T10:00:00'), { stateFile: file, accounts: ['primary', 'second'] });
       const rows = (await (await fetch(`${second.dt.url}/subscriptions`)).json()) as any[];
-      expect(rows.map((r) => [r.instrument_token, r.status])).toEqual([[a.token, 'active'], [b.token, 'inactive'], [weekly.token, 'inactive'], [256265, 'active']]);
+      expect(rows.map((r) => [r.instrument_token, r.status])).toEqual([
+        [a.token, 'active'],
+        [b.token, 'inactive'],
+        [weekly.token, 'inactive'],
+        [256265, 'active'],
+      ]);
       expect(rows.find((r) => r.instrument_token === a.token).created_at).toBe(listed[0].created_at);
       // round-robin over the configured accounts for the rows that had none
       expect(rows.filter((r) => r.status === 'active').map((r) => r.account_id)).toEqual(['primary', 'second']);
@@ -277,7 +311,9 @@ describe('strike rebalancer', () => {
     const mine = atm(d, '2026-01-27', 'CE', 40);
     expect((await post(d, mine.token)).status).toBe(201);
     d.sim.rebalance();
-    expect((await (await fetch(`${d.url}/subscriptions?status=active&limit=1000`)).json() as any[]).find((r) => r.instrument_token === mine.token).account_id).toBeNull();
+    expect(
+      ((await (await fetch(`${d.url}/subscriptions?status=active&limit=1000`)).json()) as any[]).find((r) => r.instrument_token === mine.token).account_id,
+    ).toBeNull();
   });
 });
 

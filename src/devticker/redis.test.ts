@@ -80,10 +80,22 @@ describe.skipIf(!hasRedis)('devticker on Redis', () => {
         clock.advance(1000);
       }
       await expect
-        .poll(() => got[CHANNEL_OPTIONS].length >= 6 && got[CHANNEL_UNDERLYING].length >= 3 && got[CHANNEL_EVENTS].length >= 3, { message: 'three seconds of messages', timeout: 5000 })
+        .poll(() => got[CHANNEL_OPTIONS].length >= 6 && got[CHANNEL_UNDERLYING].length >= 3 && got[CHANNEL_EVENTS].length >= 3, {
+          message: 'three seconds of messages',
+          timeout: 5000,
+        })
         .toBe(true);
       const opt = got[CHANNEL_OPTIONS].find((m) => m.token === atm.token);
-      expect(opt).toMatchObject({ symbol: 'NIFTY', token: atm.token, tradingsymbol: atm.tradingsymbol, segment: 'NFO-OPT', exchange: 'NFO', type: 'CE', lot_size: 75, is_mock: false });
+      expect(opt).toMatchObject({
+        symbol: 'NIFTY',
+        token: atm.token,
+        tradingsymbol: atm.tradingsymbol,
+        segment: 'NFO-OPT',
+        exchange: 'NFO',
+        type: 'CE',
+        lot_size: 75,
+        is_mock: false,
+      });
       for (const key of ['price', 'volume', 'oi', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ts']) expect(typeof opt[key]).toBe('number');
       expect(got[CHANNEL_OPTIONS].find((m) => m.token === fut.token)).toMatchObject({ type: 'FUT', strike: 0, iv: 0 });
       const shapes = got[CHANNEL_UNDERLYING].map((u) => ('last_price' in u ? 'A' : 'B'));

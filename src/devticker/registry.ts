@@ -39,10 +39,54 @@ export interface UnderlyingSpec {
 }
 
 export const UNDERLYINGS: readonly UnderlyingSpec[] = [
-  { name: 'NIFTY', indexSymbol: 'NIFTY 50', indexToken: 256265, step: 50, lotSize: 75, baseSpot: 26000, atmVol: 0.11, realisedVol: 0.12, weeklies: true, ordinal: 0 },
-  { name: 'BANKNIFTY', indexSymbol: 'NIFTY BANK', indexToken: 260105, step: 100, lotSize: 35, baseSpot: 59000, atmVol: 0.13, realisedVol: 0.14, weeklies: false, ordinal: 1 },
-  { name: 'FINNIFTY', indexSymbol: 'NIFTY FIN SERVICE', indexToken: 257801, step: 50, lotSize: 65, baseSpot: 27500, atmVol: 0.12, realisedVol: 0.13, weeklies: false, ordinal: 2 },
-  { name: 'MIDCPNIFTY', indexSymbol: 'NIFTY MID SELECT', indexToken: 288009, step: 25, lotSize: 140, baseSpot: 13500, atmVol: 0.15, realisedVol: 0.16, weeklies: false, ordinal: 3 },
+  {
+    name: 'NIFTY',
+    indexSymbol: 'NIFTY 50',
+    indexToken: 256265,
+    step: 50,
+    lotSize: 75,
+    baseSpot: 26000,
+    atmVol: 0.11,
+    realisedVol: 0.12,
+    weeklies: true,
+    ordinal: 0,
+  },
+  {
+    name: 'BANKNIFTY',
+    indexSymbol: 'NIFTY BANK',
+    indexToken: 260105,
+    step: 100,
+    lotSize: 35,
+    baseSpot: 59000,
+    atmVol: 0.13,
+    realisedVol: 0.14,
+    weeklies: false,
+    ordinal: 1,
+  },
+  {
+    name: 'FINNIFTY',
+    indexSymbol: 'NIFTY FIN SERVICE',
+    indexToken: 257801,
+    step: 50,
+    lotSize: 65,
+    baseSpot: 27500,
+    atmVol: 0.12,
+    realisedVol: 0.13,
+    weeklies: false,
+    ordinal: 2,
+  },
+  {
+    name: 'MIDCPNIFTY',
+    indexSymbol: 'NIFTY MID SELECT',
+    indexToken: 288009,
+    step: 25,
+    lotSize: 140,
+    baseSpot: 13500,
+    atmVol: 0.15,
+    realisedVol: 0.16,
+    weeklies: false,
+    ordinal: 3,
+  },
 ];
 
 export type InstrumentKind = 'index' | 'option' | 'future';
@@ -122,8 +166,19 @@ export class Registry {
     const drafts: Draft[] = [];
     for (const u of UNDERLYINGS) {
       drafts.push({
-        tradingsymbol: u.indexSymbol, name: u.name, kind: 'index', instrumentType: 'EQ', segment: 'INDICES', exchange: 'NSE',
-        expiry: null, strike: 0, tickSize: 0.05, lotSize: 1, weekly: false, underlying: u, expired: false,
+        tradingsymbol: u.indexSymbol,
+        name: u.name,
+        kind: 'index',
+        instrumentType: 'EQ',
+        segment: 'INDICES',
+        exchange: 'NSE',
+        expiry: null,
+        strike: 0,
+        tickSize: 0.05,
+        lotSize: 1,
+        weekly: false,
+        underlying: u,
+        expired: false,
       });
     }
     for (const expired of [false, true]) {
@@ -142,8 +197,19 @@ export class Registry {
           const monthly = isMonthlyExpiry(expiry, weekday, opts.calendar);
           if (monthly) {
             drafts.push({
-              tradingsymbol: futureSymbol(u.name, expiry), name: u.name, kind: 'future', instrumentType: 'FUT', segment: 'NFO-FUT',
-              exchange: 'NFO', expiry, strike: 0, tickSize: 0.05, lotSize: u.lotSize, weekly: false, underlying: u, expired,
+              tradingsymbol: futureSymbol(u.name, expiry),
+              name: u.name,
+              kind: 'future',
+              instrumentType: 'FUT',
+              segment: 'NFO-FUT',
+              exchange: 'NFO',
+              expiry,
+              strike: 0,
+              tickSize: 0.05,
+              lotSize: u.lotSize,
+              weekly: false,
+              underlying: u,
+              expired,
             });
           }
           const centre = Math.round(u.baseSpot / u.step) * u.step;
@@ -153,8 +219,18 @@ export class Registry {
             for (const type of ['CE', 'PE'] as const) {
               drafts.push({
                 tradingsymbol: monthly ? monthlyOptionSymbol(u.name, expiry, strike, type) : weeklyOptionSymbol(u.name, expiry, strike, type),
-                name: u.name, kind: 'option', instrumentType: type, segment: 'NFO-OPT', exchange: 'NFO', expiry, strike,
-                tickSize: 0.05, lotSize: u.lotSize, weekly: !monthly, underlying: u, expired,
+                name: u.name,
+                kind: 'option',
+                instrumentType: type,
+                segment: 'NFO-OPT',
+                exchange: 'NFO',
+                expiry,
+                strike,
+                tickSize: 0.05,
+                lotSize: u.lotSize,
+                weekly: !monthly,
+                underlying: u,
+                expired,
               });
             }
           }
@@ -270,7 +346,9 @@ export class Registry {
   toKiteCsv(): string {
     const lines = [KITE_CSV_HEADER];
     for (const r of this.kiteRows('live')) {
-      lines.push(`${r.instrument_token},${r.exchange_token},${r.tradingsymbol},${r.name},0,${r.expiry ?? ''},${r.strike},${r.tick_size},${r.lot_size},${r.instrument_type},${r.segment},${r.exchange}`);
+      lines.push(
+        `${r.instrument_token},${r.exchange_token},${r.tradingsymbol},${r.name},0,${r.expiry ?? ''},${r.strike},${r.tick_size},${r.lot_size},${r.instrument_type},${r.segment},${r.exchange}`,
+      );
     }
     return `${lines.join('\n')}\n`;
   }

@@ -115,7 +115,16 @@ export interface SimCounters {
 
 export function emptyCounters(): SimCounters {
   return {
-    requests: {}, historyCalls: [], historyRateLimited: 0, historyQueued: 0, historyQueuedMs: 0, reloads: 0, ticksPublished: 0, eventsPublished: 0, eventsDropped: 0, webhookFailures: 0,
+    requests: {},
+    historyCalls: [],
+    historyRateLimited: 0,
+    historyQueued: 0,
+    historyQueuedMs: 0,
+    reloads: 0,
+    ticksPublished: 0,
+    eventsPublished: 0,
+    eventsDropped: 0,
+    webhookFailures: 0,
   };
 }
 

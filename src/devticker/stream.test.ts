@@ -52,10 +52,42 @@ describe('ticks', () => {
     run(clock, d, 4);
     const o = options.find((m) => m.token === opt.token) as OptionTickMessage;
     expect(Object.keys(o)).toEqual([
-      'symbol', 'token', 'tradingsymbol', 'segment', 'exchange', 'strike', 'expiry', 'type', 'lot_size', 'tick_size', 'price', 'volume', 'oi',
-      'iv', 'delta', 'gamma', 'theta', 'vega', 'ts', 'is_mock', 'depth', 'total_buy_quantity', 'total_sell_quantity',
+      'symbol',
+      'token',
+      'tradingsymbol',
+      'segment',
+      'exchange',
+      'strike',
+      'expiry',
+      'type',
+      'lot_size',
+      'tick_size',
+      'price',
+      'volume',
+      'oi',
+      'iv',
+      'delta',
+      'gamma',
+      'theta',
+      'vega',
+      'ts',
+      'is_mock',
+      'depth',
+      'total_buy_quantity',
+      'total_sell_quantity',
     ]);
-    expect(o).toMatchObject({ symbol: 'NIFTY', tradingsymbol: opt.tradingsymbol, segment: 'NFO-OPT', exchange: 'NFO', strike: opt.strike, expiry: '2025-11-11', type: 'CE', lot_size: 75, tick_size: 0.05, is_mock: false });
+    expect(o).toMatchObject({
+      symbol: 'NIFTY',
+      tradingsymbol: opt.tradingsymbol,
+      segment: 'NFO-OPT',
+      exchange: 'NFO',
+      strike: opt.strike,
+      expiry: '2025-11-11',
+      type: 'CE',
+      lot_size: 75,
+      tick_size: 0.05,
+      is_mock: false,
+    });
     expect(o.ts).toBe(open('09:15:00') / 1000);
     expect(o.depth!.buy).toHaveLength(5);
     expect(o.depth!.sell[0].price).toBeGreaterThan(o.price);
@@ -83,14 +115,16 @@ describe('ticks', () => {
     expect(underlying.every((u) => u.symbol === 'NIFTY')).toBe(true);
   });
 
-  it('production: the service\'s shapes and quirks (greeks need the index token, volume 0, ts = receive second)', async () => {
+  it("production: the service's shapes and quirks (greeks need the index token, volume 0, ts = receive second)", async () => {
     const { clock, dt: d, options, underlying } = await start(open('10:00:00'));
     const raw: string[] = [];
     const rawU: string[] = [];
     d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
     d.bus.subscribe(CHANNEL_UNDERLYING, (m) => rawU.push(m));
     const opt = atmOption(d, '2025-11-11', 'CE');
-    const bank = d.registry.chain('BANKNIFTY', '2025-11-25').find((i) => i.instrumentType === 'PE' && Math.abs(i.strike - d.sim.underlyingPrice('BANKNIFTY')) <= 50)!;
+    const bank = d.registry
+      .chain('BANKNIFTY', '2025-11-25')
+      .find((i) => i.instrumentType === 'PE' && Math.abs(i.strike - d.sim.underlyingPrice('BANKNIFTY')) <= 50)!;
     d.sim.subscribe([opt.token, bank.token]);
     run(clock, d, 5);
     const o = options.filter((m) => m.token === opt.token);
@@ -141,7 +175,10 @@ describe('ticks', () => {
     const { clock, dt: d } = await start(open('10:00:00'), { denseTicks: true });
     const raw: string[] = [];
     d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
-    const far = d.registry.chain('NIFTY', '2025-11-11').filter((i) => i.instrumentType === 'CE').at(-1)!;
+    const far = d.registry
+      .chain('NIFTY', '2025-11-11')
+      .filter((i) => i.instrumentType === 'CE')
+      .at(-1)!;
     d.sim.subscribe([far.token, 256265]);
     run(clock, d, 2);
     const m = raw.find((x) => x.includes(`"token": ${far.token}`))!;
@@ -254,7 +291,13 @@ describe('reloads', () => {
     d.sim.subscribe(atm.token); // test setup: immediate
     run(clock, d, 3);
     const post = async (token: number) =>
-      (await fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: token }) })).status;
+      (
+        await fetch(`${d.url}/subscriptions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ instrument_token: token }),
+        })
+      ).status;
     expect(await post(other.token)).toBe(201);
     const secondsWith = (token: number) => new Set(options.filter((m) => m.token === token).map((m) => m.ts - open('10:00:00') / 1000));
     run(clock, d, 10); // t = 3..12
@@ -274,7 +317,11 @@ describe('reloads', () => {
   it('incremental mode applies changes at once with no gap', async () => {
     const { clock, dt: d, options } = await start(open('10:00:00'), { reloadMode: 'incremental' });
     const atm = atmOption(d, '2025-11-11', 'CE');
-    const res = await fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: atm.token }) });
+    const res = await fetch(`${d.url}/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instrument_token: atm.token }),
+    });
     expect(res.status).toBe(201);
     run(clock, d, 3);
     expect(options.filter((m) => m.token === atm.token)).toHaveLength(3);
@@ -328,7 +375,10 @@ describe('clock modes', () => {
     const { clock, dt: d, options, underlying } = await start(evening);
     const raw: string[] = [];
     d.bus.subscribe(CHANNEL_OPTIONS, (m) => raw.push(m));
-    const far = d.registry.chain('NIFTY', '2026-01-27').filter((i) => i.instrumentType === 'CE').at(-5)!;
+    const far = d.registry
+      .chain('NIFTY', '2026-01-27')
+      .filter((i) => i.instrumentType === 'CE')
+      .at(-5)!;
     const atm = atmOption(d, '2025-11-11', 'PE');
     d.sim.subscribe([far.token, atm.token, 256265]);
     run(clock, d, 4);
@@ -338,7 +388,16 @@ describe('clock modes', () => {
     expect(options.every((m) => m.is_mock === false)).toBe(true);
     const eq = options.filter((m) => m.type === 'EQ');
     expect(eq).toHaveLength(4);
-    expect(eq[0]).toMatchObject({ symbol: 'NIFTY 50', token: 256265, tradingsymbol: 'NIFTY 50', segment: 'INDICES', exchange: 'NSE', expiry: null, lot_size: 0, volume: 0 });
+    expect(eq[0]).toMatchObject({
+      symbol: 'NIFTY 50',
+      token: 256265,
+      tradingsymbol: 'NIFTY 50',
+      segment: 'INDICES',
+      exchange: 'NSE',
+      expiry: null,
+      lot_size: 0,
+      volume: 0,
+    });
     expect(raw.find((m) => m.includes('"EQ"'))).toContain('"strike": 0.0, "expiry": null, "type": "EQ", "lot_size": 0, "tick_size": 0.0, ');
     // depth is right in mock mode
     const m = options.find((x) => x.token === atm.token);
@@ -460,13 +519,24 @@ describe('subscription events', () => {
       events.push(JSON.parse(m));
     });
     const atm = atmOption(d, '2025-11-25', 'CE');
-    const post = (body: unknown) => fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const post = (body: unknown) =>
+      fetch(`${d.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     await post({ instrument_token: atm.token });
     await post({ instrument_token: atm.token }); // no change, no event
     await fetch(`${d.url}/subscriptions/${atm.token}`, { method: 'DELETE' });
     expect(events).toEqual([
-      { event_type: 'subscription_created', instrument_token: atm.token, metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: null }, timestamp: open('10:00:00') / 1000 },
-      { event_type: 'subscription_removed', instrument_token: atm.token, metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: null }, timestamp: open('10:00:00') / 1000 },
+      {
+        event_type: 'subscription_created',
+        instrument_token: atm.token,
+        metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: null },
+        timestamp: open('10:00:00') / 1000,
+      },
+      {
+        event_type: 'subscription_removed',
+        instrument_token: atm.token,
+        metadata: { tradingsymbol: atm.tradingsymbol, segment: 'NFO', requested_mode: 'FULL', account_id: null },
+        timestamp: open('10:00:00') / 1000,
+      },
     ]);
     expect(raw[0]).toBe(
       `{"event_type": "subscription_created", "instrument_token": ${atm.token}, "metadata": {"tradingsymbol": "${atm.tradingsymbol}", "segment": "NFO", "requested_mode": "FULL", "account_id": null}, "timestamp": ${open('10:00:00') / 1000}}`,
@@ -506,7 +576,10 @@ describe('subscription events', () => {
       expect(ts).toBe(String(open('10:00:00') / 1000));
       expect(headers['x-strikedesk-signature']).toBe(`sha256=${signWebhook('s3cret', ts, body)}`);
       expect(JSON.parse(body)).toEqual({
-        event_type: 'created', instrument_token: atm.token, tradingsymbol: atm.tradingsymbol, timestamp: new Date(open('10:00:00')).toISOString(),
+        event_type: 'created',
+        instrument_token: atm.token,
+        tradingsymbol: atm.tradingsymbol,
+        timestamp: new Date(open('10:00:00')).toISOString(),
         metadata: { segment: 'NFO-OPT', exchange: 'NFO', requested_mode: 'FULL', account_id: null, status: 'active' },
       });
       d.sim.setFaults({ dropEventsRate: 1 });

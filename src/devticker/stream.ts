@@ -133,7 +133,14 @@ export class Streamer {
         return prev;
       }
       return {
-        inst, accountIdx, prefix: optionPrefix(inst), isFuture: inst.kind === 'future', d: null, ms: emptyMinute(), lotsBefore: -1, lastEmitSec: -1,
+        inst,
+        accountIdx,
+        prefix: optionPrefix(inst),
+        isFuture: inst.kind === 'future',
+        d: null,
+        ms: emptyMinute(),
+        lotsBefore: -1,
+        lastEmitSec: -1,
       };
     });
     const oldIdx = new Map<number, IndexEntry>();
@@ -265,7 +272,17 @@ export class Streamer {
     return 1;
   }
 
-  private derivMessage(e: DerivEntry, q: OptionQuote, volume: number, oi: number, ts: string, isMock: string, f: SimFaults, depthScaled: boolean, depthSec: number): string {
+  private derivMessage(
+    e: DerivEntry,
+    q: OptionQuote,
+    volume: number,
+    oi: number,
+    ts: string,
+    isMock: string,
+    f: SimFaults,
+    depthScaled: boolean,
+    depthSec: number,
+  ): string {
     const inst = e.inst;
     const tail = `, "ts": ${ts}, "is_mock": ${isMock}, "depth": ${depth(q.price, inst, depthSec, depthScaled)}, "total_buy_quantity": ${totalQty(inst, depthSec, 1)}, "total_sell_quantity": ${totalQty(inst, depthSec, 2)}}`;
     const head = `${e.prefix}${pyFloat(q.price)}, "volume": ${volume}, "oi": ${oi}`;

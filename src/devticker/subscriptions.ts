@@ -53,7 +53,14 @@ export class SubscriptionStore {
       return { row: existing, activated };
     }
     const row: SubscriptionRow = {
-      instrument_token: token, tradingsymbol, segment, status: 'active', requested_mode: mode, account_id: accountId, created_at: ts, updated_at: ts,
+      instrument_token: token,
+      tradingsymbol,
+      segment,
+      status: 'active',
+      requested_mode: mode,
+      account_id: accountId,
+      created_at: ts,
+      updated_at: ts,
     };
     this.rows.set(token, row);
     return { row, activated: true };

@@ -18,7 +18,16 @@ const server = serveCore(port, {
     const config = loadConfig({ argv: request.argv, defaultHome: request.defaultHome });
     rootLogger().level = config.logLevel;
     const app = await startApp(config, { staticDir: request.staticDir, front: request.front });
-    return { url: app.url, apiToken: app.apiToken, consoleUrl: app.consoleUrl, listenUrl: app.listenUrl, routes: app.routes, api: app.api, push: app.push, stop: app.stop };
+    return {
+      url: app.url,
+      apiToken: app.apiToken,
+      consoleUrl: app.consoleUrl,
+      listenUrl: app.listenUrl,
+      routes: app.routes,
+      api: app.api,
+      push: app.push,
+      stop: app.stop,
+    };
   },
   describeFailure(err) {
     // Printed here, where it happened, in the words the in-process console used; the parent exits with the code.

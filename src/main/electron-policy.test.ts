@@ -83,10 +83,16 @@ describe('packaging and version', () => {
   });
 
   it('pins a supported Electron major (45) whose binary is not fetched at npm ci', () => {
-    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; allowScripts: Record<string, boolean> };
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      devDependencies: Record<string, string>;
+      allowScripts: Record<string, boolean>;
+    };
     expect(pkg.devDependencies.electron).toMatch(/^45\./);
     expect(pkg.allowScripts.electron).toBe(false);
-    const electronPkg = JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')) as { version: string; scripts?: Record<string, string> };
+    const electronPkg = JSON.parse(readFileSync(join(root, 'node_modules/electron/package.json'), 'utf8')) as {
+      version: string;
+      scripts?: Record<string, string>;
+    };
     expect(electronPkg.version).toMatch(/^45\./);
     expect(electronPkg.scripts?.postinstall).toBeUndefined();
   });

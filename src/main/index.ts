@@ -133,10 +133,13 @@ app.on('web-contents-created', (_event, contents) => {
   });
 });
 
-app.whenReady().then(createWindow).catch((err: unknown) => {
-  process.stderr.write(`Strikedesk failed to start: ${(err as Error).message}\n`);
-  app.exit(1);
-});
+app
+  .whenReady()
+  .then(createWindow)
+  .catch((err: unknown) => {
+    process.stderr.write(`Strikedesk failed to start: ${(err as Error).message}\n`);
+    app.exit(1);
+  });
 
 app.on('window-all-closed', () => app.quit());
 app.on('before-quit', (event) => {

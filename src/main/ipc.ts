@@ -7,8 +7,7 @@ import { fail } from '../shared/result';
 import type { ContractEndpoint } from './relay/contract';
 
 export function wireIpc(window: BrowserWindow, core: ContractEndpoint, actor: string, isTrustedUrl: (url: string) => boolean): () => void {
-  const trusted = (event: IpcMainInvokeEvent) =>
-    event.sender.id === window.webContents.id && !!event.senderFrame && isTrustedUrl(event.senderFrame.url);
+  const trusted = (event: IpcMainInvokeEvent) => event.sender.id === window.webContents.id && !!event.senderFrame && isTrustedUrl(event.senderFrame.url);
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, async (event, request: unknown) => {
       if (!trusted(event)) return fail('UNAUTHORIZED', 'untrusted sender');

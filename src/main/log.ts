@@ -61,7 +61,8 @@ function scrubRecord(record: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) {
     if (typeof value === 'string') out[key] = redactUrlsIn(value);
-    else if (value instanceof Error) out[key] = { type: value.name, message: redactUrlsIn(value.message), stack: value.stack ? redactUrlsIn(value.stack) : undefined };
+    else if (value instanceof Error)
+      out[key] = { type: value.name, message: redactUrlsIn(value.message), stack: value.stack ? redactUrlsIn(value.stack) : undefined };
     else out[key] = value;
   }
   return out;

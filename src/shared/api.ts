@@ -174,7 +174,12 @@ export interface StrikeDistribution {
 }
 
 export const chainDistributionRequest = z.object({
-  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  symbol: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32)
+    .transform((s) => s.toUpperCase()),
   expiries: z.array(isoDate).max(6).optional(),
   timeframe: timeframeSchema.default('1min'),
   strikeRange: z.number().int().min(1).max(100).default(10),
@@ -190,12 +195,22 @@ export const chainDistributionRequest = z.object({
 
 /** OI and price of one strike over time (the strike detail view). */
 export const chainStrikeHistoryRequest = z.object({
-  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  symbol: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32)
+    .transform((s) => s.toUpperCase()),
   expiry: isoDate,
   strike: z.number().positive(),
   timeframe: timeframeSchema.default('5min'),
   /** Look-back in session minutes from the latest bucket (default one session). */
-  minutes: z.number().int().min(5).max(375 * 5).default(375),
+  minutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(375 * 5)
+    .default(375),
 });
 export interface StrikeHistoryPoint {
   bucket_time: IsoInstant;
@@ -222,7 +237,12 @@ export interface StrikeHistory {
  * small (docs/ticker-contract.md, quirk 5): they are rescaled when they sit near LTP/100, and `depthRescaled` says so.
  */
 export const chainQuoteRequest = z.object({
-  symbol: z.string().trim().min(1).max(32).transform((s) => s.toUpperCase()),
+  symbol: z
+    .string()
+    .trim()
+    .min(1)
+    .max(32)
+    .transform((s) => s.toUpperCase()),
   tokens: z.array(z.number().int().positive()).max(10).default([]),
   /** Also answer the nearest future (header strip). */
   future: z.boolean().default(false),
@@ -386,7 +406,12 @@ export interface BackfillPlanView {
 
 export const backfillPlanRequest = z.object({
   scope: backfillScopeSchema,
-  lookbackMinutes: z.number().int().min(1).max(60 * 24 * 30).optional(),
+  lookbackMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 30)
+    .optional(),
 });
 export const backfillStartRequest = backfillPlanRequest.extend({
   reason: z.string().max(200).optional(),
@@ -410,7 +435,12 @@ export const backfillCoverageRequest = z.object({
   symbol: z.string().min(1).max(32),
   expiry: isoDate,
   strikeRange: z.number().int().min(1).max(100).default(10),
-  lookbackMinutes: z.number().int().min(15).max(60 * 24 * 7).default(375),
+  lookbackMinutes: z
+    .number()
+    .int()
+    .min(15)
+    .max(60 * 24 * 7)
+    .default(375),
   slotMinutes: z.number().int().min(1).max(60).default(15),
 });
 
@@ -429,7 +459,11 @@ export interface MetricsSummary {
   autoSubscribe: { attempted: number; succeeded: number; failed: number; successRate: number | null; series: MetricPoint[] };
   /** Seconds. histogram: observations per bucket (not cumulative), `le` its upper bound; series v: worst per step. */
   timeToData: { p50: number | null; p95: number | null; count: number; histogram: { le: number; count: number }[]; series: MetricPoint[] };
-  backfill: { lastCycle: { considered: number; backfilled: number; requests: number; minimumRequests: number; rowsWritten: number } | null; seriesInstruments: MetricPoint[]; seriesRequests: MetricPoint[] };
+  backfill: {
+    lastCycle: { considered: number; backfilled: number; requests: number; minimumRequests: number; rowsWritten: number } | null;
+    seriesInstruments: MetricPoint[];
+    seriesRequests: MetricPoint[];
+  };
   subscriptionCalls: { lastHour: number; lastDay: number; seriesPerHour: MetricPoint[] };
   feed: { state: 'live' | 'stale' | 'idle' | 'closed'; lastTickAt: IsoInstant | null; droppedBars: number; parseErrors: number };
   thresholds: AlertThresholds;
@@ -455,7 +489,13 @@ export interface AlertView {
   silence: AlertSilence | null;
 }
 export type AlertRule = AlertView['rule'];
-export const ALERT_RULE_NAMES = ['auto_subscribe_failures', 'slow_data', 'excessive_subscription_calls', 'feed_stale', 'streaming_stopped'] as const satisfies readonly AlertRule[];
+export const ALERT_RULE_NAMES = [
+  'auto_subscribe_failures',
+  'slow_data',
+  'excessive_subscription_calls',
+  'feed_stale',
+  'streaming_stopped',
+] as const satisfies readonly AlertRule[];
 /** A rule muted for a while, with who muted it and why. */
 export interface AlertSilence {
   id: number;
@@ -483,17 +523,29 @@ export const alertsSilenceRequest = z.object({
   rule: z.enum(ALERT_RULE_NAMES),
   reason: alertReason,
   /** How long the rule stays quiet: 5 minutes to 7 days. */
-  minutes: z.number().int().min(5, 'silence for at least 5 minutes').max(7 * 24 * 60, 'silence for at most 7 days (10080 minutes)'),
+  minutes: z
+    .number()
+    .int()
+    .min(5, 'silence for at least 5 minutes')
+    .max(7 * 24 * 60, 'silence for at most 7 days (10080 minutes)'),
 });
 export const alertsUnsilenceRequest = z.object({ rule: z.enum(ALERT_RULE_NAMES) });
 export const thresholdAuditRequest = z.object({ limit: z.number().int().min(1).max(1000).default(100) });
 /** Buckets of the metrics charts follow the window: 15 min -> 15 s ... a week -> 30 min. */
-export const metricsSummaryRequest = z
-  .object({
-    hours: z.number().min(1).max(24 * 7).default(6),
-    /** A window shorter than an hour, in minutes (replaces hours when given). */
-    minutes: z.number().int().min(5).max(24 * 7 * 60).optional(),
-  });
+export const metricsSummaryRequest = z.object({
+  hours: z
+    .number()
+    .min(1)
+    .max(24 * 7)
+    .default(6),
+  /** A window shorter than an hour, in minutes (replaces hours when given). */
+  minutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(24 * 7 * 60)
+    .optional(),
+});
 export const alertsListRequest = z.object({ limit: z.number().int().min(1).max(500).default(100) });
 export const alertThresholdsRequest = z.object({
   autoSubscribeFailureRatio: z.number().min(0).max(1).optional(),
@@ -535,7 +587,10 @@ export const CONTRACT = {
   'subscriptions:list': { request: subscriptionsListRequest, result: null as unknown as SubscriptionRow[] },
   'subscriptions:capacity': { request: empty, result: null as unknown as CapacityView },
   'subscriptions:subscribe': { request: subscriptionsChangeRequest, result: null as unknown as SubscriptionOutcome },
-  'subscriptions:unsubscribe': { request: subscriptionsChangeRequest, result: null as unknown as { removed: number[]; failed: { token: number; reason: string }[] } },
+  'subscriptions:unsubscribe': {
+    request: subscriptionsChangeRequest,
+    result: null as unknown as { removed: number[]; failed: { token: number; reason: string }[] },
+  },
   'instruments:search': { request: instrumentsSearchRequest, result: null as unknown as InstrumentMatch[] },
   'events:list': { request: eventsListRequest, result: null as unknown as IntakeEvent[] },
   'backfill:jobs': { request: backfillJobsRequest, result: null as unknown as BackfillJob[] },

@@ -47,7 +47,7 @@ export const FLAG_DEFINITIONS: readonly FlagDefinition[] = [
     unit: 'seconds',
     min: 1,
     max: 3600,
-    description: 'How long one snapshot of the ticker service\'s active subscriptions is reused.',
+    description: "How long one snapshot of the ticker service's active subscriptions is reused.",
     env: 'SMART_SUBSCRIPTION_CACHE_TTL',
   },
   {
@@ -74,5 +74,4 @@ export type FlagValues = {
   backfill_immediate_on_subscribe: boolean;
 };
 
-export const flagDefinition = (key: string): FlagDefinition | undefined =>
-  FLAG_DEFINITIONS.find((d) => d.key === key);
+export const flagDefinition = (key: string): FlagDefinition | undefined => FLAG_DEFINITIONS.find((d) => d.key === key);

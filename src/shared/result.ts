@@ -1,15 +1,6 @@
 // Errors are values across process boundaries (IPC and the headless HTTP adapter).
 
-export type ErrorCode =
-  | 'BAD_REQUEST'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'PINNED'
-  | 'CAPACITY'
-  | 'UNAVAILABLE'
-  | 'RATE_LIMITED'
-  | 'UNAUTHORIZED'
-  | 'INTERNAL';
+export type ErrorCode = 'BAD_REQUEST' | 'NOT_FOUND' | 'CONFLICT' | 'PINNED' | 'CAPACITY' | 'UNAVAILABLE' | 'RATE_LIMITED' | 'UNAUTHORIZED' | 'INTERNAL';
 
 export interface ApiError {
   code: ErrorCode;

@@ -3,7 +3,12 @@
 import type { MetricsService } from '../metrics/service';
 import type { Handlers } from './console-api';
 
-export function metricsHandlers(metrics: MetricsService): Pick<Handlers, 'metrics:summary' | 'alerts:list' | 'alerts:thresholds' | 'alerts:thresholdAudit' | 'alerts:acknowledge' | 'alerts:silence' | 'alerts:unsilence'> {
+export function metricsHandlers(
+  metrics: MetricsService,
+): Pick<
+  Handlers,
+  'metrics:summary' | 'alerts:list' | 'alerts:thresholds' | 'alerts:thresholdAudit' | 'alerts:acknowledge' | 'alerts:silence' | 'alerts:unsilence'
+> {
   return {
     'metrics:summary': (req) => metrics.summary(req.hours, req.minutes),
     'alerts:list': (req) => metrics.listAlerts(req.limit),

@@ -22,7 +22,8 @@ type Channels = 'subscriptions:list' | 'subscriptions:capacity' | 'subscriptions
 export function subscriptionHandlers(deps: SubscriptionHandlerDeps): Pick<Handlers, Channels> {
   const { manager, registry, clock } = deps;
   return {
-    'subscriptions:list': (req) => subscriptionRows(manager, registry, { state: req.state, search: req.search, limit: req.limit, now: clock.now(), lastTickAt: deps.lastTickAt?.() }),
+    'subscriptions:list': (req) =>
+      subscriptionRows(manager, registry, { state: req.state, search: req.search, limit: req.limit, now: clock.now(), lastTickAt: deps.lastTickAt?.() }),
     'instruments:search': async (req) =>
       (await registry.search(req.text, req.limit)).map((i) => ({
         token: i.token,
@@ -42,7 +43,11 @@ export function subscriptionHandlers(deps: SubscriptionHandlerDeps): Pick<Handle
       const valid = req.tokens.filter((t) => known.get(t)?.isActive);
       const invalid = req.tokens.filter((t) => !known.get(t)?.isActive);
       const r = valid.length ? await manager.ensureSubscribed(valid, { owner: 'manual', auto: false, waitMs: 0 }) : null;
-      const refused = invalid.map((token) => ({ token, reason: known.has(token) ? 'contract expired or no longer listed' : 'unknown instrument token', retryAt: null }));
+      const refused = invalid.map((token) => ({
+        token,
+        reason: known.has(token) ? 'contract expired or no longer listed' : 'unknown instrument token',
+        retryAt: null,
+      }));
       return subscriptionOutcome(r ? [r] : [], refused);
     },
     'subscriptions:unsubscribe': async (req) => {

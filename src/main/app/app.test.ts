@@ -40,7 +40,11 @@ describe('console app', () => {
     expect(body.ok).toBe(true);
     expect(body.value.map((f) => f.key)).toContain('smart_subscription_enabled');
     // ?token= is for GET /api/events only (EventSource cannot send headers): a URL token elsewhere is refused.
-    const viaQuery = await fetch(`${app.url}/api/flags:list?token=${encodeURIComponent(app.apiToken)}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const viaQuery = await fetch(`${app.url}/api/flags:list?token=${encodeURIComponent(app.apiToken)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(viaQuery.status).toBe(401);
   });
 
@@ -48,9 +52,17 @@ describe('console app', () => {
     const res = await post('/api/flags:set', { key: 'smart_subscription_enabled', value: false }, app.apiToken);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'reason' } });
-    const malformed = await fetch(`${app.url}/api/flags:list`, { method: 'POST', headers: { Authorization: `Bearer ${app.apiToken}`, 'Content-Type': 'application/json' }, body: '{oops' });
+    const malformed = await fetch(`${app.url}/api/flags:list`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${app.apiToken}`, 'Content-Type': 'application/json' },
+      body: '{oops',
+    });
     expect(malformed.status).toBe(400);
-    const notJson = await fetch(`${app.url}/api/flags:list`, { method: 'POST', headers: { Authorization: `Bearer ${app.apiToken}`, 'Content-Type': 'text/plain' }, body: '{}' });
+    const notJson = await fetch(`${app.url}/api/flags:list`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${app.apiToken}`, 'Content-Type': 'text/plain' },
+      body: '{}',
+    });
     expect(notJson.status).toBe(415);
     const wrongMethod = await fetch(`${app.url}/api/flags:list`, { headers: { Authorization: `Bearer ${app.apiToken}` } });
     expect(wrongMethod.status).toBe(405);

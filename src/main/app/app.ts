@@ -360,4 +360,3 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     throw err;
   }
 }
-

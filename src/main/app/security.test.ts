@@ -17,7 +17,11 @@ beforeAll(async () => {
 afterAll(async () => app?.close());
 
 const api = (channel: string, body: unknown, headers: Record<string, string> = {}) =>
-  raw(app.url, `/api/${channel}`, { method: 'POST', headers: { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  raw(app.url, `/api/${channel}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 describe('a rebinding host or another site gets nothing', () => {
   it('421 on health, metrics, OpenAPI and /fo for a foreign Host', async () => {
@@ -31,7 +35,10 @@ describe('a rebinding host or another site gets nothing', () => {
   it('/fo from a page on another site is refused and subscribes nothing; curl keeps working', async () => {
     const before = await api('subscriptions:list', {});
     const count = (r: typeof before) => JSON.stringify(r.json).length;
-    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }] as Record<string, string>[]) {
+    for (const headers of [{ origin: 'https://evil.example' }, { 'sec-fetch-site': 'cross-site' }, { 'sec-fetch-site': 'same-site' }] as Record<
+      string,
+      string
+    >[]) {
       const res = await raw(app.url, '/fo/strike-distribution?symbol=NIFTY&auto_subscribe=true', { headers });
       expect(res.status, JSON.stringify(headers)).toBe(403);
     }
@@ -121,7 +128,11 @@ describe('credentials in TICKER_URL', () => {
     expect(health.text).toContain('127.0.0.1:9');
     expect(health.text).not.toMatch(/s3cretPassw0rd|t0psecret/);
     const call = (channel: string) =>
-      raw(other.url, `/api/${channel}`, { method: 'POST', headers: { authorization: `Bearer ${other.apiToken}`, 'content-type': 'application/json' }, body: '{}' });
+      raw(other.url, `/api/${channel}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${other.apiToken}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
     for (const channel of ['health:get', 'settings:get']) {
       const res = await call(channel);
       expect(res.status, channel).toBe(200);

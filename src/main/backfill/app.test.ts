@@ -56,7 +56,11 @@ describe('backfill in the console', () => {
     expect(plan).toMatchObject({ instruments: 11, plannedRequests: 11, etaSeconds: 4 });
     const report = (await (await fetch(`${app.url}/internal/health`)).json()) as HealthReport;
     expect(report.components.backfill).toMatchObject({ status: 'ok', detail: expect.stringMatching(/job\(s\) queued or running/) });
-    const bad = await fetch(`${app.url}/api/backfill:cancel`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiToken}` }, body: JSON.stringify({ id: 999 }) });
+    const bad = await fetch(`${app.url}/api/backfill:cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiToken}` },
+      body: JSON.stringify({ id: 999 }),
+    });
     expect(await bad.json()).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
   });
 });

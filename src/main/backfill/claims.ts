@@ -51,10 +51,11 @@ export class ClaimStore {
   /** Keeps the claims of these local jobs alive. */
   async refresh(jobIds: readonly number[]): Promise<void> {
     if (jobIds.length === 0) return;
-    await this.db.query(
-      `UPDATE backfill_claims SET expires_at = now() + $3 * interval '1 millisecond' WHERE owner = $1 AND job_id = ANY($2::int4[])`,
-      [this.owner, jobIds, this.ttlMs],
-    );
+    await this.db.query(`UPDATE backfill_claims SET expires_at = now() + $3 * interval '1 millisecond' WHERE owner = $1 AND job_id = ANY($2::int4[])`, [
+      this.owner,
+      jobIds,
+      this.ttlMs,
+    ]);
   }
 
   async release(jobId: number): Promise<void> {

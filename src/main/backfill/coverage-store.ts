@@ -38,7 +38,12 @@ export class CoverageStore {
   constructor(private readonly db: MarketDb) {}
 
   /** Minutes with a complete bar, per token, in [from, to). */
-  async filledMinutes(instruments: readonly Pick<PlannedInstrument, 'token' | 'kind'>[], from: number, to: number, db: Queryable = this.db): Promise<Map<number, Set<number>>> {
+  async filledMinutes(
+    instruments: readonly Pick<PlannedInstrument, 'token' | 'kind'>[],
+    from: number,
+    to: number,
+    db: Queryable = this.db,
+  ): Promise<Map<number, Set<number>>> {
     const out = new Map<number, Set<number>>();
     const options = instruments.filter((i) => i.kind === 'option').map((i) => i.token);
     const others = instruments.filter((i) => i.kind !== 'option').map((i) => i.token);
@@ -66,16 +71,33 @@ export class CoverageStore {
   }
 
   /** Per token: what counts as covered (complete bars and no-trade windows). */
-  async coverage(instruments: readonly Pick<PlannedInstrument, 'token' | 'kind'>[], from: number, to: number, db: Queryable = this.db): Promise<Map<number, TokenCoverage>> {
+  async coverage(
+    instruments: readonly Pick<PlannedInstrument, 'token' | 'kind'>[],
+    from: number,
+    to: number,
+    db: Queryable = this.db,
+  ): Promise<Map<number, TokenCoverage>> {
     const [filled, windows] = await Promise.all([
       this.filledMinutes(instruments, from, to, db),
-      this.windows(instruments.map((i) => i.token), from, to, db),
+      this.windows(
+        instruments.map((i) => i.token),
+        from,
+        to,
+        db,
+      ),
     ]);
     const out = new Map<number, TokenCoverage>();
     for (const inst of instruments) {
       const mine = windows.filter((w) => w.token === inst.token);
       const noTrades: GapRun[] = mine.filter((w) => w.state === 'no_trades').map((w) => [w.from, w.to]);
-      out.set(inst.token, new TokenCoverage(filled.get(inst.token) ?? new Set(), noTrades, mine.some((w) => w.state === 'failed')));
+      out.set(
+        inst.token,
+        new TokenCoverage(
+          filled.get(inst.token) ?? new Set(),
+          noTrades,
+          mine.some((w) => w.state === 'failed'),
+        ),
+      );
     }
     return out;
   }
@@ -94,13 +116,19 @@ export class CoverageStore {
 
   /** A successful fetch over [from, to) ends the failed state of the windows inside it. */
   async clearFailed(db: Queryable, token: number, from: number, to: number): Promise<void> {
-    await db.query(`DELETE FROM backfill_windows WHERE token = $1 AND state = 'failed' AND from_bucket >= $2 AND to_bucket <= $3`, [token, toIso(from), toIso(to)]);
+    await db.query(`DELETE FROM backfill_windows WHERE token = $1 AND state = 'failed' AND from_bucket >= $2 AND to_bucket <= $3`, [
+      token,
+      toIso(from),
+      toIso(to),
+    ]);
   }
 
   /** Contracts Kite refused for good (expired), among `tokens`: token -> reason. */
   async notBackfillable(tokens: readonly number[]): Promise<Map<number, string>> {
     if (tokens.length === 0) return new Map();
-    const rows = await this.db.query<{ token: number; reason: string }>('SELECT token, reason FROM backfill_not_backfillable WHERE token = ANY($1::int8[])', [tokens]);
+    const rows = await this.db.query<{ token: number; reason: string }>('SELECT token, reason FROM backfill_not_backfillable WHERE token = ANY($1::int8[])', [
+      tokens,
+    ]);
     return new Map(rows.map((r) => [Number(r.token), r.reason]));
   }
 
@@ -113,4 +141,3 @@ export class CoverageStore {
     );
   }
 }
-

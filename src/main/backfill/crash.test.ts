@@ -54,8 +54,7 @@ const jobOf = (path: string) => {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     const job = db.prepare('SELECT id, state, requests_done, requests_planned, attempts FROM backfill_jobs ORDER BY id DESC LIMIT 1').get() as
-      | { id: number; state: string; requests_done: number; requests_planned: number; attempts: number }
-      | undefined;
+      { id: number; state: string; requests_done: number; requests_planned: number; attempts: number } | undefined;
     const doneTokens = (db.prepare(`SELECT token FROM backfill_chunks WHERE state = 'done'`).all() as { token: number }[]).map((r) => r.token);
     return { job, doneTokens };
   } finally {
@@ -132,7 +131,9 @@ describe.each(testBackends())('backfill crash-resume (kill -9) on %s', (backend)
 
     // The crashed run: kill -9 once a third of the requests are done.
     const first = child('run', crashed, dt.url, t0);
-    await expect.poll(() => (jobOf(crashed.statePath).job?.requests_done ?? 0) >= 8 || first.proc.exitCode !== null, { message: 'a third of the job', timeout: 60_000 }).toBeTruthy();
+    await expect
+      .poll(() => (jobOf(crashed.statePath).job?.requests_done ?? 0) >= 8 || first.proc.exitCode !== null, { message: 'a third of the job', timeout: 60_000 })
+      .toBeTruthy();
     first.proc.kill('SIGKILL');
     expect(await first.done).toBeNull();
     const atKill = jobOf(crashed.statePath);
@@ -153,7 +154,8 @@ describe.each(testBackends())('backfill crash-resume (kill -9) on %s', (backend)
     expect(a[0].length).toBeGreaterThan(0);
     // 1-minute bars and coverage windows: identical. 5/15-minute roll-ups average floats in table order, which the
     // interrupted run inserted differently: equal to 12 significant digits.
-    const oneMinute = (rows: unknown[]) => rows.filter((r) => (r as { timeframe?: number }).timeframe === undefined || (r as { timeframe: number }).timeframe === 1);
+    const oneMinute = (rows: unknown[]) =>
+      rows.filter((r) => (r as { timeframe?: number }).timeframe === undefined || (r as { timeframe: number }).timeframe === 1);
     const rollups = (rows: unknown[]) =>
       rows
         .filter((r) => ((r as { timeframe?: number }).timeframe ?? 1) !== 1)

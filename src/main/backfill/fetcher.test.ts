@@ -8,7 +8,10 @@ const err = (kind: TickerError['kind'], message: string, status: number | null =
 
 describe('classify', () => {
   it('reads Kite texts behind a 502', () => {
-    expect(classify(err('upstream', 'Historical fetch failed: Intraday history for expired contracts is not available'))).toMatchObject({ reason: 'expired', retryable: false });
+    expect(classify(err('upstream', 'Historical fetch failed: Intraday history for expired contracts is not available'))).toMatchObject({
+      reason: 'expired',
+      retryable: false,
+    });
     expect(classify(err('upstream', 'Historical fetch failed: interval exceeds max limit: 60 days'))).toMatchObject({ reason: 'upstream', retryable: false });
     expect(classify(err('upstream', 'Historical fetch failed: Something went wrong'))).toMatchObject({ reason: 'upstream', retryable: true });
     expect(classify(err('rate_limited', 'Historical fetch failed: Too many requests'))).toMatchObject({ reason: 'rate_limited', retryable: true });
@@ -36,12 +39,25 @@ class ScriptedClient {
   }
 }
 
-const answer: HistoryResponse = { instrument_token: 1, symbol: 'NIFTY', tradingsymbol: 'X', segment: 'NFO-OPT', interval: 'minute', from_ts: '', to_ts: '', candles: [] };
+const answer: HistoryResponse = {
+  instrument_token: 1,
+  symbol: 'NIFTY',
+  tradingsymbol: 'X',
+  segment: 'NFO-OPT',
+  interval: 'minute',
+  from_ts: '',
+  to_ts: '',
+  candles: [],
+};
 
 describe('HistoryFetcher', () => {
   it('retries transient failures with growing delays, then answers; asks for [from, to) as Kite-inclusive bounds', async () => {
     const client = new ScriptedClient([err('server', 'boom', 500), err('timeout', 'slow', null), answer]);
-    const fetcher = new HistoryFetcher(() => client as unknown as TickerClient, { attempts: 4, baseDelayMs: 20, maxDelayMs: 1000 }, () => 0);
+    const fetcher = new HistoryFetcher(
+      () => client as unknown as TickerClient,
+      { attempts: 4, baseDelayMs: 20, maxDelayMs: 1000 },
+      () => 0,
+    );
     const started = Date.now();
     const out = await fetcher.fetch(1, 60_000, 180_000);
     expect(out).toEqual({ ok: true, candles: [], requests: 3 });
@@ -52,7 +68,12 @@ describe('HistoryFetcher', () => {
 
   it('gives up after the attempts, and at once on an expired contract', async () => {
     const flaky = new ScriptedClient([err('server', 'a', 500), err('server', 'b', 500)]);
-    expect(await new HistoryFetcher(() => flaky as unknown as TickerClient, { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }).fetch(1, 0, 60_000)).toMatchObject({ ok: false, reason: 'server', requests: 2, message: 'b' });
+    expect(await new HistoryFetcher(() => flaky as unknown as TickerClient, { attempts: 2, baseDelayMs: 1, maxDelayMs: 1 }).fetch(1, 0, 60_000)).toMatchObject({
+      ok: false,
+      reason: 'server',
+      requests: 2,
+      message: 'b',
+    });
     const expired = new ScriptedClient([err('upstream', 'Historical fetch failed: Intraday history for expired contracts is not available')]);
     expect(await new HistoryFetcher(() => expired as unknown as TickerClient).fetch(1, 0, 60_000)).toMatchObject({ ok: false, reason: 'expired', requests: 1 });
     expect(await new HistoryFetcher(() => undefined).fetch(1, 0, 60_000)).toMatchObject({ ok: false, reason: 'no_client', requests: 0 });

@@ -8,21 +8,10 @@ import { TickerError, type HistoryCandle, type TickerClient } from '../ticker/ty
 import { MINUTE_MS } from './types';
 
 export type FetchFailure =
-  | 'expired'
-  | 'rate_limited'
-  | 'upstream'
-  | 'server'
-  | 'timeout'
-  | 'network'
-  | 'circuit_open'
-  | 'bad_request'
-  | 'not_found'
-  | 'no_client'
-  | 'error';
+  'expired' | 'rate_limited' | 'upstream' | 'server' | 'timeout' | 'network' | 'circuit_open' | 'bad_request' | 'not_found' | 'no_client' | 'error';
 
 export type FetchOutcome =
-  | { ok: true; candles: HistoryCandle[]; requests: number }
-  | { ok: false; reason: FetchFailure; message: string; requests: number; retryable: boolean };
+  { ok: true; candles: HistoryCandle[]; requests: number } | { ok: false; reason: FetchFailure; message: string; requests: number; retryable: boolean };
 
 export interface RetryPolicy {
   /** Attempts per chunk (the client already retries transient failures a few times per attempt). */

@@ -14,7 +14,13 @@ const NOW = ist('2025-11-06T10:15:30');
 const cal = new HolidayCalendar(['2025-11-05']);
 
 const inst = (token: number, strike: number, type: 'CE' | 'PE'): RegistryInstrument => ({
-  token, tradingsymbol: `NIFTY25NOV${strike}${type}`, name: 'NIFTY', segment: 'NFO-OPT', instrumentType: type, strike, expiry: '2025-11-25',
+  token,
+  tradingsymbol: `NIFTY25NOV${strike}${type}`,
+  name: 'NIFTY',
+  segment: 'NFO-OPT',
+  instrumentType: type,
+  strike,
+  expiry: '2025-11-25',
 });
 const CHAIN = [inst(11, 25_000, 'CE'), inst(12, 25_000, 'PE'), inst(21, 25_050, 'CE'), inst(22, 25_050, 'PE'), inst(31, 25_100, 'CE')];
 
@@ -43,8 +49,27 @@ describe('coverage grid', () => {
     await upsertStrikeSides(
       t.db,
       minutes.map((bucket) => ({
-        symbol: 'NIFTY', expiry: '2025-11-25', strike: 25_000, bucket, side: 'CE' as const, token: 11, oi: 1, volume: 1, open: 1, high: 1, low: 1, close: 1,
-        iv: null, delta: null, gamma: null, theta: null, vega: null, ticks: 1, underlyingClose: 25_000, source: 'live' as const, complete: true,
+        symbol: 'NIFTY',
+        expiry: '2025-11-25',
+        strike: 25_000,
+        bucket,
+        side: 'CE' as const,
+        token: 11,
+        oi: 1,
+        volume: 1,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        iv: null,
+        delta: null,
+        gamma: null,
+        theta: null,
+        vega: null,
+        ticks: 1,
+        underlyingClose: 25_000,
+        source: 'live' as const,
+        complete: true,
       })),
     );
     // 25000 CE had no trades 09:45..09:59; 25000 PE failed 09:15..09:30; 25050 CE is not backfillable.

@@ -61,9 +61,16 @@ describe.skipIf(!hasPostgres)('two consoles on one PostgreSQL', () => {
     // Each leg fetched once, by console A only. (Two consoles on one ticker each keep their own 3/s limiter, so a
     // request may meet Kite's "Too many requests" right after the other console's burst: it is retried, not doubled.)
     const answered = a.historyCalls(since).filter((c) => c.status === 200);
-    expect(answered.map((c) => c.instrumentToken).sort()).toEqual([leg.token, chain.find((i) => i.strike === leg.strike && i.token !== leg.token)?.token].sort());
+    expect(answered.map((c) => c.instrumentToken).sort()).toEqual(
+      [leg.token, chain.find((i) => i.strike === leg.strike && i.token !== leg.token)?.token].sort(),
+    );
     // Claims end with the job: a later immediate job on console B may claim the instrument.
-    await expect.poll(async () => (await a.market.query('SELECT 1 FROM backfill_claims WHERE job_id = $1', [first.id])).length === 0, { message: 'claims released', timeout: 5000 }).toBeTruthy();
+    await expect
+      .poll(async () => (await a.market.query('SELECT 1 FROM backfill_claims WHERE job_id = $1', [first.id])).length === 0, {
+        message: 'claims released',
+        timeout: 5000,
+      })
+      .toBeTruthy();
     const later = await b.service.enqueueImmediate({ kind: 'instrument', token: leg.token }, 'event:poll');
     expect(later.lastError ?? '').not.toMatch(/already being backfilled/);
     // Whatever is left (unsettled last minutes, if the strike did not trade in them) console B now does itself.

@@ -10,9 +10,24 @@ import { JobQueue, type NewJob } from './queue';
 
 const M = 60_000;
 const job = (tokens: number[]): NewJob => ({
-  scope: { kind: 'subscribed' }, label: 'scheduled', trigger: 'scheduled', windowStart: 0, windowEnd: 10 * M, considered: tokens.length, instruments: tokens.length,
-  missingMinutes: 10 * tokens.length, notes: [], createdBy: 'test',
-  chunks: tokens.map((token, i) => ({ instrument: { token, kind: 'option', symbol: 'NIFTY', tradingsymbol: `T${token}`, expiry: '2025-11-25', strike: 25_000, side: 'CE' }, from: 0, to: 10 * M, gaps: [[0, 10 * M]], missing: 10, unit: i })),
+  scope: { kind: 'subscribed' },
+  label: 'scheduled',
+  trigger: 'scheduled',
+  windowStart: 0,
+  windowEnd: 10 * M,
+  considered: tokens.length,
+  instruments: tokens.length,
+  missingMinutes: 10 * tokens.length,
+  notes: [],
+  createdBy: 'test',
+  chunks: tokens.map((token, i) => ({
+    instrument: { token, kind: 'option', symbol: 'NIFTY', tradingsymbol: `T${token}`, expiry: '2025-11-25', strike: 25_000, side: 'CE' },
+    from: 0,
+    to: 10 * M,
+    gaps: [[0, 10 * M]],
+    missing: 10,
+    unit: i,
+  })),
 });
 
 describe('backfill job owner and lease', () => {

@@ -33,9 +33,27 @@ const EXPIRED = leg(1009, 25000, 'CE', '2025-11-04');
 
 function liveBar(inst: PlannedInstrument, bucket: number, complete = true): StrikeSideBar {
   return {
-    symbol: inst.symbol, expiry: inst.expiry as string, strike: inst.strike as number, bucket, side: inst.side as 'CE' | 'PE', token: inst.token,
-    oi: 100, volume: 5, open: 1, high: 1, low: 1, close: 1, iv: 0.1, delta: 0.5, gamma: 0.01, theta: -1, vega: 1, ticks: 3, underlyingClose: 25000,
-    source: 'live', complete,
+    symbol: inst.symbol,
+    expiry: inst.expiry as string,
+    strike: inst.strike as number,
+    bucket,
+    side: inst.side as 'CE' | 'PE',
+    token: inst.token,
+    oi: 100,
+    volume: 5,
+    open: 1,
+    high: 1,
+    low: 1,
+    close: 1,
+    iv: 0.1,
+    delta: 0.5,
+    gamma: 0.01,
+    theta: -1,
+    vega: 1,
+    ticks: 3,
+    underlyingClose: 25000,
+    source: 'live',
+    complete,
   };
 }
 const range = (from: number, to: number) => Array.from({ length: (to - from) / M }, (_, i) => from + i * M);
@@ -59,7 +77,10 @@ describe.each(testBackends())('Planner on %s', (backend) => {
   it('plans per leg: a half-filled strike keeps its own gaps, the empty leg beside it is not hidden', async () => {
     // CE_A has complete live bars for today's first 30 minutes (09:15..09:44); its put and CE_B have nothing.
     const today = range(ist('2025-11-06T09:15'), ist('2025-11-06T09:45'));
-    await upsertStrikeSides(t.db, today.map((m) => liveBar(CE_A, m)));
+    await upsertStrikeSides(
+      t.db,
+      today.map((m) => liveBar(CE_A, m)),
+    );
     // An incomplete (partial) live bar is not coverage: 09:45 stays missing.
     await upsertStrikeSides(t.db, [liveBar(CE_A, ist('2025-11-06T09:45'), false)]);
 
@@ -91,7 +112,20 @@ describe.each(testBackends())('Planner on %s', (backend) => {
     await upsertInstrumentBars(
       t.db,
       cal.sessionMinutesBetween(window.start, window.end).map((m) => ({
-        token: INDEX.token, bucket: m, symbol: 'NIFTY', kind: 'index' as const, expiry: null, open: 1, high: 1, low: 1, close: 1, volume: 0, oi: null, ticks: 2, source: 'live' as const, complete: true,
+        token: INDEX.token,
+        bucket: m,
+        symbol: 'NIFTY',
+        kind: 'index' as const,
+        expiry: null,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 1,
+        volume: 0,
+        oi: null,
+        ticks: 2,
+        source: 'live' as const,
+        complete: true,
       })),
     );
     // PE_A had no trades on Tuesday 10:15..12:00 (recorded earlier by backfill).
@@ -117,7 +151,13 @@ describe.each(testBackends())('Planner on %s', (backend) => {
   });
 
   it('nothing considered means nothing planned', async () => {
-    const plan = await planner.plan({ instruments: [], windowStart: window.start, windowEnd: window.end, nowMs: NOW, notes: ['no active subscriptions: nothing to do'] });
+    const plan = await planner.plan({
+      instruments: [],
+      windowStart: window.start,
+      windowEnd: window.end,
+      nowMs: NOW,
+      notes: ['no active subscriptions: nothing to do'],
+    });
     expect(plan.chunks).toEqual([]);
     expect(plan.notes).toEqual(['no active subscriptions: nothing to do']);
   });

@@ -32,7 +32,12 @@ export class Planner {
     const { windowStart, windowEnd, nowMs } = input;
     const expired = input.instruments.filter((i) => isExpired(i, nowMs));
     if (expired.length) {
-      notes.push(`${expired.length} expired contract${expired.length > 1 ? 's' : ''} left out (no intraday history): ${expired.slice(0, 5).map((i) => i.tradingsymbol).join(', ')}${expired.length > 5 ? ', …' : ''}`);
+      notes.push(
+        `${expired.length} expired contract${expired.length > 1 ? 's' : ''} left out (no intraday history): ${expired
+          .slice(0, 5)
+          .map((i) => i.tradingsymbol)
+          .join(', ')}${expired.length > 5 ? ', …' : ''}`,
+      );
     }
     let live = input.instruments.filter((i) => !isExpired(i, nowMs));
     const refused = await this.coverage.notBackfillable(live.map((i) => i.token));

@@ -11,11 +11,28 @@ import { JobQueue, type NewJob } from './queue';
 import type { PlannedChunk, PlannedInstrument } from './types';
 
 const M = 60_000;
-const leg = (token: number): PlannedInstrument => ({ token, kind: 'option', symbol: 'NIFTY', tradingsymbol: `T${token}`, expiry: '2025-11-25', strike: 25_000, side: 'CE' });
+const leg = (token: number): PlannedInstrument => ({
+  token,
+  kind: 'option',
+  symbol: 'NIFTY',
+  tradingsymbol: `T${token}`,
+  expiry: '2025-11-25',
+  strike: 25_000,
+  side: 'CE',
+});
 const chunk = (token: number, unit: number): PlannedChunk => ({ instrument: leg(token), from: 0, to: 10 * M, gaps: [[0, 10 * M]], missing: 10, unit });
 const job = (trigger: NewJob['trigger'], tokens: number[]): NewJob => ({
-  scope: { kind: 'subscribed' }, label: trigger, trigger, windowStart: 0, windowEnd: 10 * M, considered: tokens.length, instruments: tokens.length,
-  missingMinutes: 10 * tokens.length, notes: [], createdBy: 'test', chunks: tokens.map((t, i) => chunk(t, i)),
+  scope: { kind: 'subscribed' },
+  label: trigger,
+  trigger,
+  windowStart: 0,
+  windowEnd: 10 * M,
+  considered: tokens.length,
+  instruments: tokens.length,
+  missingMinutes: 10 * tokens.length,
+  notes: [],
+  createdBy: 'test',
+  chunks: tokens.map((t, i) => chunk(t, i)),
 });
 
 describe('JobQueue', () => {
@@ -41,7 +58,13 @@ describe('JobQueue', () => {
     expect(queue.next()?.id).toBe(immediate);
     expect(queue.hasWaitingAbove(1)).toBe(true);
     expect(queue.hasWaitingAbove(0)).toBe(false);
-    expect([...queue.activeTokens()].map(([t, j]) => [t, j.jobId])).toEqual(expect.arrayContaining([[1, scheduled], [3, manual], [4, immediate]]));
+    expect([...queue.activeTokens()].map(([t, j]) => [t, j.jobId])).toEqual(
+      expect.arrayContaining([
+        [1, scheduled],
+        [3, manual],
+        [4, immediate],
+      ]),
+    );
     // ETAs: pending requests of every job ahead, at 3/s.
     const views = queue.views(queue.list('all', 10));
     expect(Object.fromEntries(views.map((v) => [v.id, v.etaSeconds]))).toEqual({ [immediate]: 1, [manual]: 1, [scheduled]: 2 });
@@ -50,12 +73,37 @@ describe('JobQueue', () => {
   it('records settled chunks and progress; a job with nothing to do is stored done', () => {
     const id = queue.create(job('immediate', [1, 2, 3]));
     queue.markRunning(id, true);
-    queue.settle(id, [{ seq: 0, state: 'done', attempts: 1, rows: 7, error: null }, { seq: 1, state: 'covered', attempts: 0, rows: 0, error: null }], {
-      requestsSent: 2, rows: 7, gapsFilled: 7, noTradeWindows: 1, failures: { server: 1 },
-    });
+    queue.settle(
+      id,
+      [
+        { seq: 0, state: 'done', attempts: 1, rows: 7, error: null },
+        { seq: 1, state: 'covered', attempts: 0, rows: 0, error: null },
+      ],
+      {
+        requestsSent: 2,
+        rows: 7,
+        gapsFilled: 7,
+        noTradeWindows: 1,
+        failures: { server: 1 },
+      },
+    );
     // Settling the same chunk twice (a crash between write and record, then a rerun) counts it once.
-    queue.settle(id, [{ seq: 0, state: 'done', attempts: 1, rows: 7, error: null }], { requestsSent: 0, rows: 0, gapsFilled: 0, noTradeWindows: 0, failures: {} });
-    expect(queue.mustGet(id)).toMatchObject({ requests_done: 2, requests_sent: 2, rows_written: 7, gaps_filled: 7, no_trade_windows: 1, failures: '{"server":1}', attempts: 1 });
+    queue.settle(id, [{ seq: 0, state: 'done', attempts: 1, rows: 7, error: null }], {
+      requestsSent: 0,
+      rows: 0,
+      gapsFilled: 0,
+      noTradeWindows: 0,
+      failures: {},
+    });
+    expect(queue.mustGet(id)).toMatchObject({
+      requests_done: 2,
+      requests_sent: 2,
+      rows_written: 7,
+      gaps_filled: 7,
+      no_trade_windows: 1,
+      failures: '{"server":1}',
+      attempts: 1,
+    });
     expect(queue.pendingChunks(id).map((c) => c.instrument.token)).toEqual([3]);
     const empty = queue.create({ ...job('immediate', []), doneNote: 'no gaps' });
     expect(queue.mustGet(empty)).toMatchObject({ state: 'done', last_error: 'no gaps', requests_planned: 0 });

@@ -217,9 +217,11 @@ export class JobQueue {
   /** The next job to run: a running job (resumed after a restart, or preempted and requeued) or the best queued. */
   next(): JobRow | undefined {
     return this.db
-      .prepare(`SELECT * FROM backfill_jobs WHERE state IN ('queued', 'running') AND stop_requested = 0
+      .prepare(
+        `SELECT * FROM backfill_jobs WHERE state IN ('queued', 'running') AND stop_requested = 0
                   AND (state = 'queued' OR owner IS NULL OR owner = @owner OR lease_until IS NULL OR lease_until < @now)
-                ORDER BY priority, CASE state WHEN 'running' THEN 0 ELSE 1 END, id LIMIT 1`)
+                ORDER BY priority, CASE state WHEN 'running' THEN 0 ELSE 1 END, id LIMIT 1`,
+      )
       .get({ owner: this.lease.owner, now: this.now() }) as JobRow | undefined;
   }
 
@@ -231,9 +233,11 @@ export class JobQueue {
   /** Tokens with pending chunks in queued or running jobs: token -> the job (best priority, oldest). */
   activeTokens(): Map<number, { jobId: number; priority: number }> {
     const rows = this.db
-      .prepare(`SELECT c.token, j.id, j.priority FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id
+      .prepare(
+        `SELECT c.token, j.id, j.priority FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id
                 WHERE j.state IN ('queued', 'running') AND j.stop_requested = 0 AND c.state = 'pending'
-                ORDER BY j.priority DESC, j.id DESC`)
+                ORDER BY j.priority DESC, j.id DESC`,
+      )
       .all() as { token: number; id: number; priority: number }[];
     const out = new Map<number, { jobId: number; priority: number }>();
     for (const r of rows) out.set(r.token, { jobId: r.id, priority: r.priority });
@@ -246,15 +250,19 @@ export class JobQueue {
     const now = this.now();
     return (
       this.db
-        .prepare(`UPDATE backfill_jobs SET state = 'running', started_at = COALESCE(started_at, @now), attempts = attempts + @inc,
+        .prepare(
+          `UPDATE backfill_jobs SET state = 'running', started_at = COALESCE(started_at, @now), attempts = attempts + @inc,
                     owner = @owner, lease_until = @until
-                  WHERE id = @id AND (state = 'queued' OR owner IS NULL OR owner = @owner OR lease_until IS NULL OR lease_until < @now)`)
+                  WHERE id = @id AND (state = 'queued' OR owner IS NULL OR owner = @owner OR lease_until IS NULL OR lease_until < @now)`,
+        )
         .run({ now, inc: newAttempt ? 1 : 0, owner: this.lease.owner, until: now + this.lease.ms, id }).changes === 1
     );
   }
 
   pendingChunks(id: number): StoredChunk[] {
-    return (this.db.prepare(`SELECT * FROM backfill_chunks WHERE job_id = ? AND state = 'pending' ORDER BY unit, seq`).all(id) as ChunkRow[]).map(toStoredChunk);
+    return (this.db.prepare(`SELECT * FROM backfill_chunks WHERE job_id = ? AND state = 'pending' ORDER BY unit, seq`).all(id) as ChunkRow[]).map(
+      toStoredChunk,
+    );
   }
 
   chunks(id: number): ChunkRow[] {
@@ -272,9 +280,20 @@ export class JobQueue {
       const failures = JSON.parse(job.failures) as Record<string, number>;
       for (const [k, v] of Object.entries(progress.failures)) failures[k] = (failures[k] ?? 0) + v;
       this.db
-        .prepare(`UPDATE backfill_jobs SET requests_done = requests_done + ?, requests_sent = requests_sent + ?, rows_written = rows_written + ?,
-                  gaps_filled = gaps_filled + ?, no_trade_windows = no_trade_windows + ?, failures = ?, lease_until = ? WHERE id = ?`)
-        .run(done, progress.requestsSent, progress.rows, progress.gapsFilled, progress.noTradeWindows, JSON.stringify(failures), this.now() + this.lease.ms, id);
+        .prepare(
+          `UPDATE backfill_jobs SET requests_done = requests_done + ?, requests_sent = requests_sent + ?, rows_written = rows_written + ?,
+                  gaps_filled = gaps_filled + ?, no_trade_windows = no_trade_windows + ?, failures = ?, lease_until = ? WHERE id = ?`,
+        )
+        .run(
+          done,
+          progress.requestsSent,
+          progress.rows,
+          progress.gapsFilled,
+          progress.noTradeWindows,
+          JSON.stringify(failures),
+          this.now() + this.lease.ms,
+          id,
+        );
     })();
   }
 
@@ -298,14 +317,18 @@ export class JobQueue {
 
   /** A running job gives way to a higher-priority one; it keeps its progress. */
   requeue(id: number, runMs: number): void {
-    this.db.prepare(`UPDATE backfill_jobs SET state = 'queued', run_ms = run_ms + ? WHERE id = ? AND state = 'running'`).run(Math.max(0, Math.round(runMs)), id);
+    this.db
+      .prepare(`UPDATE backfill_jobs SET state = 'queued', run_ms = run_ms + ? WHERE id = ? AND state = 'running'`)
+      .run(Math.max(0, Math.round(runMs)), id);
   }
 
   /** Cancel a queued job at once; ask a running one to stop after its current requests. */
   cancel(id: number): JobRow {
     const job = this.mustGet(id);
     if (job.state === 'queued') {
-      this.db.prepare(`UPDATE backfill_jobs SET state = 'cancelled', finished_at = ?, last_error = COALESCE(last_error, 'cancelled while queued') WHERE id = ?`).run(this.now(), id);
+      this.db
+        .prepare(`UPDATE backfill_jobs SET state = 'cancelled', finished_at = ?, last_error = COALESCE(last_error, 'cancelled while queued') WHERE id = ?`)
+        .run(this.now(), id);
     } else if (job.state === 'running') {
       this.db.prepare('UPDATE backfill_jobs SET stop_requested = 1 WHERE id = ?').run(id);
     } else {
@@ -321,8 +344,10 @@ export class JobQueue {
     this.db.transaction(() => {
       const reopened = this.db.prepare(`UPDATE backfill_chunks SET state = 'pending', last_error = NULL WHERE job_id = ? AND state = 'failed'`).run(id).changes;
       this.db
-        .prepare(`UPDATE backfill_jobs SET state = 'queued', requests_done = requests_done - ?, last_error = NULL, started_at = NULL, finished_at = NULL,
-                  stop_requested = 0, failures = '{}' WHERE id = ?`)
+        .prepare(
+          `UPDATE backfill_jobs SET state = 'queued', requests_done = requests_done - ?, last_error = NULL, started_at = NULL, finished_at = NULL,
+                  stop_requested = 0, failures = '{}' WHERE id = ?`,
+        )
         .run(reopened, id);
     })();
     return this.mustGet(id);
@@ -334,7 +359,9 @@ export class JobQueue {
 
   /** Distinct tokens of a job's chunks in a state. */
   tokensIn(id: number, state: ChunkState): number[] {
-    return (this.db.prepare('SELECT DISTINCT token FROM backfill_chunks WHERE job_id = ? AND state = ?').all(id, state) as { token: number }[]).map((r) => r.token);
+    return (this.db.prepare('SELECT DISTINCT token FROM backfill_chunks WHERE job_id = ? AND state = ?').all(id, state) as { token: number }[]).map(
+      (r) => r.token,
+    );
   }
 
   /** Removes pending chunks of these tokens from a job (another console holds them); returns how many. */
@@ -344,7 +371,9 @@ export class JobQueue {
     return this.db.transaction(() => {
       let n = 0;
       for (const t of tokens) n += del.run(id, t).changes;
-      const left = (this.db.prepare('SELECT count(*) AS n, count(DISTINCT token) AS t, COALESCE(sum(missing), 0) AS m FROM backfill_chunks WHERE job_id = ?').get(id) as { n: number; t: number; m: number });
+      const left = this.db
+        .prepare('SELECT count(*) AS n, count(DISTINCT token) AS t, COALESCE(sum(missing), 0) AS m FROM backfill_chunks WHERE job_id = ?')
+        .get(id) as { n: number; t: number; m: number };
       this.db.prepare('UPDATE backfill_jobs SET requests_planned = ?, instruments = ?, missing_minutes = ? WHERE id = ?').run(left.n, left.t, left.m, id);
       return n;
     })();
@@ -360,8 +389,10 @@ export class JobQueue {
   /** Pending requests per active job (for ETAs). */
   remainingRequests(): Map<number, number> {
     const rows = this.db
-      .prepare(`SELECT j.id, count(c.seq) AS n FROM backfill_jobs j LEFT JOIN backfill_chunks c ON c.job_id = j.id AND c.state = 'pending'
-                WHERE j.state IN ('queued', 'running') GROUP BY j.id`)
+      .prepare(
+        `SELECT j.id, count(c.seq) AS n FROM backfill_jobs j LEFT JOIN backfill_chunks c ON c.job_id = j.id AND c.state = 'pending'
+                WHERE j.state IN ('queued', 'running') GROUP BY j.id`,
+      )
       .all() as { id: number; n: number }[];
     return new Map(rows.map((r) => [r.id, r.n]));
   }
@@ -369,8 +400,10 @@ export class JobQueue {
   /** Requests the worker has queued ahead of a new job of this priority. */
   requestsAhead(priority: number): number {
     const row = this.db
-      .prepare(`SELECT count(*) AS n FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id
-                WHERE j.state IN ('queued', 'running') AND c.state = 'pending' AND (j.priority <= ? OR j.state = 'running')`)
+      .prepare(
+        `SELECT count(*) AS n FROM backfill_chunks c JOIN backfill_jobs j ON j.id = c.job_id
+                WHERE j.state IN ('queued', 'running') AND c.state = 'pending' AND (j.priority <= ? OR j.state = 'running')`,
+      )
       .get(priority) as { n: number };
     return row.n;
   }

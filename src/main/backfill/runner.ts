@@ -236,7 +236,15 @@ export class JobRunner {
       trigger: final.trigger,
     });
     this.deps.logger.info(
-      { jobId: final.id, state, label: final.label, requests: final.requests_sent, planned: final.requests_planned, rows: final.rows_written, ms: final.run_ms },
+      {
+        jobId: final.id,
+        state,
+        label: final.label,
+        requests: final.requests_sent,
+        planned: final.requests_planned,
+        rows: final.rows_written,
+        ms: final.run_ms,
+      },
       `backfill job ${state}`,
     );
     this.deps.onChange(final.id);
@@ -247,7 +255,11 @@ export class JobRunner {
     const { coverage, fetcher, queue } = this.deps;
     const from = Math.min(...unit.map((c) => c.from));
     const to = Math.max(...unit.map((c) => c.to));
-    const now = await coverage.coverage(unit.map((c) => c.instrument), from, to);
+    const now = await coverage.coverage(
+      unit.map((c) => c.instrument),
+      from,
+      to,
+    );
     const settlements: ChunkSettlement[] = [];
     const progress: JobProgress = { requestsSent: 0, rows: 0, gapsFilled: 0, noTradeWindows: 0, failures: {} };
     const fetched: { chunk: StoredChunk; data: FetchedChunk; requests: number }[] = [];
@@ -271,21 +283,50 @@ export class JobRunner {
       }
       progress.requestsSent += outcome.requests;
       if (outcome.ok) {
-        fetched.push({ chunk, requests: outcome.requests, data: { instrument: chunk.instrument, gaps, from: reqFrom, to: reqTo, candles: outcome.candles, hadFailures: cov?.hasFailed ?? true, settledBefore: this.deps.clock.now() - NO_TRADE_SETTLE_MS } });
+        fetched.push({
+          chunk,
+          requests: outcome.requests,
+          data: {
+            instrument: chunk.instrument,
+            gaps,
+            from: reqFrom,
+            to: reqTo,
+            candles: outcome.candles,
+            hadFailures: cov?.hasFailed ?? true,
+            settledBefore: this.deps.clock.now() - NO_TRADE_SETTLE_MS,
+          },
+        });
         continue;
       }
       progress.failures[outcome.reason] = (progress.failures[outcome.reason] ?? 0) + 1;
       if (outcome.reason === 'expired') {
         await coverage.markNotBackfillable(chunk.instrument.token, chunk.instrument.tradingsymbol, outcome.message);
-        settlements.push({ seq: chunk.seq, state: 'not_backfillable', attempts: outcome.requests, rows: 0, error: `${chunk.instrument.tradingsymbol}: ${outcome.message}` });
+        settlements.push({
+          seq: chunk.seq,
+          state: 'not_backfillable',
+          attempts: outcome.requests,
+          rows: 0,
+          error: `${chunk.instrument.tradingsymbol}: ${outcome.message}`,
+        });
       } else {
         await coverage.recordWindows(this.deps.market, chunk.instrument.token, 'failed', gaps, `${outcome.reason}: ${outcome.message}`).catch(() => undefined);
-        settlements.push({ seq: chunk.seq, state: 'failed', attempts: outcome.requests, rows: 0, error: `${chunk.instrument.tradingsymbol}: ${outcome.reason}: ${outcome.message}` });
+        settlements.push({
+          seq: chunk.seq,
+          state: 'failed',
+          attempts: outcome.requests,
+          rows: 0,
+          error: `${chunk.instrument.tradingsymbol}: ${outcome.reason}: ${outcome.message}`,
+        });
       }
     }
     if (fetched.length) {
       try {
-        const results = await writeUnit(this.deps.market, coverage, fetched.map((f) => f.data), { sourceGreeks: this.deps.sourceGreeks });
+        const results = await writeUnit(
+          this.deps.market,
+          coverage,
+          fetched.map((f) => f.data),
+          { sourceGreeks: this.deps.sourceGreeks },
+        );
         const stored: number[] = [];
         results.forEach((r, i) => {
           const { chunk, requests, data } = fetched[i];
@@ -300,7 +341,8 @@ export class JobRunner {
       } catch (err) {
         const message = (err as Error).message;
         progress.failures.write = (progress.failures.write ?? 0) + fetched.length;
-        for (const { chunk, requests } of fetched) settlements.push({ seq: chunk.seq, state: 'failed', attempts: requests, rows: 0, error: `write failed: ${message}` });
+        for (const { chunk, requests } of fetched)
+          settlements.push({ seq: chunk.seq, state: 'failed', attempts: requests, rows: 0, error: `write failed: ${message}` });
       }
     }
     queue.settle(job.id, settlements, progress);

@@ -54,7 +54,14 @@ export function atmSlice(chain: readonly RegistryInstrument[], spot: number | nu
 
 const planned = (list: RegistryInstrument[]): PlannedInstrument[] => list.map(toPlanned).filter((i): i is PlannedInstrument => i !== null);
 
-async function chainInstruments(deps: ScopeDeps, registry: RegistryView, symbol: string, expiries: readonly string[], range: number, notes: string[]): Promise<PlannedInstrument[]> {
+async function chainInstruments(
+  deps: ScopeDeps,
+  registry: RegistryView,
+  symbol: string,
+  expiries: readonly string[],
+  range: number,
+  notes: string[],
+): Promise<PlannedInstrument[]> {
   const indexToken = registry.underlyingToken(symbol);
   const spot = await deps.spot(symbol, indexToken);
   if (spot === null) notes.push(`${symbol}: no underlying price known, chain centred on the middle listed strike`);
@@ -75,7 +82,9 @@ async function underlyingBundle(deps: ScopeDeps, registry: RegistryView, symbol:
   const indexToken = registry.underlyingToken(symbol);
   if (indexToken !== null) out.push(await indexInstrument(registry, symbol, indexToken));
   else notes.push(`${symbol}: no index token known`);
-  const futures = (await registry.futures(symbol)).filter((f) => f.expiry !== null && f.expiry >= today).sort((a, b) => (a.expiry ?? '').localeCompare(b.expiry ?? ''));
+  const futures = (await registry.futures(symbol))
+    .filter((f) => f.expiry !== null && f.expiry >= today)
+    .sort((a, b) => (a.expiry ?? '').localeCompare(b.expiry ?? ''));
   if (futures[0]) out.push(...planned([futures[0]]));
   const [nearest] = await registry.expiries(symbol, today);
   if (nearest) out.push(...(await chainInstruments(deps, registry, symbol, [nearest], deps.strikesEachSide, notes)));
@@ -104,15 +113,27 @@ export async function resolveScope(scope: BackfillScope, deps: ScopeDeps): Promi
     if (!registry) return none('subscribed instruments', 'instrument registry not available: nothing can be planned');
     if (!deps.subscriptionAware) {
       notes.push(`flag backfill_subscription_aware is off: configured underlyings ${deps.underlyings.join(', ')} (index, near future, ATM chain)`);
-      return { instruments: uniqueByToken(await fallback(deps, registry, notes)), label: `configured underlyings (${deps.underlyings.join(', ')})`, notes, fellBack: false };
+      return {
+        instruments: uniqueByToken(await fallback(deps, registry, notes)),
+        label: `configured underlyings (${deps.underlyings.join(', ')})`,
+        notes,
+        fellBack: false,
+      };
     }
     let tokens: Set<number>;
     try {
       if (!deps.subscriptions) throw new Error('subscription manager not running');
       tokens = (await deps.subscriptions.activeSnapshot()).tokens;
     } catch (err) {
-      notes.push(`subscription snapshot unavailable (${(err as Error).message}): fell back to configured underlyings ${deps.underlyings.join(', ')} (index, near future, ATM chain)`);
-      return { instruments: uniqueByToken(await fallback(deps, registry, notes)), label: `configured underlyings (fallback: ${deps.underlyings.join(', ')})`, notes, fellBack: true };
+      notes.push(
+        `subscription snapshot unavailable (${(err as Error).message}): fell back to configured underlyings ${deps.underlyings.join(', ')} (index, near future, ATM chain)`,
+      );
+      return {
+        instruments: uniqueByToken(await fallback(deps, registry, notes)),
+        label: `configured underlyings (fallback: ${deps.underlyings.join(', ')})`,
+        notes,
+        fellBack: true,
+      };
     }
     if (tokens.size === 0) return none('subscribed instruments', 'no active subscriptions: nothing to do');
     const found = await registry.byTokens([...tokens]);
@@ -149,7 +170,9 @@ export async function resolveScope(scope: BackfillScope, deps: ScopeDeps): Promi
     const out = [p];
     // Both legs of a strike: the distribution row needs the call and the put.
     if (p.kind === 'option' && p.expiry) {
-      const other = (await registry.chain(p.symbol, p.expiry)).find((i) => i.strike === p.strike && i.instrumentType.toUpperCase() === (p.side === 'CE' ? 'PE' : 'CE'));
+      const other = (await registry.chain(p.symbol, p.expiry)).find(
+        (i) => i.strike === p.strike && i.instrumentType.toUpperCase() === (p.side === 'CE' ? 'PE' : 'CE'),
+      );
       const otherLeg = other ? toPlanned(other) : null;
       if (otherLeg) out.push(otherLeg);
     }
@@ -168,7 +191,12 @@ export async function resolveScope(scope: BackfillScope, deps: ScopeDeps): Promi
   }
 
   const symbol = scope.symbol.toUpperCase();
-  return { instruments: uniqueByToken(await underlyingBundle(deps, registry, symbol, notes)), label: `${symbol} index, near future, ATM chain ±${deps.strikesEachSide}`, notes, fellBack: false };
+  return {
+    instruments: uniqueByToken(await underlyingBundle(deps, registry, symbol, notes)),
+    label: `${symbol} index, near future, ATM chain ±${deps.strikesEachSide}`,
+    notes,
+    fellBack: false,
+  };
 }
 
 /** Index first, then futures, then option legs by symbol, expiry, strike, call before put. */

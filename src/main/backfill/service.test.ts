@@ -20,7 +20,13 @@ const M = 60_000;
 async function directHistory(rig: Rig, token: number): Promise<HistoryCandle[]> {
   // The devticker's Kite side allows 3/s for everyone: wait for a free slot like any polite client.
   await expect.poll(() => maxPerSecond(rig.historyCalls(rig.clock.now() - 1000)), { message: 'a free history slot', timeout: 5000 }).toBeLessThan(3);
-  const q = new URLSearchParams({ instrument_token: String(token), from_ts: toIstNaive(WINDOW_START), to_ts: toIstNaive(WINDOW_END - 1000), interval: 'minute', oi: 'true' });
+  const q = new URLSearchParams({
+    instrument_token: String(token),
+    from_ts: toIstNaive(WINDOW_START),
+    to_ts: toIstNaive(WINDOW_END - 1000),
+    interval: 'minute',
+    oi: 'true',
+  });
   const res = await fetch(`${rig.dt.url}/history?${q}`);
   expect(res.status).toBe(200);
   return ((await res.json()) as { candles: HistoryCandle[] }).candles;
@@ -55,11 +61,19 @@ describe('backfill service against the devticker', () => {
 
     const final = await rig.service.waitFinal(job.id);
     expect(final).toMatchObject({ state: 'done', requests_done: 2, requests_sent: 2, last_error: null });
-    expect(rig.historyCalls(since).map((c) => c.instrumentToken).sort()).toEqual([ce.token, pe.token].sort());
+    expect(
+      rig
+        .historyCalls(since)
+        .map((c) => c.instrumentToken)
+        .sort(),
+    ).toEqual([ce.token, pe.token].sort());
 
     // Per leg, the unsettled minutes (11:13, 11:14) the market did not trade in: the only ones left to ask.
     const unsettledWithout = new Map<number, number[]>();
-    for (const [leg, p] of [[ce, 'call'], [pe, 'put']] as const) {
+    for (const [leg, p] of [
+      [ce, 'call'],
+      [pe, 'put'],
+    ] as const) {
       const candles = await directHistory(rig, leg.token);
       expect(candles.length).toBeGreaterThan(0);
       const rows = await rig.market.query<Record<string, unknown>>(
@@ -68,7 +82,16 @@ describe('backfill service against the devticker', () => {
         [leg.token],
       );
       expect(rows).toEqual(
-        candles.map((c) => ({ bucket: new Date(Date.parse(c.date)), oi: c.oi, volume: c.volume, close: c.close, iv: c.iv, delta: c.delta, source: 'backfill', complete: true })),
+        candles.map((c) => ({
+          bucket: new Date(Date.parse(c.date)),
+          oi: c.oi,
+          volume: c.volume,
+          close: c.close,
+          iv: c.iv,
+          delta: c.delta,
+          source: 'backfill',
+          complete: true,
+        })),
       );
       // Minutes of the window without a candle were recorded as no trades, and only those, except the last two
       // (11:13, 11:14 ended less than two minutes before the request: history may lag, they stay missing).
@@ -78,7 +101,10 @@ describe('backfill service against the devticker', () => {
       for (const w of windows) for (let m = w.from; m < w.to; m += M) noTrade.add(m);
       for (let m = WINDOW_START; m < WINDOW_END - 2 * M; m += M) expect(withCandle.has(m) !== noTrade.has(m)).toBe(true);
       for (const m of noTrade) expect(m).toBeLessThan(WINDOW_END - 2 * M);
-      unsettledWithout.set(leg.token, [WINDOW_END - 2 * M, WINDOW_END - M].filter((m) => !withCandle.has(m)));
+      unsettledWithout.set(
+        leg.token,
+        [WINDOW_END - 2 * M, WINDOW_END - M].filter((m) => !withCandle.has(m)),
+      );
       expect(rig.signals.firstDataAt(leg.token)).toBeDefined();
     }
     // 5-minute roll-ups exist for every 5-minute bucket that has a 1-minute bar.
@@ -99,7 +125,13 @@ describe('backfill service against the devticker', () => {
     const legsLeft = [...unsettledWithout].filter(([, minutes]) => minutes.length > 0).map(([token]) => token);
     const minutesLeft = [...unsettledWithout.values()].reduce((n, minutes) => n + minutes.length, 0);
     const plan = await rig.service.plan({ kind: 'instrument', token: ce.token });
-    expect(plan).toMatchObject({ windowStart: job.windowStart, windowEnd: job.windowEnd, plannedRequests: legsLeft.length, missingMinutes: minutesLeft, instruments: legsLeft.length });
+    expect(plan).toMatchObject({
+      windowStart: job.windowStart,
+      windowEnd: job.windowEnd,
+      plannedRequests: legsLeft.length,
+      missingMinutes: minutesLeft,
+      instruments: legsLeft.length,
+    });
     const sinceAgain = rig.clock.now();
     const poll = await rig.service.enqueueImmediate({ kind: 'instrument', token: ce.token }, 'event:poll');
     expect(poll).toMatchObject({ windowStart: job.windowStart, windowEnd: job.windowEnd, requestsPlanned: legsLeft.length, instruments: legsLeft.length });
@@ -109,7 +141,12 @@ describe('backfill service against the devticker', () => {
     } else {
       const pollFinal = await rig.service.waitFinal(poll.id);
       expect(pollFinal).toMatchObject({ state: 'done', requests_sent: legsLeft.length, last_error: null });
-      expect(rig.historyCalls(sinceAgain).map((c) => c.instrumentToken).sort()).toEqual([...legsLeft].sort());
+      expect(
+        rig
+          .historyCalls(sinceAgain)
+          .map((c) => c.instrumentToken)
+          .sort(),
+      ).toEqual([...legsLeft].sort());
       // Still unsettled and still without a candle: not written off as no trades, so a later cycle asks again.
       for (const token of legsLeft) {
         const windows = await rig.service.coverage.windows([token], WINDOW_END - 2 * M, WINDOW_END);
@@ -163,7 +200,9 @@ describe('backfill service against the devticker', () => {
     rig.snapshot.failWith = null;
     // NIFTY: index + near future + ATM chain of the nearest expiry, 2 strikes each side (config): 12 instruments, less
     // the legs the first test filled if they fall in the slice (centred on the underlying price stored by then).
-    expect(fallback.notes).toEqual(['subscription snapshot unavailable (ticker unreachable): fell back to configured underlyings NIFTY (index, near future, ATM chain)']);
+    expect(fallback.notes).toEqual([
+      'subscription snapshot unavailable (ticker unreachable): fell back to configured underlyings NIFTY (index, near future, ATM chain)',
+    ]);
     expect(fallback.instruments).toBeGreaterThanOrEqual(10);
     expect(fallback.instruments).toBeLessThanOrEqual(12);
 
@@ -236,10 +275,17 @@ describe('backfill service against the devticker', () => {
   }, 60_000);
 
   it('an immediate job overtakes a running scheduled job, which then resumes where it was', async () => {
-    const subscribed = strikes().slice(45, 52).flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
+    const subscribed = strikes()
+      .slice(45, 52)
+      .flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
     rig.dt.sim.subscribe(subscribed);
     const cycle = rig.service.runScheduledCycle();
-    await expect.poll(() => rig.service.jobs('running', 5).some((j) => j.priority === 'scheduled' && j.requestsDone >= 2), { message: 'scheduled job under way', timeout: 10_000 }).toBeTruthy();
+    await expect
+      .poll(() => rig.service.jobs('running', 5).some((j) => j.priority === 'scheduled' && j.requestsDone >= 2), {
+        message: 'scheduled job under way',
+        timeout: 10_000,
+      })
+      .toBeTruthy();
     const urgent = await rig.service.enqueueImmediate({ kind: 'instrument', token: legOf(strikes()[60], 'CE').token }, 'event:webhook');
     const urgentFinal = await rig.service.waitFinal(urgent.id);
     const result = await cycle;
@@ -263,7 +309,9 @@ describe('backfill service against the devticker', () => {
   it('stopping the service mid-cycle leaves the job running; the next start resumes and finishes it', async () => {
     const state = new StateStore(join(mkdtempSync(join(tmpdir(), 'sd-bf-stop-')), 'state.db'));
     state.migrate();
-    const subscribed = strikes().slice(70, 74).flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
+    const subscribed = strikes()
+      .slice(70, 74)
+      .flatMap((s) => [legOf(s, 'CE').token, legOf(s, 'PE').token]);
     rig.dt.sim.subscribe(subscribed);
     rig.dt.sim.setFaults({ latencyMs: 300 });
     try {

@@ -267,7 +267,14 @@ export class BackfillService {
     return run;
   }
 
-  private async enqueue(scope: BackfillScope, trigger: Trigger, createdBy: string, reason?: string, lookbackMinutes?: number, planned?: PlannedScope): Promise<BackfillJob> {
+  private async enqueue(
+    scope: BackfillScope,
+    trigger: Trigger,
+    createdBy: string,
+    reason?: string,
+    lookbackMinutes?: number,
+    planned?: PlannedScope,
+  ): Promise<BackfillJob> {
     const { plan, label } = planned ?? (await this.planScope(scope, lookbackMinutes));
     const notes = [...plan.notes];
     let chunks = plan.chunks;
@@ -302,7 +309,12 @@ export class BackfillService {
       chunks,
       doneNote: chunks.length === 0 ? (notes[notes.length - 1] ?? 'nothing to do') : null,
     });
-    if (chunks.length > 0) await this.claimFor(id, trigger, chunks.map((c) => c.instrument.token));
+    if (chunks.length > 0)
+      await this.claimFor(
+        id,
+        trigger,
+        chunks.map((c) => c.instrument.token),
+      );
     const row = this.queue.mustGet(id);
     if (row.state === 'done') this.reportEmpty(row, plan);
     this.runner.wake();
@@ -351,20 +363,41 @@ export class BackfillService {
     const outcome = await withLeadership(this.deps.market, async (): Promise<CycleResult> => {
       const planned = await this.planScope({ kind: 'subscribed' });
       const { plan } = planned;
-      const base = { trigger: 'scheduled' as const, led: true, considered: plan.considered.length, plannedRequests: plan.chunks.length, missingMinutes: plan.missingMinutes, fellBack: plan.fellBack, notes: plan.notes };
+      const base = {
+        trigger: 'scheduled' as const,
+        led: true,
+        considered: plan.considered.length,
+        plannedRequests: plan.chunks.length,
+        missingMinutes: plan.missingMinutes,
+        fellBack: plan.fellBack,
+        notes: plan.notes,
+      };
       if (plan.chunks.length === 0) {
         this.deps.telemetry().backfillCycle(emptyStats('scheduled', plan.considered.length));
         this.deps.logger.info({ considered: plan.considered.length, notes: plan.notes }, 'scheduled backfill cycle: nothing to do');
         return { ...base, jobId: null, state: null };
       }
       const job = await this.serialized(() => this.enqueue({ kind: 'subscribed' }, 'scheduled', 'scheduler', 'scheduled cycle', undefined, planned));
-      this.deps.logger.info({ jobId: job.id, considered: plan.considered.length, requests: plan.chunks.length, notes: plan.notes }, 'scheduled backfill cycle queued');
+      this.deps.logger.info(
+        { jobId: job.id, considered: plan.considered.length, requests: plan.chunks.length, notes: plan.notes },
+        'scheduled backfill cycle queued',
+      );
       const final = await this.waitFinal(job.id);
       return { ...base, jobId: job.id, state: final.state };
     });
     const result: CycleResult = outcome.led
       ? outcome.value
-      : { trigger: 'scheduled', led: false, jobId: null, state: null, considered: 0, plannedRequests: 0, missingMinutes: 0, fellBack: false, notes: ['another console runs the scheduled cycle'] };
+      : {
+          trigger: 'scheduled',
+          led: false,
+          jobId: null,
+          state: null,
+          considered: 0,
+          plannedRequests: 0,
+          missingMinutes: 0,
+          fellBack: false,
+          notes: ['another console runs the scheduled cycle'],
+        };
     if (!outcome.led) this.deps.logger.info('scheduled backfill cycle skipped: another console holds the lock');
     this.last = result;
     return result;
@@ -403,7 +436,11 @@ export class BackfillService {
 
   retry(id: number): BackfillJob {
     const row = this.queue.retry(id);
-    void this.claimFor(id, row.trigger, this.queue.pendingChunks(id).map((c) => c.instrument.token));
+    void this.claimFor(
+      id,
+      row.trigger,
+      this.queue.pendingChunks(id).map((c) => c.instrument.token),
+    );
     this.runner.wake();
     this.changed();
     return this.view(row);

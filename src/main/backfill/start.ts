@@ -55,7 +55,9 @@ export function startBackfill(deps: BackfillDeps): BackfillService {
   });
   deps.health.register('backfill', (): ComponentHealth => {
     const h = service.health();
-    const last = h.last ? `; last cycle: ${h.last.led ? `${h.last.considered} considered, ${h.last.plannedRequests} requests${h.last.fellBack ? ' (fallback: snapshot unavailable)' : ''}` : 'led by another console'}` : '';
+    const last = h.last
+      ? `; last cycle: ${h.last.led ? `${h.last.considered} considered, ${h.last.plannedRequests} requests${h.last.fellBack ? ' (fallback: snapshot unavailable)' : ''}` : 'led by another console'}`
+      : '';
     const detail = `${h.queued} job(s) queued or running${h.running ? `, running #${h.running}` : ''}${last}`;
     return { status: h.tickerReady ? 'ok' : 'degraded', detail: h.tickerReady ? detail : `no ticker client: jobs wait; ${detail}` };
   });

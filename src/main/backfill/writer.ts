@@ -101,7 +101,12 @@ export function matchCandles(chunk: FetchedChunk): { candles: Map<number, Histor
 }
 
 /** Writes a unit's chunks in one transaction; returns per-chunk results in input order. */
-export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: readonly FetchedChunk[], opts: { sourceGreeks?: SourceGreeks } = {}): Promise<ChunkWriteResult[]> {
+export async function writeUnit(
+  db: MarketDb,
+  coverage: CoverageStore,
+  chunks: readonly FetchedChunk[],
+  opts: { sourceGreeks?: SourceGreeks } = {},
+): Promise<ChunkWriteResult[]> {
   return db.transaction(async (tx) => {
     const results: ChunkWriteResult[] = [];
     for (const chunk of chunks) {
@@ -109,8 +114,16 @@ export async function writeUnit(db: MarketDb, coverage: CoverageStore, chunks: r
       const inst = chunk.instrument;
       let rows = 0;
       if (candles.size > 0) {
-        if (inst.kind === 'option') rows = await upsertStrikeSides(tx, [...candles].map(([m, c]) => strikeSideBar(inst, m, c, opts.sourceGreeks)));
-        else rows = await upsertInstrumentBars(tx, [...candles].map(([m, c]) => instrumentBar(inst, m, c)));
+        if (inst.kind === 'option')
+          rows = await upsertStrikeSides(
+            tx,
+            [...candles].map(([m, c]) => strikeSideBar(inst, m, c, opts.sourceGreeks)),
+          );
+        else
+          rows = await upsertInstrumentBars(
+            tx,
+            [...candles].map(([m, c]) => instrumentBar(inst, m, c)),
+          );
       }
       await coverage.recordWindows(tx, inst.token, 'no_trades', noTrades, 'empty in-session history answer');
       if (chunk.hadFailures ?? true) await coverage.clearFailed(tx, inst.token, chunk.from, chunk.to);

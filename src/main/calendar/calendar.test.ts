@@ -105,8 +105,13 @@ describe('HolidayCalendar and sessions', () => {
     const from = fromIstWallClock('2025-11-04T15:25:00');
     const to = fromIstWallClock('2025-11-06T09:17:00');
     expect(cal.sessionMinutesBetween(from, to).map(toIstNaive)).toEqual([
-      '2025-11-04T15:25:00', '2025-11-04T15:26:00', '2025-11-04T15:27:00', '2025-11-04T15:28:00', '2025-11-04T15:29:00',
-      '2025-11-06T09:15:00', '2025-11-06T09:16:00',
+      '2025-11-04T15:25:00',
+      '2025-11-04T15:26:00',
+      '2025-11-04T15:27:00',
+      '2025-11-04T15:28:00',
+      '2025-11-04T15:29:00',
+      '2025-11-06T09:15:00',
+      '2025-11-06T09:16:00',
     ]);
   });
 
@@ -144,13 +149,16 @@ describe('the app calendar: shipped file plus the operator file', () => {
   it('merges an operator file over the shipped one date by date, each date saying where it came from', () => {
     const home = mkdtempSync(join(tmpdir(), 'cal-home-'));
     const operatorFile = join(home, OPERATOR_HOLIDAY_FILE);
-    writeFileSync(operatorFile, JSON.stringify({
-      holidays: [
-        { date: '2026-02-02', name: 'Special closure (circular NSE/CMTR/12345)', verified: true },
-        { date: '2026-03-03', name: 'Holi', holiday: false },
-        { date: '2026-03-26', name: 'Shri Ram Navami', verified: true },
-      ],
-    }));
+    writeFileSync(
+      operatorFile,
+      JSON.stringify({
+        holidays: [
+          { date: '2026-02-02', name: 'Special closure (circular NSE/CMTR/12345)', verified: true },
+          { date: '2026-03-03', name: 'Holi', holiday: false },
+          { date: '2026-03-26', name: 'Shri Ram Navami', verified: true },
+        ],
+      }),
+    );
     const cal = loadAppCalendar(home);
     expect(cal.holiday('2026-02-02')).toEqual({ date: '2026-02-02', name: 'Special closure (circular NSE/CMTR/12345)', verified: true, source: operatorFile });
     expect(cal.isTradingDay('2026-03-03')).toBe(true); // cancelled by the operator
@@ -169,7 +177,8 @@ describe('the app calendar: shipped file plus the operator file', () => {
     writeFileSync(join(broken, OPERATOR_HOLIDAY_FILE), '{ not json');
     expect(() => loadAppCalendar(broken)).toThrow(new RegExp(`${join(broken, OPERATOR_HOLIDAY_FILE).replace(/[/.]/g, '\\$&')}: not valid JSON`));
     expect(() => loadAppCalendar(home, { shippedPath: join(home, 'missing.json') })).toThrow(/shipped .* was not found/);
-    for (const bad of ['2026-13-01', '2026-1-5', '20260105']) expect(() => parseHolidayFile(JSON.stringify([{ date: bad, name: 'x' }]), 'f')).toThrow('f: invalid holiday list at 0.date: a real date YYYY-MM-DD');
+    for (const bad of ['2026-13-01', '2026-1-5', '20260105'])
+      expect(() => parseHolidayFile(JSON.stringify([{ date: bad, name: 'x' }]), 'f')).toThrow('f: invalid holiday list at 0.date: a real date YYYY-MM-DD');
   });
 });
 

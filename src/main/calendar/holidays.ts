@@ -59,7 +59,8 @@ function defaultStartDirs(): string[] {
  */
 export function loadAppCalendar(home: string, opts: { shippedPath?: string } = {}): HolidayCalendar {
   const shippedPath = opts.shippedPath ?? findHolidayFile();
-  if (!shippedPath || !existsSync(shippedPath)) throw new Error(`holiday calendar: the shipped ${HOLIDAY_FILE_RELATIVE} was not found (looked above ${process.cwd()})`);
+  if (!shippedPath || !existsSync(shippedPath))
+    throw new Error(`holiday calendar: the shipped ${HOLIDAY_FILE_RELATIVE} was not found (looked above ${process.cwd()})`);
   const operatorPath = join(resolve(home), OPERATOR_HOLIDAY_FILE);
   const operator: HolidayFileText | undefined = existsSync(operatorPath)
     ? { text: readFileSync(operatorPath, 'utf8'), source: operatorPath, label: `operator holiday file ${operatorPath}` }

@@ -3,7 +3,18 @@
 export * from '../../shared/calendar/ist';
 export * from '../../shared/calendar/expiry';
 export {
-  SESSION_CLOSE_MINUTE, SESSION_MINUTES, SESSION_OPEN_MINUTE, bucketStart, isInSession, isTradingDay, mergeHolidays, nextSessionOpen, parseHolidayFile,
-  sessionBounds, sessionMinuteStarts, type HolidayEntry, type HolidayFileEntry,
+  SESSION_CLOSE_MINUTE,
+  SESSION_MINUTES,
+  SESSION_OPEN_MINUTE,
+  bucketStart,
+  isInSession,
+  isTradingDay,
+  mergeHolidays,
+  nextSessionOpen,
+  parseHolidayFile,
+  sessionBounds,
+  sessionMinuteStarts,
+  type HolidayEntry,
+  type HolidayFileEntry,
 } from '../../shared/calendar/sessions';
 export * from './holidays';

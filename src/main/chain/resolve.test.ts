@@ -61,12 +61,21 @@ describe('resolveChain', () => {
 
     // Subscribe order over both expiries: ring out from ATM, then expiry, then CE before PE (a ring's two strikes tie).
     const legs = chains.flatMap((c) => c.legs).sort((a, b) => a.rank - b.rank);
-    const key = (l: ChainLeg) => [Math.round(Math.abs(l.strike - (chains[expiries.indexOf(l.expiry)].atm as number)) / step), expiries.indexOf(l.expiry), l.side === 'CE' ? 0 : 1];
+    const key = (l: ChainLeg) => [
+      Math.round(Math.abs(l.strike - (chains[expiries.indexOf(l.expiry)].atm as number)) / step),
+      expiries.indexOf(l.expiry),
+      l.side === 'CE' ? 0 : 1,
+    ];
     for (let i = 1; i < legs.length; i++) {
       const [a, b] = [key(legs[i - 1]), key(legs[i])];
       expect(a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] <= b[2])))).toBe(true);
     }
-    expect(legs.slice(0, 4).map((l) => [l.expiry, l.side])).toEqual([[expiries[0], 'CE'], [expiries[0], 'PE'], [expiries[1], 'CE'], [expiries[1], 'PE']]);
+    expect(legs.slice(0, 4).map((l) => [l.expiry, l.side])).toEqual([
+      [expiries[0], 'CE'],
+      [expiries[0], 'PE'],
+      [expiries[1], 'CE'],
+      [expiries[1], 'PE'],
+    ]);
   });
 
   it('centres on a requested strike, keeps both sides in the token map for a one-sided request', async () => {
@@ -74,7 +83,14 @@ describe('resolveChain', () => {
     const listed = listedStrikes(expiry);
     const step = stepOf(listed);
     const atm = listed[Math.floor(listed.length / 2)];
-    const [chain] = await resolveChain(registry, { symbol: 'NIFTY', expiries: [expiry], strikesEachSide: 2, price: atm, centerStrike: atm + 4 * step, sides: ['PE'] });
+    const [chain] = await resolveChain(registry, {
+      symbol: 'NIFTY',
+      expiries: [expiry],
+      strikesEachSide: 2,
+      price: atm,
+      centerStrike: atm + 4 * step,
+      sides: ['PE'],
+    });
 
     expect(chain.atm).toBe(atm);
     expect(chain.centre).toBe(atm + 4 * step);

@@ -39,7 +39,8 @@ export async function resolveChain(
       if (listedStrikes.length === 0) return { expiry, strikes: [], atm: null, step: null, tokens: new Map(), listed: false, centre: null, legs: [] };
       const step = await registry.strikeStep(req.symbol, expiry, req.price ?? undefined);
       const atm = nearestStrike(listedStrikes, req.price);
-      const centre = req.centerStrike !== undefined ? nearestStrike(listedStrikes, req.centerStrike) : (atm ?? listedStrikes[Math.floor(listedStrikes.length / 2)]);
+      const centre =
+        req.centerStrike !== undefined ? nearestStrike(listedStrikes, req.centerStrike) : (atm ?? listedStrikes[Math.floor(listedStrikes.length / 2)]);
       const reach = req.strikesEachSide * step + step / 1000;
       const strikes = listedStrikes.filter((k) => Math.abs(k - (centre as number)) <= reach);
       const inRange = new Set(strikes);
@@ -50,7 +51,13 @@ export async function resolveChain(
         tokens.set(legKey(inst.strike, inst.instrumentType), inst.token);
         if (!sides.includes(inst.instrumentType)) continue;
         const ring = Math.round(Math.abs(inst.strike - (centre as number)) / step);
-        legs.push({ expiry, strike: inst.strike, side: inst.instrumentType, token: inst.token, rank: ring * 1000 + expiryIndex * 2 + (inst.instrumentType === 'PE' ? 1 : 0) });
+        legs.push({
+          expiry,
+          strike: inst.strike,
+          side: inst.instrumentType,
+          token: inst.token,
+          rank: ring * 1000 + expiryIndex * 2 + (inst.instrumentType === 'PE' ? 1 : 0),
+        });
       }
       legs.sort((a, b) => a.rank - b.rank);
       return { expiry, strikes, atm, step, tokens, listed: true, centre, legs };

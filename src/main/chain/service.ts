@@ -8,7 +8,15 @@ import type { FlagValues } from '../../shared/flags';
 import { daysBetween, istDate } from '../calendar';
 import type { Logger } from '../log';
 import type { Queryable } from '../market/db';
-import { distributionSeries, latestUnderlyingPrice, strikeHistoryRows, TIMEFRAME_MINUTES, type LegState, type ListedLeg, type UnderlyingPrice } from '../market/distribution';
+import {
+  distributionSeries,
+  latestUnderlyingPrice,
+  strikeHistoryRows,
+  TIMEFRAME_MINUTES,
+  type LegState,
+  type ListedLeg,
+  type UnderlyingPrice,
+} from '../market/distribution';
 import type { InstrumentRegistry } from '../registry/registry';
 import type { EnsureResult, SubscriptionManager } from '../subscriptions/manager';
 import { noSubscriptionOutcome, subscriptionOutcome } from '../subscriptions/outcome';
@@ -118,7 +126,14 @@ export class ChainService {
       }
     }
 
-    let chains = await resolveChain(registry, { symbol, expiries, strikesEachSide: req.strikeRange, price: price?.price ?? null, centerStrike: req.centerStrike, sides });
+    let chains = await resolveChain(registry, {
+      symbol,
+      expiries,
+      strikesEachSide: req.strikeRange,
+      price: price?.price ?? null,
+      centerStrike: req.centerStrike,
+      sides,
+    });
     const legs = chains.flatMap((c) => c.legs);
     // Still no price although the index is on its way: subscribing strikes around a guessed centre would spend the
     // 30-a-minute budget (and reloads) on the wrong strikes. The next request, with a price, subscribes the chain.
@@ -151,7 +166,15 @@ export class ChainService {
       // Data may have arrived while waiting: centre on the freshest price.
       if (price === null) {
         price = await latestUnderlyingPrice(db, { symbol, indexToken, now: this.now() });
-        if (price) chains = await resolveChain(registry, { symbol, expiries, strikesEachSide: req.strikeRange, price: price.price, centerStrike: req.centerStrike, sides });
+        if (price)
+          chains = await resolveChain(registry, {
+            symbol,
+            expiries,
+            strikesEachSide: req.strikeRange,
+            price: price.price,
+            centerStrike: req.centerStrike,
+            sides,
+          });
       }
     }
 
@@ -166,7 +189,9 @@ export class ChainService {
       expectingData: this.opts.expectingData,
       // Every listed option of the expiry: PCR and max pain are expiry-wide, whatever the strike window.
       listedLegs: async (expiry) =>
-        (await registry.chain(symbol, expiry)).flatMap((i): ListedLeg[] => (i.instrumentType === 'CE' || i.instrumentType === 'PE' ? [{ strike: i.strike, side: i.instrumentType, token: i.token }] : [])),
+        (await registry.chain(symbol, expiry)).flatMap((i): ListedLeg[] =>
+          i.instrumentType === 'CE' || i.instrumentType === 'PE' ? [{ strike: i.strike, side: i.instrumentType, token: i.token }] : [],
+        ),
       legState: (token) => legState(manager, token),
       sides: { call: sides.includes('CE' as never), put: sides.includes('PE' as never) },
       price: price?.price ?? null,
@@ -193,14 +218,28 @@ export class ChainService {
     const legs = (await this.opts.registry.chain(symbol, req.expiry)).filter((i) => i.strike === req.strike);
     const tokenOf = (side: 'CE' | 'PE') => legs.find((i) => i.instrumentType === side)?.token ?? null;
     const rows = await strikeHistoryRows(this.opts.db, {
-      symbol, expiry: req.expiry, strike: req.strike, timeframe: req.timeframe,
-      buckets: Math.ceil(req.minutes / TIMEFRAME_MINUTES[req.timeframe]), now: this.now(),
+      symbol,
+      expiry: req.expiry,
+      strike: req.strike,
+      timeframe: req.timeframe,
+      buckets: Math.ceil(req.minutes / TIMEFRAME_MINUTES[req.timeframe]),
+      now: this.now(),
     });
     return {
-      symbol, expiry: req.expiry, strike: req.strike, timeframe: req.timeframe, call_token: tokenOf('CE'), put_token: tokenOf('PE'),
+      symbol,
+      expiry: req.expiry,
+      strike: req.strike,
+      timeframe: req.timeframe,
+      call_token: tokenOf('CE'),
+      put_token: tokenOf('PE'),
       points: rows.map((r) => ({
         bucket_time: new Date(r.bucket).toISOString(),
-        call_oi: r.callOi, put_oi: r.putOi, call_ltp: r.callLtp, put_ltp: r.putLtp, call_volume: r.callVolume, put_volume: r.putVolume,
+        call_oi: r.callOi,
+        put_oi: r.putOi,
+        call_ltp: r.callLtp,
+        put_ltp: r.putLtp,
+        call_volume: r.callVolume,
+        put_volume: r.putVolume,
       })),
     };
   }
@@ -225,7 +264,11 @@ export class ChainService {
           spot: spot?.price ?? null,
           spotTime: spot ? new Date(spot.at).toISOString() : null,
           strikeStep: expiries.length ? await registry.strikeStep(symbol, expiries[0], spot?.price) : null,
-          expiries: expiries.map((expiry) => ({ expiry, days_to_expiry: daysBetween(today, expiry), kind: lastOfMonth.get(expiry.slice(0, 7)) === expiry ? 'monthly' : 'weekly' })),
+          expiries: expiries.map((expiry) => ({
+            expiry,
+            days_to_expiry: daysBetween(today, expiry),
+            kind: lastOfMonth.get(expiry.slice(0, 7)) === expiry ? 'monthly' : 'weekly',
+          })),
         };
       }),
     );

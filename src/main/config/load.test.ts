@@ -40,7 +40,9 @@ describe('loadConfig', () => {
     expect(attempt({ TICKER_URL: 'ftp://x' })).toMatch(/^Invalid configuration: TICKER_URL must be an http\(s\) URL/);
     expect(attempt({ DATABASE_URL: 'mysql://x' })).toMatch(/^Invalid configuration: DATABASE_URL must be a postgres:\/\/ URL/);
     expect(attempt({}, ['--port=-1'])).toMatch(/^Invalid configuration: --port must be an integer 0-65535/);
-    expect(attempt({ STRIKEDESK_HOST: '0.0.0.0' })).toBe('Invalid configuration: STRIKEDESK_HOST=0.0.0.0 is not a loopback address, so STRIKEDESK_API_TOKEN must be set');
+    expect(attempt({ STRIKEDESK_HOST: '0.0.0.0' })).toBe(
+      'Invalid configuration: STRIKEDESK_HOST=0.0.0.0 is not a loopback address, so STRIKEDESK_API_TOKEN must be set',
+    );
     expect(attempt({ STRIKEDESK_HOST: '0.0.0.0', STRIKEDESK_API_TOKEN: 'x'.repeat(20) })).toMatch(/STRIKEDESK_WEBHOOK_SECRET must be set/);
     expect(attempt({ STRIKEDESK_API_TOKEN: 'short' })).toMatch(/STRIKEDESK_API_TOKEN must be a string of at least 16 characters/);
   });
@@ -56,7 +58,10 @@ describe('loadConfig', () => {
   });
 
   it('ignores switches that are not ours (Electron and Chromium add their own)', () => {
-    expect([...parseCli(['--inspect', '--port', '1', '--headless', '--no-sandbox'])]).toEqual([['--port', '1'], ['--headless', 'true']]);
+    expect([...parseCli(['--inspect', '--port', '1', '--headless', '--no-sandbox'])]).toEqual([
+      ['--port', '1'],
+      ['--headless', 'true'],
+    ]);
   });
 });
 

@@ -48,7 +48,7 @@ const URL_SETTINGS = new Set(['databaseUrl', 'redisUrl', 'tickerUrl', 'instrumen
 
 function describeInput(key: string, value: unknown): string {
   if (SECRET_SETTINGS.has(key)) return typeof value === 'string' ? `*** (${value.length} characters)` : '***';
-  let text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  let text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   if (URL_SETTINGS.has(key)) text = redactUrl(text) ?? '';
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
@@ -90,7 +90,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
       fileValues = parsed as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError(`Invalid configuration: ${explicitConfig?.origin ?? 'config file'} ${configPath} must be a JSON object (${jsonErrorWithoutText(err as Error)})`);
+      throw new ConfigError(
+        `Invalid configuration: ${explicitConfig?.origin ?? 'config file'} ${configPath} must be a JSON object (${jsonErrorWithoutText(err as Error)})`,
+      );
     }
     const knownKeys = new Set(SETTINGS.map((s) => s.key));
     for (const key of Object.keys(fileValues)) {
@@ -157,14 +159,10 @@ export function isLoopbackHost(host: string): boolean {
 function checkCombinations(config: Config): void {
   if (!isLoopbackHost(config.host)) {
     if (!config.apiToken) {
-      throw new ConfigError(
-        `Invalid configuration: STRIKEDESK_HOST=${config.host} is not a loopback address, so STRIKEDESK_API_TOKEN must be set`,
-      );
+      throw new ConfigError(`Invalid configuration: STRIKEDESK_HOST=${config.host} is not a loopback address, so STRIKEDESK_API_TOKEN must be set`);
     }
     if (!config.webhookSecret) {
-      throw new ConfigError(
-        `Invalid configuration: STRIKEDESK_HOST=${config.host} is not a loopback address, so STRIKEDESK_WEBHOOK_SECRET must be set`,
-      );
+      throw new ConfigError(`Invalid configuration: STRIKEDESK_HOST=${config.host} is not a loopback address, so STRIKEDESK_WEBHOOK_SECRET must be set`);
     }
   }
 }

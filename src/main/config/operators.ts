@@ -20,7 +20,10 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
  * config loader prefixes them with the setting's name.
  */
 export function parseNamedTokens(text: string): { ok: true; tokens: NamedToken[] } | { ok: false; message: string } {
-  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) return { ok: false, message: 'give at least one name:token entry' };
   const tokens: NamedToken[] = [];
   for (const [i, entry] of entries.entries()) {
@@ -29,8 +32,10 @@ export function parseNamedTokens(text: string): { ok: true; tokens: NamedToken[]
     if (colon <= 0) return { ok: false, message: `${where}: expected name:token` };
     const name = entry.slice(0, colon).trim();
     const token = entry.slice(colon + 1).trim();
-    if (!NAME.test(name)) return { ok: false, message: `${where}: the name must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit` };
-    if (token.length < MIN_NAMED_TOKEN_LENGTH) return { ok: false, message: `${where} (${name}): the token must be at least ${MIN_NAMED_TOKEN_LENGTH} characters` };
+    if (!NAME.test(name))
+      return { ok: false, message: `${where}: the name must be 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit` };
+    if (token.length < MIN_NAMED_TOKEN_LENGTH)
+      return { ok: false, message: `${where} (${name}): the token must be at least ${MIN_NAMED_TOKEN_LENGTH} characters` };
     if (/\s/.test(token)) return { ok: false, message: `${where} (${name}): the token may not contain spaces` };
     if (tokens.some((t) => t.name === name)) return { ok: false, message: `${where}: the name ${name} is given twice` };
     if (tokens.some((t) => t.token === token)) return { ok: false, message: `${where} (${name}): the same token is given to two names` };

@@ -18,7 +18,12 @@ describe('event intake in the console', () => {
 
   it('shows the generated webhook secret and the webhook URL in settings:get', async () => {
     settings = await call<SettingsView>('settings:get');
-    expect(settings.webhook).toMatchObject({ url: `${app.url}/internal/subscription-events`, secretSource: 'generated', toleranceSeconds: 300, acceptPlainHeader: false });
+    expect(settings.webhook).toMatchObject({
+      url: `${app.url}/internal/subscription-events`,
+      secretSource: 'generated',
+      toleranceSeconds: 300,
+      acceptPlainHeader: false,
+    });
     expect(settings.webhook.secret.length).toBeGreaterThanOrEqual(40);
     expect(settings.intake).toEqual({ redis: false, pollIntervalSeconds: 3600 });
     expect(settings.ticker.embedded).toBe(true);

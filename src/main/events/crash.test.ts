@@ -16,7 +16,10 @@ interface Child {
 }
 
 async function startChild(statePath: string, mode: 'pause' | 'hang'): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, statePath, mode], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, STRIKEDESK_LOG_LEVEL: 'silent' } });
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, statePath, mode], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, STRIKEDESK_LOG_LEVEL: 'silent' },
+  });
   const child: Child = { proc, url: '', enqueued: [] };
   const lines = createInterface({ input: proc.stdout! });
   lines.on('line', (line) => {
@@ -65,7 +68,10 @@ describe('crash after the 202', () => {
       expect(after).toHaveLength(20);
       expect(after.every((r) => r.state === 'done' && r.attempts === 1)).toBe(true);
       // The sender retrying after the crash (a new delivery, so newly signed) gets "duplicate", not a second processing.
-      const retry = await postEvent(restarted.url, { body: planBody(tokens[0], 'created', '2025-11-04T09:30:00Z'), timestamp: Math.floor(Date.now() / 1000) - 5 });
+      const retry = await postEvent(restarted.url, {
+        body: planBody(tokens[0], 'created', '2025-11-04T09:30:00Z'),
+        timestamp: Math.floor(Date.now() / 1000) - 5,
+      });
       expect(retry.body).toMatchObject({ duplicate: true });
       expect(restarted.backfill.calls).toHaveLength(20);
     } finally {

@@ -99,7 +99,11 @@ export class EventInbox {
       const inserted = this.insertEvent.run(params);
       if (inserted.changes === 1) return { kind: 'accepted', id: Number(inserted.lastInsertRowid) };
       const original = this.byKey.get(key) as { id: number; state: InboxState };
-      const dup = this.insertDuplicate.run({ ...params, outcome: `duplicate of #${original.id} (${original.state}); not processed again`, duplicateOf: original.id });
+      const dup = this.insertDuplicate.run({
+        ...params,
+        outcome: `duplicate of #${original.id} (${original.state}); not processed again`,
+        duplicateOf: original.id,
+      });
       return { kind: 'duplicate', id: original.id, originalState: original.state, duplicateRowId: Number(dup.lastInsertRowid) };
     });
     // Events of one token run in arrival order: a row waits while an earlier row of its token is unfinished.
@@ -110,7 +114,9 @@ export class EventInbox {
           AND NOT EXISTS (SELECT 1 FROM event_inbox p WHERE p.token = e.token AND p.id < e.id AND p.state IN ('queued', 'processing'))
         ORDER BY e.id LIMIT 1)
       RETURNING *`);
-    this.finishStmt = db.prepare(`UPDATE event_inbox SET state = @state, outcome = @outcome, outcome_code = @code, finished_at = @at WHERE id = @id AND state = 'processing'`);
+    this.finishStmt = db.prepare(
+      `UPDATE event_inbox SET state = @state, outcome = @outcome, outcome_code = @code, finished_at = @at WHERE id = @id AND state = 'processing'`,
+    );
     this.retryStmt = db.prepare(`UPDATE event_inbox SET state = 'queued', outcome = @outcome, next_attempt_at = @at WHERE id = @id AND state = 'processing'`);
     this.depth = this.countPending();
   }
@@ -189,7 +195,8 @@ export class EventInbox {
 
   /** Epoch ms of the last event received by a path (any state), or null. */
   lastReceivedAt(source: IntakeSource): number | null {
-    const row = this.db.prepare('SELECT received_at FROM event_inbox WHERE source = ? ORDER BY id DESC LIMIT 1').get(source) as { received_at: string } | undefined;
+    const row = this.db.prepare('SELECT received_at FROM event_inbox WHERE source = ? ORDER BY id DESC LIMIT 1').get(source) as
+      { received_at: string } | undefined;
     return row ? Date.parse(row.received_at) : null;
   }
 
@@ -199,9 +206,11 @@ export class EventInbox {
    */
   handledByPush(token: number, type: IntakeType, sinceMs: number, beforeId: number): { id: number; source: string; code: string | null } | null {
     const row = this.db
-      .prepare(`SELECT id, source, outcome_code AS code FROM event_inbox
+      .prepare(
+        `SELECT id, source, outcome_code AS code FROM event_inbox
         WHERE token = ? AND type = ? AND source IN ('webhook', 'redis') AND state = 'done' AND id < ? AND received_at >= ?
-        ORDER BY id DESC LIMIT 1`)
+        ORDER BY id DESC LIMIT 1`,
+      )
       .get(token, type, beforeId, iso(sinceMs)) as { id: number; source: string; code: string | null } | undefined;
     return row ?? null;
   }

@@ -208,7 +208,13 @@ export class EventIntake {
     return this.inbox.list(limit);
   }
 
-  webhookInfo(baseUrl: string | null): { url: string; secret: string; secretSource: WebhookSecret['source']; acceptPlainHeader: boolean; toleranceSeconds: number } {
+  webhookInfo(baseUrl: string | null): {
+    url: string;
+    secret: string;
+    secretSource: WebhookSecret['source'];
+    acceptPlainHeader: boolean;
+    toleranceSeconds: number;
+  } {
     return {
       url: `${baseUrl ?? ''}${WEBHOOK_PATH}`,
       secret: this.secret.secret,
@@ -231,14 +237,19 @@ export class EventIntake {
       const s = this.redis.status();
       const rejected = this.rejected.redis ? `; ${this.rejected.redis} invalid messages ignored` : '';
       if (s.state === 'ready') return { status: 'ok', detail: `subscribed to ticker:nifty:events (connects ${s.connects})${rejected}`, lastEventAt };
-      return { status: 'degraded', detail: `redis ${s.state}${s.lastError ? `: ${s.lastError}` : ''} (reconnect attempts ${s.reconnectAttempts})${rejected}`, lastEventAt };
+      return {
+        status: 'degraded',
+        detail: `redis ${s.state}${s.lastError ? `: ${s.lastError}` : ''} (reconnect attempts ${s.reconnectAttempts})${rejected}`,
+        lastEventAt,
+      };
     });
     health.register('intake_poller', (): ComponentHealth => {
       const lastEventAt = iso(this.last.get('poll') ?? null);
       if (!this.opts.ticker()) return { status: 'disabled', detail: 'ticker client not running', lastEventAt };
       const s = this.poller.status();
       const every = `every ${this.opts.config.pollIntervalSeconds} s`;
-      if (s.lastError) return { status: 'degraded', detail: `last poll failed: ${s.lastError}; last good poll ${iso(s.lastOkAt) ?? 'never'} (${every})`, lastEventAt };
+      if (s.lastError)
+        return { status: 'degraded', detail: `last poll failed: ${s.lastError}; last good poll ${iso(s.lastOkAt) ?? 'never'} (${every})`, lastEventAt };
       if (s.lastOkAt === null) return { status: 'starting', detail: every, lastEventAt };
       return { status: 'ok', detail: `${s.known} active subscriptions; last poll ${iso(s.lastOkAt)} (${every}); baseline ${s.baselineAt}`, lastEventAt };
     });

@@ -4,7 +4,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { normalizeEvent, subscriptionEventSchema } from './normalize';
 
-const lines = readFileSync(new URL('../../../fixtures/ticker-service/redis-events.txt', import.meta.url), 'utf8').split('\n').filter(Boolean);
+const lines = readFileSync(new URL('../../../fixtures/ticker-service/redis-events.txt', import.meta.url), 'utf8')
+  .split('\n')
+  .filter(Boolean);
 
 describe('Redis event fixtures', () => {
   it('parses every fixture line, null account included, into a created and a removed event', () => {

@@ -2,7 +2,11 @@
 // normalized into one event. Both are accepted on the webhook and on Redis: a sender that speaks either is served.
 import { z } from 'zod';
 
-const token = z.number().int().positive().max(2 ** 32);
+const token = z
+  .number()
+  .int()
+  .positive()
+  .max(2 ** 32);
 
 /** Metadata is stored and shown, never interpreted: 8 levels and 8 KiB of JSON are far more than a sender needs. */
 export const METADATA_MAX_DEPTH = 8;
@@ -30,7 +34,8 @@ function boundedMetadata(value: unknown, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', message: `nested deeper than ${METADATA_MAX_DEPTH} levels` });
     return;
   }
-  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_MAX_BYTES) ctx.addIssue({ code: 'custom', message: `larger than ${METADATA_MAX_BYTES} bytes of JSON` });
+  if (Buffer.byteLength(JSON.stringify(value)) > METADATA_MAX_BYTES)
+    ctx.addIssue({ code: 'custom', message: `larger than ${METADATA_MAX_BYTES} bytes of JSON` });
 }
 const tradingsymbol = z.string().trim().min(1).max(64);
 
@@ -47,12 +52,14 @@ export const planEventSchema = z.object({
 export const redisEventSchema = z.object({
   event_type: z.enum(['subscription_created', 'subscription_removed']),
   instrument_token: token,
-  metadata: z.looseObject({
-    tradingsymbol,
-    segment: z.string().max(32).optional(),
-    requested_mode: z.string().max(16).optional(),
-    account_id: z.string().max(64).nullable().optional(), // null for rows created without an account
-  }).superRefine(boundedMetadata),
+  metadata: z
+    .looseObject({
+      tradingsymbol,
+      segment: z.string().max(32).optional(),
+      requested_mode: z.string().max(16).optional(),
+      account_id: z.string().max(64).nullable().optional(), // null for rows created without an account
+    })
+    .superRefine(boundedMetadata),
   // Epoch seconds; an epoch in milliseconds is a sender bug worth naming rather than a date in the year 50000.
   timestamp: z.number().positive().max(1e11, 'expected epoch seconds, not milliseconds'),
 });

@@ -17,7 +17,10 @@ let tokens: number[];
 beforeAll(async () => {
   dt = await startDevTicker({ port: 0, clockMode: 'always-open', autoTick: false });
   const expiry = dt.registry.expiries('NIFTY')[0];
-  tokens = dt.registry.chain('NIFTY', expiry).slice(0, 8).map((i) => i.token);
+  tokens = dt.registry
+    .chain('NIFTY', expiry)
+    .slice(0, 8)
+    .map((i) => i.token);
 });
 afterAll(async () => dt?.close());
 
@@ -25,7 +28,11 @@ const pollRows = (t: TestIntake): InboxRow[] => t.state.db.prepare("SELECT * FRO
 const settledAll = (t: TestIntake) => expect.poll(() => t.intake.inbox.pending(), { message: 'inbox drained' }).toBe(0);
 
 async function subscribeOverHttp(token: number): Promise<void> {
-  const res = await fetch(`${dt.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: token }) });
+  const res = await fetch(`${dt.url}/subscriptions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ instrument_token: token }),
+  });
   expect(res.status).toBe(201);
   dt.sim.applyNow();
 }
@@ -59,7 +66,9 @@ describe('poll reconciler', () => {
       expect(t.subscriptions.released).toEqual([]);
       expect(await t.intake.poller.runNow('test')).toMatchObject({ kind: 'diff', active: 2, created: 0, removed: 1 });
       await settledAll(t);
-      expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: tokens[2] }, createdBy: 'event:poll', reason: expect.stringContaining('poll event appeared') }]);
+      expect(t.backfill.calls).toEqual([
+        { scope: { kind: 'instrument', token: tokens[2] }, createdBy: 'event:poll', reason: expect.stringContaining('poll event appeared') },
+      ]);
       expect(t.subscriptions.released).toEqual([{ token: tokens[0], reason: 'poll event vanished' }]);
       const rows = pollRows(t);
       expect(rows.map((r) => [r.type, r.token, r.state, r.outcome_code])).toEqual([
@@ -81,7 +90,11 @@ describe('poll reconciler', () => {
     try {
       // The start-up cycle finds the one change, and only it.
       await expect.poll(() => pollRows(t).some((r) => r.token === tokens[3] && r.state === 'done'), { message: 'the start-up cycle event' }).toBeTruthy();
-      expect(pollRows(t).filter((r) => r.type === 'created').map((r) => r.token)).toEqual([tokens[2], tokens[3]]);
+      expect(
+        pollRows(t)
+          .filter((r) => r.type === 'created')
+          .map((r) => r.token),
+      ).toEqual([tokens[2], tokens[3]]);
       expect(t.backfill.calls.map((c) => c.scope)).toEqual([{ kind: 'instrument', token: tokens[3] }]);
     } finally {
       await t.close();
@@ -107,11 +120,23 @@ describe('poll reconciler', () => {
 
   it("does not queue a second backfill when a push event already did (the devticker's own signed webhook)", async () => {
     const t = await startTestIntake({ statePath: path, ticker: () => httpLister(dt.url) });
-    const pusher = await startDevTicker({ port: 0, clockMode: 'always-open', autoTick: false, webhookUrl: `${t.url}${WEBHOOK_PATH}`, webhookSecret: TEST_SECRET });
+    const pusher = await startDevTicker({
+      port: 0,
+      clockMode: 'always-open',
+      autoTick: false,
+      webhookUrl: `${t.url}${WEBHOOK_PATH}`,
+      webhookSecret: TEST_SECRET,
+    });
     try {
       // The second devticker is the one that signs deliveries; the subscription itself is mirrored at the first.
       pusher.sim.subscribe(tokens[4]);
-      await expect.poll(() => (t.state.db.prepare("SELECT state FROM event_inbox WHERE source = 'webhook' AND token = ?").get(tokens[4]) as { state: string } | undefined)?.state, { message: 'signed devticker webhook processed' }).toBe('done');
+      await expect
+        .poll(
+          () =>
+            (t.state.db.prepare("SELECT state FROM event_inbox WHERE source = 'webhook' AND token = ?").get(tokens[4]) as { state: string } | undefined)?.state,
+          { message: 'signed devticker webhook processed' },
+        )
+        .toBe('done');
       expect(pusher.sim.counters().webhookFailures).toBe(0);
       dt.sim.subscribe(tokens[4]);
       await t.intake.poller.runNow('test');
@@ -126,7 +151,7 @@ describe('poll reconciler', () => {
     }
   });
 
-  it("survives the real service's rows: null and \"\" accounts, a repeated row, a row skipped by one pass", async () => {
+  it('survives the real service\'s rows: null and "" accounts, a repeated row, a row skipped by one pass', async () => {
     // The service's own example answer (fixtures/ticker-service), listed in passes that page an unordered table.
     const rows = JSON.parse(readFileSync(join(process.cwd(), 'fixtures/ticker-service/subscriptions-list.json'), 'utf8')) as TickerSubscription[];
     const active = rows.filter((r) => r.status === 'active');

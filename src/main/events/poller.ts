@@ -177,7 +177,8 @@ export class PollReconciler {
       this.s.lastError = result.error;
     }
     this.s.lastResult = result;
-    if (result.kind === 'baseline') this.opts.logger?.info({ active: result.active }, 'poll reconciler recorded its baseline (no events for pre-existing subscriptions)');
+    if (result.kind === 'baseline')
+      this.opts.logger?.info({ active: result.active }, 'poll reconciler recorded its baseline (no events for pre-existing subscriptions)');
     if (result.kind === 'diff' && result.eventIds.length > 0) {
       this.opts.logger?.info({ created: result.created, removed: result.removed, reason }, 'poll reconciliation found changes');
       this.opts.onEvents(result.eventIds);

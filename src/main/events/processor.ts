@@ -73,10 +73,13 @@ export class EventProcessor {
   private armRetryTimer(): void {
     const at = this.opts.inbox.nextAttemptAt();
     if (at === null || this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.kick();
-    }, Math.max(10, at - this.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.kick();
+      },
+      Math.max(10, at - this.now()),
+    );
     this.timer.unref();
   }
 

@@ -30,18 +30,21 @@ async function startRedis(port: number): Promise<ChildProcess> {
   const server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   // In a hook (beforeAll), where expect.poll is not allowed: vi.waitFor retries until the probe stops throwing.
-  await vi.waitFor(async () => {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      await probe.ping();
-      await probe.quit();
-    } catch (err) {
-      probe.disconnect();
-      throw err;
-    }
-  }, { timeout: 10_000, interval: 10 });
+  await vi.waitFor(
+    async () => {
+      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        await probe.ping();
+        await probe.quit();
+      } catch (err) {
+        probe.disconnect();
+        throw err;
+      }
+    },
+    { timeout: 10_000, interval: 10 },
+  );
   return server;
 }
 
@@ -70,7 +73,10 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
     publisher = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: (n) => Math.min(50 * n, 300) });
     publisher.on('error', () => undefined);
     dt = await startDevTicker({ port: 0, clockMode: 'always-open', autoTick: false });
-    tokens = dt.registry.chain('NIFTY', dt.registry.expiries('NIFTY')[0]).slice(0, 6).map((i) => i.token);
+    tokens = dt.registry
+      .chain('NIFTY', dt.registry.expiries('NIFTY')[0])
+      .slice(0, 6)
+      .map((i) => i.token);
     dt.sim.subscribe(tokens[0]);
     t = await startTestIntake({
       config: { redisUrl: `redis://127.0.0.1:${port}` },
@@ -97,13 +103,19 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
     await publisher.publish(CHANNEL_EVENTS, redisBody(9001, 'subscription_created', 1762247700));
     await publisher.publish(CHANNEL_EVENTS, redisBody(9001, 'subscription_created', 1762247700));
     await publisher.publish(CHANNEL_EVENTS, planBody(9002, 'deactivated', '2025-11-04T09:15:00Z'));
-    await expect.poll(() => rows('redis').length === 3 && rows('redis').every((r) => r.state === 'done' || r.state === 'duplicate'), { message: 'three redis rows settled' }).toBeTruthy();
+    await expect
+      .poll(() => rows('redis').length === 3 && rows('redis').every((r) => r.state === 'done' || r.state === 'duplicate'), {
+        message: 'three redis rows settled',
+      })
+      .toBeTruthy();
     expect(rows('redis').map((r) => [r.type, r.token, r.state, r.outcome_code])).toEqual([
       ['created', 9001, 'done', 'backfill_queued'],
       ['created', 9001, 'duplicate', 'duplicate'],
       ['removed', 9002, 'done', 'released'],
     ]);
-    expect(t.backfill.calls).toEqual([{ scope: { kind: 'instrument', token: 9001 }, createdBy: 'event:redis', reason: 'redis event subscription_created NIFTY25NOV9001PE' }]);
+    expect(t.backfill.calls).toEqual([
+      { scope: { kind: 'instrument', token: 9001 }, createdBy: 'event:redis', reason: 'redis event subscription_created NIFTY25NOV9001PE' },
+    ]);
     expect(health.report().components.intake_redis).toMatchObject({ status: 'ok', lastEventAt: expect.any(String) });
   });
 
@@ -124,7 +136,9 @@ describe.skipIf(!hasRedis)('redis event intake', () => {
     dt.sim.subscribe(tokens[1]);
     redis = await startRedis(port);
     await t.intake.redis!.subscribed(2);
-    await expect.poll(() => rows('poll').find((r) => r.token === tokens[1] && r.state === 'done'), { message: 'reconciliation event for the missed subscription' }).toBeTruthy();
+    await expect
+      .poll(() => rows('poll').find((r) => r.token === tokens[1] && r.state === 'done'), { message: 'reconciliation event for the missed subscription' })
+      .toBeTruthy();
     expect(t.intake.poller.status().runs).toBeGreaterThan(runsBefore);
     expect(t.backfill.calls.at(-1)).toEqual({ scope: { kind: 'instrument', token: tokens[1] }, createdBy: 'event:poll', reason: expect.any(String) });
     expect(health.report().components.intake_redis.status).toBe('ok');

@@ -68,7 +68,10 @@ export class WebhookAuthenticator {
     const signature = header(req, SIGNATURE_HEADER);
     const timestamp = header(req, TIMESTAMP_HEADER);
     if (plain !== undefined && signature === undefined) {
-      if (!this.opts.acceptPlainHeader) return { verdict: this.reject('plain_secret', 'X-Webhook-Secret is not accepted here; sign the delivery (X-Strikedesk-Timestamp, X-Strikedesk-Signature)') };
+      if (!this.opts.acceptPlainHeader)
+        return {
+          verdict: this.reject('plain_secret', 'X-Webhook-Secret is not accepted here; sign the delivery (X-Strikedesk-Timestamp, X-Strikedesk-Signature)'),
+        };
       // Hash both sides: equal lengths for timingSafeEqual without revealing the secret's length.
       if (!timingSafeEqual(digest(plain), digest(this.opts.secret))) return { verdict: this.reject('plain_secret', 'invalid X-Webhook-Secret') };
       return { verdict: { ok: true, actor: 'webhook:plain-secret' } };
@@ -78,7 +81,12 @@ export class WebhookAuthenticator {
     }
     const presented = /^sha256=([0-9a-fA-F]{64})$/.exec(signature.trim());
     if (!presented || !/^\d{1,12}$/.test(timestamp.trim())) {
-      return { verdict: this.reject('malformed', 'malformed credentials: expected X-Strikedesk-Timestamp: <unix seconds> and X-Strikedesk-Signature: sha256=<64 hex digits>') };
+      return {
+        verdict: this.reject(
+          'malformed',
+          'malformed credentials: expected X-Strikedesk-Timestamp: <unix seconds> and X-Strikedesk-Signature: sha256=<64 hex digits>',
+        ),
+      };
     }
     return { signature: presented[1].toLowerCase(), timestamp: timestamp.trim() };
   }

@@ -83,10 +83,14 @@ describe('webhook: bad input gets a clear 4xx and writes nothing', () => {
     expect(declared.status).toBe(413);
     // Chunked, no Content-Length: the limit is enforced while reading.
     const status = await new Promise<number>((resolve, reject) => {
-      const req = request(`${t.url}/internal/subscription-events`, { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(big) } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        `${t.url}/internal/subscription-events`,
+        { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(big) } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       for (let i = 0; i < big.length; i += 8192) req.write(big.slice(i, i + 8192));
       req.end();
@@ -103,7 +107,10 @@ describe('webhook: bad input gets a clear 4xx and writes nothing', () => {
     expect(wrongSecret.status).toBe(401);
     expect(wrongSecret.body.detail).toBe('invalid signature');
     const ts = Math.floor(Date.now() / 1000);
-    const tampered = await postEvent(t.url, { body: planBody(6), headers: { 'x-strikedesk-timestamp': String(ts), 'x-strikedesk-signature': signDelivery(TEST_SECRET, ts, body) } });
+    const tampered = await postEvent(t.url, {
+      body: planBody(6),
+      headers: { 'x-strikedesk-timestamp': String(ts), 'x-strikedesk-signature': signDelivery(TEST_SECRET, ts, body) },
+    });
     expect(tampered.status).toBe(401);
     const malformed = await postEvent(t.url, { body, headers: { 'x-strikedesk-signature': 'md5=abc' } });
     expect(malformed.status).toBe(401);
@@ -114,7 +121,11 @@ describe('webhook: bad input gets a clear 4xx and writes nothing', () => {
 
   it('401 for the plain X-Webhook-Secret header unless configured', async () => {
     const body = planBody(5);
-    const res = await fetch(`${t.url}/internal/subscription-events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-secret': TEST_SECRET }, body });
+    const res = await fetch(`${t.url}/internal/subscription-events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-webhook-secret': TEST_SECRET },
+      body,
+    });
     expect(res.status).toBe(401);
   });
 
@@ -143,9 +154,20 @@ describe('webhook: accepted events', () => {
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'accepted', duplicate: false, event_id: expect.any(Number) });
     const row = await settled(t, res.body.event_id);
-    expect(row).toMatchObject({ source: 'webhook', type: 'created', raw_type: 'created', token: 13660418, tradingsymbol: 'NIFTY25NOV13660418CE', occurred_at: '2025-11-04T09:15:00.000Z', state: 'done', outcome_code: 'backfill_queued' });
+    expect(row).toMatchObject({
+      source: 'webhook',
+      type: 'created',
+      raw_type: 'created',
+      token: 13660418,
+      tradingsymbol: 'NIFTY25NOV13660418CE',
+      occurred_at: '2025-11-04T09:15:00.000Z',
+      state: 'done',
+      outcome_code: 'backfill_queued',
+    });
     expect(row.outcome).toMatch(/snapshot invalidated; immediate backfill job #\d+ \(queued\)/);
-    expect(t.backfill.calls.slice(before)).toEqual([{ scope: { kind: 'instrument', token: 13660418 }, createdBy: 'event:webhook', reason: 'webhook event created NIFTY25NOV13660418CE' }]);
+    expect(t.backfill.calls.slice(before)).toEqual([
+      { scope: { kind: 'instrument', token: 13660418 }, createdBy: 'event:webhook', reason: 'webhook event created NIFTY25NOV13660418CE' },
+    ]);
     expect(counted).toContainEqual({ source: 'webhook', type: 'created', outcome: 'backfill_queued' });
   });
 
@@ -153,7 +175,14 @@ describe('webhook: accepted events', () => {
     const res = await postEvent(t.url, { body: redisBody(256265, 'subscription_removed', 1762247700) });
     expect(res.status).toBe(202);
     const row = await settled(t, res.body.event_id);
-    expect(row).toMatchObject({ type: 'removed', raw_type: 'subscription_removed', token: 256265, tradingsymbol: 'NIFTY25NOV256265PE', occurred_at: new Date(1762247700_000).toISOString(), outcome_code: 'released' });
+    expect(row).toMatchObject({
+      type: 'removed',
+      raw_type: 'subscription_removed',
+      token: 256265,
+      tradingsymbol: 'NIFTY25NOV256265PE',
+      occurred_at: new Date(1762247700_000).toISOString(),
+      outcome_code: 'released',
+    });
     expect(t.subscriptions.released).toContainEqual({ token: 256265, reason: 'webhook event subscription_removed' });
   });
 
@@ -197,7 +226,11 @@ describe('webhook: accepted events', () => {
     const a = await postEvent(t.url, { body: planBody(901, 'created', '2025-11-04T10:02:00Z'), headers: { 'x-event-id': 'evt-1' } });
     const b = await postEvent(t.url, { body: planBody(901, 'created', '2025-11-04T10:02:05Z'), headers: { 'x-event-id': 'evt-1' } });
     // Same body, another delivery (the signature covers timestamp and body, so a new timestamp), another sender id.
-    const c = await postEvent(t.url, { body: planBody(901, 'created', '2025-11-04T10:02:00Z'), timestamp: Math.floor(Date.now() / 1000) - 2, headers: { 'x-event-id': 'evt-2' } });
+    const c = await postEvent(t.url, {
+      body: planBody(901, 'created', '2025-11-04T10:02:00Z'),
+      timestamp: Math.floor(Date.now() / 1000) - 2,
+      headers: { 'x-event-id': 'evt-2' },
+    });
     expect([a.status, b.status, c.status]).toEqual([202, 200, 202]);
     expect(b.body.event_id).toBe(a.body.event_id);
     const bad = await postEvent(t.url, { body: planBody(901), headers: { 'x-event-id': 'x'.repeat(200) } });
@@ -227,7 +260,8 @@ describe('webhook: configuration and dependencies', () => {
     const p = await startTestIntake({ config: { webhookAcceptPlainHeader: true } });
     try {
       const body = planBody(31);
-      const post = (secret: string) => fetch(`${p.url}/internal/subscription-events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-secret': secret }, body });
+      const post = (secret: string) =>
+        fetch(`${p.url}/internal/subscription-events`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-secret': secret }, body });
       expect((await post('wrong')).status).toBe(401);
       expect((await post(TEST_SECRET)).status).toBe(202);
       expect((await post(TEST_SECRET)).status).toBe(200);
@@ -261,11 +295,18 @@ describe('webhook: configuration and dependencies', () => {
     try {
       const r1 = await postEvent(off.url, { body: planBody(51) });
       const row1 = await settled(off, r1.body.event_id);
-      expect(row1).toMatchObject({ state: 'done', outcome_code: 'backfill_off', outcome: 'snapshot invalidated; immediate backfill off (flag backfill_immediate_on_subscribe)' });
+      expect(row1).toMatchObject({
+        state: 'done',
+        outcome_code: 'backfill_off',
+        outcome: 'snapshot invalidated; immediate backfill off (flag backfill_immediate_on_subscribe)',
+      });
       expect(off.backfill.calls).toHaveLength(0);
       const r2 = await postEvent(absent.url, { body: planBody(52) });
       const row2 = await settled(absent, r2.body.event_id);
-      expect(row2).toMatchObject({ outcome_code: 'backfill_unavailable', outcome: 'subscription service not running (no snapshot to invalidate); backfill service not running' });
+      expect(row2).toMatchObject({
+        outcome_code: 'backfill_unavailable',
+        outcome: 'subscription service not running (no snapshot to invalidate); backfill service not running',
+      });
       const r3 = await postEvent(absent.url, { body: planBody(52, 'deleted') });
       expect((await settled(absent, r3.body.event_id)).outcome_code).toBe('release_unavailable');
     } finally {
@@ -340,8 +381,19 @@ describe('webhook: configuration and dependencies', () => {
       ticker: { url: 'http://127.0.0.1:8080', embedded: true },
     });
     const settings = await handlers['settings:get']({}, { actor: 'test' });
-    expect(settings.webhook).toEqual({ url: `${g.url}/internal/subscription-events`, secret, secretSource: 'generated', acceptPlainHeader: false, toleranceSeconds: 300 });
-    expect(settings).toMatchObject({ intake: { redis: false, pollIntervalSeconds: 15 }, ticker: { url: 'http://127.0.0.1:8080', embedded: true }, market: { backend: 'pglite', timescale: false }, dataDir: '/data' });
+    expect(settings.webhook).toEqual({
+      url: `${g.url}/internal/subscription-events`,
+      secret,
+      secretSource: 'generated',
+      acceptPlainHeader: false,
+      toleranceSeconds: 300,
+    });
+    expect(settings).toMatchObject({
+      intake: { redis: false, pollIntervalSeconds: 15 },
+      ticker: { url: 'http://127.0.0.1:8080', embedded: true },
+      market: { backend: 'pglite', timescale: false },
+      dataDir: '/data',
+    });
     const list = await handlers['events:list']({ limit: 10 }, { actor: 'test' });
     expect(list[0]).toMatchObject({ source: 'webhook', type: 'created', token: 71 });
     await g.close();

@@ -25,7 +25,12 @@ describe('feed monitor state machine', () => {
     const clock = new ManualClock(open - 60_000);
     const { telemetry, states } = recordingTelemetry();
     const changes: string[] = [];
-    const m = new FeedMonitor({ clock, telemetry, expectStreaming: (t) => calendar.isInSession(t), onChange: (v, prev) => changes.push(`${prev}->${v.state}`) });
+    const m = new FeedMonitor({
+      clock,
+      telemetry,
+      expectStreaming: (t) => calendar.isInSession(t),
+      onChange: (v, prev) => changes.push(`${prev}->${v.state}`),
+    });
     m.noteTick(CHANNEL_OPTIONS, 1, open - 18 * 3_600_000); // yesterday's last tick
     m.setSubscriptionCount(12);
     expect(m.evaluate()).toBe('closed');
@@ -100,7 +105,16 @@ describe('staleness against the devticker', () => {
       },
       exec: async () => undefined,
     };
-    const ingestor = new TickIngestor({ bus: dt.bus, db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, monitor });
+    const ingestor = new TickIngestor({
+      bus: dt.bus,
+      db,
+      clock,
+      signals: new DataSignals(),
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: true,
+      monitor,
+    });
     dt.bus.subscribe(CHANNEL_OPTIONS, (m) => ingestor.onOptionMessage(m));
     dt.bus.subscribe(CHANNEL_UNDERLYING, (m) => ingestor.onUnderlyingMessage(m));
 
@@ -144,7 +158,16 @@ describe('staleness against the devticker', () => {
   it('buckets by the receive-time ts quirk (fractional seconds) without errors', () => {
     const monitor = new FeedMonitor({ clock, expectStreaming: () => true });
     const db: Queryable = { query: async () => [], exec: async () => undefined };
-    const ingestor = new TickIngestor({ bus: dt.bus, db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, monitor });
+    const ingestor = new TickIngestor({
+      bus: dt.bus,
+      db,
+      clock,
+      signals: new DataSignals(),
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: true,
+      monitor,
+    });
     const off1 = dt.bus.subscribe(CHANNEL_OPTIONS, (m) => ingestor.onOptionMessage(m));
     const off2 = dt.bus.subscribe(CHANNEL_UNDERLYING, (m) => ingestor.onUnderlyingMessage(m));
     dt.sim.setFaults({ quirkTsReceiveTime: true });

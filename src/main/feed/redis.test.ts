@@ -50,7 +50,16 @@ describe.skipIf(skip !== null)('feed over Redis', () => {
   it('stores from Redis exactly the bars the same ticks make in process', async () => {
     const bus = new RedisFeedBus({ url: redis.url, logger: silentLogger });
     const signals = new DataSignals();
-    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals, telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, partialEveryMs: 0 });
+    const ingestor = new TickIngestor({
+      bus,
+      db: t.db,
+      clock,
+      signals,
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: true,
+      partialEveryMs: 0,
+    });
     ingestor.start();
     await bus.ready();
 
@@ -87,21 +96,37 @@ describe.skipIf(skip !== null)('feed over Redis', () => {
     const expected = ref.collectDue(clock.now(), true);
     expect(expected.strike.length).toBeGreaterThan(chain.length * 2);
     const rows = await t.db.query<Record<string, unknown> & { strike: number; bucket: Date; underlying_close: number | null }>(
-      'SELECT * FROM fo_strike_bars WHERE timeframe = 1');
+      'SELECT * FROM fo_strike_bars WHERE timeframe = 1',
+    );
     const stored = new Map<string, Record<string, unknown>>();
     for (const row of rows) {
       for (const p of ['call', 'put'] as const) {
         if (row[`${p}_token`] === null) continue;
         stored.set(`${row[`${p}_token`]}|${row.bucket.getTime()}`, {
-          oi: row[`${p}_oi`], volume: row[`${p}_volume`], close: row[`${p}_close`], open: row[`${p}_open`], ticks: row[`${p}_ticks`],
-          iv: row[`${p}_iv`], delta: row[`${p}_delta`], complete: row[`${p}_complete`], underlyingClose: row.underlying_close,
+          oi: row[`${p}_oi`],
+          volume: row[`${p}_volume`],
+          close: row[`${p}_close`],
+          open: row[`${p}_open`],
+          ticks: row[`${p}_ticks`],
+          iv: row[`${p}_iv`],
+          delta: row[`${p}_delta`],
+          complete: row[`${p}_complete`],
+          underlyingClose: row.underlying_close,
         });
       }
     }
     expect(stored.size).toBe(expected.strike.length);
     for (const e of expected.strike) {
       expect(stored.get(`${e.token}|${e.bucket}`), `${e.token} ${new Date(e.bucket).toISOString()}`).toEqual({
-        oi: e.oi, volume: e.volume, close: e.close, open: e.open, ticks: e.ticks, iv: e.iv, delta: e.delta, complete: e.complete, underlyingClose: e.underlyingClose,
+        oi: e.oi,
+        volume: e.volume,
+        close: e.close,
+        open: e.open,
+        ticks: e.ticks,
+        iv: e.iv,
+        delta: e.delta,
+        complete: e.complete,
+        underlyingClose: e.underlyingClose,
       });
     }
     const instruments = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM instrument_bars WHERE timeframe = 1');

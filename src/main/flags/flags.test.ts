@@ -32,7 +32,10 @@ describe('FlagService', () => {
     flags.onChange((c) => changes.push(c));
     flags.set('smart_subscription_enabled', false, 'os:alice', 'phase 1 rollout');
     flags.set('smart_subscription_wait_timeout', 15, 'api-token', 'slow feed today');
-    expect(changes).toEqual([{ key: 'smart_subscription_enabled', value: false }, { key: 'smart_subscription_wait_timeout', value: 15 }]);
+    expect(changes).toEqual([
+      { key: 'smart_subscription_enabled', value: false },
+      { key: 'smart_subscription_wait_timeout', value: 15 },
+    ]);
     store.close();
 
     const reopened = openStore(path);
@@ -62,7 +65,9 @@ describe('FlagService', () => {
     });
     expect(flags.audit()).toHaveLength(0);
     const listed = await api.call('flags:list', {}, { actor: 'test' });
-    expect(listed.ok && (listed.value as { key: string; pinnedBy: string | null }[]).find((f) => f.key === 'smart_subscription_enabled')?.pinnedBy).toBe('SMART_SUBSCRIPTION_ENABLED');
+    expect(listed.ok && (listed.value as { key: string; pinnedBy: string | null }[]).find((f) => f.key === 'smart_subscription_enabled')?.pinnedBy).toBe(
+      'SMART_SUBSCRIPTION_ENABLED',
+    );
   });
 
   it('refuses bad values and missing reasons without writing anything', async () => {
@@ -71,10 +76,22 @@ describe('FlagService', () => {
     const api = new ConsoleApi(silentLogger);
     api.register(flagHandlers(flags, new PushHub()));
     const call = (req: unknown) => api.call('flags:set', req, { actor: 't' });
-    expect(await call({ key: 'smart_subscription_enabled', value: 'yes', reason: 'because' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'value' } });
-    expect(await call({ key: 'smart_subscription_enabled', value: false, reason: '' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'reason' } });
-    expect(await call({ key: 'smart_subscription_wait_timeout', value: 500, reason: 'too long' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'value' } });
-    expect(await call({ key: 'smart_subscription_enabled', value: 1, reason: 'wrong type' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', field: 'value' } });
+    expect(await call({ key: 'smart_subscription_enabled', value: 'yes', reason: 'because' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', field: 'value' },
+    });
+    expect(await call({ key: 'smart_subscription_enabled', value: false, reason: '' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', field: 'reason' },
+    });
+    expect(await call({ key: 'smart_subscription_wait_timeout', value: 500, reason: 'too long' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', field: 'value' },
+    });
+    expect(await call({ key: 'smart_subscription_enabled', value: 1, reason: 'wrong type' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST', field: 'value' },
+    });
     expect(await call({ key: 'nope', value: true, reason: 'unknown' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND', field: 'key' } });
     expect(flags.audit()).toHaveLength(0);
   });
@@ -88,7 +105,9 @@ describe('FlagService', () => {
 
   it('reads from memory: no SQL runs per read, and a read after set sees the new value', () => {
     const store = openStore(':memory:');
-    store.db.prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)').run('smart_subscription_wait_timeout', '25', '2026-01-01T00:00:00Z', 'os:bob');
+    store.db
+      .prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)')
+      .run('smart_subscription_wait_timeout', '25', '2026-01-01T00:00:00Z', 'os:bob');
     const flags = new FlagService(store, { BACKFILL_SUBSCRIPTION_AWARE: 'false' });
     const prepare = vi.spyOn(store.db, 'prepare');
     const exec = vi.spyOn(store.db, 'exec');
@@ -131,7 +150,9 @@ describe('FlagService', () => {
 
   it('a stored value that no longer reads stops start-up naming the flag', () => {
     const store = openStore(':memory:');
-    store.db.prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)').run('smart_subscription_wait_timeout', '"soon"', '2026-01-01T00:00:00Z', 'x');
+    store.db
+      .prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?)')
+      .run('smart_subscription_wait_timeout', '"soon"', '2026-01-01T00:00:00Z', 'x');
     expect(() => new FlagService(store, {})).toThrow(/flag smart_subscription_wait_timeout \("soon"\) is not valid/);
   });
 });

@@ -66,9 +66,7 @@ export class FlagService {
       const raw = env[def.env];
       if (raw !== undefined && raw !== '') this.pins.set(def.key, parsePin(def, raw));
     }
-    const stored = new Map(
-      (this.store.db.prepare('SELECT key, value FROM flags').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]),
-    );
+    const stored = new Map((this.store.db.prepare('SELECT key, value FROM flags').all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
     for (const def of FLAG_DEFINITIONS) {
       const pinned = this.pins.get(def.key);
       const text = stored.get(def.key);
@@ -120,10 +118,17 @@ export class FlagService {
     const db = this.store.db;
     db.transaction(() => {
       const existing = db.prepare('SELECT value FROM flags WHERE key = ?').get(def.key) as { value: string } | undefined;
-      db.prepare('INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by')
-        .run(def.key, JSON.stringify(next), at, actor);
-      db.prepare('INSERT INTO flag_audit (key, old_value, new_value, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(def.key, existing ? existing.value : JSON.stringify(old), JSON.stringify(next), actor, trimmed, at);
+      db.prepare(
+        'INSERT INTO flags (key, value, updated_at, updated_by) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, updated_by = excluded.updated_by',
+      ).run(def.key, JSON.stringify(next), at, actor);
+      db.prepare('INSERT INTO flag_audit (key, old_value, new_value, actor, reason, at) VALUES (?, ?, ?, ?, ?, ?)').run(
+        def.key,
+        existing ? existing.value : JSON.stringify(old),
+        JSON.stringify(next),
+        actor,
+        trimmed,
+        at,
+      );
     })();
     this.current.set(def.key, next);
     if (old !== next) this.events.emit('change', { key: def.key, value: next } satisfies FlagChange);
@@ -131,9 +136,15 @@ export class FlagService {
   }
 
   audit(limit = 100): FlagAuditEntry[] {
-    const rows = this.store.db
-      .prepare('SELECT id, key, old_value, new_value, actor, reason, at FROM flag_audit ORDER BY id DESC LIMIT ?')
-      .all(limit) as { id: number; key: FlagKey; old_value: string | null; new_value: string; actor: string; reason: string; at: string }[];
+    const rows = this.store.db.prepare('SELECT id, key, old_value, new_value, actor, reason, at FROM flag_audit ORDER BY id DESC LIMIT ?').all(limit) as {
+      id: number;
+      key: FlagKey;
+      old_value: string | null;
+      new_value: string;
+      actor: string;
+      reason: string;
+      at: string;
+    }[];
     return rows.map((r) => ({
       id: r.id,
       key: r.key,

@@ -8,7 +8,13 @@ import { SECURITY_HEADERS } from './headers';
 import { buildOpenApi } from './openapi';
 import type { HttpServer } from './server';
 
-export function registerConsoleRoutes(server: HttpServer, api: Pick<ConsoleApi, 'call'>, push: Pick<PushHub, 'subscribe'>, health: Pick<HealthRegistry, 'report'>, version: string): void {
+export function registerConsoleRoutes(
+  server: HttpServer,
+  api: Pick<ConsoleApi, 'call'>,
+  push: Pick<PushHub, 'subscribe'>,
+  health: Pick<HealthRegistry, 'report'>,
+  version: string,
+): void {
   server.addRoute({
     method: 'GET',
     path: '/internal/health',
@@ -37,7 +43,14 @@ export function registerConsoleRoutes(server: HttpServer, api: Pick<ConsoleApi, 
       auth: 'token',
       // Parsed by ConsoleApi.call so that errors come back as values; declared here for the OpenAPI document.
       docBody: CONTRACT[channel].request,
-      responses: { 200: 'ok', 400: 'invalid request (names the field)', 401: 'missing token', 404: 'not found', 409: 'conflict or pinned flag', 503: 'service not running' },
+      responses: {
+        200: 'ok',
+        400: 'invalid request (names the field)',
+        401: 'missing token',
+        404: 'not found',
+        409: 'conflict or pinned flag',
+        503: 'service not running',
+      },
       handler: async ({ rawBody, actor }) => {
         let request: unknown = {};
         if (rawBody.length) {

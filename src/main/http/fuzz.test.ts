@@ -12,13 +12,34 @@ import { raw } from './testing/raw';
 
 type Schema = Record<string, any>;
 
-const interesting = fc.constantFrom('', ' ', '0', '-1', '1e309', 'NaN', 'null', '2026-99-99', '0000-01-01', '2026-02-30', '9'.repeat(30), '%E0%A4%A', '../../etc', '\u0000', 'NIFTY', '2025-11-25', '2025-11-04T09:15:00Z', '+275760-09-13T00:00:00Z');
+const interesting = fc.constantFrom(
+  '',
+  ' ',
+  '0',
+  '-1',
+  '1e309',
+  'NaN',
+  'null',
+  '2026-99-99',
+  '0000-01-01',
+  '2026-02-30',
+  '9'.repeat(30),
+  '%E0%A4%A',
+  '../../etc',
+  '\u0000',
+  'NIFTY',
+  '2025-11-25',
+  '2025-11-04T09:15:00Z',
+  '+275760-09-13T00:00:00Z',
+);
 const anyJson = fc.oneof(fc.jsonValue({ maxDepth: 3 }), interesting);
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 /** YYYY-MM-DD shaped, real or not (2026-99-99, 0000-01-01): the shape a regex lets through. */
 const dateShaped = fc.oneof(
   fc.date({ noInvalidDate: true, min: new Date('2024-01-01'), max: new Date('2027-12-31') }).map((d) => d.toISOString().slice(0, 10)),
-  fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 })).map(([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`),
+  fc
+    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }))
+    .map(([y, m, d]) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`),
 );
 const instantShaped = fc.oneof(
   fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
@@ -28,7 +49,10 @@ const instantShaped = fc.oneof(
 /** Names the console knows, so the fuzz reaches past "unknown underlying" into the queries. */
 const BY_NAME: Record<string, fc.Arbitrary<unknown>> = {
   symbol: fc.oneof({ arbitrary: fc.constantFrom('NIFTY', 'BANKNIFTY', 'nifty', 'FINNIFTY'), weight: 4 }, { arbitrary: fc.string({ maxLength: 8 }), weight: 1 }),
-  expiry: fc.oneof(dateShaped, fc.array(dateShaped, { maxLength: 8 }).map((a) => a.join(','))),
+  expiry: fc.oneof(
+    dateShaped,
+    fc.array(dateShaped, { maxLength: 8 }).map((a) => a.join(',')),
+  ),
   expiries: fc.oneof(fc.array(dateShaped, { maxLength: 8 }), dateShaped),
   at: instantShaped,
   timeframe: fc.constantFrom('1min', '5min', '15min', '1h'),
@@ -60,7 +84,11 @@ function validFrom(s: Schema, depth: number, strict = false): fc.Arbitrary<unkno
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   switch (type) {
     case 'string':
-      if (s.format === 'date-time') return fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), interesting);
+      if (s.format === 'date-time')
+        return fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          interesting,
+        );
       if (s.format === 'date' || String(s.pattern ?? '').includes('\\d{4}')) return fc.oneof(dateShaped, interesting);
       if (strict) return fc.string({ minLength: s.minLength ?? 0, maxLength: Math.max(s.minLength ?? 0, Math.min(s.maxLength ?? 40, 40)) });
       return fc.oneof(fc.string({ maxLength: s.maxLength ?? 40 }), interesting);
@@ -122,7 +150,11 @@ let secret: string;
 beforeAll(async () => {
   // Bounded waits (unsubscribe, first data) kept short: the fuzz asserts "bounded", not the bound itself.
   app = await startTestConsole({ name: 'fuzz', env: { SMART_SUBSCRIPTION_WAIT_TIMEOUT: '1' } });
-  const settings = await raw(app.url, '/api/settings:get', { method: 'POST', headers: { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json' }, body: '{}' });
+  const settings = await raw(app.url, '/api/settings:get', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   secret = settings.json.value.webhook.secret;
 }, 90_000);
 afterAll(async () => app?.close());
@@ -145,13 +177,26 @@ describe('fuzz: every route, arbitraries from its schemas', () => {
           const path = route.path.replace(/\/:[A-Za-z_]+/g, () => `/${encodeURIComponent(p)}`);
           const text = JSON.stringify(b) ?? 'null';
           const headers: Record<string, string> = { authorization: `Bearer ${app.apiToken}`, 'content-type': 'application/json' };
-          if (route.auth === 'custom') Object.assign(headers, { 'x-strikedesk-timestamp': String(Math.floor(Date.now() / 1000)), 'x-strikedesk-signature': signDelivery(secret, Math.floor(Date.now() / 1000), text) });
-          const res = await raw(app.url, `${path}${route.method === 'GET' ? toQuery(q) : ''}`, { method: route.method, headers, body: route.method === 'GET' ? undefined : text, timeoutMs: 20_000 });
+          if (route.auth === 'custom')
+            Object.assign(headers, {
+              'x-strikedesk-timestamp': String(Math.floor(Date.now() / 1000)),
+              'x-strikedesk-signature': signDelivery(secret, Math.floor(Date.now() / 1000), text),
+            });
+          const res = await raw(app.url, `${path}${route.method === 'GET' ? toQuery(q) : ''}`, {
+            method: route.method,
+            headers,
+            body: route.method === 'GET' ? undefined : text,
+            timeoutMs: 20_000,
+          });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          if (process.env.FUZZ_REPORT === 'verbose') process.stdout.write(`${route.method} ${path} ${res.status} ${text.slice(0, 160)} ${res.text.slice(0, 120)}\n`);
+          if (process.env.FUZZ_REPORT === 'verbose')
+            process.stdout.write(`${route.method} ${path} ${res.status} ${text.slice(0, 160)} ${res.text.slice(0, 120)}\n`);
           // 503 UNAVAILABLE is a deliberate answer (a channel whose service is not running), not a failure.
           const unavailable = res.status === 503 && res.json?.error?.code === 'UNAVAILABLE';
-          if (res.status >= 500 && !unavailable) failures.push(`${route.method} ${path} -> ${res.status} ${res.text.slice(0, 200)} (query ${JSON.stringify(q)?.slice(0, 200)}, body ${text.slice(0, 200)})`);
+          if (res.status >= 500 && !unavailable)
+            failures.push(
+              `${route.method} ${path} -> ${res.status} ${res.text.slice(0, 200)} (query ${JSON.stringify(q)?.slice(0, 200)}, body ${text.slice(0, 200)})`,
+            );
           // Collected rather than thrown: one run reports every failing route, each with its input.
         }),
         { numRuns: Number(process.env.FUZZ_RUNS ?? 25) },

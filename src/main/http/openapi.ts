@@ -47,7 +47,12 @@ export function buildOpenApi(routes: readonly RouteDef[], version: string): Reco
     components: {
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer', description: 'STRIKEDESK_API_TOKEN, or the per-run token printed at start-up' },
-        webhookSignature: { type: 'apiKey', in: 'header', name: 'X-Strikedesk-Signature', description: 'sha256=<hex HMAC-SHA256 of "<X-Strikedesk-Timestamp>.<raw body>">' },
+        webhookSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-Strikedesk-Signature',
+          description: 'sha256=<hex HMAC-SHA256 of "<X-Strikedesk-Timestamp>.<raw body>">',
+        },
       },
     },
   };

@@ -12,7 +12,13 @@ const T2 = 'b'.repeat(30);
 
 describe('parseNamedTokens', () => {
   it('reads name:token pairs', () => {
-    expect(parseNamedTokens(` alice:${T1} , bob:${T2}`)).toEqual({ ok: true, tokens: [{ name: 'alice', token: T1 }, { name: 'bob', token: T2 }] });
+    expect(parseNamedTokens(` alice:${T1} , bob:${T2}`)).toEqual({
+      ok: true,
+      tokens: [
+        { name: 'alice', token: T1 },
+        { name: 'bob', token: T2 },
+      ],
+    });
   });
   it.each([
     ['', /at least one/],
@@ -52,7 +58,10 @@ describe('STRIKEDESK_API_TOKENS', () => {
 
 describe('OperatorTokens', () => {
   it('maps each token to its operator, the console token to its owner, an unknown one to nobody', () => {
-    const ops = new OperatorTokens({ name: 'os:carol', token: 'c'.repeat(32) }, [{ name: 'alice', token: T1 }, { name: 'bob', token: T2 }]);
+    const ops = new OperatorTokens({ name: 'os:carol', token: 'c'.repeat(32) }, [
+      { name: 'alice', token: T1 },
+      { name: 'bob', token: T2 },
+    ]);
     expect(ops.actorFor(T1)).toBe('alice');
     expect(ops.actorFor(T2)).toBe('bob');
     expect(ops.actorFor('c'.repeat(32))).toBe('os:carol');
@@ -64,7 +73,16 @@ describe('OperatorTokens', () => {
 
 describe('the HTTP server', () => {
   it('records the operator name of the presented token as the actor', async () => {
-    const http = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: 'c'.repeat(32), apiTokenName: 'os:carol', namedTokens: [{ name: 'alice', token: T1 }], loopbackBind: true, logger: silentLogger, version: 'test' });
+    const http = new HttpServer({
+      host: '127.0.0.1',
+      port: 0,
+      apiToken: 'c'.repeat(32),
+      apiTokenName: 'os:carol',
+      namedTokens: [{ name: 'alice', token: T1 }],
+      loopbackBind: true,
+      logger: silentLogger,
+      version: 'test',
+    });
     http.addRoute({ method: 'GET', path: '/api/whoami', summary: 'who', tag: 'test', auth: 'token', handler: ({ actor }) => ({ body: { actor } }) });
     const listener = await http.listen();
     try {

@@ -16,10 +16,27 @@ let listener: HttpListener;
 let effects = 0;
 
 beforeAll(async () => {
-  server = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: TOKEN, loopbackBind: true, logger: silentLogger, version: 't', maxConnections: 8, bodyTimeoutMs: 300 });
+  server = new HttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    apiToken: TOKEN,
+    loopbackBind: true,
+    logger: silentLogger,
+    version: 't',
+    maxConnections: 8,
+    bodyTimeoutMs: 300,
+  });
   server.addRoute({ method: 'GET', path: '/read', summary: '', tag: 't', auth: 'public', handler: () => ({ body: { ok: true } }) });
   server.addRoute({ method: 'GET', path: '/effect', summary: '', tag: 't', auth: 'loopback-open', effect: true, handler: () => ({ body: { n: ++effects } }) });
-  server.addRoute({ method: 'POST', path: '/api/thing', summary: '', tag: 't', auth: 'token', docBody: z.object({}), handler: () => ({ body: { n: ++effects } }) });
+  server.addRoute({
+    method: 'POST',
+    path: '/api/thing',
+    summary: '',
+    tag: 't',
+    auth: 'token',
+    docBody: z.object({}),
+    handler: () => ({ body: { n: ++effects } }),
+  });
   server.addRoute({ method: 'GET', path: '/api/events', summary: '', tag: 't', auth: 'token', queryToken: true, handler: () => ({ body: 'stream' }) });
   server.addRoute({ method: 'GET', path: '/item/:id', summary: '', tag: 't', auth: 'public', handler: ({ params }) => ({ body: params }) });
   server.addRoute({
@@ -69,7 +86,11 @@ describe('cross-site browsers', () => {
       { 'sec-fetch-site': 'same-site' },
     ] as Record<string, string>[]) {
       expect((await raw(listener.url, '/effect', { headers })).status, JSON.stringify(headers)).toBe(403);
-      const post = await raw(listener.url, '/api/thing', { method: 'POST', headers: { ...headers, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: '{}' });
+      const post = await raw(listener.url, '/api/thing', {
+        method: 'POST',
+        headers: { ...headers, authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(post.status, JSON.stringify(headers)).toBe(403);
     }
     expect(effects).toBe(before);
@@ -98,7 +119,15 @@ describe('API token and content type', () => {
       expect((await raw(listener.url, '/api/thing', { method: 'POST', headers, body: '{}' })).status, String(type)).toBe(415);
     }
     expect(effects).toBe(before);
-    expect((await raw(listener.url, '/api/thing', { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json; charset=utf-8' }, body: '{}' })).status).toBe(200);
+    expect(
+      (
+        await raw(listener.url, '/api/thing', {
+          method: 'POST',
+          headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json; charset=utf-8' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -123,7 +152,9 @@ describe('slow and many connections', () => {
     const received: Buffer[] = [];
     socket.on('data', (c: Buffer) => received.push(c));
     const closed = new Promise<void>((r) => socket.once('close', () => r()));
-    socket.write(`POST /api/thing HTTP/1.1\r\nHost: 127.0.0.1:${port()}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{"a":`);
+    socket.write(
+      `POST /api/thing HTTP/1.1\r\nHost: 127.0.0.1:${port()}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\nContent-Length: 60000\r\n\r\n{"a":`,
+    );
     const started = Date.now();
     await closed;
     expect(Date.now() - started).toBeLessThan(5_000);
@@ -170,12 +201,18 @@ describe('webhook: headers judged before the body is read', () => {
     expect(await sendHeadersOnly('')).toMatch(/^HTTP\/1\.1 401/);
     expect(await sendHeadersOnly('X-Strikedesk-Timestamp: 1\r\nX-Strikedesk-Signature: sha256=zz\r\n')).toMatch(/^HTTP\/1\.1 401/);
     const stale = signedHeaders('{}', undefined, Math.floor(Date.now() / 1000) - 10_000);
-    expect(await sendHeadersOnly(`X-Strikedesk-Timestamp: ${stale['x-strikedesk-timestamp']}\r\nX-Strikedesk-Signature: ${stale['x-strikedesk-signature']}\r\n`)).toMatch(/^HTTP\/1\.1 401/);
+    expect(
+      await sendHeadersOnly(`X-Strikedesk-Timestamp: ${stale['x-strikedesk-timestamp']}\r\nX-Strikedesk-Signature: ${stale['x-strikedesk-signature']}\r\n`),
+    ).toMatch(/^HTTP\/1\.1 401/);
   });
 
   it('a well-formed signed delivery still goes through', async () => {
     const body = planBody(4242);
-    const res = await raw(t.url, '/internal/subscription-events', { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders(body) }, body });
+    const res = await raw(t.url, '/internal/subscription-events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signedHeaders(body) },
+      body,
+    });
     expect(res.status).toBe(202);
   });
 });

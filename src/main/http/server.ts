@@ -121,7 +121,6 @@ export class HttpError extends Error {
 
 const DEFAULT_BODY_LIMIT = 64 * 1024;
 
-
 function matchPath(pattern: string, path: string): Record<string, string> | null {
   const ps = pattern.split('/');
   const xs = path.split('/');

@@ -39,8 +39,22 @@ function toTicks(gen: GenTick[]): OptionTick[] {
     ts += g.dtMs;
     cum += g.traded;
     return {
-      token: 42, symbol: 'NIFTY', expiry: '2025-11-25', strike: 25_000, type: 'CE', price: 100, cumVolume: g.reported && cum > 0 ? cum : null,
-      oi: g.oi, iv: g.iv, delta: null, gamma: null, theta: null, vega: null, tsMs: ts, tsAdjusted: false, isMock: false,
+      token: 42,
+      symbol: 'NIFTY',
+      expiry: '2025-11-25',
+      strike: 25_000,
+      type: 'CE',
+      price: 100,
+      cumVolume: g.reported && cum > 0 ? cum : null,
+      oi: g.oi,
+      iv: g.iv,
+      delta: null,
+      gamma: null,
+      theta: null,
+      vega: null,
+      tsMs: ts,
+      tsAdjusted: false,
+      isMock: false,
     } satisfies OptionTick;
   });
 }
@@ -66,22 +80,28 @@ describe('1-minute aggregation properties', () => {
     );
   });
 
-  it('with cumulative volume on every tick, bar volumes sum to the day\'s volume', () => {
+  it("with cumulative volume on every tick, bar volumes sum to the day's volume", () => {
     fc.assert(
-      fc.property(fc.array(tickArb.map((g) => ({ ...g, reported: true })), { minLength: 1, maxLength: 80 }), (generated) => {
-        // The first tick (always in the opening minute) trades: a cumulative of 0 reads as "not reported", so a
-        // day whose first ticks report 0 has no known baseline unless the feed is known up since the open (the
-        // third property covers that case).
-        const gen = generated.map((g, i) => (i === 0 ? { ...g, traded: Math.max(75, g.traded) } : g));
-        const ticks = toTicks(gen);
-        const bars = aggregate(ticks);
-        const reported = ticks.filter((t) => t.cumVolume !== null);
-        const lastCum = reported.length ? (reported.at(-1) as OptionTick).cumVolume : 0;
-        // Only minutes before the first trade (cumulative still 0, which reads as unknown) may lack a volume.
-        const firstTrade = reported[0]?.tsMs ?? Number.POSITIVE_INFINITY;
-        for (const b of bars) if (b.bucket + MIN > firstTrade) expect(b.volume).not.toBeNull();
-        expect(bars.reduce((s, b) => s + (b.volume ?? 0), 0)).toBe(lastCum);
-      }),
+      fc.property(
+        fc.array(
+          tickArb.map((g) => ({ ...g, reported: true })),
+          { minLength: 1, maxLength: 80 },
+        ),
+        (generated) => {
+          // The first tick (always in the opening minute) trades: a cumulative of 0 reads as "not reported", so a
+          // day whose first ticks report 0 has no known baseline unless the feed is known up since the open (the
+          // third property covers that case).
+          const gen = generated.map((g, i) => (i === 0 ? { ...g, traded: Math.max(75, g.traded) } : g));
+          const ticks = toTicks(gen);
+          const bars = aggregate(ticks);
+          const reported = ticks.filter((t) => t.cumVolume !== null);
+          const lastCum = reported.length ? (reported.at(-1) as OptionTick).cumVolume : 0;
+          // Only minutes before the first trade (cumulative still 0, which reads as unknown) may lack a volume.
+          const firstTrade = reported[0]?.tsMs ?? Number.POSITIVE_INFINITY;
+          for (const b of bars) if (b.bucket + MIN > firstTrade) expect(b.volume).not.toBeNull();
+          expect(bars.reduce((s, b) => s + (b.volume ?? 0), 0)).toBe(lastCum);
+        },
+      ),
     );
   });
 
@@ -152,9 +172,28 @@ describe.each(testBackends())('roll-ups on %s', (backend) => {
           if (!m.present) return;
           const ivTicks = Math.min(m.ivTicks, m.ticks);
           bars.push({
-            symbol: 'NIFTY', expiry: '2025-11-25', strike: 25_000, bucket: start + i * MIN, side: 'PE', token: 7, oi: m.oi, volume: m.volume,
-            open: 1, high: 1, low: 1, close: 1, iv: ivTicks ? m.iv : null, delta: null, gamma: null, theta: null, vega: null, ticks: m.ticks,
-            greekTicks: [ivTicks, 0, 0, 0, 0], underlyingClose: m.underlying, source: 'live', complete: m.complete,
+            symbol: 'NIFTY',
+            expiry: '2025-11-25',
+            strike: 25_000,
+            bucket: start + i * MIN,
+            side: 'PE',
+            token: 7,
+            oi: m.oi,
+            volume: m.volume,
+            open: 1,
+            high: 1,
+            low: 1,
+            close: 1,
+            iv: ivTicks ? m.iv : null,
+            delta: null,
+            gamma: null,
+            theta: null,
+            vega: null,
+            ticks: m.ticks,
+            greekTicks: [ivTicks, 0, 0, 0, 0],
+            underlyingClose: m.underlying,
+            source: 'live',
+            complete: m.complete,
           });
         });
         if (bars.length === 0) return;
@@ -162,8 +201,19 @@ describe.each(testBackends())('roll-ups on %s', (backend) => {
         const now = start + 22 * MIN; // the 09:45-10:00 roll-ups are unfinished
         await refreshRollups(t.db, 'NIFTY', start, start + 30 * MIN, now);
         for (const tf of [5, 15]) {
-          const rows = await t.db.query<{ bucket: Date; put_oi: number | null; put_volume: number | null; put_ticks: number; put_iv: number | null; put_iv_n: number | null; put_complete: boolean; underlying_close: number | null }>(
-            'SELECT bucket, put_oi, put_volume, put_ticks, put_iv, put_iv_n, put_complete, underlying_close FROM fo_strike_bars WHERE timeframe = $1 ORDER BY bucket', [tf]);
+          const rows = await t.db.query<{
+            bucket: Date;
+            put_oi: number | null;
+            put_volume: number | null;
+            put_ticks: number;
+            put_iv: number | null;
+            put_iv_n: number | null;
+            put_complete: boolean;
+            underlying_close: number | null;
+          }>(
+            'SELECT bucket, put_oi, put_volume, put_ticks, put_iv, put_iv_n, put_complete, underlying_close FROM fo_strike_bars WHERE timeframe = $1 ORDER BY bucket',
+            [tf],
+          );
           const spans = new Map<number, StrikeSideBar[]>();
           for (const b of bars) {
             const s = start + Math.floor((b.bucket - start) / (tf * MIN)) * tf * MIN;
@@ -172,7 +222,7 @@ describe.each(testBackends())('roll-ups on %s', (backend) => {
           expect(rows.map((r) => r.bucket.getTime())).toEqual([...spans.keys()]);
           for (const r of rows) {
             const ms = spans.get(r.bucket.getTime()) as StrikeSideBar[];
-            const lastOf = <T,>(xs: (T | null)[]) => xs.filter((x) => x !== null).at(-1) ?? null;
+            const lastOf = <T>(xs: (T | null)[]) => xs.filter((x) => x !== null).at(-1) ?? null;
             const vols = ms.filter((m) => m.volume !== null);
             const withIv = ms.filter((m) => m.iv !== null);
             const w = withIv.reduce((s, m) => s + (m.greekTicks as readonly number[])[0], 0);

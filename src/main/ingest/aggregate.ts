@@ -109,8 +109,22 @@ export interface AggregatorStats {
 }
 
 const newBucket = (start: number): Bucket => ({
-  start, ticks: 0, open: null, openTs: Infinity, high: null, low: null, close: null, closeTs: -Infinity, oi: null, oiTs: -Infinity, cum: null, cumTs: -Infinity,
-  g: new Float64Array(10), flushed: false, dirty: false, partialDirty: false,
+  start,
+  ticks: 0,
+  open: null,
+  openTs: Infinity,
+  high: null,
+  low: null,
+  close: null,
+  closeTs: -Infinity,
+  oi: null,
+  oiTs: -Infinity,
+  cum: null,
+  cumTs: -Infinity,
+  g: new Float64Array(10),
+  flushed: false,
+  dirty: false,
+  partialDirty: false,
 });
 
 export class BarAggregator {
@@ -170,7 +184,16 @@ export class BarAggregator {
   addOptionTick(t: OptionTick, now: number): boolean {
     let inst = this.instruments.get(t.token);
     if (!inst) {
-      inst = { token: t.token, kind: t.type, symbol: t.symbol, expiry: t.expiry, strike: t.strike, buckets: [], base: null, seenSince: this.seen.get(t.token) ?? t.tsMs };
+      inst = {
+        token: t.token,
+        kind: t.type,
+        symbol: t.symbol,
+        expiry: t.expiry,
+        strike: t.strike,
+        buckets: [],
+        base: null,
+        seenSince: this.seen.get(t.token) ?? t.tsMs,
+      };
       this.instruments.set(t.token, inst);
     } else if (inst.strike !== t.strike || inst.expiry !== t.expiry || inst.kind !== t.type) {
       // Kite reuses tokens of expired contracts: the latest tick's contract is the token's contract.
@@ -195,11 +218,26 @@ export class BarAggregator {
       b.cumTs = ts;
     }
     const g = b.g;
-    if (t.iv !== null) { g[G_IV] += t.iv; g[G_IV + 5]++; }
-    if (t.delta !== null) { g[G_DELTA] += t.delta; g[G_DELTA + 5]++; }
-    if (t.gamma !== null) { g[G_GAMMA] += t.gamma; g[G_GAMMA + 5]++; }
-    if (t.theta !== null) { g[G_THETA] += t.theta; g[G_THETA + 5]++; }
-    if (t.vega !== null) { g[G_VEGA] += t.vega; g[G_VEGA + 5]++; }
+    if (t.iv !== null) {
+      g[G_IV] += t.iv;
+      g[G_IV + 5]++;
+    }
+    if (t.delta !== null) {
+      g[G_DELTA] += t.delta;
+      g[G_DELTA + 5]++;
+    }
+    if (t.gamma !== null) {
+      g[G_GAMMA] += t.gamma;
+      g[G_GAMMA + 5]++;
+    }
+    if (t.theta !== null) {
+      g[G_THETA] += t.theta;
+      g[G_THETA + 5]++;
+    }
+    if (t.vega !== null) {
+      g[G_VEGA] += t.vega;
+      g[G_VEGA + 5]++;
+    }
     if (b.flushed) this.markLate(inst, b, cumChanged);
     return true;
   }
@@ -495,6 +533,12 @@ export class BarAggregator {
   stats(): AggregatorStats {
     let openBuckets = 0;
     for (const set of this.open.values()) openBuckets += set.size;
-    return { instruments: this.instruments.size, openBuckets, lateMerged: this.lateMerged, lateDropped: this.lateDropped, underlyingWithoutToken: this.underlyingWithoutToken };
+    return {
+      instruments: this.instruments.size,
+      openBuckets,
+      lateMerged: this.lateMerged,
+      lateDropped: this.lateDropped,
+      underlyingWithoutToken: this.underlyingWithoutToken,
+    };
   }
 }

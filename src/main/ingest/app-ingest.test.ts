@@ -29,7 +29,9 @@ async function expectBarsAndLiveFeed(app: TestConsole, tokens: number[]): Promis
     if (token === undefined) throw new Error('no data yet for any subscribed token');
     return token;
   }, waiting);
-  const rows = await market.query<{ n: number }>('SELECT count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 AND (call_token = $1 OR put_token = $1)', [first]);
+  const rows = await market.query<{ n: number }>('SELECT count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 AND (call_token = $1 OR put_token = $1)', [
+    first,
+  ]);
   expect(rows[0].n).toBeGreaterThan(0);
   const feed = await vi.waitFor(() => {
     const c = health.report().components.feed;
@@ -53,7 +55,7 @@ describe('feed and ingest in the app', () => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  it('stores the embedded devticker\'s ticks from the in-process bus', async () => {
+  it("stores the embedded devticker's ticks from the in-process bus", async () => {
     const app = await startTestConsole({ name: 'ingest' });
     cleanup.push(() => app.close());
     expect(app.services.tickerUrl).toBe(app.services.devticker?.url);
@@ -62,17 +64,21 @@ describe('feed and ingest in the app', () => {
     expect(app.services.health.report().components.devticker.status).toBe('ok');
   }, 60_000);
 
-  it.skipIf(redisSkipReason() !== null)('reads the ticks from Redis when REDIS_URL is set', async () => {
-    const redis = (await startTestRedis()) as TestRedis;
-    cleanup.push(() => redis.stop());
-    const app = await startTestConsole({ name: 'ingest', env: { REDIS_URL: redis.url } });
-    cleanup.push(() => app.close());
-    expect(app.services.bus).toBeInstanceOf(RedisFeedBus);
-    await (app.services.bus as RedisFeedBus).ready();
-    await app.services.devticker?.redisReady();
-    await expectBarsAndLiveFeed(app, await subscribeAtm(app));
-    expect(app.services.health.report().components.feed.detail).toMatch(/\(redis\)/);
-  }, 60_000);
+  it.skipIf(redisSkipReason() !== null)(
+    'reads the ticks from Redis when REDIS_URL is set',
+    async () => {
+      const redis = (await startTestRedis()) as TestRedis;
+      cleanup.push(() => redis.stop());
+      const app = await startTestConsole({ name: 'ingest', env: { REDIS_URL: redis.url } });
+      cleanup.push(() => app.close());
+      expect(app.services.bus).toBeInstanceOf(RedisFeedBus);
+      await (app.services.bus as RedisFeedBus).ready();
+      await app.services.devticker?.redisReady();
+      await expectBarsAndLiveFeed(app, await subscribeAtm(app));
+      expect(app.services.health.report().components.feed.detail).toMatch(/\(redis\)/);
+    },
+    60_000,
+  );
 
   it('says there is no tick source when TICKER_URL is set without REDIS_URL', async () => {
     // A real service has no /instruments: the console reads the registry the service's daily dump came from.
@@ -95,7 +101,9 @@ describe('feed and ingest in the app', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     cleanup.push(() => new Promise<void>((r) => blocker.close(() => r())));
     const port = (blocker.address() as { port: number }).port;
-    await expect(startTestConsole({ name: 'ingest', env: { STRIKEDESK_DEVTICKER_PORT: String(port) } })).rejects.toThrow(new RegExp(`127\\.0\\.0\\.1:${port}.*STRIKEDESK_DEVTICKER_PORT`));
+    await expect(startTestConsole({ name: 'ingest', env: { STRIKEDESK_DEVTICKER_PORT: String(port) } })).rejects.toThrow(
+      new RegExp(`127\\.0\\.0\\.1:${port}.*STRIKEDESK_DEVTICKER_PORT`),
+    );
   }, 60_000);
 
   it('refuses to start with a message naming an invalid operator holiday file', async () => {

@@ -50,7 +50,10 @@ function scenario(seed: number) {
     for (let s = 0; s < seconds; s++) {
       const tsSec = dayStart / 1000 + s;
       spot += (r() - 0.5) * 4;
-      underlying.push({ tick: { symbol: 'NIFTY', token: INDEX_TOKEN, price: Math.round(spot * 100) / 100, ts: tsSec, shape: s % 2 === 0 ? 'A' : 'B' }, at: tsSec * 1000 + 50 + r() * 850 });
+      underlying.push({
+        tick: { symbol: 'NIFTY', token: INDEX_TOKEN, price: Math.round(spot * 100) / 100, ts: tsSec, shape: s % 2 === 0 ? 'A' : 'B' },
+        at: tsSec * 1000 + 50 + r() * 850,
+      });
       for (const c of contracts) {
         if (r() > 0.6) continue;
         // PE counter reset mid-day on day 1 at 09:18:00 (a service restart): the count restarts from a small value.
@@ -58,8 +61,14 @@ function scenario(seed: number) {
         cum.set(c.token, (cum.get(c.token) as number) + Math.floor(r() * 20) * 75);
         const allZero = c.type !== 'FUT' && r() < 0.05;
         const tick: TestOptionTick = {
-          token: c.token, symbol: 'NIFTY', expiry: EXPIRY, strike: c.strike, type: c.type,
-          price: Math.round((c.base + (r() - 0.5) * 10) * 20) / 20, volume: cum.get(c.token) as number, oi: 10_000 + Math.floor(r() * 5000),
+          token: c.token,
+          symbol: 'NIFTY',
+          expiry: EXPIRY,
+          strike: c.strike,
+          type: c.type,
+          price: Math.round((c.base + (r() - 0.5) * 10) * 20) / 20,
+          volume: cum.get(c.token) as number,
+          oi: 10_000 + Math.floor(r() * 5000),
           ts: tsSec + (r() < 0.3 ? Math.round(r() * 1000) / 1000 : 0),
           ...(c.type === 'FUT' || allZero
             ? { iv: 0, delta: 0, gamma: 0, theta: 0, vega: 0 }
@@ -75,11 +84,48 @@ function scenario(seed: number) {
   emitDay(DAY1, 300);
   emitDay(DAY2, 180);
   // An illiquid strike first seen at 09:16 (watched from mid-session: its first bar's volume is unknown).
-  for (const [sec, vol] of [[70, 750], [100, 1500], [245, 3000]] as const) {
-    options.push({ tick: { token: 1003, symbol: 'NIFTY', expiry: EXPIRY, strike: 25000, type: 'CE', price: 3.5 + sec / 100, volume: vol, oi: 400 + sec, iv: 0.2, delta: 0.1, gamma: 0.0002, theta: -1, vega: 2, ts: DAY1 / 1000 + sec }, at: DAY1 + sec * 1000 + 300 });
+  for (const [sec, vol] of [
+    [70, 750],
+    [100, 1500],
+    [245, 3000],
+  ] as const) {
+    options.push({
+      tick: {
+        token: 1003,
+        symbol: 'NIFTY',
+        expiry: EXPIRY,
+        strike: 25000,
+        type: 'CE',
+        price: 3.5 + sec / 100,
+        volume: vol,
+        oi: 400 + sec,
+        iv: 0.2,
+        delta: 0.1,
+        gamma: 0.0002,
+        theta: -1,
+        vega: 2,
+        ts: DAY1 / 1000 + sec,
+      },
+      at: DAY1 + sec * 1000 + 300,
+    });
   }
   // Far too late: the 09:16 bucket is past its grace window when this arrives; dropped and counted.
-  const tooLate: TestOptionTick = { token: 1001, symbol: 'NIFTY', expiry: EXPIRY, strike: 24500, type: 'CE', price: 999, volume: 1e9, oi: 1, iv: 4, delta: 0.99, gamma: 0.1, theta: -1, vega: 1, ts: DAY1 / 1000 + 90 };
+  const tooLate: TestOptionTick = {
+    token: 1001,
+    symbol: 'NIFTY',
+    expiry: EXPIRY,
+    strike: 24500,
+    type: 'CE',
+    price: 999,
+    volume: 1e9,
+    oi: 1,
+    iv: 4,
+    delta: 0.99,
+    gamma: 0.1,
+    theta: -1,
+    vega: 1,
+    ts: DAY1 / 1000 + 90,
+  };
   options.push({ tick: tooLate, at: DAY1 + 290_000 });
   dropped.push(tooLate);
 
@@ -88,8 +134,14 @@ function scenario(seed: number) {
     ...underlying.map((u) => ({ at: u.at, channel: CHANNEL_UNDERLYING, message: underlyingMessage(u.tick) }) as Event),
   ];
   const order = events.map((e, i) => ({ e, i })).sort((a, b) => a.e.at - b.e.at || a.i - b.i);
-  const arrivalOptions = options.map((o, i) => ({ o, i })).sort((a, b) => a.o.at - b.o.at || a.i - b.i).map((x) => x.o.tick);
-  const arrivalUnderlying = underlying.map((u, i) => ({ u, i })).sort((a, b) => a.u.at - b.u.at || a.i - b.i).map((x) => x.u.tick);
+  const arrivalOptions = options
+    .map((o, i) => ({ o, i }))
+    .sort((a, b) => a.o.at - b.o.at || a.i - b.i)
+    .map((x) => x.o.tick);
+  const arrivalUnderlying = underlying
+    .map((u, i) => ({ u, i }))
+    .sort((a, b) => a.u.at - b.u.at || a.i - b.i)
+    .map((x) => x.u.tick);
   return { events: order.map((x) => x.e), options: arrivalOptions.filter((t) => !dropped.includes(t)), underlying: arrivalUnderlying, dropped };
 }
 
@@ -107,8 +159,28 @@ const close = (actual: number | null, expected: number | null) => {
 
 function expectSide(row: StrikeRow, p: 'call' | 'put', e: ExpectedBar, label: string) {
   const v = (k: string) => row[`${p}_${k}`] as number | null;
-  expect({ label, token: v('token'), oi: v('oi'), volume: v('volume'), ticks: v('ticks'), open: v('open'), high: v('high'), low: v('low'), close: v('close'), complete: row[`${p}_complete`] }).toEqual({
-    label, token: e.token, oi: e.oi, volume: e.volume, ticks: e.ticks, open: e.open, high: e.high, low: e.low, close: e.close, complete: e.complete,
+  expect({
+    label,
+    token: v('token'),
+    oi: v('oi'),
+    volume: v('volume'),
+    ticks: v('ticks'),
+    open: v('open'),
+    high: v('high'),
+    low: v('low'),
+    close: v('close'),
+    complete: row[`${p}_complete`],
+  }).toEqual({
+    label,
+    token: e.token,
+    oi: e.oi,
+    volume: e.volume,
+    ticks: e.ticks,
+    open: e.open,
+    high: e.high,
+    low: e.low,
+    close: e.close,
+    complete: e.complete,
   });
   for (const g of ['iv', 'delta', 'gamma', 'theta', 'vega'] as const) close(v(g), e[g]);
 }
@@ -124,7 +196,17 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
   });
 
   function makeIngestor(clock: ManualClock, bus = new InProcessBus(), signals = new DataSignals()) {
-    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals, telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, partialEveryMs: 5_000, sourceGreeks: 'true' });
+    const ingestor = new TickIngestor({
+      bus,
+      db: t.db,
+      clock,
+      signals,
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: true,
+      partialEveryMs: 5_000,
+      sourceGreeks: 'true',
+    });
     ingestor.start();
     return { ingestor, bus, signals };
   }
@@ -180,23 +262,73 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     expect(sc.options.some((o) => o.type !== 'FUT' && o.iv === 0 && o.delta === 0)).toBe(true);
 
     // Futures in instrument_bars, same rules.
-    const futs = await t.db.query<{ bucket: Date; open: number; high: number; low: number; close: number; volume: number | null; oi: number | null; ticks: number; complete: boolean; kind: string; expiry: string }>(
-      'SELECT bucket, open, high, low, close, volume, oi, ticks, complete, kind, expiry FROM instrument_bars WHERE timeframe = 1 AND token = 2001 ORDER BY bucket');
+    const futs = await t.db.query<{
+      bucket: Date;
+      open: number;
+      high: number;
+      low: number;
+      close: number;
+      volume: number | null;
+      oi: number | null;
+      ticks: number;
+      complete: boolean;
+      kind: string;
+      expiry: string;
+    }>(
+      'SELECT bucket, open, high, low, close, volume, oi, ticks, complete, kind, expiry FROM instrument_bars WHERE timeframe = 1 AND token = 2001 ORDER BY bucket',
+    );
     const expFut = [...expected.values()].filter((e) => e.token === 2001).sort((a, b) => a.bucket - b.bucket);
-    expect(futs.map((f) => ({ bucket: f.bucket.getTime(), open: f.open, high: f.high, low: f.low, close: f.close, volume: f.volume, oi: f.oi, ticks: f.ticks, complete: f.complete, kind: f.kind, expiry: f.expiry })))
-      .toEqual(expFut.map((e) => ({ bucket: e.bucket, open: e.open, high: e.high, low: e.low, close: e.close, volume: e.volume, oi: e.oi, ticks: e.ticks, complete: e.complete, kind: 'future', expiry: EXPIRY })));
+    expect(
+      futs.map((f) => ({
+        bucket: f.bucket.getTime(),
+        open: f.open,
+        high: f.high,
+        low: f.low,
+        close: f.close,
+        volume: f.volume,
+        oi: f.oi,
+        ticks: f.ticks,
+        complete: f.complete,
+        kind: f.kind,
+        expiry: f.expiry,
+      })),
+    ).toEqual(
+      expFut.map((e) => ({
+        bucket: e.bucket,
+        open: e.open,
+        high: e.high,
+        low: e.low,
+        close: e.close,
+        volume: e.volume,
+        oi: e.oi,
+        ticks: e.ticks,
+        complete: e.complete,
+        kind: 'future',
+        expiry: EXPIRY,
+      })),
+    );
 
     // The index from both underlying shapes: OHLC in time order per minute.
     const idx = await t.db.query<{ bucket: Date; open: number; high: number; low: number; close: number; ticks: number; complete: boolean }>(
-      'SELECT bucket, open, high, low, close, ticks, complete FROM instrument_bars WHERE timeframe = 1 AND token = $1 ORDER BY bucket', [INDEX_TOKEN]);
+      'SELECT bucket, open, high, low, close, ticks, complete FROM instrument_bars WHERE timeframe = 1 AND token = $1 ORDER BY bucket',
+      [INDEX_TOKEN],
+    );
     const byMinute = new Map<number, TestUnderlyingTick[]>();
     for (const u of [...sc.underlying].sort((a, b) => a.ts - b.ts)) {
       const m = Math.floor(u.ts / 60) * 60_000;
       byMinute.set(m, [...(byMinute.get(m) ?? []), u]);
     }
-    expect(idx.map((i) => ({ bucket: i.bucket.getTime(), open: i.open, high: i.high, low: i.low, close: i.close, ticks: i.ticks, complete: i.complete }))).toEqual(
+    expect(
+      idx.map((i) => ({ bucket: i.bucket.getTime(), open: i.open, high: i.high, low: i.low, close: i.close, ticks: i.ticks, complete: i.complete })),
+    ).toEqual(
       [...byMinute].map(([m, us]) => ({
-        bucket: m, open: us[0].price, high: Math.max(...us.map((u) => u.price)), low: Math.min(...us.map((u) => u.price)), close: us[us.length - 1].price, ticks: us.length, complete: true,
+        bucket: m,
+        open: us[0].price,
+        high: Math.max(...us.map((u) => u.price)),
+        low: Math.min(...us.map((u) => u.price)),
+        close: us[us.length - 1].price,
+        ticks: us.length,
+        complete: true,
       })),
     );
     expect(new Set(sc.underlying.map((u) => u.shape))).toEqual(new Set(['A', 'B']));
@@ -204,8 +336,14 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     // 5-minute roll-up of the CE at 09:15 on day 1: oi of the last minute, volume and ticks summed.
     const ones = [0, 1, 2, 3, 4].map((i) => expected.get(`1001|${DAY1 + i * 60_000}`) as ExpectedBar);
     const [five] = await t.db.query<{ call_oi: number; call_volume: number; call_ticks: number }>(
-      'SELECT call_oi, call_volume, call_ticks FROM fo_strike_bars WHERE timeframe = 5 AND strike = 24500 AND bucket = $1', [new Date(DAY1).toISOString()]);
-    expect(five).toEqual({ call_oi: ones[4].oi, call_volume: ones.reduce((s, e) => s + (e.volume ?? 0), 0), call_ticks: ones.reduce((s, e) => s + e.ticks, 0) });
+      'SELECT call_oi, call_volume, call_ticks FROM fo_strike_bars WHERE timeframe = 5 AND strike = 24500 AND bucket = $1',
+      [new Date(DAY1).toISOString()],
+    );
+    expect(five).toEqual({
+      call_oi: ones[4].oi,
+      call_volume: ones.reduce((s, e) => s + (e.volume ?? 0), 0),
+      call_ticks: ones.reduce((s, e) => s + e.ticks, 0),
+    });
 
     // First-data evidence for every token that stored bars.
     for (const token of [1001, 1002, 1003, 2001, INDEX_TOKEN]) expect(signals.firstDataAt(token)).toBeTypeOf('number');
@@ -221,7 +359,9 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     bus.publish(CHANNEL_OPTIONS, optionMessage({ ...base, price: 52, volume: 1500, oi: 1100, ts: minute + 4 }));
     clock.advance(1_000);
     await ingestor.stop();
-    const [partial] = await t.db.query<{ call_close: number; call_oi: number; call_complete: boolean }>('SELECT call_close, call_oi, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24600');
+    const [partial] = await t.db.query<{ call_close: number; call_oi: number; call_complete: boolean }>(
+      'SELECT call_close, call_oi, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24600',
+    );
     expect(partial).toEqual({ call_close: 52, call_oi: 1100, call_complete: false });
 
     // A later run sees the whole minute (from its start: the previous minute's cumulative is known) and completes it.
@@ -235,7 +375,9 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     run2.ingestor.step();
     expect(await run2.ingestor.writer.drain()).toBe(true);
     const [complete] = await t.db.query<{ call_close: number; call_oi: number; call_volume: number; call_complete: boolean }>(
-      'SELECT call_close, call_oi, call_volume, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24600 AND bucket = $1', [new Date(minute * 1000).toISOString()]);
+      'SELECT call_close, call_oi, call_volume, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24600 AND bucket = $1',
+      [new Date(minute * 1000).toISOString()],
+    );
     expect(complete).toEqual({ call_close: 53, call_oi: 1200, call_volume: 2250 - 600, call_complete: true });
     await run2.ingestor.stop();
   });
@@ -245,7 +387,16 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     const close = istInstant('2025-11-03', 15, 30);
     const clock = new ManualClock(close - 75_000);
     const bus = new InProcessBus();
-    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: true, acceptTickAt: (ms) => calendar.isInSession(ms) });
+    const ingestor = new TickIngestor({
+      bus,
+      db: t.db,
+      clock,
+      signals: new DataSignals(),
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: true,
+      acceptTickAt: (ms) => calendar.isInSession(ms),
+    });
     ingestor.start();
     const base = { token: 1301, symbol: 'NIFTY', expiry: EXPIRY, strike: 24800, type: 'PE' as const, iv: 0.15, delta: -0.4, gamma: 0.001, theta: -6, vega: 9 };
     bus.publish(CHANNEL_OPTIONS, optionMessage({ ...base, price: 80, volume: 7500, oi: 300, ts: (close - 75_000) / 1000 }));
@@ -257,14 +408,17 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
     ingestor.step();
     expect(await ingestor.writer.drain()).toBe(true);
     const rows = await t.db.query<{ bucket: Date; put_close: number; put_volume: number | null; put_complete: boolean }>(
-      'SELECT bucket, put_close, put_volume, put_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24800 ORDER BY bucket');
+      'SELECT bucket, put_close, put_volume, put_complete FROM fo_strike_bars WHERE timeframe = 1 AND strike = 24800 ORDER BY bucket',
+    );
     expect(rows.map((r) => ({ ...r, bucket: r.bucket.getTime() }))).toEqual([
       { bucket: close - 120_000, put_close: 80, put_volume: null, put_complete: false },
       { bucket: close - 60_000, put_close: 81, put_volume: 1500, put_complete: true },
     ]);
     expect(ingestor.stats().outsideSession).toBe(1);
     // The 15:15 IST 15-minute roll-up was refreshed for the flushed range.
-    const [q] = await t.db.query<{ put_volume: number; put_ticks: number }>('SELECT put_volume, put_ticks FROM fo_strike_bars WHERE timeframe = 15 AND strike = 24800');
+    const [q] = await t.db.query<{ put_volume: number; put_ticks: number }>(
+      'SELECT put_volume, put_ticks FROM fo_strike_bars WHERE timeframe = 15 AND strike = 24800',
+    );
     expect(q).toEqual({ put_volume: 1500, put_ticks: 2 });
     await ingestor.stop();
   });
@@ -272,10 +426,25 @@ describe.each(testBackends())('tick ingestion on %s', (backend) => {
   it('counts and skips unparseable messages and honours the mock-tick setting', async () => {
     const clock = new ManualClock(DAY1 + 60_000);
     const bus = new InProcessBus();
-    const ingestor = new TickIngestor({ bus, db: t.db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks: false });
+    const ingestor = new TickIngestor({
+      bus,
+      db: t.db,
+      clock,
+      signals: new DataSignals(),
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: false,
+    });
     ingestor.start();
     const ok = { token: 1201, symbol: 'NIFTY', expiry: EXPIRY, strike: 24700, type: 'CE' as const, price: 10, volume: 75, oi: 5, ts: DAY1 / 1000 + 61 };
-    for (const m of ['not json', '{"token": "x"}', '[]', 'null', '{"symbol":"NIFTY","type":"CE","token":5,"price":1}', '{"symbol":"NIFTY","close":"abc","ts":1}']) {
+    for (const m of [
+      'not json',
+      '{"token": "x"}',
+      '[]',
+      'null',
+      '{"symbol":"NIFTY","type":"CE","token":5,"price":1}',
+      '{"symbol":"NIFTY","close":"abc","ts":1}',
+    ]) {
       bus.publish(m.includes('close') ? CHANNEL_UNDERLYING : CHANNEL_OPTIONS, m);
     }
     bus.publish(CHANNEL_OPTIONS, optionMessage({ ...ok, isMock: true }));

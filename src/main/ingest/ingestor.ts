@@ -95,7 +95,18 @@ export class TickIngestor {
   private lastPartialAt: number;
   private lastSampleAt = Number.NEGATIVE_INFINITY;
   private sampledErrors = 0;
-  private c = { ticks: 0, optionTicks: 0, underlyingTicks: 0, parseErrors: 0, indexRowsSkipped: 0, mockSkipped: 0, outsideSession: 0, tsAdjusted: 0, droppedBars: 0, barsWritten: 0 };
+  private c = {
+    ticks: 0,
+    optionTicks: 0,
+    underlyingTicks: 0,
+    parseErrors: 0,
+    indexRowsSkipped: 0,
+    mockSkipped: 0,
+    outsideSession: 0,
+    tsAdjusted: 0,
+    droppedBars: 0,
+    barsWritten: 0,
+  };
   /** Counts not yet reported to telemetry. */
   private unreported = { ticks: 0, parseErrors: 0, mockSkipped: 0, droppedBars: 0 };
   private lastFlushLatencyMs: number | null = null;
@@ -114,7 +125,8 @@ export class TickIngestor {
       onWritten: (b) => this.written(b),
       onDropped: (n) => {
         this.lastDropAt = opts.clock.now();
-        if (this.c.droppedBars === 0) opts.logger.error({ capacity: this.writer.capacity }, 'bar queue full: new bars are being dropped (database too slow or down)');
+        if (this.c.droppedBars === 0)
+          opts.logger.error({ capacity: this.writer.capacity }, 'bar queue full: new bars are being dropped (database too slow or down)');
         this.c.droppedBars += n;
         this.unreported.droppedBars += n;
       },

@@ -117,7 +117,8 @@ export function withoutDepth(text: string): string {
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
       continue;
     }
@@ -160,7 +161,11 @@ const optionSchema = z.object({
   symbol: z.string().min(1),
   token: z.number().int().positive(),
   strike: z.number().nullish().catch(null),
-  expiry: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullish().catch(null),
+  expiry: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullish()
+    .catch(null),
   type: z.enum(['CE', 'PE', 'FUT']),
   price: num,
   volume: num,
@@ -174,7 +179,13 @@ const optionSchema = z.object({
   is_mock: z.boolean().nullish().catch(null),
 });
 
-const shapeA = z.object({ symbol: z.string().min(1), instrument_token: z.number().int().positive().nullish().catch(null), last_price: z.number(), timestamp: time, ts: time });
+const shapeA = z.object({
+  symbol: z.string().min(1),
+  instrument_token: z.number().int().positive().nullish().catch(null),
+  last_price: z.number(),
+  timestamp: time,
+  ts: time,
+});
 const shapeB = z.object({ symbol: z.string().min(1), close: z.number(), ts: time, timestamp: time });
 
 const positive = (v: number | null | undefined): number | null => (v === null || v === undefined || !(v > 0) ? null : v);
@@ -267,7 +278,17 @@ export function parseUnderlyingMessage(text: string, receivedAtMs: number): Pars
     if (!r.success) return { ok: false, error: `shape A ${issueText(r.error)}` };
     if (!(r.data.last_price > 0)) return { ok: false, error: 'shape A: last_price not positive' };
     const t = tickTime(r.data.timestamp ?? r.data.ts, receivedAtMs);
-    return { ok: true, tick: { symbol: normalizeSymbol(r.data.symbol), token: r.data.instrument_token ?? null, price: r.data.last_price, tsMs: t.ms, tsAdjusted: t.adjusted, shape: 'A' } };
+    return {
+      ok: true,
+      tick: {
+        symbol: normalizeSymbol(r.data.symbol),
+        token: r.data.instrument_token ?? null,
+        price: r.data.last_price,
+        tsMs: t.ms,
+        tsAdjusted: t.adjusted,
+        shape: 'A',
+      },
+    };
   }
   const r = shapeB.safeParse(raw);
   if (!r.success) return { ok: false, error: `shape B ${issueText(r.error)}` };

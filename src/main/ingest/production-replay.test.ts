@@ -49,8 +49,19 @@ function rawTick(message: string): TestOptionTick & { type: string } {
   const j = JSON.parse(message.replace(/:\s*NaN/g, ': "NaN"')) as Record<string, unknown>;
   const g = (k: string) => (j[k] === 'NaN' ? 'NaN' : (j[k] as number | null | undefined));
   return {
-    token: j.token as number, symbol: j.symbol as string, expiry: j.expiry as string, strike: j.strike as number, type: j.type as 'CE',
-    price: j.price as number, volume: j.volume as number, oi: j.oi as number, iv: g('iv'), delta: g('delta'), gamma: g('gamma'), theta: g('theta'), vega: g('vega'),
+    token: j.token as number,
+    symbol: j.symbol as string,
+    expiry: j.expiry as string,
+    strike: j.strike as number,
+    type: j.type as 'CE',
+    price: j.price as number,
+    volume: j.volume as number,
+    oi: j.oi as number,
+    iv: g('iv'),
+    delta: g('delta'),
+    gamma: g('gamma'),
+    theta: g('theta'),
+    vega: g('vega'),
     ts: j.ts as number,
   };
 }
@@ -69,13 +80,18 @@ describe.each(testBackends())('a production tick stream replayed into ingest on 
     // Record: three strikes around ATM, both legs, the future and the index, 09:13-09:22 (pre-open mock included).
     const clock = new ManualClock(START);
     dt = await startDevTicker({
-      port: 0, clock, autoTick: false, clockMode: 'always-open',
+      port: 0,
+      clock,
+      autoTick: false,
+      clockMode: 'always-open',
       faults: { quirkVolumeZero: true, quirkTsReceiveTime: true, quirkGreeksScaled: true, quirkIsMockFalse: true },
     });
     dt.bus.subscribe(CHANNEL_OPTIONS, (m) => recorded.push({ at: clock.now() + 40, channel: CHANNEL_OPTIONS, message: productionize(m) }));
     dt.bus.subscribe(CHANNEL_UNDERLYING, (m) => recorded.push({ at: clock.now() + 40, channel: CHANNEL_UNDERLYING, message: m }));
     const chain = dt.registry.chain('NIFTY', EXPIRY);
-    listed = chain.filter((i) => i.instrumentType === 'CE' || i.instrumentType === 'PE').map((i) => ({ strike: i.strike, side: i.instrumentType as 'CE' | 'PE', token: i.token }));
+    listed = chain
+      .filter((i) => i.instrumentType === 'CE' || i.instrumentType === 'PE')
+      .map((i) => ({ strike: i.strike, side: i.instrumentType as 'CE' | 'PE', token: i.token }));
     const spot = dt.sim.underlyingPrice('NIFTY');
     const strikes = [...new Set(listed.map((l) => l.strike))].sort((a, b) => Math.abs(a - spot) - Math.abs(b - spot)).slice(0, 3);
     legs = listed.filter((l) => strikes.includes(l.strike));
@@ -86,7 +102,11 @@ describe.each(testBackends())('a production tick stream replayed into ingest on 
       // The service's mock mode: the subscribed index token on the options channel, every 5 s.
       if ((t / 1000) % 5 === 0) {
         indexRows++;
-        recorded.push({ at: t + 40, channel: CHANNEL_OPTIONS, message: `{"symbol": "NIFTY 50", "token": 256265, "tradingsymbol": "NIFTY 50", "segment": "INDICES", "exchange": "NSE", "strike": 0.0, "expiry": null, "type": "EQ", "lot_size": 0, "tick_size": 0.0, "price": 25536.85, "volume": 0, "oi": 0, "iv": 0.0, "delta": 0.0, "gamma": 0.0, "theta": 0.0, "vega": 0.0, "ts": ${t / 1000}, "is_mock": false}` });
+        recorded.push({
+          at: t + 40,
+          channel: CHANNEL_OPTIONS,
+          message: `{"symbol": "NIFTY 50", "token": 256265, "tradingsymbol": "NIFTY 50", "segment": "INDICES", "exchange": "NSE", "strike": 0.0, "expiry": null, "type": "EQ", "lot_size": 0, "tick_size": 0.0, "price": 25536.85, "volume": 0, "oi": 0, "iv": 0.0, "delta": 0.0, "gamma": 0.0, "theta": 0.0, "vega": 0.0, "ts": ${t / 1000}, "is_mock": false}`,
+        });
       }
       clock.advance(1000);
     }
@@ -98,8 +118,16 @@ describe.each(testBackends())('a production tick stream replayed into ingest on 
     const rclock = new ManualClock(START);
     const bus = new InProcessBus();
     ingestor = new TickIngestor({
-      bus, db: store.db, clock: rclock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger,
-      acceptMockTicks: false, inSession: (ms) => calendar.isInSession(ms), sourceGreeks: 'scaled', partialEveryMs: 10_000,
+      bus,
+      db: store.db,
+      clock: rclock,
+      signals: new DataSignals(),
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: false,
+      inSession: (ms) => calendar.isInSession(ms),
+      sourceGreeks: 'scaled',
+      partialEveryMs: 10_000,
     });
     ingestor.start();
     let nextStep = START;
@@ -160,7 +188,13 @@ describe.each(testBackends())('a production tick stream replayed into ingest on 
         const e = expected.get(`${token}|${row.bucket.getTime()}`) as ExpectedBar;
         expect(e, `bar ${token} ${row.bucket.toISOString()}`).toBeDefined();
         const v = (k: string) => row[`${p}_${k}`] as number | null;
-        expect({ oi: v('oi'), volume: v('volume'), ticks: v('ticks'), close: v('close'), complete: row[`${p}_complete`] }).toEqual({ oi: e.oi, volume: null, ticks: e.ticks, close: e.close, complete: false });
+        expect({ oi: v('oi'), volume: v('volume'), ticks: v('ticks'), close: v('close'), complete: row[`${p}_complete`] }).toEqual({
+          oi: e.oi,
+          volume: null,
+          ticks: e.ticks,
+          close: e.close,
+          complete: false,
+        });
         for (const g of ['iv', 'delta', 'gamma', 'theta', 'vega'] as const) {
           if (e[g] === null) expect(v(g)).toBeNull();
           else expect(v(g)).toBeCloseTo(e[g] as number, 6);
@@ -184,7 +218,12 @@ describe.each(testBackends())('a production tick stream replayed into ingest on 
     const ask = async () =>
       (
         await distributionSeries(store.db, {
-          symbol: 'NIFTY', timeframe: '1min', now, expectingData: () => true, legState: () => 'missing', listedLegs: async () => listed,
+          symbol: 'NIFTY',
+          timeframe: '1min',
+          now,
+          expectingData: () => true,
+          legState: () => 'missing',
+          listedLegs: async () => listed,
           expiries: [{ expiry: EXPIRY, strikes, atm: strikes[1], step: 50, tokens }],
         })
       )[0];
@@ -220,8 +259,19 @@ describe.each(testBackends())('a production tick stream replayed into ingest on 
       const minutes = [...new Set(ticks.filter((t) => t.token === l.token).map((t) => Math.floor((t.ts * 1000) / MIN) * MIN))];
       return minutes.map((m) =>
         strikeSideBar({ token: l.token, kind: 'option', symbol: 'NIFTY', tradingsymbol: 'x', expiry: EXPIRY, strike: l.strike, side: l.side }, m, {
-          date: new Date(m).toISOString(), open: 10, high: 11, low: 9, close: 10.5, volume: candleVolume(l.token, m), oi: lastOi(l.token) as number,
-          iv: 0.15, delta: 0.5, gamma: 0.001, theta: -0.0328767, vega: 0.1425, underlying: 25_500,
+          date: new Date(m).toISOString(),
+          open: 10,
+          high: 11,
+          low: 9,
+          close: 10.5,
+          volume: candleVolume(l.token, m),
+          oi: lastOi(l.token) as number,
+          iv: 0.15,
+          delta: 0.5,
+          gamma: 0.001,
+          theta: -0.0328767,
+          vega: 0.1425,
+          underlying: 25_500,
         }),
       );
     });

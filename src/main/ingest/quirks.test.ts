@@ -42,15 +42,37 @@ describe.each(testBackends())('ingest quirks on %s', (backend) => {
   const make = (clock: ManualClock, acceptMockTicks: boolean) => {
     const bus = new InProcessBus();
     const ingestor = new TickIngestor({
-      bus, db: t.db, clock, signals: new DataSignals(), telemetry: noopTelemetry, logger: silentLogger, acceptMockTicks,
-      inSession: (ms) => calendar.isInSession(ms), sourceGreeks: 'true', partialEveryMs: 0,
+      bus,
+      db: t.db,
+      clock,
+      signals: new DataSignals(),
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks,
+      inSession: (ms) => calendar.isInSession(ms),
+      sourceGreeks: 'true',
+      partialEveryMs: 0,
     });
     ingestor.start();
     return { ingestor, bus };
   };
   const tick = (over: Partial<TestOptionTick>): TestOptionTick => ({
-    token: 501, symbol: 'NIFTY', expiry: EXPIRY, strike: 25_000, type: 'CE', price: 10, volume: 0, oi: 1000, iv: 0.2, delta: 0.5, gamma: 0.001, theta: -5, vega: 10,
-    ts: OPEN / 1000, isMock: false, ...over,
+    token: 501,
+    symbol: 'NIFTY',
+    expiry: EXPIRY,
+    strike: 25_000,
+    type: 'CE',
+    price: 10,
+    volume: 0,
+    oi: 1000,
+    iv: 0.2,
+    delta: 0.5,
+    gamma: 0.001,
+    theta: -5,
+    vega: 10,
+    ts: OPEN / 1000,
+    isMock: false,
+    ...over,
   });
 
   it('off-session ticks flagged is_mock false are mock by the calendar: skipped, or stored when accepted', async () => {
@@ -92,7 +114,9 @@ describe.each(testBackends())('ingest quirks on %s', (backend) => {
     ingestor.step();
     await ingestor.writer.drain();
     const rows = await t.db.query<{ strike: number; call_volume: number | null; call_complete: boolean }>(
-      'SELECT strike, call_volume, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND bucket = $1 ORDER BY strike', [new Date(OPEN + 47 * 60_000).toISOString()]);
+      'SELECT strike, call_volume, call_complete FROM fo_strike_bars WHERE timeframe = 1 AND bucket = $1 ORDER BY strike',
+      [new Date(OPEN + 47 * 60_000).toISOString()],
+    );
     expect(rows).toEqual([
       { strike: 25_000, call_volume: 750, call_complete: true },
       // 502's earlier minute reported no volume: no baseline, so its first traded minute is unknown (backfill fills it).

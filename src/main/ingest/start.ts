@@ -51,7 +51,7 @@ export interface IngestDeps {
 export function startIngest(deps: IngestDeps): TickIngestor | undefined {
   const { bus, monitor, health, calendar, clock, registry } = deps;
   if (!bus) {
-    health.register('ingest', () => ({ status: 'disabled', detail: 'no tick source (set REDIS_URL to read the ticker service\'s ticks)' }));
+    health.register('ingest', () => ({ status: 'disabled', detail: "no tick source (set REDIS_URL to read the ticker service's ticks)" }));
     return undefined;
   }
   const ingestor = new TickIngestor({
@@ -85,7 +85,11 @@ export function startIngest(deps: IngestDeps): TickIngestor | undefined {
     const backlog = s.queueDepth > s.queueCapacity / 2;
     const failing = s.lastWriteError !== null && (s.lastWriteAt === null || clock.now() - s.lastWriteAt > 30_000) && s.queueDepth > 0;
     const recentDrops = s.lastDropAt !== null && clock.now() - s.lastDropAt < 15 * 60_000;
-    return { status: recentDrops || backlog || failing ? 'degraded' : 'ok', detail, lastEventAt: s.lastWriteAt === null ? null : new Date(s.lastWriteAt).toISOString() };
+    return {
+      status: recentDrops || backlog || failing ? 'degraded' : 'ok',
+      detail,
+      lastEventAt: s.lastWriteAt === null ? null : new Date(s.lastWriteAt).toISOString(),
+    };
   });
   return ingestor;
 }

@@ -33,7 +33,11 @@ export function greeksInTrueUnits(raw: Partial<Record<keyof Greeks, number | nul
  * so does the real service when its IV solve fails): all missing, never averaged in as zero.
  */
 export function validGreeks(g: { iv?: number | null; delta?: number | null; gamma?: number | null; theta?: number | null; vega?: number | null }): {
-  iv: number | null; delta: number | null; gamma: number | null; theta: number | null; vega: number | null;
+  iv: number | null;
+  delta: number | null;
+  gamma: number | null;
+  theta: number | null;
+  vega: number | null;
 } {
   const iv = g.iv ?? null;
   const delta = g.delta ?? null;

@@ -22,8 +22,20 @@ function ticks(tokens: number, minutes: number, firstToken = 3000): TestOptionTi
     for (let k = 0; k < tokens; k++) {
       if ((s + k) % 2) continue;
       out.push({
-        token: firstToken + k, symbol: 'NIFTY', expiry: EXPIRY, strike: 24000 + 50 * k, type: 'CE', price: 100 + k + (s % 7), volume: 75 * (s + 1) * (k + 1), oi: 1000 + s,
-        iv: 0.1 + k / 1000, delta: 0.5, gamma: 0.001, theta: -5, vega: 10, ts: T0 / 1000 + s,
+        token: firstToken + k,
+        symbol: 'NIFTY',
+        expiry: EXPIRY,
+        strike: 24000 + 50 * k,
+        type: 'CE',
+        price: 100 + k + (s % 7),
+        volume: 75 * (s + 1) * (k + 1),
+        oi: 1000 + s,
+        iv: 0.1 + k / 1000,
+        delta: 0.5,
+        gamma: 0.001,
+        theta: -5,
+        vega: 10,
+        ts: T0 / 1000 + s,
       });
     }
   }
@@ -44,8 +56,15 @@ describe.each(testBackends())('bar writer on %s', (backend) => {
     const clock = new ManualClock(T0);
     const bus = new InProcessBus();
     const ingestor = new TickIngestor({
-      bus, db: t.db, clock, signals: new DataSignals(), telemetry: opts.telemetry ?? noopTelemetry, logger: silentLogger,
-      acceptMockTicks: true, partialEveryMs: 0, queueCapacity: opts.queueCapacity,
+      bus,
+      db: t.db,
+      clock,
+      signals: new DataSignals(),
+      telemetry: opts.telemetry ?? noopTelemetry,
+      logger: silentLogger,
+      acceptMockTicks: true,
+      partialEveryMs: 0,
+      queueCapacity: opts.queueCapacity,
     });
     ingestor.start();
     /** Publishes the ticks of each second at that second and runs the loop as the wall clock passes. */
@@ -96,12 +115,23 @@ describe.each(testBackends())('bar writer on %s', (backend) => {
     await holder;
     expect(await ingestor.writer.drain(15_000)).toBe(true);
     const expected = expectedOptionBars(all, []);
-    const rows = await t.db.query<{ call_token: number; bucket: Date; call_volume: number | null; call_oi: number; call_close: number; call_complete: boolean }>(
-      'SELECT call_token, bucket, call_volume, call_oi, call_close, call_complete FROM fo_strike_bars WHERE timeframe = 1');
+    const rows = await t.db.query<{
+      call_token: number;
+      bucket: Date;
+      call_volume: number | null;
+      call_oi: number;
+      call_close: number;
+      call_complete: boolean;
+    }>('SELECT call_token, bucket, call_volume, call_oi, call_close, call_complete FROM fo_strike_bars WHERE timeframe = 1');
     expect(rows.length).toBe(expected.size);
     for (const r of rows) {
       const e = expected.get(`${r.call_token}|${r.bucket.getTime()}`);
-      expect({ volume: r.call_volume, oi: r.call_oi, close: r.call_close, complete: r.call_complete }).toEqual({ volume: e?.volume, oi: e?.oi, close: e?.close, complete: e?.complete });
+      expect({ volume: r.call_volume, oi: r.call_oi, close: r.call_close, complete: r.call_complete }).toEqual({
+        volume: e?.volume,
+        oi: e?.oi,
+        close: e?.close,
+        complete: e?.complete,
+      });
     }
     await ingestor.stop();
   });
@@ -119,8 +149,13 @@ describe.each(testBackends())('bar writer on %s', (backend) => {
     expect(reported.reduce((a, b) => a + b, 0)).toBe(30);
     ingestor.writer.resume();
     expect(await ingestor.writer.drain(15_000)).toBe(true);
-    const perMinute = await t.db.query<{ bucket: Date; n: number }>('SELECT bucket, count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 GROUP BY bucket ORDER BY bucket');
-    expect(perMinute.map((r) => [r.bucket.getTime() - T0, r.n])).toEqual([[0, 20], [60_000, 10]]);
+    const perMinute = await t.db.query<{ bucket: Date; n: number }>(
+      'SELECT bucket, count(*)::int AS n FROM fo_strike_bars WHERE timeframe = 1 GROUP BY bucket ORDER BY bucket',
+    );
+    expect(perMinute.map((r) => [r.bucket.getTime() - T0, r.n])).toEqual([
+      [0, 20],
+      [60_000, 10],
+    ]);
     await ingestor.stop();
   });
 

@@ -196,7 +196,8 @@ export class BarWriter {
           attempt++;
           this.s.failures++;
           this.s.lastError = (err as Error).message;
-          if (attempt === 1 || attempt % 10 === 0) this.opts.logger?.warn({ err: (err as Error).message, attempt, depth: this.depth }, 'bar write failed; retrying');
+          if (attempt === 1 || attempt % 10 === 0)
+            this.opts.logger?.warn({ err: (err as Error).message, attempt, depth: this.depth }, 'bar write failed; retrying');
           const delay = backoffDelay({ baseMs: this.opts.retryBaseMs ?? 250, maxMs: this.opts.retryMaxMs ?? 10_000 }, attempt - 1);
           this.retryWake = new AbortController();
           await workScheduler.sleep(delay, this.retryWake.signal).catch(() => undefined);

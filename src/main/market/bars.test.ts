@@ -6,9 +6,28 @@ import { MARKET_MIGRATIONS } from './migrations';
 
 const T0 = Date.UTC(2025, 10, 4, 3, 45); // 09:15 IST
 const bar = (over: Partial<StrikeSideBar>): StrikeSideBar => ({
-  symbol: 'NIFTY', expiry: '2025-11-25', strike: 24500, bucket: T0, side: 'CE', token: 101,
-  oi: 1000, volume: 50, open: 10, high: 12, low: 9, close: 11, iv: 0.14, delta: 0.5, gamma: 0.001, theta: -5, vega: 10,
-  ticks: 5, underlyingClose: 24510, source: 'live', complete: true, ...over,
+  symbol: 'NIFTY',
+  expiry: '2025-11-25',
+  strike: 24500,
+  bucket: T0,
+  side: 'CE',
+  token: 101,
+  oi: 1000,
+  volume: 50,
+  open: 10,
+  high: 12,
+  low: 9,
+  close: 11,
+  iv: 0.14,
+  delta: 0.5,
+  gamma: 0.001,
+  theta: -5,
+  vega: 10,
+  ticks: 5,
+  underlyingClose: 24510,
+  source: 'live',
+  complete: true,
+  ...over,
 });
 
 describe.each(testBackends())('market store on %s', (backend) => {
@@ -22,12 +41,15 @@ describe.each(testBackends())('market store on %s', (backend) => {
     const again = await migrateMarket(t.db);
     expect(again).toEqual({ from: MARKET_MIGRATIONS.length, to: MARKET_MIGRATIONS.length });
     const tables = await t.db.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1");
-    expect(tables.map((r) => r.table_name)).toEqual(expect.arrayContaining(['fo_strike_bars', 'instrument_bars', 'instrument_registry', 'strikedesk_migrations']));
+    expect(tables.map((r) => r.table_name)).toEqual(
+      expect.arrayContaining(['fo_strike_bars', 'instrument_bars', 'instrument_registry', 'strikedesk_migrations']),
+    );
   });
 
   it('migration 0005: the bucket index carries strike and both volumes, and replaces fo_strike_bars_latest', async () => {
     const indexes = await t.db.query<{ indexname: string; indexdef: string }>(
-      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'fo_strike_bars' ORDER BY indexname");
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'fo_strike_bars' ORDER BY indexname",
+    );
     expect(indexes.map((i) => i.indexname)).not.toContain('fo_strike_bars_latest');
     const byBucket = indexes.find((i) => i.indexname === 'fo_strike_bars_by_bucket');
     expect(byBucket?.indexdef).toMatch(/\(symbol, timeframe, expiry, bucket DESC\) INCLUDE \(strike, call_volume, put_volume\)/);
@@ -43,7 +65,9 @@ describe.each(testBackends())('market store on %s', (backend) => {
     await upsertStrikeSides(t.db, [bar({ strike, side: 'PE', token: 2, oi: 222 })]);
     await upsertStrikeSides(t.db, [bar({ strike, side: 'PE', token: 2, oi: 222 })]);
     const rows = await t.db.query<{ call_oi: number; put_oi: number; call_token: number; put_token: number }>(
-      'SELECT call_oi, put_oi, call_token, put_token FROM fo_strike_bars WHERE strike = $1 AND timeframe = 1', [strike]);
+      'SELECT call_oi, put_oi, call_token, put_token FROM fo_strike_bars WHERE strike = $1 AND timeframe = 1',
+      [strike],
+    );
     expect(rows).toEqual([{ call_oi: 111, put_oi: 222, call_token: 1, put_token: 2 }]);
   });
 
@@ -55,20 +79,34 @@ describe.each(testBackends())('market store on %s', (backend) => {
     const written = await upsertStrikeSides(t.db, [bar({ strike: 24750, oi: 999, source: 'backfill', complete: true })]);
     expect(written).toBe(1);
     const rows = await t.db.query<{ strike: number; call_oi: number; call_source: string }>(
-      'SELECT strike, call_oi, call_source FROM fo_strike_bars WHERE strike IN (24700, 24750) AND timeframe = 1 ORDER BY strike');
-    expect(rows).toEqual([{ strike: 24700, call_oi: 500, call_source: 'live' }, { strike: 24750, call_oi: 999, call_source: 'backfill' }]);
+      'SELECT strike, call_oi, call_source FROM fo_strike_bars WHERE strike IN (24700, 24750) AND timeframe = 1 ORDER BY strike',
+    );
+    expect(rows).toEqual([
+      { strike: 24700, call_oi: 500, call_source: 'live' },
+      { strike: 24750, call_oi: 999, call_source: 'backfill' },
+    ]);
   });
 
   it('rolls 1-minute bars up to 5 and 15 minutes by the spec rules', async () => {
     const strike = 25000;
-    const minutes = [0, 1, 2, 3, 4].map((i) => bar({
-      strike, bucket: T0 + i * 60_000, oi: 100 + i, volume: 10 * (i + 1), close: 20 + i,
-      iv: i === 2 ? null : 0.1 + i * 0.01, ticks: i + 1, underlyingClose: 24000 + i,
-    }));
+    const minutes = [0, 1, 2, 3, 4].map((i) =>
+      bar({
+        strike,
+        bucket: T0 + i * 60_000,
+        oi: 100 + i,
+        volume: 10 * (i + 1),
+        close: 20 + i,
+        iv: i === 2 ? null : 0.1 + i * 0.01,
+        ticks: i + 1,
+        underlyingClose: 24000 + i,
+      }),
+    );
     await upsertStrikeSides(t.db, minutes);
     await refreshRollups(t.db, 'NIFTY', T0, T0 + 5 * 60_000);
     const [r] = await t.db.query<{ call_oi: number; call_volume: number; call_close: number; call_iv: number; call_ticks: number; underlying_close: number }>(
-      'SELECT call_oi, call_volume, call_close, call_iv, call_ticks, underlying_close FROM fo_strike_bars WHERE timeframe = 5 AND strike = $1', [strike]);
+      'SELECT call_oi, call_volume, call_close, call_iv, call_ticks, underlying_close FROM fo_strike_bars WHERE timeframe = 5 AND strike = $1',
+      [strike],
+    );
     // Independent computation: OI last, volume sum, close last, iv tick-weighted over non-null values.
     const withIv = minutes.filter((m) => m.iv !== null);
     const iv = withIv.reduce((s, m) => s + (m.iv as number) * (m.ticks as number), 0) / withIv.reduce((s, m) => s + (m.ticks as number), 0);
@@ -81,7 +119,20 @@ describe.each(testBackends())('market store on %s', (backend) => {
   });
 
   it('writes instrument bars with the same no-clobber rule', async () => {
-    const base = { token: 256265, bucket: T0, symbol: 'NIFTY', kind: 'index' as const, expiry: null, open: 1, high: 2, low: 0.5, close: 1.5, volume: 0, oi: null, ticks: 3 };
+    const base = {
+      token: 256265,
+      bucket: T0,
+      symbol: 'NIFTY',
+      kind: 'index' as const,
+      expiry: null,
+      open: 1,
+      high: 2,
+      low: 0.5,
+      close: 1.5,
+      volume: 0,
+      oi: null,
+      ticks: 3,
+    };
     await upsertInstrumentBars(t.db, [{ ...base, source: 'live', complete: true }]);
     expect(await upsertInstrumentBars(t.db, [{ ...base, close: 9, source: 'backfill', complete: true }])).toBe(0);
     const rows = await t.db.query<{ close: number }>('SELECT close FROM instrument_bars WHERE token = 256265');
@@ -120,10 +171,19 @@ describe.each(testBackends())('paired call/put writes on %s', (backend) => {
       fc.asyncProperty(fc.array(fc.array(side, { maxLength: 8 }), { minLength: 1, maxLength: 4 }), async (batches) => {
         await Promise.all([batched.db.exec('TRUNCATE fo_strike_bars'), reference.db.exec('TRUNCATE fo_strike_bars')]);
         for (const batch of batches) {
-          const bars = batch.map((b) => bar({
-            strike: 24_000 + 50 * (b.key % 2), bucket: T0 + 60_000 * Math.floor(b.key / 2), side: b.side, token: b.side === 'CE' ? 1 : 2,
-            oi: b.oi, underlyingClose: b.uc, source: b.source, complete: b.complete, greekTicks: b.greeks ? [1, 2, 3, 4, 5] : null,
-          }));
+          const bars = batch.map((b) =>
+            bar({
+              strike: 24_000 + 50 * (b.key % 2),
+              bucket: T0 + 60_000 * Math.floor(b.key / 2),
+              side: b.side,
+              token: b.side === 'CE' ? 1 : 2,
+              oi: b.oi,
+              underlyingClose: b.uc,
+              source: b.source,
+              complete: b.complete,
+              greekTicks: b.greeks ? [1, 2, 3, 4, 5] : null,
+            }),
+          );
           const got = await upsertStrikeSides(batched.db, bars);
           let expected = 0;
           for (const s of ['CE', 'PE'] as const) {

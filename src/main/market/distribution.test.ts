@@ -6,8 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromIstWallClock } from '../calendar';
 import { refreshRollups, upsertInstrumentBars, upsertStrikeSides, type StrikeSideBar } from './bars';
 import {
-  distributionSeries, latestBuckets, latestUnderlyingPrice, legKey, maxPain, moneyness, nearestStrike, pcr, ratio, strikeHistoryRows,
-  type DistributionInput, type ExpiryChainInput, type ListedLeg,
+  distributionSeries,
+  latestBuckets,
+  latestUnderlyingPrice,
+  legKey,
+  maxPain,
+  moneyness,
+  nearestStrike,
+  pcr,
+  ratio,
+  strikeHistoryRows,
+  type DistributionInput,
+  type ExpiryChainInput,
+  type ListedLeg,
 } from './distribution';
 import { createTestMarketDb, testBackends, type TestMarketDb } from './testing/db';
 
@@ -64,9 +75,27 @@ function makeBars(): { bars: StrikeSideBar[]; written: Written[] } {
     const ticks = 1 + Math.floor(random() * 40);
     const close = 50 + random() * 100;
     bars.push({
-      symbol: SYMBOL, expiry: EXPIRY, strike, bucket, side, token: tokenOf(strike, side), oi, volume,
-      open: close, high: close, low: close, close, iv: 0.12, delta: side === 'CE' ? 0.5 : -0.5, gamma: 0.001, theta: -5, vega: 10,
-      ticks, underlyingClose: 26_010 + random() * 20, source: 'live', complete,
+      symbol: SYMBOL,
+      expiry: EXPIRY,
+      strike,
+      bucket,
+      side,
+      token: tokenOf(strike, side),
+      oi,
+      volume,
+      open: close,
+      high: close,
+      low: close,
+      close,
+      iv: 0.12,
+      delta: side === 'CE' ? 0.5 : -0.5,
+      gamma: 0.001,
+      theta: -5,
+      vega: 10,
+      ticks,
+      underlyingClose: 26_010 + random() * 20,
+      source: 'live',
+      complete,
     });
     written.push({ strike, side, bucket, oi, volume, close, ticks, complete });
   };
@@ -85,10 +114,32 @@ function makeBars(): { bars: StrikeSideBar[]; written: Written[] } {
     }
   }
   // A second expiry: calls only (its puts have not arrived), early bars (oi change basis falls back to the open).
-  for (const [t, oi] of [[T_OPEN, 500], [fromIstWallClock('2025-11-04T09:20:00'), 800]] as const) {
+  for (const [t, oi] of [
+    [T_OPEN, 500],
+    [fromIstWallClock('2025-11-04T09:20:00'), 800],
+  ] as const) {
     bars.push({
-      symbol: SYMBOL, expiry: EXPIRY2, strike: 26_000, bucket: t, side: 'CE', token: 77, oi, volume: 10, open: 1, high: 1, low: 1, close: 1,
-      iv: null, delta: null, gamma: null, theta: null, vega: null, ticks: 5, underlyingClose: 26_000, source: 'live', complete: true,
+      symbol: SYMBOL,
+      expiry: EXPIRY2,
+      strike: 26_000,
+      bucket: t,
+      side: 'CE',
+      token: 77,
+      oi,
+      volume: 10,
+      open: 1,
+      high: 1,
+      low: 1,
+      close: 1,
+      iv: null,
+      delta: null,
+      gamma: null,
+      theta: null,
+      vega: null,
+      ticks: 5,
+      underlyingClose: 26_000,
+      source: 'live',
+      complete: true,
     });
   }
   return { bars, written };
@@ -184,13 +235,23 @@ describe('maths', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ callOi: fc.nat(100_000), putOi: fc.nat(100_000) }), { minLength: 1, maxLength: 15 }), (ois) => {
         const r = ois.map((o, i) => ({ strike: 1000 + i * 50, ...o }));
-        expect(maxPain(r)).toBe(bruteMaxPain(r, r.map((x) => x.strike)));
+        expect(maxPain(r)).toBe(
+          bruteMaxPain(
+            r,
+            r.map((x) => x.strike),
+          ),
+        );
       }),
     );
   });
 
   it('one-sided data gives null, never 0: PCR and max pain', () => {
-    expect(maxPain([{ strike: 1, callOi: 10, putOi: 0 }, { strike: 2, callOi: 5, putOi: null }])).toBeNull();
+    expect(
+      maxPain([
+        { strike: 1, callOi: 10, putOi: 0 },
+        { strike: 2, callOi: 5, putOi: null },
+      ]),
+    ).toBeNull();
     expect(maxPain([{ strike: 1, callOi: 0, putOi: 0 }])).toBeNull();
     expect(pcr([100, 200], [])).toBeNull();
     expect(pcr([100, null], [null])).toBeNull();
@@ -217,7 +278,22 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
     written = made.written;
     await upsertStrikeSides(store.db, made.bars);
     await upsertInstrumentBars(store.db, [
-      { token: 256265, bucket: T_LATEST - 2 * MIN, symbol: SYMBOL, kind: 'index', expiry: null, open: 1, high: 1, low: 1, close: 26_040.5, volume: 0, oi: null, ticks: 60, source: 'live', complete: true },
+      {
+        token: 256265,
+        bucket: T_LATEST - 2 * MIN,
+        symbol: SYMBOL,
+        kind: 'index',
+        expiry: null,
+        open: 1,
+        high: 1,
+        low: 1,
+        close: 26_040.5,
+        volume: 0,
+        oi: null,
+        ticks: 60,
+        source: 'live',
+        complete: true,
+      },
     ]);
   });
   afterAll(async () => {
@@ -232,15 +308,26 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
   const series = async (over: Partial<DistributionInput> = {}) =>
     (
       await distributionSeries(store.db, {
-        symbol: SYMBOL, timeframe: '1min', expiries: [chainInput()], now: NOW, expectingData: () => true, legState: () => 'missing',
-        listedLegs: async (e) => (e === EXPIRY ? LISTED_LEGS : []), ...over,
+        symbol: SYMBOL,
+        timeframe: '1min',
+        expiries: [chainInput()],
+        now: NOW,
+        expectingData: () => true,
+        legState: () => 'missing',
+        listedLegs: async (e) => (e === EXPIRY ? LISTED_LEGS : []),
+        ...over,
       })
     )[0];
   const complete = (w: Written) => w.complete;
 
   it('picks the latest bucket ending by a bound, per expiry', async () => {
     const latest = await latestBuckets(store.db, SYMBOL, '1min', [EXPIRY, EXPIRY2, '2026-01-27'], { endBy: NOW - 5_000 });
-    expect(latest).toEqual(new Map([[EXPIRY, T_LATEST], [EXPIRY2, fromIstWallClock('2025-11-04T09:20:00')]]));
+    expect(latest).toEqual(
+      new Map([
+        [EXPIRY, T_LATEST],
+        [EXPIRY2, fromIstWallClock('2025-11-04T09:20:00')],
+      ]),
+    );
     const before = await latestBuckets(store.db, SYMBOL, '1min', [EXPIRY], { endBy: T_LATEST - 10 * MIN + 30_000 });
     expect(before.get(EXPIRY)).toBe(T_LATEST - 11 * MIN); // ends at T-10min, the one ending after the bound is not taken
   });
@@ -269,7 +356,9 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
       for (const side of ['CE', 'PE'] as const) {
         const leg = (side === 'CE' ? s.call : s.put)[i];
         const now = asOf(strike, side, T_LATEST);
-        const hourAgo = written.filter((w) => w.strike === strike && w.side === side && w.bucket <= T_LATEST - 60 * MIN && w.bucket >= dayStart).sort((a, b) => b.bucket - a.bucket)[0];
+        const hourAgo = written
+          .filter((w) => w.strike === strike && w.side === side && w.bucket <= T_LATEST - 60 * MIN && w.bucket >= dayStart)
+          .sort((a, b) => b.bucket - a.bucket)[0];
         const prev = written.find((w) => w.strike === strike && w.side === side && w.bucket === YESTERDAY_CLOSE);
         const today = written.filter((w) => w.strike === strike && w.side === side && w.bucket >= dayStart && w.bucket <= T_LATEST);
         const known = today.filter((w) => w.volume !== null);
@@ -292,15 +381,25 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
     // yesterday's standing OI on a day it has not traded yet.
     expect(s.call[WINDOW.indexOf(26_200)]).toMatchObject({ volume: 0, ticks: 0, illiquid: true, state: 'live', stale: true });
     const standing = s.put[WINDOW.indexOf(25_750)];
-    expect(standing).toMatchObject({ oi: written.find((w) => w.strike === 25_750 && w.side === 'PE')?.oi, volume: null, day_volume: null, ltp_change: 0, state: 'live' });
+    expect(standing).toMatchObject({
+      oi: written.find((w) => w.strike === 25_750 && w.side === 'PE')?.oi,
+      volume: null,
+      day_volume: null,
+      ltp_change: 0,
+      state: 'live',
+    });
 
     const brute = bruteExpiryWide(done, T_LATEST);
     expect(s.pcr_oi).toBeCloseTo(brute.pcrOi, 12);
     expect(s.pcr_volume).toBeCloseTo(brute.pcrVolume as number, 12);
     expect(s.max_pain_strike).toBe(brute.maxPain);
     expect(s.coverage).toEqual({
-      strikes_listed: LISTED.length, strikes_with_data: brute.strikesWithData, legs_listed: LISTED.length * 2, legs_with_data: brute.legsWithData,
-      legs_pending: 0, complete: false,
+      strikes_listed: LISTED.length,
+      strikes_with_data: brute.strikesWithData,
+      legs_listed: LISTED.length * 2,
+      legs_with_data: brute.legsWithData,
+      legs_pending: 0,
+      complete: false,
     });
     expect(brute.legsWithData).toBe(LISTED.length * 2 - 1); // 25500 CE never traded
     expect(s.call.map((l) => l.moneyness)).toEqual(['ITM5', 'ITM4', 'ITM3', 'ITM2', 'ITM1', 'ATM', 'OTM1', 'OTM2', 'OTM3', 'OTM4', 'OTM5']);
@@ -314,7 +413,10 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
         const strikes = LISTED.slice(Math.max(0, centre - each), centre + each + 1);
         const s = await series({ expiries: [chainInput(strikes, LISTED[centre])] });
         expect({ pcr_oi: s.pcr_oi, pcr_volume: s.pcr_volume, max_pain_strike: s.max_pain_strike, coverage: s.coverage }).toEqual({
-          pcr_oi: reference.pcr_oi, pcr_volume: reference.pcr_volume, max_pain_strike: reference.max_pain_strike, coverage: reference.coverage,
+          pcr_oi: reference.pcr_oi,
+          pcr_volume: reference.pcr_volume,
+          max_pain_strike: reference.max_pain_strike,
+          coverage: reference.coverage,
         });
         expect(s.call.map((l) => l.strike)).toEqual(strikes);
       }),
@@ -358,9 +460,17 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
 
   it('one-sided expiry: PCR and max pain null, oi change against the open; previous-close basis', async () => {
     const [second] = await distributionSeries(store.db, {
-      symbol: SYMBOL, timeframe: '1min', now: NOW, expectingData: () => false, legState: () => 'pending',
+      symbol: SYMBOL,
+      timeframe: '1min',
+      now: NOW,
+      expectingData: () => false,
+      legState: () => 'pending',
       expiries: [{ expiry: EXPIRY2, strikes: [26_000, 26_050], atm: 26_000, step: 50, tokens: new Map([[legKey(26_050, 'PE'), 99]]) }],
-      listedLegs: async () => [{ strike: 26_000, side: 'CE', token: 77 }, { strike: 26_000, side: 'PE', token: 78 }, { strike: 26_050, side: 'PE', token: 99 }],
+      listedLegs: async () => [
+        { strike: 26_000, side: 'CE', token: 77 },
+        { strike: 26_000, side: 'PE', token: 78 },
+        { strike: 26_050, side: 'PE', token: 99 },
+      ],
     });
     expect(second.oi_change_basis).toBe('session_open');
     expect(second.is_stale).toBe(false); // not expecting data: never stale
@@ -380,7 +490,7 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
     }
     const open = await series({ oiChangeBasis: 'session_open' });
     const first = written.filter((w) => w.strike === 26_000 && w.side === 'CE' && w.bucket >= T_OPEN).sort((x, y) => x.bucket - y.bucket)[0];
-    expect(open.call[WINDOW.indexOf(26_000)].oi_change).toBe(s.call[WINDOW.indexOf(26_000)].oi as number - first.oi);
+    expect(open.call[WINDOW.indexOf(26_000)].oi_change).toBe((s.call[WINDOW.indexOf(26_000)].oi as number) - first.oi);
   });
 
   it('5-minute answers come from complete roll-ups; strike history lists both legs over time', async () => {
@@ -391,7 +501,9 @@ describe.each(testBackends())('distribution queries on %s', (backend) => {
     const leg = s.call[WINDOW.indexOf(26_000)];
     expect(leg.oi).toBe(written.find((w) => w.strike === 26_000 && w.side === 'CE' && w.bucket === T_LATEST - MIN)?.oi);
     const [row] = await store.db.query<{ call_complete: boolean }>(
-      'SELECT call_complete FROM fo_strike_bars WHERE timeframe = 5 AND strike = 26000 AND expiry = $1 AND bucket = $2', [EXPIRY, new Date(T_LATEST).toISOString()]);
+      'SELECT call_complete FROM fo_strike_bars WHERE timeframe = 5 AND strike = 26000 AND expiry = $1 AND bucket = $2',
+      [EXPIRY, new Date(T_LATEST).toISOString()],
+    );
     expect(row.call_complete).toBe(false); // unfinished roll-up
 
     const history = await strikeHistoryRows(store.db, { symbol: SYMBOL, expiry: EXPIRY, strike: 26_000, timeframe: '1min', buckets: 5, now: NOW });

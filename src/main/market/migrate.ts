@@ -19,7 +19,11 @@ export async function migrateMarket(db: MarketDb, migrations: readonly MarketMig
     for (const b of plan.backfill) await tx.query('UPDATE strikedesk_migrations SET checksum = $1 WHERE version = $2', [b.checksum, b.version]);
     for (const migration of plan.pending) {
       await tx.exec(migration.up);
-      await tx.query('INSERT INTO strikedesk_migrations (version, name, checksum) VALUES ($1, $2, $3)', [migration.version, migration.name, migrationChecksum(migration)]);
+      await tx.query('INSERT INTO strikedesk_migrations (version, name, checksum) VALUES ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        migrationChecksum(migration),
+      ]);
     }
     return { from: plan.from, to: plan.to };
   });

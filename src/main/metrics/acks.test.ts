@@ -56,7 +56,13 @@ describe('silencing a rule', () => {
     const store = openStore(stateFile());
     const { metrics, pushed } = metricsOn(store, clock);
     const silence = metrics.silence('auto_subscribe_failures', 'bob', 'planned ticker maintenance', 30);
-    expect(silence).toMatchObject({ rule: 'auto_subscribe_failures', by: 'bob', reason: 'planned ticker maintenance', until: new Date(T0 + 30 * 60_000).toISOString(), liftedAt: null });
+    expect(silence).toMatchObject({
+      rule: 'auto_subscribe_failures',
+      by: 'bob',
+      reason: 'planned ticker maintenance',
+      until: new Date(T0 + 30 * 60_000).toISOString(),
+      liftedAt: null,
+    });
 
     pushed.length = 0;
     fireFailures(metrics, 1);

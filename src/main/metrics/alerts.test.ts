@@ -204,12 +204,17 @@ describe('feed stale alert', () => {
 });
 
 describe('thresholds', () => {
-  it('are the plan\'s by default, change with an audited reason, persist, and re-evaluate at once', () => {
+  it("are the plan's by default, change with an audited reason, persist, and re-evaluate at once", () => {
     const clock = new ManualClock(T0);
     const path = stateFile();
     let store = openStore(path);
     let { metrics, pushed } = metricsOn(store, clock);
-    expect(metrics.thresholds.get()).toEqual({ autoSubscribeFailureRatio: 0.1, autoSubscribeWindowMinutes: 15, timeToDataSeconds: 30, subscriptionCallsPerHour: 1000 });
+    expect(metrics.thresholds.get()).toEqual({
+      autoSubscribeFailureRatio: 0.1,
+      autoSubscribeWindowMinutes: 15,
+      timeToDataSeconds: 30,
+      subscriptionCallsPerHour: 1000,
+    });
     for (let i = 0; i < 20; i++) metrics.tickerRequest('subscriptions.create', 201, 5);
     metrics.tick();
     expect(metrics.listAlerts(5).active).toEqual([]);
@@ -217,7 +222,9 @@ describe('thresholds', () => {
     const set = metrics.setThresholds({ subscriptionCallsPerHour: 10, timeToDataSeconds: 30 }, 'os:ops', 'testing the alert path');
     expect(set.subscriptionCallsPerHour).toBe(10);
     // Only the real change is audited; the alert fired in the same call.
-    expect(metrics.thresholds.audit()).toEqual([{ key: 'subscriptionCallsPerHour', oldValue: 1000, newValue: 10, actor: 'os:ops', reason: 'testing the alert path', at: new Date(T0).toISOString() }]);
+    expect(metrics.thresholds.audit()).toEqual([
+      { key: 'subscriptionCallsPerHour', oldValue: 1000, newValue: 10, actor: 'os:ops', reason: 'testing the alert path', at: new Date(T0).toISOString() },
+    ]);
     expect(metrics.listAlerts(5).active.map((a) => [a.rule, a.value, a.threshold])).toEqual([['excessive_subscription_calls', 20, 10]]);
     expect(pushed.some((p) => p.topic === 'metrics:changed')).toBe(true);
     metrics.stop();
@@ -235,7 +242,13 @@ describe('thresholds', () => {
 });
 
 describe('rules (pure)', () => {
-  const quiet = { autoSubscribe: { attempted: 0, failed: 0 }, waiting: [], worstTimeToData: null, subscriptionCallsLastHour: 0, feed: { state: 'live', lastTickAt: T0 } };
+  const quiet = {
+    autoSubscribe: { attempted: 0, failed: 0 },
+    waiting: [],
+    worstTimeToData: null,
+    subscriptionCallsLastHour: 0,
+    feed: { state: 'live', lastTickAt: T0 },
+  };
   it('are all quiet on a quiet console', () => {
     expect(evaluateRules(quiet, DEFAULT_THRESHOLDS, T0).filter((v) => v.firing)).toEqual([]);
   });
@@ -248,7 +261,13 @@ describe('rules (pure)', () => {
 });
 
 describe('streaming stopped alert', () => {
-  const quiet = { autoSubscribe: { attempted: 0, failed: 0 }, waiting: [], worstTimeToData: null, subscriptionCallsLastHour: 0, feed: { state: 'live', lastTickAt: T0 } };
+  const quiet = {
+    autoSubscribe: { attempted: 0, failed: 0 },
+    waiting: [],
+    worstTimeToData: null,
+    subscriptionCallsLastHour: 0,
+    feed: { state: 'live', lastTickAt: T0 },
+  };
   const stoppedView = {
     state: 'stopped',
     accepted: 42,
@@ -259,7 +278,9 @@ describe('streaming stopped alert', () => {
   it('fires on the watch verdict with its text (what happened, what to do), is silent without a watch or while streaming', () => {
     const byRule = (inputs: Parameters<typeof evaluateRules>[0]) => evaluateRules(inputs, DEFAULT_THRESHOLDS, T0).find((v) => v.rule === 'streaming_stopped');
     expect(byRule(quiet)).toMatchObject({ firing: false, value: null, message: 'Streaming not watched (no tick source)' });
-    expect(byRule({ ...quiet, streaming: { ...stoppedView, state: 'streaming', silentForMs: 1_000, message: 'streaming: last tick 1 s ago' } })).toMatchObject({ firing: false });
+    expect(byRule({ ...quiet, streaming: { ...stoppedView, state: 'streaming', silentForMs: 1_000, message: 'streaming: last tick 1 s ago' } })).toMatchObject({
+      firing: false,
+    });
     const v = byRule({ ...quiet, streaming: stoppedView });
     expect(v).toMatchObject({ firing: true, value: 23.4, threshold: null });
     expect(v?.message).toBe(`Streaming stopped: ${stoppedView.message}`);
@@ -270,11 +291,19 @@ describe('streaming stopped alert', () => {
     const store = openStore(stateFile());
     let view: typeof stoppedView | null = stoppedView;
     const pushed: { topic: string; key?: string; message?: string }[] = [];
-    const metrics = new MetricsService({ db: store.db, clock, defaultMetrics: false, streaming: () => view, push: { publish: (topic, key, message) => pushed.push({ topic, key, message }) } });
+    const metrics = new MetricsService({
+      db: store.db,
+      clock,
+      defaultMetrics: false,
+      streaming: () => view,
+      push: { publish: (topic, key, message) => pushed.push({ topic, key, message }) },
+    });
     expect(metrics.evaluate().map((t) => [t.kind, t.alert.rule])).toEqual([['fired', 'streaming_stopped']]);
     clock.advance(5_000);
     expect(metrics.evaluate()).toEqual([]);
-    expect(alertPushes(pushed)).toEqual([{ topic: 'alerts:changed', key: 'streaming_stopped', message: expect.stringContaining('restart the ticker service') }]);
+    expect(alertPushes(pushed)).toEqual([
+      { topic: 'alerts:changed', key: 'streaming_stopped', message: expect.stringContaining('restart the ticker service') },
+    ]);
     view = { ...stoppedView, state: 'streaming', silentForMs: 0, message: 'streaming: last tick 0 s ago' };
     clock.advance(5_000);
     expect(metrics.evaluate().map((t) => [t.kind, t.alert.rule])).toEqual([['resolved', 'streaming_stopped']]);

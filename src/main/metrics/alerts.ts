@@ -46,8 +46,13 @@ export function evaluateRules(inputs: AlertInputs, t: AlertThresholds, nowMs: nu
   const slowValue = Math.max(late[0]?.waitedSeconds ?? 0, inputs.worstTimeToData ?? 0);
   const slowParts: string[] = [];
   if (late.length > 0) {
-    const tokens = late.slice(0, 5).map((w) => w.token).join(', ');
-    slowParts.push(`${late.length} subscribed instrument(s) without data after ${secs(t.timeToDataSeconds)} (longest ${secs(late[0].waitedSeconds)}; tokens ${tokens}${late.length > 5 ? ', ...' : ''})`);
+    const tokens = late
+      .slice(0, 5)
+      .map((w) => w.token)
+      .join(', ');
+    slowParts.push(
+      `${late.length} subscribed instrument(s) without data after ${secs(t.timeToDataSeconds)} (longest ${secs(late[0].waitedSeconds)}; tokens ${tokens}${late.length > 5 ? ', ...' : ''})`,
+    );
   }
   if (slowObserved) slowParts.push(`data came ${secs(inputs.worstTimeToData as number)} after subscription in the last ${t.autoSubscribeWindowMinutes} min`);
 
@@ -242,7 +247,9 @@ export class AlertBook {
     const id = this.db.transaction(() => {
       this.lift(rule, actor, nowMs);
       return Number(
-        this.db.prepare('INSERT INTO alert_silences (rule, actor, reason, created_at, until) VALUES (?, ?, ?, ?, ?)').run(rule, actor, reason, nowMs, nowMs + minutes * 60_000).lastInsertRowid,
+        this.db
+          .prepare('INSERT INTO alert_silences (rule, actor, reason, created_at, until) VALUES (?, ?, ?, ?, ?)')
+          .run(rule, actor, reason, nowMs, nowMs + minutes * 60_000).lastInsertRowid,
       );
     })();
     return silenceView(this.db.prepare('SELECT * FROM alert_silences WHERE id = ?').get(id) as SilenceRow);
@@ -263,7 +270,9 @@ export class AlertBook {
 
   /** Silences in force now, newest first. */
   silences(nowMs: number): AlertSilence[] {
-    return (this.db.prepare('SELECT * FROM alert_silences WHERE until > ? AND lifted_at IS NULL ORDER BY created_at DESC, id DESC').all(nowMs) as SilenceRow[]).map(silenceView);
+    return (
+      this.db.prepare('SELECT * FROM alert_silences WHERE until > ? AND lifted_at IS NULL ORDER BY created_at DESC, id DESC').all(nowMs) as SilenceRow[]
+    ).map(silenceView);
   }
 
   isSilenced(rule: AlertRule, nowMs: number): boolean {

@@ -58,7 +58,12 @@ describe('metrics in the console', () => {
     expect(summary.ok).toBe(true);
     expect(summary.value.autoSubscribe).toMatchObject({ attempted: 10, succeeded: 9, failed: 1, successRate: 0.9 });
     expect(summary.value.timeToData.count).toBe(1);
-    expect(summary.value.thresholds).toEqual({ autoSubscribeFailureRatio: 0.1, autoSubscribeWindowMinutes: 15, timeToDataSeconds: 30, subscriptionCallsPerHour: 1000 });
+    expect(summary.value.thresholds).toEqual({
+      autoSubscribeFailureRatio: 0.1,
+      autoSubscribeWindowMinutes: 15,
+      timeToDataSeconds: 30,
+      subscriptionCallsPerHour: 1000,
+    });
     // 10% failures is not above 10%: nothing fires.
     app.services.metrics?.tick();
     const alerts = await call<{ active: AlertView[]; history: AlertView[] }>('alerts:list', {});

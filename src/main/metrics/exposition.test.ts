@@ -72,7 +72,18 @@ function scenario(metrics: MetricsService, clock: ManualClock): void {
   for (let i = 0; i < 6; i++) metrics.tickerRequest('subscriptions.list', 200, 20);
   metrics.tickerRequest('subscriptions.create', 429, 15);
   metrics.tickerRequest('history', 'timeout', 10_000);
-  metrics.backfillCycle({ considered: 50, backfilled: 20, requests: 22, minimumRequests: 20, rowsWritten: 6000, gapsFilled: 20, noTradeWindows: 2, failures: {}, durationMs: 9000, trigger: 'scheduled' });
+  metrics.backfillCycle({
+    considered: 50,
+    backfilled: 20,
+    requests: 22,
+    minimumRequests: 20,
+    rowsWritten: 6000,
+    gapsFilled: 20,
+    noTradeWindows: 2,
+    failures: {},
+    durationMs: 9000,
+    trigger: 'scheduled',
+  });
   metrics.backfillJob('done', 9000, 6000);
   metrics.gauge('backfill_queue_depth', 2);
   metrics.gauge('inbox_depth', 1);
@@ -114,7 +125,7 @@ describe('GET /metrics', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
-  it('parses: every sample in a declared family with help, names with units, consistent histograms, the scenario\'s values', async () => {
+  it("parses: every sample in a declared family with help, names with units, consistent histograms, the scenario's values", async () => {
     const text = await (await fetch(`${listener.url}/metrics`, { headers: { Authorization: `Bearer ${TOKEN}` } })).text();
     const families = parseExposition(text);
     for (const [name, f] of families) {
@@ -181,7 +192,7 @@ describe('GET /metrics', () => {
     expect(value('strikedesk_time_to_data_seconds', {}, 'strikedesk_time_to_data_seconds_sum')).toBe(136);
   });
 
-  it('passes promtool check metrics (Prometheus\' own parser and linter)', async (ctx) => {
+  it("passes promtool check metrics (Prometheus' own parser and linter)", async (ctx) => {
     const promtool = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => existsSync(p));
     if (!promtool) {
       console.warn('skipped: promtool is not installed (apt-get install prometheus provides /usr/bin/promtool)');

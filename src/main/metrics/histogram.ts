@@ -30,7 +30,13 @@ const boundOf = (key: string): number => (key === INF ? Number.POSITIVE_INFINITY
  * histogram_quantile, the rank is found by cumulative count and interpolated linearly inside its bucket, but the
  * bucket is first narrowed to [min, max] so the answer never leaves the observed range (and +Inf has an end).
  */
-export function quantileFromBuckets(buckets: BucketCounts, q: number, min: number, max: number, bounds: readonly number[] = TIME_TO_DATA_BUCKETS): number | null {
+export function quantileFromBuckets(
+  buckets: BucketCounts,
+  q: number,
+  min: number,
+  max: number,
+  bounds: readonly number[] = TIME_TO_DATA_BUCKETS,
+): number | null {
   // Every bound takes part (empty buckets too): a bucket's lower edge is the bound just below it, not the last
   // bucket that happened to hold something.
   const les = new Set<number>([...bounds, ...Object.keys(buckets).map(boundOf)]);

@@ -103,7 +103,17 @@ export class MinuteHistory {
 
   /** Gauge: one sample; the minute keeps min, max, mean (sum/count) and the last value. */
   sample(metric: string, labels: Labels, value: number): void {
-    this.fold({ metric, minute: this.slotOf(this.clock.now()), labels: keyOf(labels), count: 1, sum: value, min: value, max: value, last: value, buckets: null });
+    this.fold({
+      metric,
+      minute: this.slotOf(this.clock.now()),
+      labels: keyOf(labels),
+      count: 1,
+      sum: value,
+      min: value,
+      max: value,
+      last: value,
+      buckets: null,
+    });
   }
 
   private fold(row: MinuteRow, forward = true): void {

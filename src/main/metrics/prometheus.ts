@@ -41,7 +41,7 @@ export class PromMetrics {
     const registers = [this.registry];
     this.timeToData = new Histogram({
       name: 'strikedesk_time_to_data_seconds',
-      help: 'Seconds from the first request for an instrument\'s data to its first stored bar or tick.',
+      help: "Seconds from the first request for an instrument's data to its first stored bar or tick.",
       buckets: [...TIME_TO_DATA_BUCKETS],
       registers,
     });
@@ -79,7 +79,12 @@ export class PromMetrics {
     this.backfillCycles = new Counter({ name: 'strikedesk_backfill_cycles_total', help: 'Backfill cycles by trigger.', labelNames: ['trigger'], registers });
     this.backfillRequests = new Counter({ name: 'strikedesk_backfill_requests_total', help: 'History requests made by backfill cycles.', registers });
     this.backfillRows = new Counter({ name: 'strikedesk_backfill_rows_written_total', help: 'Bar rows written by finished backfill jobs.', registers });
-    this.backfillJobs = new Counter({ name: 'strikedesk_backfill_jobs_total', help: 'Backfill jobs finished, by final state.', labelNames: ['state'], registers });
+    this.backfillJobs = new Counter({
+      name: 'strikedesk_backfill_jobs_total',
+      help: 'Backfill jobs finished, by final state.',
+      labelNames: ['state'],
+      registers,
+    });
     this.queueDepth = {
       backfill_queue_depth: new Gauge({ name: 'strikedesk_backfill_queue_depth', help: 'Backfill jobs queued or running.', registers }),
       inbox_depth: new Gauge({ name: 'strikedesk_inbox_depth', help: 'Subscription events in the intake inbox not yet processed.', registers }),
@@ -91,7 +96,11 @@ export class PromMetrics {
       labelNames: ['state'],
       registers,
     });
-    this.feedStale = new Gauge({ name: 'strikedesk_feed_stale', help: '1 while the tick feed is stale (expected to stream, silent past the stale window), else 0.', registers });
+    this.feedStale = new Gauge({
+      name: 'strikedesk_feed_stale',
+      help: '1 while the tick feed is stale (expected to stream, silent past the stale window), else 0.',
+      registers,
+    });
     this.feedState = new Gauge({ name: 'strikedesk_feed_state', help: 'The tick feed state: 1 for the current state.', labelNames: ['state'], registers });
     this.feedLastTickAge = new Gauge({
       name: 'strikedesk_feed_last_tick_age_seconds',

@@ -125,8 +125,13 @@ describe('time to data', () => {
       expect(point.v).toBeCloseTo(Math.max(...inMinute), 9);
     }
     expect(await promValue(metrics, 'strikedesk_time_to_data_seconds', {}, 'strikedesk_time_to_data_seconds_count')).toBe(300);
-    expect(await promValue(metrics, 'strikedesk_time_to_data_seconds', {}, 'strikedesk_time_to_data_seconds_sum')).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
-    expect(await promValue(metrics, 'strikedesk_time_to_data_seconds', { le: '30' }, 'strikedesk_time_to_data_seconds_bucket')).toBe(values.filter((v) => v <= 30).length);
+    expect(await promValue(metrics, 'strikedesk_time_to_data_seconds', {}, 'strikedesk_time_to_data_seconds_sum')).toBeCloseTo(
+      values.reduce((a, b) => a + b, 0),
+      6,
+    );
+    expect(await promValue(metrics, 'strikedesk_time_to_data_seconds', { le: '30' }, 'strikedesk_time_to_data_seconds_bucket')).toBe(
+      values.filter((v) => v <= 30).length,
+    );
     metrics.stop();
     store.close();
   });
@@ -264,7 +269,13 @@ describe('per-minute history in SQLite', () => {
       if (i % 100 === 0) metrics.tick();
     }
     metrics.tick();
-    const rows = store.db.prepare("SELECT * FROM metric_minutes WHERE metric = 'ticker_request'").all() as { count: number; sum: number; min: number; max: number; minute: number }[];
+    const rows = store.db.prepare("SELECT * FROM metric_minutes WHERE metric = 'ticker_request'").all() as {
+      count: number;
+      sum: number;
+      min: number;
+      max: number;
+      minute: number;
+    }[];
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ count: 1000, minute: T0, min: 0.005, max: 0.041 });
     expect(rows[0].sum).toBeCloseTo(durations.reduce((a, b) => a + b, 0) / 1000, 9);
@@ -296,7 +307,9 @@ describe('per-minute history in SQLite', () => {
     const summary = metrics.summary(1);
     expect(summary.autoSubscribe).toMatchObject({ attempted: 7, succeeded: 6, failed: 1 });
     expect(summary.timeToData.count).toBe(1);
-    const rows = store.db.prepare("SELECT count FROM metric_minutes WHERE metric = 'auto_subscribe' AND labels = 'outcome=succeeded,reason=subscribed'").all() as { count: number }[];
+    const rows = store.db
+      .prepare("SELECT count FROM metric_minutes WHERE metric = 'auto_subscribe' AND labels = 'outcome=succeeded,reason=subscribed'")
+      .all() as { count: number }[];
     expect(rows).toEqual([{ count: 6 }]);
     metrics.stop();
     store.close();

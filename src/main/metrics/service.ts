@@ -2,7 +2,16 @@
 // same events into the per-minute history in the state store, and evaluates the alert rules every few seconds.
 // Telemetry calls sit on other services' hot paths: they only touch memory and never throw.
 import type Database from 'better-sqlite3';
-import type { AlertRule as AlertRuleName, AlertSilence, AlertThresholds, AlertView, ComponentHealth, MetricsSummary, PushTopic, ThresholdAuditEntry } from '../../shared/api';
+import type {
+  AlertRule as AlertRuleName,
+  AlertSilence,
+  AlertThresholds,
+  AlertView,
+  ComponentHealth,
+  MetricsSummary,
+  PushTopic,
+  ThresholdAuditEntry,
+} from '../../shared/api';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../log';
 import { silentLogger } from '../log';
@@ -73,7 +82,8 @@ export class MetricsService implements Telemetry {
     this.lastCycle = cycle ? (JSON.parse(cycle.value) as BackfillCycleView) : null;
     if (this.lastCycle) this.setCycleGauges(this.lastCycle);
     const since = opts.clock.now() - this.thresholds.get().autoSubscribeWindowMinutes * 60_000;
-    for (const w of opts.db.prepare('SELECT token, since FROM data_waits WHERE since >= ?').all(since) as { token: number; since: number }[]) this.waits.set(w.token, w.since);
+    for (const w of opts.db.prepare('SELECT token, since FROM data_waits WHERE since >= ?').all(since) as { token: number; since: number }[])
+      this.waits.set(w.token, w.since);
     const firing = this.alerts.firingRules();
     for (const rule of ALERT_RULES) this.prom.alertsFiring.set({ rule }, firing.has(rule) ? 1 : 0);
   }
@@ -133,7 +143,9 @@ export class MetricsService implements Telemetry {
     this.lastCycle = cycle;
     this.guard('last backfill cycle', () =>
       this.opts.db
-        .prepare('INSERT INTO metrics_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+        .prepare(
+          'INSERT INTO metrics_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+        )
         .run(LAST_CYCLE_KEY, JSON.stringify(cycle), this.opts.clock.now()),
     );
   }
@@ -327,7 +339,14 @@ export class MetricsService implements Telemetry {
   /** The success metrics over the last `hours`, or the last `minutes` when given (short windows, 15 s buckets). */
   summary(hours: number, minutes?: number): MetricsSummary {
     this.flush();
-    return buildSummary({ history: this.history, nowMs: this.opts.clock.now(), minutes: minutes ?? hours * 60, thresholds: this.thresholds.get(), lastCycle: this.lastCycle, feed: this.feedView() });
+    return buildSummary({
+      history: this.history,
+      nowMs: this.opts.clock.now(),
+      minutes: minutes ?? hours * 60,
+      thresholds: this.thresholds.get(),
+      lastCycle: this.lastCycle,
+      feed: this.feedView(),
+    });
   }
 
   exposition(): Promise<{ contentType: string; body: string }> {

@@ -87,7 +87,14 @@ const perCycle = (rows: MinuteRow[]): number | null => {
   return n === 0 ? null : rows.reduce((s, r) => s + r.sum, 0) / n;
 };
 
-export function timeToDataStats(rows: readonly MinuteRow[]): { count: number; buckets: BucketCounts; min: number | null; max: number | null; p50: number | null; p95: number | null } {
+export function timeToDataStats(rows: readonly MinuteRow[]): {
+  count: number;
+  buckets: BucketCounts;
+  min: number | null;
+  max: number | null;
+  p50: number | null;
+  p95: number | null;
+} {
   const buckets: BucketCounts = {};
   let min: number | null = null;
   let max: number | null = null;
@@ -120,7 +127,11 @@ export function buildSummary(input: {
   const toMinute = Math.floor(nowMs / history.slotMs) * history.slotMs;
   const fromMinute = Math.floor(nowMs / stepMs) * stepMs - (Math.max(1, Math.round((minutes * 60_000) / stepMs)) - 1) * stepMs;
   // Summed per step in SQL; only time to data needs its per-slot rows (bucket counts).
-  const rows = history.aggregate([SERIES.autoSubscribe, SERIES.backfillBackfilled, SERIES.backfillRequests, SERIES.ingestDroppedBars, SERIES.ingestParseErrors], fromMinute, stepMs);
+  const rows = history.aggregate(
+    [SERIES.autoSubscribe, SERIES.backfillBackfilled, SERIES.backfillRequests, SERIES.ingestDroppedBars, SERIES.ingestParseErrors],
+    fromMinute,
+    stepMs,
+  );
   const of = (metric: string) => rows.filter((r) => r.metric === metric);
 
   const attempts = of(SERIES.autoSubscribe);

@@ -55,9 +55,14 @@ export class ThresholdStore {
   }
 
   audit(limit = 100): ThresholdAuditEntry[] {
-    const rows = this.db
-      .prepare('SELECT key, old_value, new_value, actor, reason, at FROM alert_threshold_audit ORDER BY id DESC LIMIT ?')
-      .all(limit) as { key: keyof AlertThresholds; old_value: number; new_value: number; actor: string; reason: string; at: string }[];
+    const rows = this.db.prepare('SELECT key, old_value, new_value, actor, reason, at FROM alert_threshold_audit ORDER BY id DESC LIMIT ?').all(limit) as {
+      key: keyof AlertThresholds;
+      old_value: number;
+      new_value: number;
+      actor: string;
+      reason: string;
+      at: string;
+    }[];
     return rows.map((r) => ({ key: r.key, oldValue: r.old_value, newValue: r.new_value, actor: r.actor, reason: r.reason, at: r.at }));
   }
 }

@@ -14,7 +14,14 @@ describe('the latest-tick book on the real service’s messages', () => {
 
   it('rescales live-tick depth (price / 100) to the premium', () => {
     const q = book.quote(13660418);
-    expect(q).toMatchObject({ tradingsymbol: 'NIFTY25NOV24500CE', ltp: 589.4, at: new Date(1762239154 * 1000).toISOString(), depthRescaled: true, totalBuyQuantity: 123450, totalSellQuantity: 98700 });
+    expect(q).toMatchObject({
+      tradingsymbol: 'NIFTY25NOV24500CE',
+      ltp: 589.4,
+      at: new Date(1762239154 * 1000).toISOString(),
+      depthRescaled: true,
+      totalBuyQuantity: 123450,
+      totalSellQuantity: 98700,
+    });
     expect(q.depth).toEqual({ buy: [{ price: 589.35, quantity: 75, orders: 3 }], sell: [{ price: 589.45, quantity: 150, orders: 2 }] });
   });
 

@@ -45,7 +45,16 @@ export function readDepth(depth: OptionTickMessage['depth'] | undefined, ltp: nu
 }
 
 export function quoteOf(token: number, held: HeldTick | undefined): InstrumentQuote {
-  const empty: InstrumentQuote = { token, tradingsymbol: null, ltp: null, at: null, depth: null, depthRescaled: false, totalBuyQuantity: null, totalSellQuantity: null };
+  const empty: InstrumentQuote = {
+    token,
+    tradingsymbol: null,
+    ltp: null,
+    at: null,
+    depth: null,
+    depthRescaled: false,
+    totalBuyQuantity: null,
+    totalSellQuantity: null,
+  };
   if (!held) return empty;
   let m: Partial<OptionTickMessage>;
   try {
@@ -113,7 +122,9 @@ export interface FutureListing {
 
 /** The nearest future on or after today (IST date), with its latest tick. */
 export function nearestFuture(book: TickBook, futures: readonly FutureListing[], todayIst: string): ChainQuote['future'] {
-  const listed = futures.filter((f): f is FutureListing & { expiry: string } => f.expiry !== null && f.expiry >= todayIst).sort((a, b) => a.expiry.localeCompare(b.expiry));
+  const listed = futures
+    .filter((f): f is FutureListing & { expiry: string } => f.expiry !== null && f.expiry >= todayIst)
+    .sort((a, b) => a.expiry.localeCompare(b.expiry));
   const near = listed[0];
   if (!near) return null;
   const q = book.quote(near.token);

@@ -56,7 +56,12 @@ export function normaliseExpiry(value: unknown): string | null {
 }
 
 /** An instrument as the dump or the ticker's table holds it: CSV gives strings, the table numbers and nulls. */
-export type InstrumentRecord = Partial<Record<'instrument_token' | 'tradingsymbol' | 'name' | 'segment' | 'instrument_type' | 'strike' | 'expiry' | 'tick_size' | 'lot_size' | 'exchange', string | number | null>>;
+export type InstrumentRecord = Partial<
+  Record<
+    'instrument_token' | 'tradingsymbol' | 'name' | 'segment' | 'instrument_type' | 'strike' | 'expiry' | 'tick_size' | 'lot_size' | 'exchange',
+    string | number | null
+  >
+>;
 
 /** One instrument record (a CSV line or a table row) as a registry row, or null when it has no usable token. */
 export function toRegistryRow(r: InstrumentRecord): RegistryRow | null {
@@ -145,7 +150,11 @@ async function* decoded(bytes: AsyncIterable<Buffer | string>): AsyncGenerator<B
  * loop's next turn: records already parsed would otherwise be handed over as microtasks, batch after batch, with
  * nothing else (timers, HTTP, ticks) running in between.
  */
-export async function* readKiteCsv(bytes: AsyncIterable<Buffer | string>, stats: CsvReadStats = { skipped: 0 }, batchSize = CSV_BATCH): AsyncGenerator<RegistryRow[]> {
+export async function* readKiteCsv(
+  bytes: AsyncIterable<Buffer | string>,
+  stats: CsvReadStats = { skipped: 0 },
+  batchSize = CSV_BATCH,
+): AsyncGenerator<RegistryRow[]> {
   const parser = parseStream({ ...CSV_OPTIONS, columns: header });
   const input = Readable.from(decoded(bytes));
   input.on('error', (err) => parser.destroy(err));
@@ -176,7 +185,12 @@ export async function* readKiteCsv(bytes: AsyncIterable<Buffer | string>, stats:
 /** The bytes of a dump at a file path or an http(s) URL, as a stream. Errors name the location with credentials redacted. */
 export async function* openDump(location: string, timeoutMs = 60_000): AsyncGenerator<Buffer> {
   if (/^https?:\/\//i.test(location)) {
-    const res = await request(location, { method: 'GET', headersTimeout: timeoutMs, bodyTimeout: timeoutMs, headers: { accept: 'text/csv, application/gzip, */*' } }).catch((err: unknown) => {
+    const res = await request(location, {
+      method: 'GET',
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      headers: { accept: 'text/csv, application/gzip, */*' },
+    }).catch((err: unknown) => {
       const e = err as { code?: string; message?: string };
       throw new KiteCsvError(`GET ${redactUrl(location)} failed: ${e.code ?? e.message ?? 'network error'}`);
     });

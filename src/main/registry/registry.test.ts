@@ -41,8 +41,30 @@ describe('parseKiteCsv', () => {
     const { rows, skipped } = parseKiteCsv(text);
     expect(skipped).toBe(1);
     expect(rows).toEqual([
-      { token: 256265, tradingsymbol: 'NIFTY 50', name: 'NIFTY 50', segment: 'INDICES', instrumentType: 'EQ', strike: 0, expiry: null, tickSize: 0.05, lotSize: 1, exchange: 'NSE' },
-      { token: 12345, tradingsymbol: 'NIFTY25NOV24500CE', name: 'NIFTY', segment: 'NFO-OPT', instrumentType: 'CE', strike: 24500, expiry: '2025-11-25', tickSize: 0.05, lotSize: 75, exchange: 'NFO' },
+      {
+        token: 256265,
+        tradingsymbol: 'NIFTY 50',
+        name: 'NIFTY 50',
+        segment: 'INDICES',
+        instrumentType: 'EQ',
+        strike: 0,
+        expiry: null,
+        tickSize: 0.05,
+        lotSize: 1,
+        exchange: 'NSE',
+      },
+      {
+        token: 12345,
+        tradingsymbol: 'NIFTY25NOV24500CE',
+        name: 'NIFTY',
+        segment: 'NFO-OPT',
+        instrumentType: 'CE',
+        strike: 24500,
+        expiry: '2025-11-25',
+        tickSize: 0.05,
+        lotSize: 75,
+        exchange: 'NFO',
+      },
     ]);
     expect(() => parseKiteCsv('instrument_token,tradingsymbol\n1,X\n')).toThrow(/lacks column/);
   });
@@ -56,7 +78,9 @@ describe('readKiteCsv (streamed)', () => {
       [13238786, 'NIFTY25NOVFUT', 'FUT', '2025-11-25', 0, 75],
       [13660418, 'NIFTY25NOV24500CE', 'CE', '2025-11-25', 24500, 75],
       [13660674, 'NIFTY25NOV24500PE', 'PE', '2025-11-25', 24500, 75],
-      ...parseKiteCsv(readFileSync(FIXTURE_CSV, 'utf8')).rows.slice(4).map((r) => [r.token, r.tradingsymbol, r.instrumentType, r.expiry, r.strike, r.lotSize]),
+      ...parseKiteCsv(readFileSync(FIXTURE_CSV, 'utf8'))
+        .rows.slice(4)
+        .map((r) => [r.token, r.tradingsymbol, r.instrumentType, r.expiry, r.strike, r.lotSize]),
     ]);
   });
 
@@ -67,9 +91,10 @@ describe('readKiteCsv (streamed)', () => {
       const expected = parseKiteCsv(text).rows;
       const gz = gzipSync(text);
       // Odd chunk sizes: the gzip magic and CSV lines straddle chunk boundaries.
-      const chunks = (bytes: Buffer, size: number) => (async function* () {
-        for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
-      })();
+      const chunks = (bytes: Buffer, size: number) =>
+        (async function* () {
+          for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+        })();
       const batches: number[] = [];
       const plain: RegistryRow[] = [];
       for await (const b of readKiteCsv(chunks(Buffer.from(text), 1_000), undefined, 700)) {
@@ -113,7 +138,11 @@ describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
   });
 
   it("loads the embedded devticker's registry and answers chain questions like the devticker", async () => {
-    const registry = new InstrumentRegistry({ db: store.db, clock, source: { kind: 'text', label: 'embedded devticker registry', csv: () => dt.registry.toCsv() } });
+    const registry = new InstrumentRegistry({
+      db: store.db,
+      clock,
+      source: { kind: 'text', label: 'embedded devticker registry', csv: () => dt.registry.toCsv() },
+    });
     await registry.probe();
     const status = await registry.refresh();
     expect(status.rows).toBe(dt.registry.live.length);
@@ -123,7 +152,12 @@ describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
     expect(await registry.expiries('NIFTY', '2025-11-04')).toEqual(expiries);
     expect(await registry.expiries('NIFTY', expiries[1])).toEqual(expiries.slice(1));
     const chain = await registry.chain('NIFTY', expiries[0]);
-    expect(chain.map((i) => i.token).sort()).toEqual(dt.registry.chain('NIFTY', expiries[0]).map((i) => i.token).sort());
+    expect(chain.map((i) => i.token).sort()).toEqual(
+      dt.registry
+        .chain('NIFTY', expiries[0])
+        .map((i) => i.token)
+        .sort(),
+    );
     expect(chain.every((i) => i.isActive && i.name === 'NIFTY' && (i.instrumentType === 'CE' || i.instrumentType === 'PE'))).toBe(true);
     expect(await registry.strikeStep('NIFTY')).toBe(50);
     expect(await registry.strikeStep('MIDCPNIFTY')).toBe(25);
@@ -198,9 +232,21 @@ describe.each(testBackends())('InstrumentRegistry on %s', (backend) => {
       const status = await registry.refresh();
       expect(status.rows).toBe(dt.registry.live.length);
       const expiry = dt.registry.expiries('BANKNIFTY')[0];
-      expect((await registry.chain('BANKNIFTY', expiry)).map((i) => i.token).sort()).toEqual(dt.registry.chain('BANKNIFTY', expiry).map((i) => i.token).sort());
-      const missing = new InstrumentRegistry({ db: store.db, clock, source: InstrumentRegistry.sourceFrom(`${base.replace('http://', 'http://ops:hunter2@')}/instruments`) });
-      const err = await missing.probe().then(() => null, (e: unknown) => e as Error);
+      expect((await registry.chain('BANKNIFTY', expiry)).map((i) => i.token).sort()).toEqual(
+        dt.registry
+          .chain('BANKNIFTY', expiry)
+          .map((i) => i.token)
+          .sort(),
+      );
+      const missing = new InstrumentRegistry({
+        db: store.db,
+        clock,
+        source: InstrumentRegistry.sourceFrom(`${base.replace('http://', 'http://ops:hunter2@')}/instruments`),
+      });
+      const err = await missing.probe().then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(err?.message).toMatch(/answered 404/);
       expect(err?.message).not.toContain('hunter2');
       expect(missing.status().source).not.toContain('hunter2');

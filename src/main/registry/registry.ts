@@ -52,7 +52,8 @@ const KNOWN_INDICES: Readonly<Record<string, { token: number; names: string[] }>
 
 const COLUMNS = 'instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry, tick_size, lot_size, exchange, is_active';
 /** What queries read: expiry as text, so a shared table whose expiry is DATE reads the same as one with TEXT. */
-const SELECT_COLUMNS = 'instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry::text AS expiry, tick_size, lot_size, exchange, is_active';
+const SELECT_COLUMNS =
+  'instrument_token, tradingsymbol, name, segment, instrument_type, strike, expiry::text AS expiry, tick_size, lot_size, exchange, is_active';
 const LIVE = `is_active AND (expiry IS NULL OR expiry >= $1)`;
 const CHUNK = 10_000;
 
@@ -249,7 +250,10 @@ export class InstrumentRegistry {
         const deactivated = await this.opts.db.transaction((tx) => upsertDump(tx, rows, started, this.today()));
         this.state.rows = rows.length;
         this.state.deactivated = deactivated;
-        this.opts.logger?.info({ rows: rows.length, skipped, deactivated, source: this.state.source, ms: this.opts.clock.now() - started }, 'instrument registry loaded');
+        this.opts.logger?.info(
+          { rows: rows.length, skipped, deactivated, source: this.state.source, ms: this.opts.clock.now() - started },
+          'instrument registry loaded',
+        );
       }
       this.state.lastRefreshAt = started;
       this.state.lastError = null;
@@ -407,7 +411,12 @@ export class InstrumentRegistry {
     const today = this.today();
     if (!this.underlyingList || this.underlyingList.today !== today) {
       const names = this.initial
-        .then(() => this.opts.db.query<{ name: string }>(`SELECT DISTINCT name FROM instrument_registry WHERE instrument_type IN ('CE', 'PE') AND name IS NOT NULL AND ${LIVE} ORDER BY name`, [today]))
+        .then(() =>
+          this.opts.db.query<{ name: string }>(
+            `SELECT DISTINCT name FROM instrument_registry WHERE instrument_type IN ('CE', 'PE') AND name IS NOT NULL AND ${LIVE} ORDER BY name`,
+            [today],
+          ),
+        )
         .then((rows) => rows.map((r) => r.name));
       names.catch(() => {
         this.underlyingList = null;

@@ -18,9 +18,7 @@ import { toRegistryRow, type RegistryRow } from './kite-csv';
  *   read in place and never written.
  */
 export type RegistrySource =
-  | { kind: 'dump'; location: string }
-  | { kind: 'text'; label: string; csv: () => string | Promise<string> }
-  | { kind: 'table'; databaseUrl?: string };
+  { kind: 'dump'; location: string } | { kind: 'text'; label: string; csv: () => string | Promise<string> } | { kind: 'table'; databaseUrl?: string };
 
 /** The resolved source and the setting a user changes to fix it (named in the start-up error). */
 export interface ResolvedSource {
@@ -57,7 +55,10 @@ export function describeSource(source: RegistrySource): string {
  * Maps the settings to a source. `embedded` is the in-process devticker's registry as a Kite CSV (when TICKER_URL
  * is unset); `embeddedUrl` its base URL (for an explicit 'ticker'). Throws SourceConfigError naming the setting.
  */
-export function resolveRegistrySource(settings: SourceSettings, embedded?: { label: string; csv: () => string | Promise<string>; url?: string }): ResolvedSource {
+export function resolveRegistrySource(
+  settings: SourceSettings,
+  embedded?: { label: string; csv: () => string | Promise<string>; url?: string },
+): ResolvedSource {
   const choice = settings.instrumentsSource.trim();
   const tableSource = (): ResolvedSource => {
     const own = settings.instrumentDatabaseUrl;
@@ -75,7 +76,7 @@ export function resolveRegistrySource(settings: SourceSettings, embedded?: { lab
   };
   if (choice === 'auto') {
     if (settings.tickerUrl) return tableSource();
-    if (!embedded) throw new SourceConfigError("STRIKEDESK_INSTRUMENTS=auto: TICKER_URL is unset but there is no embedded devticker to read instruments from");
+    if (!embedded) throw new SourceConfigError('STRIKEDESK_INSTRUMENTS=auto: TICKER_URL is unset but there is no embedded devticker to read instruments from');
     return { source: { kind: 'text', label: embedded.label, csv: embedded.csv }, setting: 'STRIKEDESK_INSTRUMENTS' };
   }
   if (choice === 'table') return tableSource();

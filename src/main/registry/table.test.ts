@@ -32,7 +32,9 @@ async function tickerTable(url: string, expiryType: 'TEXT' | 'DATE'): Promise<vo
       instrument_token BIGINT PRIMARY KEY, tradingsymbol TEXT NOT NULL, name TEXT, segment TEXT, instrument_type TEXT,
       strike DOUBLE PRECISION, expiry ${expiryType}, tick_size NUMERIC, lot_size INTEGER, exchange TEXT,
       is_active BOOLEAN NOT NULL DEFAULT true, last_refreshed_at TIMESTAMPTZ DEFAULT now())`);
-    const rows = dt.registry.live.map((i) => [i.token, i.tradingsymbol, i.name, i.segment, i.instrumentType, i.strike, i.expiry, i.tickSize, i.lotSize, i.exchange, true] as const);
+    const rows = dt.registry.live.map(
+      (i) => [i.token, i.tradingsymbol, i.name, i.segment, i.instrumentType, i.strike, i.expiry, i.tickSize, i.lotSize, i.exchange, true] as const,
+    );
     const all = [
       ...rows,
       [EXPIRED_INACTIVE, 'NIFTY25O2824000CE', 'NIFTY', 'NFO-OPT', 'CE', 24000, '2025-10-28', 0.05, 75, 'NFO', false] as const,
@@ -54,11 +56,23 @@ async function expectLikeDevticker(registry: InstrumentRegistry): Promise<void> 
     const expiries = dt.registry.expiries(symbol);
     expect(await registry.expiries(symbol, '2025-11-04')).toEqual(expiries);
     const chain = await registry.chain(symbol, expiries[0]);
-    expect(chain.map((i) => i.token).sort()).toEqual(dt.registry.chain(symbol, expiries[0]).map((i) => i.token).sort());
+    expect(chain.map((i) => i.token).sort()).toEqual(
+      dt.registry
+        .chain(symbol, expiries[0])
+        .map((i) => i.token)
+        .sort(),
+    );
     expect(chain.every((i) => i.expiry === expiries[0] && i.isActive)).toBe(true);
   }
   const some = dt.registry.chain('NIFTY', dt.registry.expiries('NIFTY')[0])[10];
-  expect(await registry.byToken(some.token)).toMatchObject({ tradingsymbol: some.tradingsymbol, strike: some.strike, tickSize: some.tickSize, lotSize: some.lotSize, expiry: some.expiry, isActive: true });
+  expect(await registry.byToken(some.token)).toMatchObject({
+    tradingsymbol: some.tradingsymbol,
+    strike: some.strike,
+    tickSize: some.tickSize,
+    lotSize: some.lotSize,
+    expiry: some.expiry,
+    isActive: true,
+  });
   expect(await registry.strikeStep('NIFTY')).toBe(50);
   expect(registry.underlyingToken('NIFTY')).toBe(256265);
   // Expired rows are known (history of an expired contract) but never active, whatever the table's flag says.

@@ -35,10 +35,7 @@ export interface CoreReady {
   routes: CoreRoute[];
 }
 
-export type ToCore =
-  | { type: 'start'; start: StartRequest }
-  | { type: 'call'; id: number; channel: string; request: unknown; actor: string }
-  | { type: 'stop' };
+export type ToCore = { type: 'start'; start: StartRequest } | { type: 'call'; id: number; channel: string; request: unknown; actor: string } | { type: 'stop' };
 
 export type FromCore =
   | { type: 'ready'; ready: CoreReady }

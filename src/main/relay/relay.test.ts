@@ -240,7 +240,11 @@ describe('relay to a forked console core, behind the headless front', () => {
     expect(exits).toEqual([[{ code: 0, signal: null }, true]]);
     expect(await portAccepts(ready.listenUrl)).toBe(false);
     // The front, still up, answers the contract UNAVAILABLE (503) instead of hanging.
-    const late = await fetch(`${front.url}/api/health:get`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ready.apiToken}` }, body: '{}' });
+    const late = await fetch(`${front.url}/api/health:get`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ready.apiToken}` },
+      body: '{}',
+    });
     expect(late.status).toBe(503);
     const after = await forked.client.call('health:get', {}, { actor: ACTOR });
     expect(after).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', message: 'health:get: the console core is not running (exit code 0)' } });
@@ -307,7 +311,10 @@ describe('CoreClient rules', () => {
     const pending = client.call('backfill:plan', { x: 1 }, { actor: ACTOR });
     expect(mem.sent).toEqual([{ type: 'call', id: 1, channel: 'backfill:plan', request: { x: 1 }, actor: ACTOR }]);
     mem.exit({ code: 1, signal: null });
-    expect(await pending).toEqual({ ok: false, error: { code: 'UNAVAILABLE', message: 'backfill:plan: the console core exited (exit code 1) before answering' } });
+    expect(await pending).toEqual({
+      ok: false,
+      error: { code: 'UNAVAILABLE', message: 'backfill:plan: the console core exited (exit code 1) before answering' },
+    });
   });
 
   it('answers UNAVAILABLE after the call time-out, and ignores the late answer', async () => {

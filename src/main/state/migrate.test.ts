@@ -26,7 +26,10 @@ describe('state store migrations', () => {
 
   it('rolls back a failing migration completely', () => {
     const db = new Database(':memory:');
-    const broken = [...STATE_MIGRATIONS, { version: STATE_MIGRATIONS.length + 1, name: 'broken', up: 'CREATE TABLE half (x INT); INSERT INTO nowhere VALUES (1);' }];
+    const broken = [
+      ...STATE_MIGRATIONS,
+      { version: STATE_MIGRATIONS.length + 1, name: 'broken', up: 'CREATE TABLE half (x INT); INSERT INTO nowhere VALUES (1);' },
+    ];
     expect(() => migrateSqlite(db, broken)).toThrow(/no such table: nowhere/);
     const half = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'half'").get() as { n: number };
     expect(half.n).toBe(0);
@@ -50,7 +53,9 @@ describe('state store migrations', () => {
     const later = { version: 99, name: 'later', up: 'CREATE TABLE later_table (x INT);' };
     db = new Database(path);
     expect(() => migrateSqlite(db, [...edited, later])).toThrow(MigrationChangedError);
-    expect(() => migrateSqlite(db, [...edited, later])).toThrow(new RegExp(`state store migration 0003 \\(${STATE_MIGRATIONS[2].name}\\) was changed after it was applied`));
+    expect(() => migrateSqlite(db, [...edited, later])).toThrow(
+      new RegExp(`state store migration 0003 \\(${STATE_MIGRATIONS[2].name}\\) was changed after it was applied`),
+    );
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE name IN ('sneaky', 'later_table')").all();
     expect(tables).toEqual([]);
     // The original text starts again.
@@ -70,7 +75,15 @@ describe('state store migrations', () => {
     expect(migrateSqlite(db, STATE_MIGRATIONS)).toEqual({ from: 4, to: STATE_MIGRATIONS.length });
     const rows = db.prepare('SELECT version, checksum FROM schema_migrations ORDER BY version').all() as { version: number; checksum: string | null }[];
     expect(rows.map((r) => r.version)).toEqual(STATE_MIGRATIONS.map((m) => m.version));
-    expect(rows.every((r) => r.checksum === createHash('sha256').update(STATE_MIGRATIONS.find((m) => m.version === r.version)!.up).digest('hex'))).toBe(true);
+    expect(
+      rows.every(
+        (r) =>
+          r.checksum ===
+          createHash('sha256')
+            .update(STATE_MIGRATIONS.find((m) => m.version === r.version)!.up)
+            .digest('hex'),
+      ),
+    ).toBe(true);
     // From now on an edit of an old migration is caught.
     const edited = STATE_MIGRATIONS.map((m) => (m.version === 1 ? { ...m, up: m.up.replace(/;\s*$/, '; ') + '-- edited' } : m));
     expect(() => migrateSqlite(db, edited)).toThrow(/migration 0001 .* was changed after it was applied/);
@@ -79,7 +92,11 @@ describe('state store migrations', () => {
   it('allows gaps: applies in version order and fills a gap that arrives later', () => {
     const db = new Database(':memory:');
     db.exec('CREATE TABLE run_order (seq INTEGER PRIMARY KEY AUTOINCREMENT, version INT)');
-    const m = (version: number) => ({ version, name: `m${version}`, up: `CREATE TABLE t${version} (x INT); INSERT INTO run_order (version) VALUES (${version});` });
+    const m = (version: number) => ({
+      version,
+      name: `m${version}`,
+      up: `CREATE TABLE t${version} (x INT); INSERT INTO run_order (version) VALUES (${version});`,
+    });
     // Listed out of order with a gap at 2: applied 1, 3.
     expect(migrateSqlite(db, [m(3), m(1)])).toEqual({ from: 0, to: 3 });
     // A later build fills the gap and adds 7: only 2 and 7 run.
@@ -94,7 +111,12 @@ describe('state store migrations', () => {
 
   it('refuses a list with a repeated or invalid version', () => {
     const db = new Database(':memory:');
-    expect(() => migrateSqlite(db, [{ version: 2, name: 'a', up: '' }, { version: 2, name: 'b', up: '' }])).toThrow(/version 0002 is used twice \(a, b\)/);
+    expect(() =>
+      migrateSqlite(db, [
+        { version: 2, name: 'a', up: '' },
+        { version: 2, name: 'b', up: '' },
+      ]),
+    ).toThrow(/version 0002 is used twice \(a, b\)/);
     expect(() => migrateSqlite(db, [{ version: 0, name: 'zero', up: '' }])).toThrow(/"zero" has version 0/);
   });
 });

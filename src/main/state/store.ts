@@ -31,7 +31,9 @@ export class StateStore {
   /** An error that names the file, so an operator knows what to restore or move aside. */
   private named(err: unknown): Error {
     const message = (err as Error).message;
-    const hint = /not a database|malformed|corrupt/i.test(message) ? ' (the file is damaged: restore it from a backup, or move it aside to start with empty state)' : '';
+    const hint = /not a database|malformed|corrupt/i.test(message)
+      ? ' (the file is damaged: restore it from a backup, or move it aside to start with empty state)'
+      : '';
     return new Error(`state store ${this.path} cannot be opened: ${message}${hint}`, { cause: err });
   }
 
@@ -50,7 +52,9 @@ export class StateStore {
 
   setSetting(key: string, value: string): void {
     this.db
-      .prepare('INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+      .prepare(
+        'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      )
       .run(key, value, new Date().toISOString());
   }
 

@@ -33,13 +33,25 @@ class TableTicker implements TickerClient {
   nextListing: ((rows: TickerSubscription[]) => TickerSubscription[]) | null = null;
   failNextPost = false;
 
-  constructor(rows: TickerSubscription[], private readonly now: () => number) {
+  constructor(
+    rows: TickerSubscription[],
+    private readonly now: () => number,
+  ) {
     for (const row of rows) this.table.set(row.instrument_token, { ...row });
   }
 
   add(token: number, accountId: string | null): void {
     const ts = new Date(this.now()).toISOString().replace('Z', '000Z');
-    this.table.set(token, { instrument_token: token, tradingsymbol: `T${token}`, segment: 'NFO-OPT', status: 'active', requested_mode: 'FULL', account_id: accountId, created_at: ts, updated_at: ts });
+    this.table.set(token, {
+      instrument_token: token,
+      tradingsymbol: `T${token}`,
+      segment: 'NFO-OPT',
+      status: 'active',
+      requested_mode: 'FULL',
+      account_id: accountId,
+      created_at: ts,
+      updated_at: ts,
+    });
   }
 
   async health() {
@@ -92,8 +104,15 @@ beforeEach(() => {
   state = new StateStore(join(mkdtempSync(join(tmpdir(), 'sd-accounts-')), 'state.db'));
   state.migrate();
   manager = new SubscriptionManager({
-    ticker, state, flags: new FlagService(state, {}), signals: new DataSignals(), scheduler: time, idleMs: () => IDLE_MS, random: () => 0.5,
-    maintainEveryMs: 60 * 60_000, backoff: { baseMs: 1_000, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 },
+    ticker,
+    state,
+    flags: new FlagService(state, {}),
+    signals: new DataSignals(),
+    scheduler: time,
+    idleMs: () => IDLE_MS,
+    random: () => 0.5,
+    maintainEveryMs: 60 * 60_000,
+    backoff: { baseMs: 1_000, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 },
   });
   manager.start();
 });
@@ -121,7 +140,12 @@ describe('rows without an account', () => {
     ticker.table.delete(fresh);
     const result = await manager.ensureSubscribed([NULL_ACCOUNT, fresh], { waitMs: 0 });
     expect(result.already).toEqual([NULL_ACCOUNT]);
-    await expect.poll(afterFakeTick(() => manager.statusOf(fresh)), { message: 'the 201 recorded' }).toBe('active');
+    await expect
+      .poll(
+        afterFakeTick(() => manager.statusOf(fresh)),
+        { message: 'the 201 recorded' },
+      )
+      .toBe('active');
     expect(ticker.posts).toEqual([fresh]);
     expect(ticker.table.get(fresh)?.account_id).toBeNull();
 
@@ -146,7 +170,10 @@ describe('listings that skip or repeat rows', () => {
   it('a row missing from one listing is kept (and not re-POSTed) until the next listing confirms the removal', async () => {
     await manager.ensureSubscribed([NULL_ACCOUNT, REBALANCER], { owner: 'auto:NIFTY 2025-11-25', waitMs: 0 });
     // Paging moved rows: one skipped, another repeated.
-    ticker.nextListing = (rows) => [...rows.filter((r) => r.instrument_token !== NULL_ACCOUNT && r.instrument_token !== REBALANCER), ...rows.filter((r) => r.instrument_token === EMPTY_ACCOUNT)];
+    ticker.nextListing = (rows) => [
+      ...rows.filter((r) => r.instrument_token !== NULL_ACCOUNT && r.instrument_token !== REBALANCER),
+      ...rows.filter((r) => r.instrument_token === EMPTY_ACCOUNT),
+    ];
     manager.invalidateSnapshot();
     const gap = await manager.ensureSubscribed([NULL_ACCOUNT, REBALANCER], { owner: 'auto:NIFTY 2025-11-25', waitMs: 0 });
     expect(gap.already.sort()).toEqual([NULL_ACCOUNT, REBALANCER].sort());
@@ -172,19 +199,27 @@ describe('foreign subscriptions', () => {
   it('are never released by the idle release; Strikedesk releases only what it made', async () => {
     const ours = 99_000_002;
     await manager.ensureSubscribed([REBALANCER, NULL_ACCOUNT, ours], { owner: 'auto:NIFTY 2025-11-25', waitMs: 0 });
-    await expect.poll(afterFakeTick(() => manager.statusOf(ours)), { message: 'ours subscribed' }).toBe('active');
+    await expect
+      .poll(
+        afterFakeTick(() => manager.statusOf(ours)),
+        { message: 'ours subscribed' },
+      )
+      .toBe('active');
     await time.advance(2 * IDLE_MS + 60_000);
     await manager.maintain();
-    await expect.poll(afterFakeTick(() => ticker.deletes.length), { message: 'idle release' }).toBe(1);
+    await expect
+      .poll(
+        afterFakeTick(() => ticker.deletes.length),
+        { message: 'idle release' },
+      )
+      .toBe(1);
     await time.advance(60_000);
     await manager.maintain();
     expect(ticker.deletes).toEqual([ours]);
     expect(ticker.table.get(REBALANCER)?.status).toBe('active');
     expect(ticker.table.get(NULL_ACCOUNT)?.status).toBe('active');
     const rows = await subscriptionRows(manager, noRegistry, { state: 'active', limit: 100, now: time.now() });
-    expect(rows.map((r) => [r.token, r.owners])).toEqual(
-      [NULL_ACCOUNT, EMPTY_ACCOUNT, REBALANCER].sort((a, b) => a - b).map((t) => [t, ['external']]),
-    );
+    expect(rows.map((r) => [r.token, r.owners])).toEqual([NULL_ACCOUNT, EMPTY_ACCOUNT, REBALANCER].sort((a, b) => a - b).map((t) => [t, ['external']]));
   });
 });
 
@@ -200,7 +235,12 @@ describe('capacity per account', () => {
     expect(err).toMatchObject({ code: 'CAPACITY', details: { account: 'primary', used: 8_999, requested: 2, limit: 9_000 } });
     expect(ticker.posts).toEqual([]);
     await manager.ensureSubscribed([99_000_010], { waitMs: 0 });
-    await expect.poll(afterFakeTick(() => manager.statusOf(99_000_010)), { message: 'the last one that fits' }).toBe('active');
+    await expect
+      .poll(
+        afterFakeTick(() => manager.statusOf(99_000_010)),
+        { message: 'the last one that fits' },
+      )
+      .toBe('active');
     expect(ticker.posts).toEqual([99_000_010]);
   });
 
@@ -208,13 +248,23 @@ describe('capacity per account', () => {
     fill(8_000, 'primary');
     ticker.failNextPost = true;
     await manager.ensureSubscribed([99_000_020], { waitMs: 0 });
-    await expect.poll(afterFakeTick(() => manager.statusOf(99_000_020)), { message: 'first attempt failed' }).toBe('backing_off');
+    await expect
+      .poll(
+        afterFakeTick(() => manager.statusOf(99_000_020)),
+        { message: 'first attempt failed' },
+      )
+      .toBe('backing_off');
     fill(997, 'primary', 60_000_000); // 8000 + 997 + 3 = 9000
     manager.invalidateSnapshot();
     await manager.activeSnapshot();
     await time.advance(5_000);
     await manager.maintain();
-    await expect.poll(afterFakeTick(() => manager.store.get(99_000_020)?.failureKind), { message: 'deferred for capacity' }).toBe('capacity');
+    await expect
+      .poll(
+        afterFakeTick(() => manager.store.get(99_000_020)?.failureKind),
+        { message: 'deferred for capacity' },
+      )
+      .toBe('capacity');
     expect(ticker.posts).toEqual([99_000_020]);
     expect(manager.store.get(99_000_020)?.failureReason).toMatch(/account primary is at its 9000-instrument capacity \(9000 active\)/);
     expect(manager.statusOf(99_000_020)).toBe('backing_off');

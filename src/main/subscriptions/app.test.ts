@@ -88,7 +88,8 @@ describe('GET /fo/strike-distribution', () => {
       expect(s.call.find((l) => l.strike === s.atm_strike)?.moneyness).toBe('ATM');
       // PCR and max pain are expiry-wide (every listed strike with data, not the 5 shown): brute force over a window
       // wide enough to show every listed strike, asked at the same settled bucket.
-      const wide = (await distribution(`symbol=NIFTY&expiry=${s.expiry}&strike_range=100&auto_subscribe=false&timeframe=1min&at=${s.bucket_end}`)).body.series[0];
+      const wide = (await distribution(`symbol=NIFTY&expiry=${s.expiry}&strike_range=100&auto_subscribe=false&timeframe=1min&at=${s.bucket_end}`)).body
+        .series[0];
       expect(wide.bucket_time).toBe(s.bucket_time);
       const sum = (xs: (number | null)[]) => xs.reduce<number | null>((a, x) => (x === null ? a : (a ?? 0) + x), null);
       const callOi = sum(wide.call.map((l) => l.oi));
@@ -104,8 +105,21 @@ describe('GET /fo/strike-distribution', () => {
       // The strike detail: both legs of the ATM strike over time, ending at the answered (complete) bucket.
       const atmCall = s.call.find((l) => l.strike === s.atm_strike) as ExpirySeries['call'][number];
       const atmPut = s.put.find((l) => l.strike === s.atm_strike) as ExpirySeries['put'][number];
-      const history = await api<StrikeHistory>('chain:strikeHistory', { symbol: 'NIFTY', expiry: s.expiry, strike: s.atm_strike, timeframe: '1min', minutes: 30 });
-      expect(history).toMatchObject({ symbol: 'NIFTY', expiry: s.expiry, strike: s.atm_strike, timeframe: '1min', call_token: atmCall.token, put_token: atmPut.token });
+      const history = await api<StrikeHistory>('chain:strikeHistory', {
+        symbol: 'NIFTY',
+        expiry: s.expiry,
+        strike: s.atm_strike,
+        timeframe: '1min',
+        minutes: 30,
+      });
+      expect(history).toMatchObject({
+        symbol: 'NIFTY',
+        expiry: s.expiry,
+        strike: s.atm_strike,
+        timeframe: '1min',
+        call_token: atmCall.token,
+        put_token: atmPut.token,
+      });
       const times = history.points.map((p) => Date.parse(p.bucket_time));
       expect(times).toEqual([...times].sort((a, b) => a - b));
       expect(times.length).toBeGreaterThan(0);

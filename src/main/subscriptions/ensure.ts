@@ -174,7 +174,13 @@ export class SubscribeRequests {
    * (counted once per retry period, so a storm of requests is not a storm of failures) with the time the list is
    * tried again; the maintenance loop retries the still-wanted ones then, as for any failed subscribe.
    */
-  private async listUnavailable(unique: number[], ownerOf: (token: number) => string, opts: EnsureOptions, err: Error, callStart: number): Promise<EnsureResult> {
+  private async listUnavailable(
+    unique: number[],
+    ownerOf: (token: number) => string,
+    opts: EnsureOptions,
+    err: Error,
+    callStart: number,
+  ): Promise<EnsureResult> {
     const now = this.now();
     const kind = err instanceof TickerError ? err.kind : 'internal';
     const retryAt = (err instanceof TickerError ? err.retryAt : null) ?? now + DEFAULT_BACKOFF.baseMs;
@@ -187,7 +193,10 @@ export class SubscribeRequests {
     });
     for (const token of counted) this.deps.telemetry.autoSubscribeAttempt('failed', kind, token);
     if (counted.length) {
-      this.deps.logger?.warn({ tokens: counted.length, kind, retryAt: new Date(retryAt).toISOString(), err: err.message }, 'subscription list unavailable; subscribe attempts fail until it answers');
+      this.deps.logger?.warn(
+        { tokens: counted.length, kind, retryAt: new Date(retryAt).toISOString(), err: err.message },
+        'subscription list unavailable; subscribe attempts fail until it answers',
+      );
       this.deps.changed(opts.symbol);
     }
     // Every token not queued now carries its failure and retry time: the ordinary result reports them as failed.
@@ -199,7 +208,16 @@ export class SubscribeRequests {
     const { snapshots, store, queue } = this.deps;
     const now = this.now();
     const snap = snapshots.peek();
-    const out: EnsureResult = { already: [], newly: [], failed: [], pending: [], dataAvailable: false, withData: [], disabled: extra.disabled ?? false, retryAfterMs: null };
+    const out: EnsureResult = {
+      already: [],
+      newly: [],
+      failed: [],
+      pending: [],
+      dataAvailable: false,
+      withData: [],
+      disabled: extra.disabled ?? false,
+      retryAfterMs: null,
+    };
     let firstPendingPosition: number | null = null;
     for (const token of unique) {
       const st = store.get(token);
@@ -217,7 +235,8 @@ export class SubscribeRequests {
     out.withData = unique.filter((t) => seen.has(t));
     out.dataAvailable = out.withData.length > 0;
     if (firstPendingPosition !== null) out.retryAfterMs = queue.etaMs(firstPendingPosition) + DATA_LATENCY_ESTIMATE_MS;
-    else if (out.failed.some((f) => f.retryAt !== null)) out.retryAfterMs = Math.max(0, Math.min(...out.failed.filter((f) => f.retryAt !== null).map((f) => f.retryAt as number)) - now);
+    else if (out.failed.some((f) => f.retryAt !== null))
+      out.retryAfterMs = Math.max(0, Math.min(...out.failed.filter((f) => f.retryAt !== null).map((f) => f.retryAt as number)) - now);
     else if ([...out.already, ...out.newly].some((t) => !seen.has(t))) out.retryAfterMs = 2_000;
     return out;
   }

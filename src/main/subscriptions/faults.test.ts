@@ -66,19 +66,46 @@ beforeEach(async () => {
   await registry.refresh();
   const signals = new DataSignals();
   ingestor = new TickIngestor({
-    bus: dt.bus, db: market.db, clock: systemClock, signals, telemetry: noopTelemetry, logger, acceptMockTicks: true,
+    bus: dt.bus,
+    db: market.db,
+    clock: systemClock,
+    signals,
+    telemetry: noopTelemetry,
+    logger,
+    acceptMockTicks: true,
     indexToken: (s) => registry.underlyingToken(s),
   });
   ingestor.start();
   time = new PacedScheduler();
   time.start();
-  client = new HttpTickerClient({ baseUrl: dt.url, rateLimitHoldMs: { mutate: 1_500, list: 1_500 }, breaker: { failureThreshold: 3, coolDownMs: 1_000 }, retryBaseMs: 100 });
+  client = new HttpTickerClient({
+    baseUrl: dt.url,
+    rateLimitHoldMs: { mutate: 1_500, list: 1_500 },
+    breaker: { failureThreshold: 3, coolDownMs: 1_000 },
+    retryBaseMs: 100,
+  });
   manager = new SubscriptionManager({
-    ticker: client, state, flags, signals, scheduler: time, idleMs: () => 30 * 60_000, telemetry, logger,
-    backoff: { baseMs: 500, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 }, maintainEveryMs: 250,
+    ticker: client,
+    state,
+    flags,
+    signals,
+    scheduler: time,
+    idleMs: () => 30 * 60_000,
+    telemetry,
+    logger,
+    backoff: { baseMs: 500, maxMs: 2_000, refusedBaseMs: 5_000, refusedMaxMs: 10_000 },
+    maintainEveryMs: 250,
   });
   manager.start();
-  const chains = new ChainService({ db: market.db, registry, manager: () => manager, flags, scheduler: chainClock(), expectingData: () => true, underlyings: ['NIFTY', 'BANKNIFTY'] });
+  const chains = new ChainService({
+    db: market.db,
+    registry,
+    manager: () => manager,
+    flags,
+    scheduler: chainClock(),
+    expectingData: () => true,
+    underlyings: ['NIFTY', 'BANKNIFTY'],
+  });
   const http = new HttpServer({ host: '127.0.0.1', port: 0, apiToken: 'x'.repeat(24), loopbackBind: true, logger, version: 'test' });
   http.addRoute(strikeDistributionRoute(chains, 10));
   listener = await http.listen();
@@ -130,7 +157,10 @@ async function distributionWithinWait(query: string): Promise<StrikeDistribution
   let bound: ReturnType<typeof setTimeout> | undefined;
   try {
     const late = new Promise<never>((_, reject) => {
-      bound = setTimeout(() => reject(new Error(`no answer with time held at the request's deadline (${WAIT_S} s): it waits longer than the flag`)), ANSWER_SLACK_MS);
+      bound = setTimeout(
+        () => reject(new Error(`no answer with time held at the request's deadline (${WAIT_S} s): it waits longer than the flag`)),
+        ANSWER_SLACK_MS,
+      );
     });
     const body = await Promise.race([distribution(query), late]);
     expect(time.now()).toBeLessThanOrEqual(deadline);
@@ -159,7 +189,11 @@ function untilAllLive(query: string, timeoutMs: number): Promise<StrikeDistribut
 async function indexLive(symbol: string): Promise<void> {
   dt.sim.subscribe([registry.underlyingToken(symbol) as number]);
   await expect
-    .poll(async () => (await distribution(`symbol=${symbol}&auto_subscribe=false`)).metadata.underlying_price, { message: `${symbol} index price stored`, timeout: 20_000, interval: 200 })
+    .poll(async () => (await distribution(`symbol=${symbol}&auto_subscribe=false`)).metadata.underlying_price, {
+      message: `${symbol} index price stored`,
+      timeout: 20_000,
+      interval: 200,
+    })
     .not.toBeNull();
   await manager.activeSnapshot();
 }
@@ -171,11 +205,14 @@ describe('centring', () => {
     const indexToken = registry.underlyingToken('FINNIFTY') as number;
     const live = dt.sim.underlyingPrice('FINNIFTY');
     // Yesterday's close, far from today's price, is all the store has.
-    await market.db.query(`INSERT INTO instrument_bars (token, timeframe, bucket, symbol, kind, open, high, low, close, source) VALUES ($1, 1, $2, 'FINNIFTY', 'index', $3, $3, $3, $3, 'backfill')`, [
-      indexToken, new Date(Date.now() - 20 * 3_600_000), Math.round(live - 1_000),
-    ]);
+    await market.db.query(
+      `INSERT INTO instrument_bars (token, timeframe, bucket, symbol, kind, open, high, low, close, source) VALUES ($1, 1, $2, 'FINNIFTY', 'index', $3, $3, $3, $3, 'backfill')`,
+      [indexToken, new Date(Date.now() - 20 * 3_600_000), Math.round(live - 1_000)],
+    );
     flags.set('smart_subscription_wait_timeout', 10, 'test', 'the default budget: room for the index to stream');
-    const body = await distribution('symbol=FINNIFTY&strike_range=2&timeframe=1min').finally(() => flags.set('smart_subscription_wait_timeout', WAIT_S, 'test', 'short requests'));
+    const body = await distribution('symbol=FINNIFTY&strike_range=2&timeframe=1min').finally(() =>
+      flags.set('smart_subscription_wait_timeout', WAIT_S, 'test', 'short requests'),
+    );
     expect(body.metadata.underlying_price).not.toBeNull();
     expect(Math.abs((body.metadata.underlying_price as number) - live)).toBeLessThan(100);
     // The legs asked for are the five strikes around the live ATM (step 50), not around the stale close.

@@ -56,7 +56,9 @@ export class Maintenance {
     const now = this.deps.scheduler.now();
     owners.lapseIdleOwners(now);
 
-    const due = [...store.all()].filter((st) => !queue.subscribing(st.token) && (st.nextRetryAt !== null || st.createdByUs || store.ownersOf(st.token).size === 0));
+    const due = [...store.all()].filter(
+      (st) => !queue.subscribing(st.token) && (st.nextRetryAt !== null || st.createdByUs || store.ownersOf(st.token).size === 0),
+    );
     if (due.length === 0) {
       if (queue.size) queue.kick();
       return;

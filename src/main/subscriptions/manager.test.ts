@@ -38,7 +38,16 @@ const telemetry: Telemetry = {
 
 function makeManager(extra: Partial<SubscriptionManagerOptions> = {}): SubscriptionManager {
   const m = new SubscriptionManager({
-    ticker: client, state, flags, signals, scheduler: time, idleMs: () => IDLE_MS, telemetry, random: () => 0.5, maintainEveryMs: 60 * 60_000, ...extra,
+    ticker: client,
+    state,
+    flags,
+    signals,
+    scheduler: time,
+    idleMs: () => IDLE_MS,
+    telemetry,
+    random: () => 0.5,
+    maintainEveryMs: 60 * 60_000,
+    ...extra,
   });
   m.start();
   return m;
@@ -123,7 +132,10 @@ describe('subscribing', () => {
     const chain = chainByDistance(40);
     const shuffled = [...chain].sort((a, b) => (a.token % 7) - (b.token % 7) || a.token - b.token);
     const rankOf = new Map(chain.map((c) => [c.token, c.rank]));
-    const result = await manager.ensureSubscribed(shuffled.map((c) => c.token), { owner: 'auto:NIFTY x', rank: (t) => rankOf.get(t) as number, waitMs: 0 });
+    const result = await manager.ensureSubscribed(
+      shuffled.map((c) => c.token),
+      { owner: 'auto:NIFTY x', rank: (t) => rankOf.get(t) as number, waitMs: 0 },
+    );
     expect(result.already).toEqual([]);
     await expect.poll(() => succeeded().length, { message: '30 POSTs' }).toBe(30);
     expect(succeeded()).toEqual(chain.slice(0, 30).map((c) => c.token));
@@ -139,7 +151,10 @@ describe('subscribing', () => {
     expect(served('POST /subscriptions', 429)).toBe(0);
     expect([...chain.map((c) => c.token), other.token].every((t) => activeAtTicker().has(t) || dt.sim.state().reload_pending)).toBe(true);
     // Already active: nothing more is sent.
-    const again = await manager.ensureSubscribed(chain.map((c) => c.token), { owner: 'auto:NIFTY x', waitMs: 0 });
+    const again = await manager.ensureSubscribed(
+      chain.map((c) => c.token),
+      { owner: 'auto:NIFTY x', waitMs: 0 },
+    );
     expect(again.already).toHaveLength(40);
     expect(served('POST /subscriptions', 201)).toBe(41);
   });
@@ -189,7 +204,10 @@ describe('subscribing', () => {
     const chain = chainByDistance(3);
     await manager.activeSnapshot();
     dt.sim.setFaults({ rateLimitStorm: true });
-    await manager.ensureSubscribed(chain.map((c) => c.token), { owner: 'auto:NIFTY x', rank: (t) => chain.findIndex((c) => c.token === t), waitMs: 0 });
+    await manager.ensureSubscribed(
+      chain.map((c) => c.token),
+      { owner: 'auto:NIFTY x', rank: (t) => chain.findIndex((c) => c.token === t), waitMs: 0 },
+    );
     await expect.poll(() => attempts.length, { message: 'first 429' }).toBe(1);
     expect(manager.statusOf(chain[0].token)).toBe('pending');
     dt.sim.setFaults({ rateLimitStorm: false });
@@ -323,7 +341,10 @@ describe('waiting for data', () => {
 
   it('returns at once with pending when the budget is spent and nothing can arrive before the deadline', async () => {
     const chain = chainByDistance(32);
-    await manager.ensureSubscribed(chain.slice(0, 30).map((c) => c.token), { owner: 'auto:NIFTY x', waitMs: 0 });
+    await manager.ensureSubscribed(
+      chain.slice(0, 30).map((c) => c.token),
+      { owner: 'auto:NIFTY x', waitMs: 0 },
+    );
     await expect.poll(() => succeeded().length, { message: 'a full window' }).toBe(30);
     const late = chain.slice(30).map((c) => c.token);
     const result = await manager.ensureSubscribed(late, { owner: 'auto:NIFTY y', waitMs: 10_000 });

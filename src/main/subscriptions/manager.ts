@@ -101,9 +101,20 @@ export class SubscriptionManager {
       logger,
     });
     const mutations = new TickerMutations({
-      ticker: opts.ticker, store: this.store, snapshots: this.snapshots, signals: opts.signals, wanted: (token) => this.wanted(token),
-      requeue: (item) => this.queue.requeue(item), stop, now, changed, telemetry: this.telemetry, logger,
-      accountId: opts.accountId, backoff: opts.backoff, random: opts.random,
+      ticker: opts.ticker,
+      store: this.store,
+      snapshots: this.snapshots,
+      signals: opts.signals,
+      wanted: (token) => this.wanted(token),
+      requeue: (item) => this.queue.requeue(item),
+      stop,
+      now,
+      changed,
+      telemetry: this.telemetry,
+      logger,
+      accountId: opts.accountId,
+      backoff: opts.backoff,
+      random: opts.random,
     });
     this.queue = new MutationQueue({
       scheduler,
@@ -115,16 +126,40 @@ export class SubscriptionManager {
       settled: () => this.waits.recheck(),
     });
     this.waits = new DataWaits({
-      signals: opts.signals, scheduler, stop, queue: this.queue, held: () => this.hold.held,
-      active: (token) => this.snapshots.peek()?.tokens.has(token) ?? false, evidence: opts.evidence, logger,
+      signals: opts.signals,
+      scheduler,
+      stop,
+      queue: this.queue,
+      held: () => this.hold.held,
+      active: (token) => this.snapshots.peek()?.tokens.has(token) ?? false,
+      evidence: opts.evidence,
+      logger,
     });
     this.requests = new SubscribeRequests({
-      flags: opts.flags, scheduler, stop, signals: opts.signals, store: this.store, snapshots: this.snapshots, queue: this.queue,
-      waits: this.waits, accountId: opts.accountId, telemetry: this.telemetry, logger, changed,
+      flags: opts.flags,
+      scheduler,
+      stop,
+      signals: opts.signals,
+      store: this.store,
+      snapshots: this.snapshots,
+      queue: this.queue,
+      waits: this.waits,
+      accountId: opts.accountId,
+      telemetry: this.telemetry,
+      logger,
+      changed,
     });
     this.maintenance = new Maintenance({
-      scheduler, stop, everyMs: opts.maintainEveryMs, store: this.store, snapshots: this.snapshots, queue: this.queue,
-      owners: this.owners, judgeStreaming: () => this.hold.judge(), changed, logger,
+      scheduler,
+      stop,
+      everyMs: opts.maintainEveryMs,
+      store: this.store,
+      snapshots: this.snapshots,
+      queue: this.queue,
+      owners: this.owners,
+      judgeStreaming: () => this.hold.judge(),
+      changed,
+      logger,
     });
   }
 

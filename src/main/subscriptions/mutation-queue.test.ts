@@ -61,7 +61,14 @@ const outcomeOf = (item: Mutation): Promise<string | null> => new Promise((resol
 
 describe('MutationQueue', () => {
   it('sends the lowest rank (nearest ATM) first, then first come', async () => {
-    for (const [token, rank] of [[11, 3], [12, 1], [13, 2], [14, 1], [15, 0]]) queue.enqueue(token, 'subscribe', rank, 'request');
+    for (const [token, rank] of [
+      [11, 3],
+      [12, 1],
+      [13, 2],
+      [14, 1],
+      [15, 0],
+    ])
+      queue.enqueue(token, 'subscribe', rank, 'request');
     queue.kick();
     await settle();
     expect(sent).toEqual(['+15', '+12', '+14', '+13', '+11']);

@@ -132,7 +132,8 @@ export class MutationQueue {
     this.working = true;
     void this.work().finally(() => {
       this.working = false;
-      if (this.items.size && !this.deps.stop.aborted && this.ordered().some((q) => (q.op === 'subscribe' && !this.deps.held()) || q.why === 'manual')) this.kick();
+      if (this.items.size && !this.deps.stop.aborted && this.ordered().some((q) => (q.op === 'subscribe' && !this.deps.held()) || q.why === 'manual'))
+        this.kick();
     });
   }
 

@@ -31,7 +31,9 @@ const anEnsureResult = fc
     return r;
   });
 
-const refusedTokens = fc.uniqueArray(fc.integer({ min: 1, max: 16 }), { maxLength: 6 }).map((tokens): FailedToken[] => tokens.map((token) => ({ token, reason: `refused ${token}`, retryAt: null })));
+const refusedTokens = fc
+  .uniqueArray(fc.integer({ min: 1, max: 16 }), { maxLength: 6 })
+  .map((tokens): FailedToken[] => tokens.map((token) => ({ token, reason: `refused ${token}`, retryAt: null })));
 
 /** A token's final word, read from the last call backwards. */
 function finalWord(results: readonly EnsureResult[], refused: readonly FailedToken[], token: number): { kind: Kind; failure?: FailedToken } | null {
@@ -52,7 +54,10 @@ describe('subscriptionOutcome', () => {
     fc.assert(
       fc.property(fc.array(anEnsureResult, { maxLength: 3 }), refusedTokens, (results, refused) => {
         const out = subscriptionOutcome(results, refused);
-        const mentioned = new Set([...results.flatMap((r) => [...r.already, ...r.newly, ...r.pending, ...r.failed.map((f) => f.token)]), ...refused.map((f) => f.token)]);
+        const mentioned = new Set([
+          ...results.flatMap((r) => [...r.already, ...r.newly, ...r.pending, ...r.failed.map((f) => f.token)]),
+          ...refused.map((f) => f.token),
+        ]);
         const listed = [...out.already, ...out.newly, ...out.pending, ...out.failed.map((f) => f.token)];
         expect(listed).toHaveLength(mentioned.size); // no token twice
         expect(new Set(listed)).toEqual(mentioned);
@@ -73,7 +78,10 @@ describe('subscriptionOutcome', () => {
     fc.assert(
       fc.property(fc.array(anEnsureResult, { maxLength: 3 }), refusedTokens, (results, refused) => {
         const out = subscriptionOutcome(results, refused);
-        const tokens = new Set([...results.flatMap((r) => [...r.already, ...r.newly, ...r.pending, ...r.failed.map((f) => f.token)]), ...refused.map((f) => f.token)]);
+        const tokens = new Set([
+          ...results.flatMap((r) => [...r.already, ...r.newly, ...r.pending, ...r.failed.map((f) => f.token)]),
+          ...refused.map((f) => f.token),
+        ]);
         const words = [...tokens].map((t) => finalWord(results, refused, t)?.kind);
         const active = (k: Kind | undefined) => k === 'already' || k === 'newly';
         expect(out.state === 'complete').toBe(words.every(active));
@@ -109,7 +117,14 @@ describe('subscriptionOutcome', () => {
 
   it('fails an operator request of unknown tokens only, and says so per token', () => {
     const out = subscriptionOutcome([], [{ token: 999_999_999, reason: 'unknown instrument token', retryAt: null }]);
-    expect(out).toEqual({ state: 'failed', already: [], newly: [], pending: [], failed: [{ token: 999_999_999, reason: 'unknown instrument token', retryAt: null }], retry_after_ms: null });
+    expect(out).toEqual({
+      state: 'failed',
+      already: [],
+      newly: [],
+      pending: [],
+      failed: [{ token: 999_999_999, reason: 'unknown instrument token', retryAt: null }],
+      retry_after_ms: null,
+    });
   });
 
   it('reports a request that did not subscribe with empty lists', () => {

@@ -39,7 +39,8 @@ export function subscriptionOutcome(results: readonly EnsureResult[], refused: r
   const pending: number[] = [];
   const failed: SubscriptionOutcome['failed'] = [];
   for (const [token, report] of last) {
-    if (report.kind === 'failed') failed.push({ token, reason: report.reason, retryAt: report.retryAt === null ? null : new Date(report.retryAt).toISOString() });
+    if (report.kind === 'failed')
+      failed.push({ token, reason: report.reason, retryAt: report.retryAt === null ? null : new Date(report.retryAt).toISOString() });
     else ({ already, newly, pending })[report.kind].push(token);
   }
   const subscribed = already.length + newly.length;

@@ -24,7 +24,16 @@ function listing(tokens: number[]): ActiveSnapshot {
     rows: new Map(
       tokens.map((token): [number, TickerSubscription] => [
         token,
-        { instrument_token: token, tradingsymbol: String(token), segment: 'NFO-OPT', status: 'active', requested_mode: 'FULL', account_id: null, created_at: '', updated_at: '' },
+        {
+          instrument_token: token,
+          tradingsymbol: String(token),
+          segment: 'NFO-OPT',
+          status: 'active',
+          requested_mode: 'FULL',
+          account_id: null,
+          created_at: '',
+          updated_at: '',
+        },
       ]),
     ),
     takenAt: T0,

@@ -38,9 +38,15 @@ async function productionProfileAvailable(): Promise<string | null> {
   try {
     const expiry = dt.registry.expiries('NIFTY')[0];
     const token = dt.registry.chain('NIFTY', expiry)[0].token;
-    const res = await fetch(`${dt.url}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instrument_token: token }) });
+    const res = await fetch(`${dt.url}/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instrument_token: token }),
+    });
     const body = (await res.json()) as { account_id?: unknown };
-    return res.status === 201 && body.account_id === null ? null : `the devticker has no production profile here (POST answered account_id ${JSON.stringify(body.account_id)})`;
+    return res.status === 201 && body.account_id === null
+      ? null
+      : `the devticker has no production profile here (POST answered account_id ${JSON.stringify(body.account_id)})`;
   } finally {
     await dt.close();
   }
@@ -69,13 +75,28 @@ describe.skipIf(skip !== null)('against the production profile over HTTP and Red
     bus = new RedisFeedBus({ url: redis.url, logger: silentLogger });
     signals = new DataSignals();
     monitor = new FeedMonitor({ clock: systemClock, expectStreaming: () => true });
-    ingestor = new TickIngestor({ bus, db: market.db, clock: systemClock, signals, telemetry: noopTelemetry, logger: silentLogger, monitor, acceptMockTicks: true });
+    ingestor = new TickIngestor({
+      bus,
+      db: market.db,
+      clock: systemClock,
+      signals,
+      telemetry: noopTelemetry,
+      logger: silentLogger,
+      monitor,
+      acceptMockTicks: true,
+    });
     ingestor.start();
     client = new HttpTickerClient({ baseUrl: dt.url });
     state = new StateStore(join(mkdtempSync(join(tmpdir(), 'sd-production-')), 'state.db'));
     state.migrate();
     manager = new SubscriptionManager({
-      ticker: client, state, flags: new FlagService(state, {}), signals, scheduler: systemScheduler, idleMs: () => 30 * 60_000, maintainEveryMs: 500,
+      ticker: client,
+      state,
+      flags: new FlagService(state, {}),
+      signals,
+      scheduler: systemScheduler,
+      idleMs: () => 30 * 60_000,
+      maintainEveryMs: 500,
       streaming: new StreamingWatch({ lastStreamTickAt: () => monitor.lastChannelTickAt(CHANNEL_OPTIONS), sessionOpen: () => true }),
     });
     manager.start();
@@ -96,7 +117,10 @@ describe.skipIf(skip !== null)('against the production profile over HTTP and Red
     const expiry = dt.registry.expiries('NIFTY')[0];
     const chain = dt.registry.chain('NIFTY', expiry);
     const strikes = [...new Set(chain.map((i) => i.strike))].sort((a, b) => a - b);
-    const centre = strikes.reduce((best, s) => (Math.abs(s - dt.sim.underlyingPrice('NIFTY')) < Math.abs(best - dt.sim.underlyingPrice('NIFTY')) ? s : best), strikes[0]);
+    const centre = strikes.reduce(
+      (best, s) => (Math.abs(s - dt.sim.underlyingPrice('NIFTY')) < Math.abs(best - dt.sim.underlyingPrice('NIFTY')) ? s : best),
+      strikes[0],
+    );
     const legs = [...chain].sort((a, b) => Math.abs(a.strike - centre) - Math.abs(b.strike - centre) || a.token - b.token).slice(0, 22);
     const rank = new Map(legs.map((l, i) => [l.token, Math.floor(i / 2)]));
     const tokens = legs.map((l) => l.token);

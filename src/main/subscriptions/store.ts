@@ -22,8 +22,16 @@ export interface OwnerEntry {
 }
 
 const blank = (token: number): TokenState => ({
-  token, createdByUs: false, subscribedAt: null, attempts: 0, failureKind: null, failureReason: null, nextRetryAt: null,
-  firstRequestedAt: null, queuedRank: null, symbol: null,
+  token,
+  createdByUs: false,
+  subscribedAt: null,
+  attempts: 0,
+  failureKind: null,
+  failureReason: null,
+  nextRetryAt: null,
+  firstRequestedAt: null,
+  queuedRank: null,
+  symbol: null,
 });
 
 interface TokenRow {
@@ -65,11 +73,24 @@ export class SubscriptionStateStore {
     this.deleteOwners = this.db.prepare('DELETE FROM subscription_owners WHERE token = ?');
     for (const r of this.db.prepare('SELECT * FROM subscription_tokens').all() as TokenRow[]) {
       this.tokens.set(r.token, {
-        token: r.token, createdByUs: r.created_by_us === 1, subscribedAt: r.subscribed_at, attempts: r.attempts, failureKind: r.failure_kind,
-        failureReason: r.failure_reason, nextRetryAt: r.next_retry_at, firstRequestedAt: r.first_requested_at, queuedRank: r.queued_rank, symbol: r.symbol,
+        token: r.token,
+        createdByUs: r.created_by_us === 1,
+        subscribedAt: r.subscribed_at,
+        attempts: r.attempts,
+        failureKind: r.failure_kind,
+        failureReason: r.failure_reason,
+        nextRetryAt: r.next_retry_at,
+        firstRequestedAt: r.first_requested_at,
+        queuedRank: r.queued_rank,
+        symbol: r.symbol,
       });
     }
-    for (const r of this.db.prepare('SELECT token, owner, first_at, last_at FROM subscription_owners').all() as { token: number; owner: string; first_at: number; last_at: number }[]) {
+    for (const r of this.db.prepare('SELECT token, owner, first_at, last_at FROM subscription_owners').all() as {
+      token: number;
+      owner: string;
+      first_at: number;
+      last_at: number;
+    }[]) {
       this.ownersOf(r.token, true).set(r.owner, { firstAt: r.first_at, lastAt: r.last_at });
     }
   }
@@ -92,9 +113,17 @@ export class SubscriptionStateStore {
     const next = { ...(this.tokens.get(token) ?? blank(token)), ...change };
     this.tokens.set(token, next);
     this.putToken.run({
-      token, created_by_us: next.createdByUs ? 1 : 0, subscribed_at: next.subscribedAt, attempts: next.attempts, failure_kind: next.failureKind,
-      failure_reason: next.failureReason, next_retry_at: next.nextRetryAt, first_requested_at: next.firstRequestedAt, queued_rank: next.queuedRank,
-      symbol: next.symbol, updated_at: now,
+      token,
+      created_by_us: next.createdByUs ? 1 : 0,
+      subscribed_at: next.subscribedAt,
+      attempts: next.attempts,
+      failure_kind: next.failureKind,
+      failure_reason: next.failureReason,
+      next_retry_at: next.nextRetryAt,
+      first_requested_at: next.firstRequestedAt,
+      queued_rank: next.queuedRank,
+      symbol: next.symbol,
+      updated_at: now,
     });
     return next;
   }

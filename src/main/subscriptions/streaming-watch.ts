@@ -61,8 +61,20 @@ export class StreamingWatch {
     if (!due) {
       this.dueSince = null;
       this.stoppedAt = null;
-      const why = accepted === null ? 'subscription list not known yet' : accepted === 0 ? 'no active subscriptions' : 'market closed and the feed streams nothing outside sessions';
-      return (this.last = { state: 'not_expected', accepted: accepted ?? 0, silentForMs: null, stoppedSince: null, lastTickAt: lastTick, message: `ticks not due: ${why}` });
+      const why =
+        accepted === null
+          ? 'subscription list not known yet'
+          : accepted === 0
+            ? 'no active subscriptions'
+            : 'market closed and the feed streams nothing outside sessions';
+      return (this.last = {
+        state: 'not_expected',
+        accepted: accepted ?? 0,
+        silentForMs: null,
+        stoppedSince: null,
+        lastTickAt: lastTick,
+        message: `ticks not due: ${why}`,
+      });
     }
     // Due because of mock ticks seen while closed: due since that tick, which is evidence of streaming itself.
     this.dueSince ??= mockStreaming && !this.opts.sessionOpen(now) ? Math.min(now, lastTick) : now;

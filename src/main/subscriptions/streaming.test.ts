@@ -87,10 +87,20 @@ describe('a reload that stops streaming (fake clock, devticker over HTTP)', () =
     state.migrate();
     monitor = new FeedMonitor({ clock: time, expectStreaming: sessionOpen });
     off = dt.bus.subscribe(CHANNEL_OPTIONS, () => monitor.noteTick(CHANNEL_OPTIONS, null, time.now()));
-    const watch = new StreamingWatch({ lastStreamTickAt: () => monitor.lastChannelTickAt(CHANNEL_OPTIONS), sessionOpen: (ms) => monitor.expectsStreamingAt(ms) });
+    const watch = new StreamingWatch({
+      lastStreamTickAt: () => monitor.lastChannelTickAt(CHANNEL_OPTIONS),
+      sessionOpen: (ms) => monitor.expectsStreamingAt(ms),
+    });
     manager = new SubscriptionManager({
-      ticker: client, state, flags: new FlagService(state, {}), signals: new DataSignals(), scheduler: time, idleMs: () => 30 * 60_000,
-      random: () => 0.5, maintainEveryMs: 60 * 60_000, streaming: watch,
+      ticker: client,
+      state,
+      flags: new FlagService(state, {}),
+      signals: new DataSignals(),
+      scheduler: time,
+      idleMs: () => 30 * 60_000,
+      random: () => 0.5,
+      maintainEveryMs: 60 * 60_000,
+      streaming: watch,
     });
     manager.start();
     metrics = new MetricsService({ db: state.db, clock: time, defaultMetrics: false, streaming: () => manager.streamingView() });
@@ -110,7 +120,10 @@ describe('a reload that stops streaming (fake clock, devticker over HTTP)', () =
     const chain = dt.registry.chain('NIFTY', expiry);
     const strikes = [...new Set(chain.map((i) => i.strike))].sort((a, b) => a - b);
     const centre = strikes[Math.floor(strikes.length / 2)];
-    return [...chain].sort((a, b) => Math.abs(a.strike - centre) - Math.abs(b.strike - centre) || a.token - b.token).slice(skip, skip + n).map((i) => i.token);
+    return [...chain]
+      .sort((a, b) => Math.abs(a.strike - centre) - Math.abs(b.strike - centre) || a.token - b.token)
+      .slice(skip, skip + n)
+      .map((i) => i.token);
   };
   /** One second of market time: the devticker's loop step, then the manager's maintenance round. */
   const second = async () => {

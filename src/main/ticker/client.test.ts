@@ -21,7 +21,11 @@ function makeClient(extra: Partial<TickerClientOptions> = {}): HttpTickerClient 
   return new HttpTickerClient({ baseUrl: dt.url, scheduler: time, telemetry, random: () => 0.5, retryBaseMs: 100, ...extra });
 }
 
-const optionTokens = (n: number): number[] => dt.registry.live.filter((i) => i.kind === 'option').slice(0, n).map((i) => i.token);
+const optionTokens = (n: number): number[] =>
+  dt.registry.live
+    .filter((i) => i.kind === 'option')
+    .slice(0, n)
+    .map((i) => i.token);
 const served = (route: string, status: number): number => dt.sim.counters().requests[route]?.[String(status)] ?? 0;
 
 async function expectTickerError(promise: Promise<unknown>, kind: string): Promise<TickerError> {
@@ -60,7 +64,11 @@ describe('endpoints', () => {
     expect(removed?.status).toBe('inactive');
     expect(await client.listSubscriptions({ status: 'active' })).toEqual([]);
     expect(recorded.map((r) => `${r.endpoint} ${r.status}`)).toEqual([
-      'subscriptions.create 201', 'subscriptions.list 200', 'health 200', 'subscriptions.delete 200', 'subscriptions.list 200',
+      'subscriptions.create 201',
+      'subscriptions.list 200',
+      'health 200',
+      'subscriptions.delete 200',
+      'subscriptions.list 200',
     ]);
   });
 

@@ -263,7 +263,13 @@ export class HttpTickerClient implements TickerClient {
   }
 
   stats(): TickerClientStats {
-    return { calls: structuredClone(this.calls), rateLimited: this.rateLimited, breaker: this.breaker.view(), limiter: this.limiter.view(), budget: this.limiter.sharing() };
+    return {
+      calls: structuredClone(this.calls),
+      rateLimited: this.rateLimited,
+      breaker: this.breaker.view(),
+      limiter: this.limiter.view(),
+      budget: this.limiter.sharing(),
+    };
   }
 
   async close(): Promise<void> {
@@ -285,7 +291,8 @@ export class HttpTickerClient implements TickerClient {
       throw new TickerError('server', `${endpoint}: response is not JSON`, answer.status, endpoint);
     }
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw new TickerError('server', `${endpoint}: unexpected response shape (${parsed.error.issues[0]?.message ?? 'invalid'})`, answer.status, endpoint);
+    if (!parsed.success)
+      throw new TickerError('server', `${endpoint}: unexpected response shape (${parsed.error.issues[0]?.message ?? 'invalid'})`, answer.status, endpoint);
     return parsed.data;
   }
 
@@ -306,7 +313,8 @@ export class HttpTickerClient implements TickerClient {
       try {
         return await this.attempt(spec);
       } catch (err) {
-        const retryable = err instanceof TickerError && err.retryable && err.kind !== 'circuit_open' && !(err.kind === 'rate_limited' && spec.waitOutRateLimit === false);
+        const retryable =
+          err instanceof TickerError && err.retryable && err.kind !== 'circuit_open' && !(err.kind === 'rate_limited' && spec.waitOutRateLimit === false);
         if (!retryable || attempt >= retries || this.closed || spec.signal?.aborted) throw err;
         // A rate-limited bucket is held by the limiter; other failures back off with jitter.
         const delay = err.kind === 'rate_limited' ? 0 : this.backoffMs(attempt);
@@ -325,7 +333,9 @@ export class HttpTickerClient implements TickerClient {
   /** A redirect is a configuration problem (plain http to a service that insists on https), said as one. */
   private redirected(spec: CallSpec, answer: RawAnswer & { location?: string }): TickerError {
     const to = answer.location ? ` to ${redactUrl(answer.location)}` : '';
-    const https = answer.location?.startsWith('https:') ? ': the service wants https; set TICKER_URL to its https address (or reach it through a proxy that sets X-Forwarded-Proto: https)' : ': set TICKER_URL to the address the service answers on';
+    const https = answer.location?.startsWith('https:')
+      ? ': the service wants https; set TICKER_URL to its https address (or reach it through a proxy that sets X-Forwarded-Proto: https)'
+      : ': set TICKER_URL to the address the service answers on';
     return new TickerError(
       'bad_request',
       `${spec.method} ${spec.path} -> ${answer.status} redirect${to}; TICKER_URL=${redactUrl(this.baseUrl)} is not the service's address${https}`,
@@ -341,7 +351,14 @@ export class HttpTickerClient implements TickerClient {
     let grantedAt: number | null = null;
     if (spec.bucket) {
       const heldUntil = spec.waitOutRateLimit === false ? await this.limiter.heldUntilShared(spec.bucket, spec.bucketKey) : null;
-      if (heldUntil !== null) throw new TickerError('rate_limited', `${spec.method} ${spec.path}: held after a 429 until ${new Date(heldUntil).toISOString()}`, null, spec.endpoint, heldUntil);
+      if (heldUntil !== null)
+        throw new TickerError(
+          'rate_limited',
+          `${spec.method} ${spec.path}: held after a 429 until ${new Date(heldUntil).toISOString()}`,
+          null,
+          spec.endpoint,
+          heldUntil,
+        );
       grantedAt = await this.limiter.acquire(spec.bucket, spec.signal, spec.bucketKey);
     }
     if (!this.breaker.tryAcquire()) throw this.circuitOpen(spec.endpoint);
@@ -371,14 +388,24 @@ export class HttpTickerClient implements TickerClient {
         throw spec.signal.reason ?? err;
       }
       const e = err as { name?: string; code?: string; message?: string };
-      const timedOut = timeoutSignal.aborted || e.name === 'TimeoutError' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT';
+      const timedOut =
+        timeoutSignal.aborted ||
+        e.name === 'TimeoutError' ||
+        e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+        e.code === 'UND_ERR_BODY_TIMEOUT' ||
+        e.code === 'UND_ERR_CONNECT_TIMEOUT';
       const kind: TickerErrorKind = timedOut ? 'timeout' : 'network';
       // A slow /history is the service's Kite queue at work, not a sick service: it does not count toward opening
       // the circuit (a dead service still shows as refused connections and failing calls elsewhere).
       if (timedOut && spec.endpoint === 'history') this.breaker.neutral();
       else this.breaker.failure();
       this.count(spec.endpoint, kind, elapsed);
-      throw new TickerError(kind, `${spec.method} ${spec.path}: ${timedOut ? `no answer within ${spec.timeoutMs} ms` : (e.code ?? e.message ?? 'network error')}`, null, spec.endpoint);
+      throw new TickerError(
+        kind,
+        `${spec.method} ${spec.path}: ${timedOut ? `no answer within ${spec.timeoutMs} ms` : (e.code ?? e.message ?? 'network error')}`,
+        null,
+        spec.endpoint,
+      );
     }
     const elapsed = this.scheduler.now() - started;
     this.count(spec.endpoint, answer.status, elapsed);

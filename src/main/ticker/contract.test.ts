@@ -18,11 +18,26 @@ const json = (name: string): unknown => JSON.parse(fixture(name));
 describe('wire schemas read every fixture of the real service', () => {
   it('has a reading for every JSON fixture (a new fixture must get one)', () => {
     const covered = [
-      'subscriptions-list.json', 'subscription-created.json', 'subscription-deleted.json', 'health-idle.json', 'health-running.json',
-      'history-option.json', 'history-index.json', 'error-400-limit.json', 'error-404-registry.json', 'error-404-route.json',
-      'error-422.json', 'error-429.json', 'error-500.json', 'error-502-history.json',
+      'subscriptions-list.json',
+      'subscription-created.json',
+      'subscription-deleted.json',
+      'health-idle.json',
+      'health-running.json',
+      'history-option.json',
+      'history-index.json',
+      'error-400-limit.json',
+      'error-404-registry.json',
+      'error-404-route.json',
+      'error-422.json',
+      'error-429.json',
+      'error-500.json',
+      'error-502-history.json',
     ];
-    expect(readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()).toEqual([...covered].sort());
+    expect(
+      readdirSync(DIR)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual([...covered].sort());
   });
 
   it('subscriptions list: null and "" accounts, microsecond timestamps, inactive rows', () => {
@@ -42,8 +57,14 @@ describe('wire schemas read every fixture of the real service', () => {
   it('POST and DELETE answers with a null account', () => {
     const created = subscriptionSchema.parse(json('subscription-created.json'));
     expect(created).toEqual({
-      instrument_token: 13660418, tradingsymbol: 'NIFTY25NOV24500CE', segment: 'NFO-OPT', status: 'active', requested_mode: 'FULL',
-      account_id: null, created_at: '2025-11-04T06:52:22.132000Z', updated_at: '2025-11-04T06:52:22.132000Z',
+      instrument_token: 13660418,
+      tradingsymbol: 'NIFTY25NOV24500CE',
+      segment: 'NFO-OPT',
+      status: 'active',
+      requested_mode: 'FULL',
+      account_id: null,
+      created_at: '2025-11-04T06:52:22.132000Z',
+      updated_at: '2025-11-04T06:52:22.132000Z',
     });
     const deleted = subscriptionSchema.parse(json('subscription-deleted.json'));
     expect(deleted.status).toBe('inactive');
@@ -122,8 +143,16 @@ afterEach(async () => {
   server = null;
 });
 
-const row = (token: number, account: string | null, updatedAt = '2025-11-04T06:52:22.132000Z') =>
-  ({ instrument_token: token, tradingsymbol: `T${token}`, segment: 'NFO-OPT', status: 'active', requested_mode: 'FULL', account_id: account, created_at: updatedAt, updated_at: updatedAt });
+const row = (token: number, account: string | null, updatedAt = '2025-11-04T06:52:22.132000Z') => ({
+  instrument_token: token,
+  tradingsymbol: `T${token}`,
+  segment: 'NFO-OPT',
+  status: 'active',
+  requested_mode: 'FULL',
+  account_id: account,
+  created_at: updatedAt,
+  updated_at: updatedAt,
+});
 
 describe('HttpTickerClient over HTTP with the real service answers', () => {
   it('reads POST and DELETE answers with null accounts, and idle health', async () => {
@@ -157,7 +186,11 @@ describe('HttpTickerClient over HTTP with the real service answers', () => {
     });
     client = new HttpTickerClient({ baseUrl: url, retries: 0 });
     const all = await client.listAllSubscriptions('active');
-    expect(seen).toEqual(['GET /subscriptions?status=active&limit=1000&offset=0', 'GET /subscriptions?status=active&limit=1000&offset=1000', 'GET /subscriptions?status=active&limit=1000&offset=2000']);
+    expect(seen).toEqual([
+      'GET /subscriptions?status=active&limit=1000&offset=0',
+      'GET /subscriptions?status=active&limit=1000&offset=1000',
+      'GET /subscriptions?status=active&limit=1000&offset=2000',
+    ]);
     const tokens = all.map((r) => r.instrument_token);
     expect(new Set(tokens).size).toBe(tokens.length); // de-duplicated
     expect(tokens).toEqual([...tokens].sort((a, b) => a - b));
@@ -205,7 +238,11 @@ describe('HttpTickerClient over HTTP with the real service answers', () => {
 
   it('waits for a slow /history (the service queues it) while other calls keep their short timeout', async () => {
     expect(HISTORY_TIMEOUT_MS).toBeGreaterThanOrEqual(40_000); // the service's 30 s queue plus Kite's own answer time
-    const url = await serve((_req, u) => (u.pathname === '/history' ? { status: 200, body: fixture('history-option.json'), delayMs: 400 } : { status: 200, body: fixture('health-running.json'), delayMs: 400 }));
+    const url = await serve((_req, u) =>
+      u.pathname === '/history'
+        ? { status: 200, body: fixture('history-option.json'), delayMs: 400 }
+        : { status: 200, body: fixture('health-running.json'), delayMs: 400 },
+    );
     client = new HttpTickerClient({ baseUrl: url, retries: 0, timeoutMs: 150, historyTimeoutMs: 2_000, breaker: { failureThreshold: 1, coolDownMs: 60_000 } });
     const res = await client.history({ token: 13660418, from: Date.UTC(2025, 10, 4, 3, 45), to: Date.UTC(2025, 10, 4, 3, 48) });
     expect(res.candles).toHaveLength(3);

@@ -49,7 +49,10 @@ describe('RateLimiter', () => {
     const limiter = new RateLimiter(time, { create: { limit: 1, windowMs: 1_000 } }, 0);
     await limiter.acquire('create');
     const ac = new AbortController();
-    const aborted = limiter.acquire('create', ac.signal).then(() => 'granted', () => 'aborted');
+    const aborted = limiter.acquire('create', ac.signal).then(
+      () => 'granted',
+      () => 'aborted',
+    );
     let next = false;
     void limiter.acquire('create').then(() => (next = true));
     ac.abort();

@@ -232,7 +232,8 @@ export class RateLimiter {
     if (!this.shared) return { mode: 'memory', failures: 0 };
     const backend = this.shared.store.backend;
     const restamped = this.restamped ? { restamped: this.restamped } : {};
-    if (this.sharedError !== null) return { mode: 'fallback', backend, error: this.sharedError, retryAt: this.sharedDownUntil, failures: this.sharedFailures, ...restamped };
+    if (this.sharedError !== null)
+      return { mode: 'fallback', backend, error: this.sharedError, retryAt: this.sharedDownUntil, failures: this.sharedFailures, ...restamped };
     return { mode: 'shared', backend, failures: this.sharedFailures, ...restamped };
   }
 
@@ -288,7 +289,20 @@ export class RateLimiter {
   private fresh(bucket: TickerBucket, key?: string): BucketState {
     const limit = this.limits[bucket];
     if (!limit) throw new Error(`unknown ticker bucket ${bucket}`);
-    return { bucket, key, limit, skewMs: this.skews[bucket], grants: [], blockedUntil: 0, queue: [], pumping: false, wake: null, sharedIds: new Map(), remote: [], remoteAt: 0 };
+    return {
+      bucket,
+      key,
+      limit,
+      skewMs: this.skews[bucket],
+      grants: [],
+      blockedUntil: 0,
+      queue: [],
+      pumping: false,
+      wake: null,
+      sharedIds: new Map(),
+      remote: [],
+      remoteAt: 0,
+    };
   }
 
   private state(bucket: TickerBucket, key?: string): BucketState {
@@ -347,7 +361,10 @@ export class RateLimiter {
       this.sharedFailures++;
       const message = (err as Error).message ?? String(err);
       if (this.sharedError === null) {
-        shared.logger?.warn({ backend: shared.store.backend, err: message }, 'shared rate budget failed: this console keeps its own budgets until the store answers again');
+        shared.logger?.warn(
+          { backend: shared.store.backend, err: message },
+          'shared rate budget failed: this console keeps its own budgets until the store answers again',
+        );
       }
       this.sharedError = message;
       this.sharedDownUntil = this.scheduler.now() + (shared.retryMs ?? SHARED_RETRY_MS);

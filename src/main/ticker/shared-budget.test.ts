@@ -110,7 +110,10 @@ describe('RateLimiter sharing a budget through PostgreSQL', () => {
   it('two consoles never grant more than the budget in any window together, over interleavings with aborts', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.record({ who: fc.integer({ min: 0, max: 1 }), delayMs: fc.integer({ min: 0, max: 60 }), abort: fc.boolean() }), { minLength: 3, maxLength: 9 }),
+        fc.array(fc.record({ who: fc.integer({ min: 0, max: 1 }), delayMs: fc.integer({ min: 0, max: 60 }), abort: fc.boolean() }), {
+          minLength: 3,
+          maxLength: 9,
+        }),
         async (plan) => {
           const { stores, limiters } = await sharedPair(`interleave-${run++}`);
           const granted: number[] = [];

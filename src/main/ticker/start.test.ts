@@ -107,8 +107,12 @@ describe('startTicker: the instrument source', () => {
 
   it('a table named by DATABASE_URL alone is read in place, and an empty one fails naming DATABASE_URL', async () => {
     const empty = await createTestMarketDb('pglite');
-    const err = await startupError(context({ tickerUrl: notFoundUrl, databaseUrl: 'postgres://x:y@127.0.0.1:1/db' }, { market: empty })).finally(() => empty.close());
-    expect(err.message).toMatch(/^DATABASE_URL: cannot read instruments from table instrument_registry in the market store: instrument_registry has no active instruments$/);
+    const err = await startupError(context({ tickerUrl: notFoundUrl, databaseUrl: 'postgres://x:y@127.0.0.1:1/db' }, { market: empty })).finally(() =>
+      empty.close(),
+    );
+    expect(err.message).toMatch(
+      /^DATABASE_URL: cannot read instruments from table instrument_registry in the market store: instrument_registry has no active instruments$/,
+    );
   });
 
   it('a CSV file that is not there fails naming STRIKEDESK_INSTRUMENTS', async () => {

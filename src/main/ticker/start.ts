@@ -40,7 +40,12 @@ export const SHARED_BUDGET_SCOPE = 'ticker';
 function registrySource({ config, devticker }: Pick<TickerDeps, 'config' | 'devticker'>): ResolvedSource {
   try {
     return resolveRegistrySource(
-      { instrumentsSource: config.instrumentsSource, instrumentDatabaseUrl: config.instrumentDatabaseUrl, databaseUrl: config.databaseUrl, tickerUrl: config.tickerUrl },
+      {
+        instrumentsSource: config.instrumentsSource,
+        instrumentDatabaseUrl: config.instrumentDatabaseUrl,
+        databaseUrl: config.databaseUrl,
+        tickerUrl: config.tickerUrl,
+      },
       // The embedded devticker's registry, serialised in process as the Kite CSV its /instruments would send and
       // read through the same streaming parser as a real dump.
       devticker ? { label: 'embedded devticker registry', csv: () => devticker.registry.toCsv(), url: devticker.url } : undefined,
@@ -69,7 +74,12 @@ export async function startTicker(deps: TickerDeps): Promise<TickerSetup> {
     const s = ticker.stats();
     const held = s.limiter.filter((b) => b.blockedUntil !== null).map((b) => b.bucket);
     const b = s.budget;
-    const budget = b.mode === 'memory' ? 'budgets: this console' : b.mode === 'shared' ? `budgets: shared (${b.backend})` : `budgets: this console only, shared store failed (${b.error})`;
+    const budget =
+      b.mode === 'memory'
+        ? 'budgets: this console'
+        : b.mode === 'shared'
+          ? `budgets: shared (${b.backend})`
+          : `budgets: this console only, shared store failed (${b.error})`;
     const detail = `${redactUrl(tickerUrl)}; circuit ${s.breaker.state}; ${s.rateLimited} rate-limited answers${held.length ? `; held after 429: ${held.join(', ')}` : ''}; ${budget}`;
     return { status: s.breaker.state === 'closed' && held.length === 0 && b.mode !== 'fallback' ? 'ok' : 'degraded', detail };
   });
@@ -80,7 +90,7 @@ export async function startTicker(deps: TickerDeps): Promise<TickerSetup> {
   try {
     await registry.probe();
   } catch (err) {
-    const reason = (err as Error).message.replace(/\s+/g, " ");
+    const reason = (err as Error).message.replace(/\s+/g, ' ');
     throw new ConfigError(`${setting}: cannot read instruments from ${describeSource(source)}: ${reason}`);
   }
   registryLogger.info({ source: describeSource(source), setting }, 'instrument registry source');

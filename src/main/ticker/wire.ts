@@ -16,14 +16,34 @@ const accountId = z
 
 export const subscriptionSchema = z.object({
   instrument_token: z.coerce.number().int(),
-  tradingsymbol: z.string().nullable().optional().transform((v) => v ?? ''),
-  segment: z.string().nullable().optional().transform((v) => v ?? ''),
+  tradingsymbol: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
+  segment: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
   // The service stores lower case; anything else is read case-insensitively rather than rejected.
   status: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(['active', 'inactive'])),
-  requested_mode: z.string().nullable().optional().transform((v) => v || 'FULL'),
+  requested_mode: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v || 'FULL'),
   account_id: accountId,
-  created_at: z.string().nullable().optional().transform((v) => v ?? ''),
-  updated_at: z.string().nullable().optional().transform((v) => v ?? ''),
+  created_at: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
+  updated_at: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
 });
 
 export const subscriptionListSchema = z.array(subscriptionSchema);
@@ -36,8 +56,15 @@ export const historyCandleSchema = z.object({
   high: z.number(),
   low: z.number(),
   close: z.number(),
-  volume: z.number().nullable().transform((v) => v ?? 0),
-  oi: z.number().nullable().optional().transform((v) => v ?? undefined),
+  volume: z
+    .number()
+    .nullable()
+    .transform((v) => v ?? 0),
+  oi: z
+    .number()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? undefined),
   iv: nullableNumber,
   delta: nullableNumber,
   gamma: nullableNumber,
@@ -48,35 +75,93 @@ export const historyCandleSchema = z.object({
 
 export const historySchema = z.object({
   instrument_token: z.coerce.number().int(),
-  symbol: z.string().nullable().optional().transform((v) => v ?? ''),
-  tradingsymbol: z.string().nullable().optional().transform((v) => v ?? ''),
-  segment: z.string().nullable().optional().transform((v) => v ?? ''),
-  interval: z.string().nullable().optional().transform((v) => v ?? 'minute'),
-  from_ts: z.string().nullable().optional().transform((v) => v ?? ''),
-  to_ts: z.string().nullable().optional().transform((v) => v ?? ''),
+  symbol: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
+  tradingsymbol: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
+  segment: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
+  interval: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? 'minute'),
+  from_ts: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
+  to_ts: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? ''),
   candles: z.array(historyCandleSchema),
 });
 
 export const healthAccountSchema = z.object({
-  account_id: z.string().nullable().transform((v) => v ?? ''),
-  instrument_count: z.number().nullable().optional().transform((v) => v ?? 0),
-  last_tick_at: z.number().nullable().optional().transform((v) => v ?? null),
+  account_id: z
+    .string()
+    .nullable()
+    .transform((v) => v ?? ''),
+  instrument_count: z
+    .number()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? 0),
+  last_tick_at: z
+    .number()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? null),
 });
 
 export const healthSchema = z.object({
   status: z.string(),
-  environment: z.string().nullable().optional().transform((v) => v ?? undefined),
+  environment: z
+    .string()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? undefined),
   ticker: z
     .object({
-      running: z.boolean().nullable().transform((v) => v ?? false),
-      started_at: z.number().nullable().optional().transform((v) => v ?? null),
-      active_subscriptions: z.number().nullable().optional().transform((v) => v ?? undefined),
-      accounts: z.array(healthAccountSchema).nullable().optional().transform((v) => v ?? []),
+      running: z
+        .boolean()
+        .nullable()
+        .transform((v) => v ?? false),
+      started_at: z
+        .number()
+        .nullable()
+        .optional()
+        .transform((v) => v ?? null),
+      active_subscriptions: z
+        .number()
+        .nullable()
+        .optional()
+        .transform((v) => v ?? undefined),
+      accounts: z
+        .array(healthAccountSchema)
+        .nullable()
+        .optional()
+        .transform((v) => v ?? []),
     })
     .nullable()
     .optional()
     .transform((v) => v ?? undefined),
-  dependencies: z.record(z.string(), z.unknown()).nullable().optional().transform((v) => v ?? undefined),
+  dependencies: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .optional()
+    .transform((v) => v ?? undefined),
 });
 
 /** Error bodies: {"detail": "..."} (400/404/502), {"detail": [{loc, msg}]} (422), {"error": "..."} (429), {"error": {message}} (500). */

@@ -16,4 +16,8 @@ export const useStrikeHistory = (request: RequestOf<'chain:strikeHistory'> | nul
  * and their pushes are per bar, so this one query refreshes on a short timer while it is on screen.
  */
 export const useChainQuote = (request: RequestOf<'chain:quote'> | null, refreshMs: number) =>
-  useChannelQuery('chain:quote', request ?? { symbol: '' }, { enabled: request !== null && request.symbol !== '', keepPrevious: true, refetchInterval: refreshMs });
+  useChannelQuery('chain:quote', request ?? { symbol: '' }, {
+    enabled: request !== null && request.symbol !== '',
+    keepPrevious: true,
+    refetchInterval: refreshMs,
+  });

@@ -14,4 +14,5 @@ export const isUnavailable = (error: unknown): boolean => error instanceof Conso
 /** Errors that another immediate attempt will not fix (a timed-out call is shown at once, with its retry button). */
 export const isFinal = (error: unknown): boolean =>
   error instanceof ConsoleError &&
-  (['UNAVAILABLE', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PINNED', 'CONFLICT', 'CAPACITY'].includes(error.code) || / did not answer within /.test(error.message));
+  (['UNAVAILABLE', 'BAD_REQUEST', 'UNAUTHORIZED', 'NOT_FOUND', 'PINNED', 'CONFLICT', 'CAPACITY'].includes(error.code) ||
+    / did not answer within /.test(error.message));

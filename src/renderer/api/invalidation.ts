@@ -21,7 +21,8 @@ export class PushInvalidator {
     this.stops.push(
       this.transport.onConnection((state) => {
         // Back after a gap: pushes were missed, so everything on screen may be old.
-        if (state === 'open' && this.lastState !== 'open' && this.lastState !== 'connecting') void this.client.invalidateQueries(undefined, { cancelRefetch: false });
+        if (state === 'open' && this.lastState !== 'open' && this.lastState !== 'connecting')
+          void this.client.invalidateQueries(undefined, { cancelRefetch: false });
         this.lastState = state;
       }),
     );

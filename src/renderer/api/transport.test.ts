@@ -20,9 +20,15 @@ describe('http transport', () => {
 
   it('reads a Result body by its own ok field; anything else becomes an error value', () => {
     expect(toResult(200, { ok: true, value: [1] })).toEqual({ ok: true, value: [1] });
-    expect(toResult(409, { ok: false, error: { code: 'PINNED', message: 'pinned by X' } })).toEqual({ ok: false, error: { code: 'PINNED', message: 'pinned by X' } });
+    expect(toResult(409, { ok: false, error: { code: 'PINNED', message: 'pinned by X' } })).toEqual({
+      ok: false,
+      error: { code: 'PINNED', message: 'pinned by X' },
+    });
     expect(toResult(409, { ok: false, error: { message: 'no code' } })).toEqual({ ok: false, error: { code: 'CONFLICT', message: 'no code' } });
-    expect(toResult(401, { detail: 'missing or invalid API token' })).toEqual({ ok: false, error: { code: 'UNAUTHORIZED', message: 'missing or invalid API token' } });
+    expect(toResult(401, { detail: 'missing or invalid API token' })).toEqual({
+      ok: false,
+      error: { code: 'UNAUTHORIZED', message: 'missing or invalid API token' },
+    });
     expect(toResult(400, { detail: [{ msg: 'bad' }] })).toEqual({ ok: false, error: { code: 'BAD_REQUEST', message: '[{"msg":"bad"}]' } });
     expect(toResult(502, null)).toEqual({ ok: false, error: { code: 'INTERNAL', message: 'unexpected answer (HTTP 502)' } });
   });

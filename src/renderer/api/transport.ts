@@ -76,7 +76,12 @@ export function toResult(status: number, body: unknown): Result<unknown> {
  * How long a call may take before the screen says so (with a retry) instead of spinning. The chain may wait for
  * first data up to the smart_subscription_wait_timeout flag (at most 120 s).
  */
-export const CALL_TIMEOUT_MS: Partial<Record<Channel, number>> & { default: number } = { default: 30_000, 'chain:distribution': 130_000, 'backfill:plan': 60_000, 'backfill:start': 60_000 };
+export const CALL_TIMEOUT_MS: Partial<Record<Channel, number>> & { default: number } = {
+  default: 30_000,
+  'chain:distribution': 130_000,
+  'backfill:plan': 60_000,
+  'backfill:start': 60_000,
+};
 
 const NO_TOKEN = 'No API token: open the console with the URL Strikedesk printed when it started (…/?token=…).';
 

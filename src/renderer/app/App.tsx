@@ -66,7 +66,14 @@ export function App() {
   return (
     <ThemeContext.Provider value={theme.theme}>
       <div className="shell">
-        <a className="skip-link" href="#main" onClick={(event) => { event.preventDefault(); main.current?.focus({ preventScroll: true }); }}>
+        <a
+          className="skip-link"
+          href="#main"
+          onClick={(event) => {
+            event.preventDefault();
+            main.current?.focus({ preventScroll: true });
+          }}
+        >
           Skip to content
         </a>
         <div className="app-head" data-testid="app-head" ref={head}>

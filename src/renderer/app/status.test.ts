@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { HealthReport } from '../../shared/api';
 import { overallStatus } from './status';
 
-const report = (components: HealthReport['components'], status: HealthReport['status'] = 'ok'): HealthReport => ({ status, timestamp: '2026-01-01T00:00:00Z', version: '1', components });
+const report = (components: HealthReport['components'], status: HealthReport['status'] = 'ok'): HealthReport => ({
+  status,
+  timestamp: '2026-01-01T00:00:00Z',
+  version: '1',
+  components,
+});
 
 describe('overall status in the top bar', () => {
   it('is green only when the stream is open and every component is ok', () => {

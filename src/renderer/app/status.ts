@@ -15,7 +15,10 @@ export const CONNECTION_WORDS: Record<ConnectionState, { label: string; detail: 
   open: { label: 'live', detail: 'Updates from the console are flowing.' },
   lost: { label: 'reconnecting', detail: 'The update stream dropped; the console still answers and the page reconnects by itself.' },
   unauthorized: { label: 'not signed in (401)', detail: 'The console refused this page’s API token: open the URL it printed at start-up (…/?token=…).' },
-  unreachable: { label: 'console unreachable', detail: 'The console does not answer: it stopped or the network is down. Start it again; the page reconnects by itself.' },
+  unreachable: {
+    label: 'console unreachable',
+    detail: 'The console does not answer: it stopped or the network is down. Start it again; the page reconnects by itself.',
+  },
 };
 
 export function overallStatus(connection: ConnectionState, health: HealthReport | undefined): OverallStatus {

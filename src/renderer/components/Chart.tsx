@@ -37,7 +37,14 @@ export const istTzDate = (ts: number): Date => uPlot.tzDate(new Date(ts * 1e3), 
 const istTick = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const istDay = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short' });
 
-const istHover = new Intl.DateTimeFormat('en-IN', { timeZone: 'Asia/Kolkata', day: '2-digit', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const istHover = new Intl.DateTimeFormat('en-IN', {
+  timeZone: 'Asia/Kolkata',
+  day: '2-digit',
+  month: 'short',
+  hour: '2-digit',
+  minute: '2-digit',
+  hourCycle: 'h23',
+});
 /** The legend's time on hover: IST, 24-hour ("27 Nov, 14:35"), never the machine's zone or a 12-hour clock. */
 export const istHoverTime = (_u: uPlot, v: number | null): string => (v == null ? '–' : `${istHover.format(new Date(v * 1000))} IST`);
 
@@ -124,7 +131,11 @@ export function Chart({ options, data, height, thresholds, label, testId, xRange
     const el = holder.current;
     if (!el) return;
     const plugin = thresholdPlugin(() => thresholdsRef.current);
-    const chart = new uPlot({ ...options, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] }, latest.current, el);
+    const chart = new uPlot(
+      { ...options, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] },
+      latest.current,
+      el,
+    );
     plot.current = chart;
     if (rangeRef.current) chart.setScale('x', { min: rangeRef.current[0], max: rangeRef.current[1] });
     const observer = new ResizeObserver(() => {

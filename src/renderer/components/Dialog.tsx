@@ -1,7 +1,19 @@
 // A modal on the native <dialog>: focus stays inside, Esc closes, focus returns to the opener.
 import { useEffect, useRef, type ReactNode } from 'react';
 
-export function Dialog({ title, open, onClose, children, labelId }: { title: string; open: boolean; onClose: () => void; children: ReactNode; labelId: string }) {
+export function Dialog({
+  title,
+  open,
+  onClose,
+  children,
+  labelId,
+}: {
+  title: string;
+  open: boolean;
+  onClose: () => void;
+  children: ReactNode;
+  labelId: string;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const dialog = ref.current;

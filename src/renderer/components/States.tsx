@@ -33,12 +33,11 @@ export function ErrorPanel({ error, what, onRetry, retrying }: { error: unknown;
           <>The Strikedesk console did not answer: it has stopped or the network is down. Start it again; this page reconnects by itself.</>
         ) : code === 'UNAUTHORIZED' ? (
           <>
-            The console refused this page's API token (401). Open the URL it printed at start-up (…/?token=…). {message && <span className="muted">({message})</span>}
+            The console refused this page's API token (401). Open the URL it printed at start-up (…/?token=…).{' '}
+            {message && <span className="muted">({message})</span>}
           </>
         ) : unavailable ? (
-          <>
-            The service behind this screen has not started in this console. {message && <span className="muted">({message})</span>}
-          </>
+          <>The service behind this screen has not started in this console. {message && <span className="muted">({message})</span>}</>
         ) : (
           <>
             <code>{code}</code> {message}
@@ -65,7 +64,9 @@ export function QueryView<T>({ query, what, children }: { query: UseQueryResult<
   }
   return (
     <>
-      {query.isError && <ErrorPanel error={query.error} what={`${what} (showing the last answer)`} onRetry={() => void query.refetch()} retrying={query.isFetching} />}
+      {query.isError && (
+        <ErrorPanel error={query.error} what={`${what} (showing the last answer)`} onRetry={() => void query.refetch()} retrying={query.isFetching} />
+      )}
       {children(query.data as T)}
     </>
   );

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { fmtAge, fmtChange, fmtDuration, fmtGreekOf, fmtInt, fmtIv, fmtL, fmtLakh, fmtPrice, fmtShortAge, fmtSignedL, fmtSignedLakh, ivPercent } from './numbers';
+import {
+  fmtAge,
+  fmtChange,
+  fmtDuration,
+  fmtGreekOf,
+  fmtInt,
+  fmtIv,
+  fmtL,
+  fmtLakh,
+  fmtPrice,
+  fmtShortAge,
+  fmtSignedL,
+  fmtSignedLakh,
+  ivPercent,
+} from './numbers';
 
 describe('Indian number formats', () => {
   it('groups digits the en-IN way', () => {

@@ -76,7 +76,8 @@ export class HolidayCalendar {
 
   constructor(holidays: ReadonlyArray<HolidayEntry | IstDate> = []) {
     for (const h of holidays) {
-      const entry: HolidayEntry = typeof h === 'string' ? { date: h, name: 'holiday', verified: true } : { date: h.date, name: h.name, verified: h.verified, source: h.source };
+      const entry: HolidayEntry =
+        typeof h === 'string' ? { date: h, name: 'holiday', verified: true } : { date: h.date, name: h.name, verified: h.verified, source: h.source };
       if (!DATE_RE.test(entry.date)) throw new Error(`invalid holiday date: ${entry.date}`);
       this.byDate.set(entry.date, entry);
     }

@@ -53,7 +53,10 @@ export class RecordingTelemetry implements Telemetry {
 /** The active subscriptions as the ticker lists them (what the subscription manager's snapshot is built from). */
 export class TickerSnapshot implements SnapshotSource {
   failWith: string | null = null;
-  constructor(private readonly ticker: HttpTickerClient, private readonly clock: Clock) {}
+  constructor(
+    private readonly ticker: HttpTickerClient,
+    private readonly clock: Clock,
+  ) {}
   async activeSnapshot(): Promise<{ tokens: Set<number>; takenAt: number }> {
     if (this.failWith) throw new Error(this.failWith);
     const rows = await this.ticker.listAllSubscriptions('active');
@@ -113,29 +116,42 @@ export async function startRig(opts: RigOptions): Promise<Rig> {
   const telemetry = new RecordingTelemetry();
   const signals = new DataSignals();
   const calendar = HolidayCalendar.load();
-  const build = (overrides: Partial<BackfillServiceDeps> = {}) => new BackfillService({
-    market,
-    state,
-    flags: { get: (key) => flags[key] },
-    clock,
-    calendar,
-    config: { backfillIntervalMinutes: 5, backfillLookbackMinutes: 30, underlyings: ['NIFTY'], strikesEachSide: 2, ...opts.config },
-    ticker: () => ticker,
-    registry: () => registry,
-    subscriptions: () => snapshot,
-    signals,
-    telemetry: () => telemetry,
-    logger: scopedLogger('backfill-test'),
-    concurrency: opts.concurrency ?? 4,
-    retry: opts.retry ?? { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 },
-    schedule: false,
-    consoleId: opts.consoleId,
-    ...overrides,
-  });
+  const build = (overrides: Partial<BackfillServiceDeps> = {}) =>
+    new BackfillService({
+      market,
+      state,
+      flags: { get: (key) => flags[key] },
+      clock,
+      calendar,
+      config: { backfillIntervalMinutes: 5, backfillLookbackMinutes: 30, underlyings: ['NIFTY'], strikesEachSide: 2, ...opts.config },
+      ticker: () => ticker,
+      registry: () => registry,
+      subscriptions: () => snapshot,
+      signals,
+      telemetry: () => telemetry,
+      logger: scopedLogger('backfill-test'),
+      concurrency: opts.concurrency ?? 4,
+      retry: opts.retry ?? { attempts: 2, baseDelayMs: 20, maxDelayMs: 50 },
+      schedule: false,
+      consoleId: opts.consoleId,
+      ...overrides,
+    });
   const service = build();
   service.start();
   return {
-    clock, dt, market, registry, ticker, state, snapshot, flags, telemetry, signals, service, calendar, build,
+    clock,
+    dt,
+    market,
+    registry,
+    ticker,
+    state,
+    snapshot,
+    flags,
+    telemetry,
+    signals,
+    service,
+    calendar,
+    build,
     historyCalls: (sinceMs = 0) => dt.sim.counters().historyCalls.filter((c) => c.at >= sinceMs),
     close: async () => {
       await service.stop();
@@ -158,4 +174,3 @@ export function maxPerSecond(calls: readonly { at: number }[]): number {
   }
   return best;
 }
-

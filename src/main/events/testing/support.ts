@@ -43,9 +43,26 @@ export class RecordingBackfill implements BackfillHook {
     }
     const at = new Date().toISOString();
     return {
-      id: this.calls.length, scope, label: `instrument ${scope.kind === 'instrument' ? scope.token : ''}`, windowStart: at, windowEnd: at,
-      priority: 'immediate', state: 'queued', requestsDone: 0, requestsPlanned: 1, rowsWritten: 0, instruments: 1, attempts: 0,
-      lastError: null, createdBy, reason: null, createdAt: at, startedAt: null, finishedAt: null, etaSeconds: null, stopRequested: false,
+      id: this.calls.length,
+      scope,
+      label: `instrument ${scope.kind === 'instrument' ? scope.token : ''}`,
+      windowStart: at,
+      windowEnd: at,
+      priority: 'immediate',
+      state: 'queued',
+      requestsDone: 0,
+      requestsPlanned: 1,
+      rowsWritten: 0,
+      instruments: 1,
+      attempts: 0,
+      lastError: null,
+      createdBy,
+      reason: null,
+      createdAt: at,
+      startedAt: null,
+      finishedAt: null,
+      etaSeconds: null,
+      stopRequested: false,
     };
   }
 }

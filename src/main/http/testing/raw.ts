@@ -8,11 +8,22 @@ export interface RawReply {
   json: any;
 }
 
-export function raw(baseUrl: string, path: string, opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<RawReply> {
+export function raw(
+  baseUrl: string,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {},
+): Promise<RawReply> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path, method: opts.method ?? 'GET', headers: { host: url.host, ...opts.headers }, setHost: false },
+      {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port,
+        path,
+        method: opts.method ?? 'GET',
+        headers: { host: url.host, ...opts.headers },
+        setHost: false,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -29,7 +40,9 @@ export function raw(baseUrl: string, path: string, opts: { method?: string; head
         res.on('error', reject);
       },
     );
-    req.setTimeout(opts.timeoutMs ?? 20_000, () => req.destroy(new Error(`no answer to ${opts.method ?? 'GET'} ${path} within ${opts.timeoutMs ?? 20_000} ms`)));
+    req.setTimeout(opts.timeoutMs ?? 20_000, () =>
+      req.destroy(new Error(`no answer to ${opts.method ?? 'GET'} ${path} within ${opts.timeoutMs ?? 20_000} ms`)),
+    );
     req.on('error', reject);
     req.end(opts.body);
   });

@@ -25,7 +25,8 @@ export function BackfillNow() {
   // The "queued" notice lasts while its job is queued or running; the jobs table tells how it ended.
   const jobs = useBackfillJobs({ state: 'all', limit: 200 });
   const startedJob = started ? jobs.data?.find((j) => j.id === started.id) : undefined;
-  const notice = started && !(startedJob && (startedJob.state === 'done' || startedJob.state === 'failed' || startedJob.state === 'cancelled')) ? started.text : null;
+  const notice =
+    started && !(startedJob && (startedJob.state === 'done' || startedJob.state === 'failed' || startedJob.state === 'cancelled')) ? started.text : null;
 
   const symbols = underlyings.data?.length ? underlyings.data.map((u) => u.symbol) : FALLBACK;
   const expiryChoices = underlyings.data?.find((u) => u.symbol === symbol)?.expiries ?? [];
@@ -77,7 +78,15 @@ export function BackfillNow() {
             </label>
             <label className="inline-field">
               <span>Strikes</span>
-              <input type="number" min={1} max={100} value={strikeRange} onChange={(e) => setStrikeRange(Math.max(1, Math.min(100, Number(e.target.value) || 1)))} aria-label="Strikes each side of ATM" className="narrow" />
+              <input
+                type="number"
+                min={1}
+                max={100}
+                value={strikeRange}
+                onChange={(e) => setStrikeRange(Math.max(1, Math.min(100, Number(e.target.value) || 1)))}
+                aria-label="Strikes each side of ATM"
+                className="narrow"
+              />
             </label>
             {expiryChoices.length > 0 && (
               <fieldset className="expiry-checks">
@@ -98,12 +107,25 @@ export function BackfillNow() {
         ) : (
           <label className="inline-field">
             <span>Token</span>
-            <input value={token} onChange={(e) => setToken(e.target.value)} placeholder="instrument token" aria-label="Instrument token" aria-invalid={token !== '' && !tokenValid} />
+            <input
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              placeholder="instrument token"
+              aria-label="Instrument token"
+              aria-invalid={token !== '' && !tokenValid}
+            />
           </label>
         )}
         <label className="inline-field">
           <span>Lookback</span>
-          <input value={lookback} onChange={(e) => setLookback(e.target.value)} placeholder="default" aria-label="Lookback minutes" className="narrow" aria-invalid={!lookbackValid} />
+          <input
+            value={lookback}
+            onChange={(e) => setLookback(e.target.value)}
+            placeholder="default"
+            aria-label="Lookback minutes"
+            className="narrow"
+            aria-invalid={!lookbackValid}
+          />
           <span className="small muted">min</span>
         </label>
         <button type="submit" className="primary" disabled={(kind === 'instrument' && !tokenValid) || !lookbackValid}>
@@ -128,11 +150,27 @@ export function BackfillNow() {
   );
 }
 
-export function PlanDialog({ request, onClose, title: givenTitle, defaultReason = '' }: { request: { scope: BackfillScope; lookbackMinutes?: number }; onClose: (started: { id: number; text: string } | null) => void; title?: string; defaultReason?: string }) {
+export function PlanDialog({
+  request,
+  onClose,
+  title: givenTitle,
+  defaultReason = '',
+}: {
+  request: { scope: BackfillScope; lookbackMinutes?: number };
+  onClose: (started: { id: number; text: string } | null) => void;
+  title?: string;
+  defaultReason?: string;
+}) {
   const plan = useBackfillPlan(request);
   const start = useStartBackfill();
   const [reason, setReason] = useState(defaultReason);
-  const title = givenTitle ?? (request.scope.kind === 'chain' ? `Backfill the ${request.scope.symbol} chain now?` : request.scope.kind === 'instrument' ? `Backfill instrument ${request.scope.token} now?` : 'Backfill now?');
+  const title =
+    givenTitle ??
+    (request.scope.kind === 'chain'
+      ? `Backfill the ${request.scope.symbol} chain now?`
+      : request.scope.kind === 'instrument'
+        ? `Backfill instrument ${request.scope.token} now?`
+        : 'Backfill now?');
   const nothingToDo = plan.data !== undefined && plan.data.plannedRequests === 0;
   return (
     <Dialog title={title} open onClose={() => onClose(null)} labelId="plan-title">

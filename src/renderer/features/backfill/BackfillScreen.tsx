@@ -31,31 +31,38 @@ export function BackfillScreen() {
         id="jobs-title"
         actions={
           <div className="toolbar">
-          <label className="inline-field">
-            <span>Started by</span>
-            <select value={trigger} onChange={(e) => setTrigger(e.target.value as Trigger | 'all')} aria-label="Filter jobs by who started them">
-              <option value="all">anyone</option>
-              <option value="manual">an operator (manual)</option>
-              <option value="automatic">the console (automatic)</option>
-            </select>
-          </label>
-          <label className="inline-field">
-            <span>State</span>
-            <select value={state} onChange={(e) => setState(e.target.value as StateFilter)} aria-label="Filter jobs by state">
-              {FILTERS.map((f) => (
-                <option key={f} value={f}>
-                  {f}
-                </option>
-              ))}
-            </select>
-          </label>
+            <label className="inline-field">
+              <span>Started by</span>
+              <select value={trigger} onChange={(e) => setTrigger(e.target.value as Trigger | 'all')} aria-label="Filter jobs by who started them">
+                <option value="all">anyone</option>
+                <option value="manual">an operator (manual)</option>
+                <option value="automatic">the console (automatic)</option>
+              </select>
+            </label>
+            <label className="inline-field">
+              <span>State</span>
+              <select value={state} onChange={(e) => setState(e.target.value as StateFilter)} aria-label="Filter jobs by state">
+                {FILTERS.map((f) => (
+                  <option key={f} value={f}>
+                    {f}
+                  </option>
+                ))}
+              </select>
+            </label>
           </div>
         }
       >
         <QueryView query={jobs} what="backfill jobs">
           {(all) => {
             const list = trigger === 'all' ? all : all.filter((j) => triggerOf(j) === trigger);
-            return list.length === 0 ? <p className="muted">No backfill jobs{state !== 'all' ? ` in state ${state}` : ''}{trigger !== 'all' ? ` started ${trigger === 'manual' ? 'by an operator' : 'by the console'}` : ''}.</p> : <JobTable jobs={list} onResume={(job) => setResuming({ job, request: resumeRequest(job, Date.now()) })} />;
+            return list.length === 0 ? (
+              <p className="muted">
+                No backfill jobs{state !== 'all' ? ` in state ${state}` : ''}
+                {trigger !== 'all' ? ` started ${trigger === 'manual' ? 'by an operator' : 'by the console'}` : ''}.
+              </p>
+            ) : (
+              <JobTable jobs={list} onResume={(job) => setResuming({ job, request: resumeRequest(job, Date.now()) })} />
+            );
           }}
         </QueryView>
       </Section>
@@ -124,8 +131,8 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
         <div className="small muted">
           <Badge tone={trigger === 'manual' ? 'info' : 'muted'} title={job.reason && trigger !== 'manual' ? `Why: ${job.reason}` : undefined}>
             {trigger}
-          </Badge> {fmtInt(job.instruments)} instruments · by <span className="mono">{job.createdBy}</span> ·{' '}
-          {istDateTime(job.createdAt)}
+          </Badge>{' '}
+          {fmtInt(job.instruments)} instruments · by <span className="mono">{job.createdBy}</span> · {istDateTime(job.createdAt)}
         </div>
         {/* The operator's reason on its own line; an automatic job's reason (the event that queued it) names the same
             instrument as its label, so it stays in the badge's tooltip rather than doubling every row's height. */}
@@ -141,7 +148,12 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
         {job.attempts > 1 && <span className="small muted"> attempt {job.attempts}</span>}
       </td>
       <td className="progress-cell">
-        <ProgressBar done={job.requestsDone} total={job.requestsPlanned} label={`Job ${job.id} requests`} tone={job.state === 'failed' ? 'bad' : job.state === 'done' ? 'ok' : 'info'} />
+        <ProgressBar
+          done={job.requestsDone}
+          total={job.requestsPlanned}
+          label={`Job ${job.id} requests`}
+          tone={job.state === 'failed' ? 'bad' : job.state === 'done' ? 'ok' : 'info'}
+        />
         <span className="small mono">
           {fmtInt(job.requestsDone)}/{fmtInt(job.requestsPlanned)} requests
         </span>
@@ -161,8 +173,16 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
         )}
       </td>
       <td className="small wrap">
-        {error && <span className="bad-text" data-testid="job-error">{error}</span>}
-        {note && <span className="muted" data-testid="job-note">{note}</span>}
+        {error && (
+          <span className="bad-text" data-testid="job-error">
+            {error}
+          </span>
+        )}
+        {note && (
+          <span className="muted" data-testid="job-note">
+            {note}
+          </span>
+        )}
       </td>
       <td className="nowrap">
         {job.state === 'queued' && (
@@ -171,7 +191,12 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
           </button>
         )}
         {job.state === 'running' && (
-          <button type="button" onClick={() => cancel.mutate({ id: job.id })} disabled={cancel.isPending || job.stopRequested} aria-label={`Stop running job ${job.id}`}>
+          <button
+            type="button"
+            onClick={() => cancel.mutate({ id: job.id })}
+            disabled={cancel.isPending || job.stopRequested}
+            aria-label={`Stop running job ${job.id}`}
+          >
             {job.stopRequested ? 'Stopping…' : 'Stop'}
           </button>
         )}
@@ -181,7 +206,12 @@ function JobRow({ job, now, onResume }: { job: BackfillJob; now: number; onResum
           </button>
         )}
         {resumable(job) && (
-          <button type="button" onClick={() => onResume(job)} aria-label={`Resume cancelled job ${job.id}`} title="Plan the same scope and window again: only what is still missing is fetched">
+          <button
+            type="button"
+            onClick={() => onResume(job)}
+            aria-label={`Resume cancelled job ${job.id}`}
+            title="Plan the same scope and window again: only what is still missing is fetched"
+          >
             Resume…
           </button>
         )}

@@ -89,9 +89,17 @@ export function CoverageGrid() {
         </div>
       }
     >
-      {!expiry && underlyings.isError && <QueryView query={underlyings} what="expiries for the coverage grid">{() => null}</QueryView>}
+      {!expiry && underlyings.isError && (
+        <QueryView query={underlyings} what="expiries for the coverage grid">
+          {() => null}
+        </QueryView>
+      )}
       {!expiry && underlyings.isSuccess && <p className="muted">No expiries listed for {symbol}.</p>}
-      {expiry && <QueryView query={coverage} what="coverage">{(grid) => <GridView grid={grid} />}</QueryView>}
+      {expiry && (
+        <QueryView query={coverage} what="coverage">
+          {(grid) => <GridView grid={grid} />}
+        </QueryView>
+      )}
     </Section>
   );
 }
@@ -115,7 +123,14 @@ function GridView({ grid }: { grid: Grid }) {
   const labelEvery = Math.max(1, Math.ceil(grid.slots.length / 12));
   const expected = counts.filled + counts.no_trades + counts.failed + counts.missing;
   return (
-    <div className="coverage" data-testid="coverage-grid" data-filled={counts.filled} data-missing={counts.missing} data-failed={counts.failed} data-no-trades={counts.no_trades}>
+    <div
+      className="coverage"
+      data-testid="coverage-grid"
+      data-filled={counts.filled}
+      data-missing={counts.missing}
+      data-failed={counts.failed}
+      data-no-trades={counts.no_trades}
+    >
       <div className="legend">
         {CELLS.map((c) => (
           <span key={c.cell} className="legend-item">
@@ -123,7 +138,8 @@ function GridView({ grid }: { grid: Grid }) {
           </span>
         ))}
         <span className="small muted">
-          {expected > 0 ? `${(((counts.filled + counts.no_trades) / expected) * 100).toFixed(1)}% covered` : 'nothing expected in this window'} · {grid.slotMinutes}-minute slots
+          {expected > 0 ? `${(((counts.filled + counts.no_trades) / expected) * 100).toFixed(1)}% covered` : 'nothing expected in this window'} ·{' '}
+          {grid.slotMinutes}-minute slots
         </span>
       </div>
       <div className="coverage-scroll" tabIndex={0} role="region" aria-label="Coverage grid">
@@ -145,7 +161,12 @@ function GridView({ grid }: { grid: Grid }) {
                   {fmtInt(row.strike)} <span className={row.side === 'CE' ? 'call-text' : 'put-text'}>{row.side}</span>
                 </th>
                 {row.cells.map((cell, i) => (
-                  <td key={i} className={`cell cell-${cell}`} data-cell={cell} title={`${row.strike} ${row.side} ${istHourMinute(grid.slots[i])} IST: ${cell.replace('_', ' ')}`} />
+                  <td
+                    key={i}
+                    className={`cell cell-${cell}`}
+                    data-cell={cell}
+                    title={`${row.strike} ${row.side} ${istHourMinute(grid.slots[i])} IST: ${cell.replace('_', ' ')}`}
+                  />
                 ))}
               </tr>
             ))}

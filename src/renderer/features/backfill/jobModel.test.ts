@@ -3,9 +3,27 @@ import type { BackfillJob } from '../../../shared/api';
 import { durationSeconds, noteAndError, sessionMinutesBetween, triggerOf } from './jobModel';
 
 const job = (over: Partial<BackfillJob> = {}): BackfillJob => ({
-  id: 1, scope: { kind: 'subscribed' }, label: 'x', windowStart: '2026-11-27T03:45:00Z', windowEnd: '2026-11-27T10:00:00Z', priority: 'immediate',
-  state: 'done', requestsDone: 1, requestsPlanned: 1, rowsWritten: 1, instruments: 1, attempts: 1, lastError: null, createdBy: 'loopback', reason: null,
-  createdAt: '2026-11-27T10:00:00Z', startedAt: '2026-11-27T10:00:05Z', finishedAt: '2026-11-27T10:01:10Z', etaSeconds: null, stopRequested: false, ...over,
+  id: 1,
+  scope: { kind: 'subscribed' },
+  label: 'x',
+  windowStart: '2026-11-27T03:45:00Z',
+  windowEnd: '2026-11-27T10:00:00Z',
+  priority: 'immediate',
+  state: 'done',
+  requestsDone: 1,
+  requestsPlanned: 1,
+  rowsWritten: 1,
+  instruments: 1,
+  attempts: 1,
+  lastError: null,
+  createdBy: 'loopback',
+  reason: null,
+  createdAt: '2026-11-27T10:00:00Z',
+  startedAt: '2026-11-27T10:00:05Z',
+  finishedAt: '2026-11-27T10:01:10Z',
+  etaSeconds: null,
+  stopRequested: false,
+  ...over,
 });
 
 describe('backfill job model', () => {

@@ -5,7 +5,8 @@ import type { BackfillJob } from '../../../shared/api';
 export type Trigger = 'manual' | 'automatic';
 
 /** The scheduler and subscription events start jobs by themselves; anything else is a person or a token. */
-export const triggerOf = (job: BackfillJob): Trigger => (job.createdBy === 'scheduler' || job.createdBy.startsWith('event:') || job.priority === 'scheduled' ? 'automatic' : 'manual');
+export const triggerOf = (job: BackfillJob): Trigger =>
+  job.createdBy === 'scheduler' || job.createdBy.startsWith('event:') || job.priority === 'scheduled' ? 'automatic' : 'manual';
 
 /** A done job's lastError holds notes (contracts not backfillable), not a failure: shown apart, not in red. */
 export function noteAndError(job: BackfillJob): { note: string | null; error: string | null } {

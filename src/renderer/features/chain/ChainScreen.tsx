@@ -67,7 +67,12 @@ export function ChainScreen() {
   });
 
   const expiryChoices =
-    info?.expiries ?? (chain?.metadata.expiries ?? []).map((expiry) => ({ expiry, days_to_expiry: chain?.series.find((s) => s.expiry === expiry)?.days_to_expiry ?? 0, kind: 'weekly' as const }));
+    info?.expiries ??
+    (chain?.metadata.expiries ?? []).map((expiry) => ({
+      expiry,
+      days_to_expiry: chain?.series.find((s) => s.expiry === expiry)?.days_to_expiry ?? 0,
+      kind: 'weekly' as const,
+    }));
   const shownExpiries = chain ? (chosenExpiries[symbol] ?? chain.series.map((s) => s.expiry)) : expiries;
 
   const toggleExpiry = (expiry: string, only: boolean) => {
@@ -90,7 +95,9 @@ export function ChainScreen() {
   // a chain that fits stays put, so the toolbar never moves on its own.
   // Keyed on the answer's own shape (not the request), so the previous range kept on screen while a new one loads
   // does not use up the centring.
-  const layoutKey = chain ? `${chain.symbol}|${chain.series.map((s) => `${s.expiry}:${s.call.length}:${s.put.length}`).join(',')}|${view}|${centerStrike ?? ''}` : '';
+  const layoutKey = chain
+    ? `${chain.symbol}|${chain.series.map((s) => `${s.expiry}:${s.call.length}:${s.put.length}`).join(',')}|${view}|${centerStrike ?? ''}`
+    : '';
   const placeholder = distribution.isPlaceholderData;
   const centredFor = useRef<string | null>(null);
   useLayoutEffect(() => {
@@ -141,7 +148,12 @@ export function ChainScreen() {
       </div>
       <ExpiryTabs expiries={expiryChoices} selected={shownExpiries} onToggleExpiry={toggleExpiry} />
       {underlyings.isError && underlyings.error.code !== 'UNAVAILABLE' && (
-        <ErrorPanel error={underlyings.error} what="the underlyings and their expiries" onRetry={() => void underlyings.refetch()} retrying={underlyings.isFetching} />
+        <ErrorPanel
+          error={underlyings.error}
+          what="the underlyings and their expiries"
+          onRetry={() => void underlyings.refetch()}
+          retrying={underlyings.isFetching}
+        />
       )}
       {distribution.isError && (
         <ErrorPanel
@@ -160,7 +172,9 @@ export function ChainScreen() {
           <div
             ref={grid}
             className="expiry-grid"
-            style={{ gridTemplateColumns: view === 'oi' ? `repeat(auto-fit, minmax(min(100%, ${chain.series.length > 1 ? 400 : 0}px), 1fr))` : 'minmax(0, 1fr)' }}
+            style={{
+              gridTemplateColumns: view === 'oi' ? `repeat(auto-fit, minmax(min(100%, ${chain.series.length > 1 ? 400 : 0}px), 1fr))` : 'minmax(0, 1fr)',
+            }}
           >
             {chain.series.map((series) => (
               <ExpiryPanel

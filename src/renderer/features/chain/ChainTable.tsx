@@ -20,11 +20,23 @@ const signTone = (v: number | null) => (v === null ? '' : v > 0 ? 'up' : v < 0 ?
 const LTP_COLUMNS: Column[] = [
   { key: 'age', label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
   { key: 'oi', label: 'OI (L)', title: 'open interest, lakh', cell: (l) => fmtL(l.oi) },
-  { key: 'doi', label: 'ΔOI (L)', title: 'change in OI against the chosen basis, lakh', cell: (l) => fmtSignedL(l.oi_change), tone: (l) => signTone(l.oi_change) },
+  {
+    key: 'doi',
+    label: 'ΔOI (L)',
+    title: 'change in OI against the chosen basis, lakh',
+    cell: (l) => fmtSignedL(l.oi_change),
+    tone: (l) => signTone(l.oi_change),
+  },
   { key: 'dvol', label: 'Day vol (L)', title: 'volume traded today up to this bar, lakh', cell: (l) => fmtL(l.day_volume) },
   { key: 'bvol', label: 'Bar vol', title: 'volume traded in this one bar', cell: (l) => fmtInt(l.volume) },
   { key: 'iv', label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
-  { key: 'chg', label: 'Chg (%)', title: 'LTP change against the previous close', cell: (l) => fmtChange(l.ltp_change, l.ltp_change_pct), tone: (l) => signTone(l.ltp_change) },
+  {
+    key: 'chg',
+    label: 'Chg (%)',
+    title: 'LTP change against the previous close',
+    cell: (l) => fmtChange(l.ltp_change, l.ltp_change_pct),
+    tone: (l) => signTone(l.ltp_change),
+  },
   { key: 'ltp', label: 'LTP', title: 'last traded price', cell: (l) => fmtPrice(l.ltp) },
 ];
 const GREEK_COLUMNS: Column[] = [
@@ -36,7 +48,15 @@ const GREEK_COLUMNS: Column[] = [
   { key: 'vega', label: 'ν ₹/vol pt', title: 'vega, rupees per volatility point', cell: (l) => fmtGreekOf('vega', l.vega) },
 ];
 
-export function ChainTable(props: { series: ExpirySeries; rows: StrikeRow[]; view: Exclude<ChainView, 'oi'>; spot: number | null; centerStrike: number | undefined; now: number; onStrike: (strike: number) => void }) {
+export function ChainTable(props: {
+  series: ExpirySeries;
+  rows: StrikeRow[];
+  view: Exclude<ChainView, 'oi'>;
+  spot: number | null;
+  centerStrike: number | undefined;
+  now: number;
+  onStrike: (strike: number) => void;
+}) {
   const columns = props.view === 'greeks' ? GREEK_COLUMNS : LTP_COLUMNS;
   const putColumns = [...columns].reverse();
   const spotAt = spotRowIndex(props.rows, props.spot);
@@ -152,5 +172,10 @@ function LegCell({ leg, column, itm, now }: { leg: StrikeLeg | null; column: Col
   const cls = `num${itm ? ' itm' : ''}${leg.illiquid ? ' illiquid' : ''}${leg.stale ? ' stale' : ''} state-${leg.state} col-${column.key} ${column.tone?.(leg) ?? ''}`;
   if (leg.state === 'pending' && leg.ltp === null && leg.oi === null) return <td className={cls}>…</td>;
   const mark = column.key === 'ltp' && leg.illiquid ? '◌ ' : column.key === 'ltp' && leg.stale ? '‖ ' : '';
-  return <td className={cls}>{mark}{column.cell(leg, now)}</td>;
+  return (
+    <td className={cls}>
+      {mark}
+      {column.cell(leg, now)}
+    </td>
+  );
 }

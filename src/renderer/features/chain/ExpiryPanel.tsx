@@ -32,7 +32,11 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
   const onStrike = (strike: number) => props.onStrike(series.expiry, strike);
   const partialTitle = `Expiry-wide figures over ${coverageText(series)}${series.partial ? '; the bar is still filling' : ''}`;
   return (
-    <section className={`expiry-panel${series.is_stale ? ' stale' : ''}`} data-testid={`expiry-${series.expiry}`} aria-labelledby={`expiry-title-${series.expiry}`}>
+    <section
+      className={`expiry-panel${series.is_stale ? ' stale' : ''}`}
+      data-testid={`expiry-${series.expiry}`}
+      aria-labelledby={`expiry-title-${series.expiry}`}
+    >
       <header className="expiry-head">
         <h2 id={`expiry-title-${series.expiry}`}>
           {fmtExpiry(series.expiry)} <span className="dte">{dteLabel(series.days_to_expiry)} to expiry</span>
@@ -54,10 +58,19 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
           ATM {fmtInt(series.atm_strike)} · step {fmtInt(series.strike_step)}
         </span>
       </header>
-      <div className={`figures${partial ? ' partial' : ''}`} data-testid="chain-figures" data-partial={partial} title={partial ? partialTitle : 'Expiry-wide, over every listed strike'}>
+      <div
+        className={`figures${partial ? ' partial' : ''}`}
+        data-testid="chain-figures"
+        data-partial={partial}
+        title={partial ? partialTitle : 'Expiry-wide, over every listed strike'}
+      >
         <Figure label="PCR (OI)" value={fmtFixed(series.pcr_oi, 2)} title="Put OI / call OI over every listed strike of the expiry" />
         <Figure label="PCR (vol)" value={fmtFixed(series.pcr_volume, 2)} title="Put day volume / call day volume over every listed strike" />
-        <Figure label="Max pain" value={fmtInt(series.max_pain_strike)} title="Settlement that minimises the payout to option holders, over every listed strike" />
+        <Figure
+          label="Max pain"
+          value={fmtInt(series.max_pain_strike)}
+          title="Settlement that minimises the payout to option holders, over every listed strike"
+        />
         <Figure label="ATM IV" value={iv === null ? '–' : `${iv.toFixed(2)}%`} title="Mean of the ATM call and put IV (illiquid or stale legs left out)" />
         <Figure label="DTE" value={dteLabel(series.days_to_expiry)} title="Calendar days to expiry" />
         {partial ? (

@@ -19,7 +19,11 @@ function FutureView({ future, spot }: { future: ChainQuote['future']; spot: numb
   const note = futureNote(future);
   const basis = basisOf(future?.ltp, spot);
   return (
-    <span className="future-figure" data-testid="future" title={`Nearest future${future ? ` (expiry ${fmtExpiry(future.expiry)})` : ''}: last traded price, and basis = future − spot`}>
+    <span
+      className="future-figure"
+      data-testid="future"
+      title={`Nearest future${future ? ` (expiry ${fmtExpiry(future.expiry)})` : ''}: last traded price, and basis = future − spot`}
+    >
       <span className="muted small">{future ? (future.tradingsymbol ?? 'future') : 'future'}</span>{' '}
       {future && future.ltp !== null ? (
         <>
@@ -30,7 +34,9 @@ function FutureView({ future, spot }: { future: ChainQuote['future']; spot: numb
           <span className="small" data-testid="future-basis">
             basis{' '}
             <span className="mono">
-              {basis ? `${basis.points >= 0 ? '+' : '−'}${fmtPrice(Math.abs(basis.points))} (${basis.pct >= 0 ? '+' : '−'}${Math.abs(basis.pct).toFixed(2)}%)` : '–'}
+              {basis
+                ? `${basis.points >= 0 ? '+' : '−'}${fmtPrice(Math.abs(basis.points))} (${basis.pct >= 0 ? '+' : '−'}${Math.abs(basis.pct).toFixed(2)}%)`
+                : '–'}
             </span>
           </span>
         </>

@@ -17,14 +17,18 @@ function smileOptions(expiryKey: string): Omit<uPlot.Options, 'width' | 'height'
     scales: { x: { time: false }, y: { auto: true } },
     legend: { show: true },
     cursor: { drag: { x: false, y: false } },
-    axes: [darkAxis({ values: (_u, splits) => splits.map((v) => fmtInt(v)) }), darkAxis({ label: 'IV %', size: 50, values: (_u, splits) => splits.map((v) => v.toFixed(1)) })],
+    axes: [
+      darkAxis({ values: (_u, splits) => splits.map((v) => fmtInt(v)) }),
+      darkAxis({ label: 'IV %', size: 50, values: (_u, splits) => splits.map((v) => v.toFixed(1)) }),
+    ],
     series: [
       { label: 'Strike', value: (_u, v) => (v == null ? '–' : fmtInt(v)) },
       ...lines.map((l) => {
         const expiry = l.slice(0, 10);
         const side = l.slice(10);
         // One expiry: calls red and puts green, as on the ladder; several: one colour per expiry.
-        const color = expiries.length === 1 ? (side === 'CE' ? CHART_COLORS.call : CHART_COLORS.put) : EXPIRY_COLORS[expiries.indexOf(expiry) % EXPIRY_COLORS.length];
+        const color =
+          expiries.length === 1 ? (side === 'CE' ? CHART_COLORS.call : CHART_COLORS.put) : EXPIRY_COLORS[expiries.indexOf(expiry) % EXPIRY_COLORS.length];
         return {
           label: `${fmtExpiry(expiry)} ${side}`,
           stroke: color,
@@ -53,11 +57,13 @@ export const IvSmile = memo(function IvSmile({ series }: { series: ExpirySeries[
     <section className="panel smile-panel" aria-labelledby="smile-title">
       <header className="panel-head">
         <h2 id="smile-title">IV smile</h2>
-        <span className="small muted">
-          calls solid, puts dashed{atm !== null ? ` · ATM ${fmtInt(atm)}` : ''} · illiquid ◌ and stale ‖ legs left out
-        </span>
+        <span className="small muted">calls solid, puts dashed{atm !== null ? ` · ATM ${fmtInt(atm)}` : ''} · illiquid ◌ and stale ‖ legs left out</span>
       </header>
-      {hasIv ? <Chart options={options} data={data} height={220} label="Implied volatility by strike" testId="iv-smile" /> : <p className="muted">No IV from liquid, live legs yet: the smile draws as bars arrive.</p>}
+      {hasIv ? (
+        <Chart options={options} data={data} height={220} label="Implied volatility by strike" testId="iv-smile" />
+      ) : (
+        <p className="muted">No IV from liquid, live legs yet: the smile draws as bars arrive.</p>
+      )}
     </section>
   );
 });

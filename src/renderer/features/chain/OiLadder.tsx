@@ -203,7 +203,11 @@ function Change({ leg, side, maxChange }: { leg: StrikeLeg | null; side: 'call' 
   const pct = maxChange > 0 ? Math.abs(v) / maxChange : 0;
   const unwinding = v < 0;
   return (
-    <span role="cell" className={`chg-cell ${side}${unwinding ? ' unwinding' : v > 0 ? ' building' : ''}`} title={unwinding ? 'OI falling: positions unwinding' : 'OI rising: positions building'}>
+    <span
+      role="cell"
+      className={`chg-cell ${side}${unwinding ? ' unwinding' : v > 0 ? ' building' : ''}`}
+      title={unwinding ? 'OI falling: positions unwinding' : 'OI rising: positions building'}
+    >
       <span className="bar chg" style={{ transform: `scaleX(${pct.toFixed(3)})` }} />
       <span className="chg-label">
         {unwinding && <span aria-hidden="true">▼</span>}

@@ -19,11 +19,24 @@ export interface StrikePick {
   strike: number;
 }
 
-export function StrikeDetail(props: { symbol: string; pick: StrikePick; series: ExpirySeries | undefined; timeframe: Timeframe; now: number; onClose: () => void; onCentre: (strike: number) => void }) {
+export function StrikeDetail(props: {
+  symbol: string;
+  pick: StrikePick;
+  series: ExpirySeries | undefined;
+  timeframe: Timeframe;
+  now: number;
+  onClose: () => void;
+  onCentre: (strike: number) => void;
+}) {
   const { pick, series } = props;
   const call = series?.call.find((l) => l.strike === pick.strike) ?? null;
   const put = series?.put.find((l) => l.strike === pick.strike) ?? null;
-  const history = useStrikeHistory({ symbol: props.symbol, expiry: pick.expiry, strike: pick.strike, timeframe: props.timeframe === '1min' ? '5min' : props.timeframe });
+  const history = useStrikeHistory({
+    symbol: props.symbol,
+    expiry: pick.expiry,
+    strike: pick.strike,
+    timeframe: props.timeframe === '1min' ? '5min' : props.timeframe,
+  });
   const tokens = [call?.token, put?.token].filter((t): t is number => typeof t === 'number');
   const quote = useChainQuote(tokens.length > 0 ? { symbol: props.symbol, tokens } : null, 2_000);
   const quoteOf = (token: number | null | undefined) => (token == null ? undefined : quote.data?.quotes.find((q) => q.token === token));
@@ -62,7 +75,9 @@ export function StrikeDetail(props: { symbol: string; pick: StrikePick; series: 
         </div>
         <h3>Open interest over time</h3>
         {history.isPending && history.fetchStatus !== 'idle' && <Loading what="the strike’s OI history" />}
-        {history.isError && <ErrorPanel error={history.error} what="the strike’s OI history" onRetry={() => void history.refetch()} retrying={history.isFetching} />}
+        {history.isError && (
+          <ErrorPanel error={history.error} what="the strike’s OI history" onRetry={() => void history.refetch()} retrying={history.isFetching} />
+        )}
         {history.data && <OiHistoryChart history={history.data} />}
       </div>
       <div className="dialog-actions">
@@ -78,16 +93,41 @@ export function StrikeDetail(props: { symbol: string; pick: StrikePick; series: 
 }
 
 /** Five levels, bid and ask side by side as Kite shows them; quantities as the exchange reports them (units). */
-function DepthTable({ title, side, quote, loading, now }: { title: string; side: 'call' | 'put'; quote: InstrumentQuote | undefined; loading: boolean; now: number }) {
+function DepthTable({
+  title,
+  side,
+  quote,
+  loading,
+  now,
+}: {
+  title: string;
+  side: 'call' | 'put';
+  quote: InstrumentQuote | undefined;
+  loading: boolean;
+  now: number;
+}) {
   const rows = depthRows(quote?.depth ?? null);
   const spread = spreadOf(quote?.depth ?? null);
-  const why = loading ? 'loading…' : !quote ? 'no token for this leg' : quote.ltp === null ? 'no tick received yet' : quote.depth === null ? 'the latest tick carried no depth (not FULL mode)' : null;
+  const why = loading
+    ? 'loading…'
+    : !quote
+      ? 'no token for this leg'
+      : quote.ltp === null
+        ? 'no tick received yet'
+        : quote.depth === null
+          ? 'the latest tick carried no depth (not FULL mode)'
+          : null;
   return (
     <div className="depth-card" data-testid={`depth-${side}`} data-has-depth={quote?.depth ? 'true' : 'false'}>
       <table className="table depth-table">
         <caption className={`${side}-text`}>
           {title} depth
-          {quote?.at ? <span className="small muted"> · tick {istTime(quote.at)} ({fmtShortAge(Math.max(0, now - Date.parse(quote.at)))} ago)</span> : null}
+          {quote?.at ? (
+            <span className="small muted">
+              {' '}
+              · tick {istTime(quote.at)} ({fmtShortAge(Math.max(0, now - Date.parse(quote.at)))} ago)
+            </span>
+          ) : null}
         </caption>
         <thead>
           <tr>
@@ -179,5 +219,7 @@ function OiHistoryChart({ history }: { history: StrikeHistory }) {
     [],
   );
   if (history.points.length === 0) return <p className="muted">No bars for this strike yet.</p>;
-  return <Chart options={options} data={oiHistoryData(history)} height={200} label={`Call and put OI of ${history.strike} over time`} testId="strike-oi-history" />;
+  return (
+    <Chart options={options} data={oiHistoryData(history)} height={200} label={`Call and put OI of ${history.strike} over time`} testId="strike-oi-history" />
+  );
 }

@@ -1,24 +1,76 @@
 import { describe, expect, it } from 'vitest';
 import type { ExpirySeries, StrikeDistribution, StrikeLeg } from '../../../shared/api';
-import { aggregatesPartial, atmIv, chainLiveness, coverageText, fillProgress, fillText, legAgeMs, oiWalls, rowsOf, sameLeg, smileData, spotRowIndex, totals } from './chainModel';
+import {
+  aggregatesPartial,
+  atmIv,
+  chainLiveness,
+  coverageText,
+  fillProgress,
+  fillText,
+  legAgeMs,
+  oiWalls,
+  rowsOf,
+  sameLeg,
+  smileData,
+  spotRowIndex,
+  totals,
+} from './chainModel';
 
 const leg = (strike: number, over: Partial<StrikeLeg> = {}): StrikeLeg => ({
-  strike, token: strike, oi: 100, oi_change: 0, volume: 10, day_volume: 100, ltp: 1, ltp_change: null, ltp_change_pct: null,
-  last_trade_at: null, iv: 0.15, delta: 0.5, gamma: 0, theta: 0, vega: 0, ticks: 5, moneyness: 'ATM', illiquid: false, stale: false,
-  state: 'live', ...over,
+  strike,
+  token: strike,
+  oi: 100,
+  oi_change: 0,
+  volume: 10,
+  day_volume: 100,
+  ltp: 1,
+  ltp_change: null,
+  ltp_change_pct: null,
+  last_trade_at: null,
+  iv: 0.15,
+  delta: 0.5,
+  gamma: 0,
+  theta: 0,
+  vega: 0,
+  ticks: 5,
+  moneyness: 'ATM',
+  illiquid: false,
+  stale: false,
+  state: 'live',
+  ...over,
 });
 
 const series = (over: Partial<ExpirySeries> = {}): ExpirySeries => ({
-  expiry: '2025-11-25', days_to_expiry: 3, bucket_time: null, bucket_end: null, partial: false, is_stale: false, atm_strike: 24500,
-  strike_step: 50, pcr_oi: null, pcr_volume: null, max_pain_strike: null, oi_change_basis: 'one_hour_earlier',
+  expiry: '2025-11-25',
+  days_to_expiry: 3,
+  bucket_time: null,
+  bucket_end: null,
+  partial: false,
+  is_stale: false,
+  atm_strike: 24500,
+  strike_step: 50,
+  pcr_oi: null,
+  pcr_volume: null,
+  max_pain_strike: null,
+  oi_change_basis: 'one_hour_earlier',
   coverage: { strikes_listed: 3, strikes_with_data: 3, legs_listed: 6, legs_with_data: 6, legs_pending: 0, complete: true },
-  call: [leg(24550), leg(24450), leg(24500)], put: [leg(24500), leg(24450), leg(24600)], ...over,
+  call: [leg(24550), leg(24450), leg(24500)],
+  put: [leg(24500), leg(24450), leg(24600)],
+  ...over,
 });
 
 const distribution = (s: ExpirySeries[]): StrikeDistribution => ({
-  status: 'ok', symbol: 'NIFTY', timeframe: '1min', series: s,
-  metadata: { expiries: s.map((x) => x.expiry), underlying_price: 24510, underlying_time: null, auto_subscribed: true,
-    subscription: { state: 'pending', already: [], newly: [], failed: [], pending: [], retry_after_ms: null } },
+  status: 'ok',
+  symbol: 'NIFTY',
+  timeframe: '1min',
+  series: s,
+  metadata: {
+    expiries: s.map((x) => x.expiry),
+    underlying_price: 24510,
+    underlying_time: null,
+    auto_subscribed: true,
+    subscription: { state: 'pending', already: [], newly: [], failed: [], pending: [], retry_after_ms: null },
+  },
 });
 
 describe('chain model', () => {
@@ -35,7 +87,9 @@ describe('chain model', () => {
       call: [leg(24450), leg(24500, { state: 'pending', oi: null })],
       put: [leg(24450), leg(24500)],
     });
-    const p = fillProgress(distribution([s, series({ expiry: '2025-12-02', call: [leg(24500, { state: 'failed' })], put: [leg(24500, { state: 'missing' })] })]));
+    const p = fillProgress(
+      distribution([s, series({ expiry: '2025-12-02', call: [leg(24500, { state: 'failed' })], put: [leg(24500, { state: 'missing' })] })]),
+    );
     expect(p).toMatchObject({ strikes: 3, liveStrikes: 1, legs: 6, live: 3, pending: 1, failed: 1, missing: 1, filling: true });
   });
 
@@ -118,7 +172,11 @@ describe('chain model', () => {
     const stale = chainLiveness({ ...base, connection: 'open', series: [series({ is_stale: true, bucket_end: '2026-11-27T08:50:00Z' })] });
     expect(stale).toMatchObject({ state: 'stale', frozenSince: Date.parse('2026-11-27T08:50:00Z') });
     // One stale expiry among live ones dims only its own panel.
-    const mixed = chainLiveness({ ...base, connection: 'open', series: [series({ is_stale: true }), series({ expiry: '2025-12-02', bucket_time: '2026-11-27T08:59:00Z' })] });
+    const mixed = chainLiveness({
+      ...base,
+      connection: 'open',
+      series: [series({ is_stale: true }), series({ expiry: '2025-12-02', bucket_time: '2026-11-27T08:59:00Z' })],
+    });
     expect(mixed.state).toBe('live');
   });
 

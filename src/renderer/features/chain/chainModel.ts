@@ -61,7 +61,8 @@ export const summarisable = (leg: StrikeLeg): boolean => leg.state === 'live' &&
 /** The strip's words: never "live" while the chain is frozen. */
 export function fillText(progress: FillProgress, autoSubscribeOff: boolean, liveness: LivenessView): string {
   if (liveness.state !== 'live') return `Not live: ${progress.liveStrikes} of ${progress.strikes} strikes had data`;
-  if (autoSubscribeOff && progress.live === 0) return `Auto-subscribe is off (flag smart_subscription_enabled); ${progress.liveStrikes} of ${progress.strikes} strikes have data`;
+  if (autoSubscribeOff && progress.live === 0)
+    return `Auto-subscribe is off (flag smart_subscription_enabled); ${progress.liveStrikes} of ${progress.strikes} strikes have data`;
   if (progress.filling) return `Subscribing ${progress.strikes} strikes, ${progress.liveStrikes} live`;
   if (progress.liveStrikes === progress.strikes) return `${progress.strikes} strikes live`;
   return `${progress.liveStrikes} of ${progress.strikes} strikes live`;
@@ -126,7 +127,8 @@ export function spotRowIndex(rows: StrikeRow[], spot: number | null): number | n
 }
 
 /** The coverage of the expiry-wide figures, or null from a console that predates it. */
-export const coverageOf = (series: ExpirySeries): ChainCoverage | null => (series.coverage && typeof series.coverage.legs_listed === 'number' ? series.coverage : null);
+export const coverageOf = (series: ExpirySeries): ChainCoverage | null =>
+  series.coverage && typeof series.coverage.legs_listed === 'number' ? series.coverage : null;
 
 /**
  * Whether PCR and max pain are final: the bucket is complete and every listed leg that is wanted has data. An

@@ -16,7 +16,13 @@ describe('futures basis', () => {
 });
 
 describe('depth table', () => {
-  const depth = { buy: [{ price: 100, quantity: 75, orders: 1 }, { price: 99.95, quantity: 150, orders: 2 }], sell: [{ price: 100.1, quantity: 75, orders: 3 }] };
+  const depth = {
+    buy: [
+      { price: 100, quantity: 75, orders: 1 },
+      { price: 99.95, quantity: 150, orders: 2 },
+    ],
+    sell: [{ price: 100.1, quantity: 75, orders: 3 }],
+  };
   it('pairs bid and ask levels best first, five rows', () => {
     const rows = depthRows(depth);
     expect(rows).toHaveLength(5);
@@ -32,7 +38,16 @@ describe('depth table', () => {
 });
 
 describe('futures note', () => {
-  const base = { token: 1, tradingsymbol: 'NIFTY25DECFUT', at: null, depth: null, depthRescaled: false, totalBuyQuantity: null, totalSellQuantity: null, expiry: '2025-12-30' };
+  const base = {
+    token: 1,
+    tradingsymbol: 'NIFTY25DECFUT',
+    at: null,
+    depth: null,
+    depthRescaled: false,
+    totalBuyQuantity: null,
+    totalSellQuantity: null,
+    expiry: '2025-12-30',
+  };
   it('says why there is no price', () => {
     expect(futureNote(null)).toBe('no future listed');
     expect(futureNote({ ...base, ltp: null, streaming: false })).toMatch(/not streaming/);

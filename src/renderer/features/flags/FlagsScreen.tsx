@@ -19,8 +19,8 @@ export function FlagsScreen() {
     <div className="screen" data-screen="flags">
       <Section title="Feature flags" id="flags-title">
         <p className="muted small">
-          Changes apply at once to every service. Each change needs a reason and is audited. A flag pinned by an environment variable
-          can only be changed by unsetting the variable and restarting.
+          Changes apply at once to every service. Each change needs a reason and is audited. A flag pinned by an environment variable can only be changed by
+          unsetting the variable and restarting.
         </p>
         <QueryView query={flags} what="flags">
           {(list) => (
@@ -101,7 +101,8 @@ function NumberFlagEditor({ flag, disabled, onPropose }: { flag: FlagView; disab
   const [draft, setDraft] = useState<string | null>(null);
   const text = draft ?? String(flag.value);
   const parsed = Number(text);
-  const valid = text.trim() !== '' && Number.isFinite(parsed) && (flag.min === undefined || parsed >= flag.min) && (flag.max === undefined || parsed <= flag.max);
+  const valid =
+    text.trim() !== '' && Number.isFinite(parsed) && (flag.min === undefined || parsed >= flag.min) && (flag.max === undefined || parsed <= flag.max);
   const changed = valid && parsed !== flag.value;
   const propose = () => {
     if (!changed) return;

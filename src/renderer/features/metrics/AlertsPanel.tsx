@@ -87,7 +87,9 @@ function AlertTable({ alerts, onAnswer }: { alerts: AlertView[]; onAnswer: (a: A
             <tr key={a.id} data-alert-id={a.id} data-state={a.state}>
               <td className="mono">{a.rule}</td>
               <td>
-                <Badge tone={a.state === 'firing' ? (a.silence ? 'muted' : 'bad') : 'ok'}>{a.state === 'firing' && a.silence ? 'firing (silenced)' : a.state}</Badge>
+                <Badge tone={a.state === 'firing' ? (a.silence ? 'muted' : 'bad') : 'ok'}>
+                  {a.state === 'firing' && a.silence ? 'firing (silenced)' : a.state}
+                </Badge>
               </td>
               <td className="wrap">{a.message}</td>
               <td className="nowrap small">{istDateTime(a.firedAt)}</td>
@@ -266,12 +268,16 @@ const FIELDS: { key: keyof AlertThresholds; label: string; step: number; min: nu
 ];
 
 function ThresholdDialog({ current, onClose }: { current: AlertThresholds; onClose: () => void }) {
-  const [draft, setDraft] = useState<Record<keyof AlertThresholds, string>>(() => Object.fromEntries(FIELDS.map((f) => [f.key, String(current[f.key])])) as Record<keyof AlertThresholds, string>);
+  const [draft, setDraft] = useState<Record<keyof AlertThresholds, string>>(
+    () => Object.fromEntries(FIELDS.map((f) => [f.key, String(current[f.key])])) as Record<keyof AlertThresholds, string>,
+  );
   const [reason, setReason] = useState('');
   const save = useSetThresholds();
   const client = useQueryClient();
   const values = Object.fromEntries(FIELDS.map((f) => [f.key, Number(draft[f.key])])) as unknown as AlertThresholds;
-  const valid = FIELDS.every((f) => draft[f.key].trim() !== '' && Number.isFinite(values[f.key]) && values[f.key] >= f.min && values[f.key] <= f.max) && reason.trim().length >= 3;
+  const valid =
+    FIELDS.every((f) => draft[f.key].trim() !== '' && Number.isFinite(values[f.key]) && values[f.key] >= f.min && values[f.key] <= f.max) &&
+    reason.trim().length >= 3;
   const changed = Object.fromEntries(FIELDS.filter((f) => values[f.key] !== current[f.key]).map((f) => [f.key, values[f.key]]));
   return (
     <Dialog title="Alert thresholds" open onClose={onClose} labelId="thresholds-title">
@@ -294,7 +300,14 @@ function ThresholdDialog({ current, onClose }: { current: AlertThresholds; onClo
         {FIELDS.map((f) => (
           <label key={f.key} className="field">
             <span>{f.label}</span>
-            <input type="number" step={f.step} min={f.min} max={f.max} value={draft[f.key]} onChange={(e) => setDraft((d) => ({ ...d, [f.key]: e.target.value }))} />
+            <input
+              type="number"
+              step={f.step}
+              min={f.min}
+              max={f.max}
+              value={draft[f.key]}
+              onChange={(e) => setDraft((d) => ({ ...d, [f.key]: e.target.value }))}
+            />
           </label>
         ))}
         <label className="field">

@@ -43,7 +43,14 @@ export function Histogram({ title, buckets, threshold, total }: { title: string;
   const bars = histogramBars(buckets, total, threshold);
   // The chart is rebuilt only when its bars change (bounds, or the overflow bar appearing), not on every refetch.
   const shapeKey = `${buckets.map((b) => b.le).join(',')};${total > buckets.reduce((a, b) => a + b.count, 0)}`;
-  const options = useMemo(() => histogramOptions(shapeKey, bars.map((b) => b.label)), [shapeKey]); // eslint-disable-line react-hooks/exhaustive-deps
+  const options = useMemo(
+    () =>
+      histogramOptions(
+        shapeKey,
+        bars.map((b) => b.label),
+      ),
+    [shapeKey],
+  ); // eslint-disable-line react-hooks/exhaustive-deps
   const data: uPlot.AlignedData = [bars.map((_b, i) => i), bars.map((b) => (b.late ? null : b.count)), bars.map((b) => (b.late ? b.count : null))];
   const late = bars.filter((b) => b.late).reduce((a, b) => a + b.count, 0);
   return (

@@ -73,8 +73,8 @@ function MetricsBody({ m, minutes, slowDataFiring }: { m: MetricsSummary; minute
           value={`${fmtDuration(m.timeToData.p50)} / ${fmtDuration(m.timeToData.p95)}`}
           hint={
             <span data-testid="ttd-explained">
-              {fmtInt(m.timeToData.count)} instruments, subscribe to first stored bar, over the whole {span} window. The slow_data alert
-              looks only at the last {t.autoSubscribeWindowMinutes} min and at instruments still waiting (limit {t.timeToDataSeconds} s)
+              {fmtInt(m.timeToData.count)} instruments, subscribe to first stored bar, over the whole {span} window. The slow_data alert looks only at the last{' '}
+              {t.autoSubscribeWindowMinutes} min and at instruments still waiting (limit {t.timeToDataSeconds} s)
               {over && !slowDataFiring ? ': this window was slow earlier, nothing is slow now' : ''}.
             </span>
           }

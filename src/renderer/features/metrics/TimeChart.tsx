@@ -26,7 +26,31 @@ export function alignSeries(lines: { points: MetricPoint[]; map?: (v: number) =>
   return [times.map((t) => t / 1000), ...ys];
 }
 
-export function TimeChart({ title, lines, unit, thresholds, height = 180, testId, yMin, yMax, window: span, note, stepSeconds }: { title: string; lines: Line[]; unit: string; thresholds?: Threshold[]; height?: number; testId?: string; yMin?: number; yMax?: number; window?: { from: string; to: string }; note?: string; stepSeconds?: number }) {
+export function TimeChart({
+  title,
+  lines,
+  unit,
+  thresholds,
+  height = 180,
+  testId,
+  yMin,
+  yMax,
+  window: span,
+  note,
+  stepSeconds,
+}: {
+  title: string;
+  lines: Line[];
+  unit: string;
+  thresholds?: Threshold[];
+  height?: number;
+  testId?: string;
+  yMin?: number;
+  yMax?: number;
+  window?: { from: string; to: string };
+  note?: string;
+  stepSeconds?: number;
+}) {
   const layout = lines.map((l) => `${l.label}|${l.color}|${l.bars ? 1 : 0}`).join(';');
   const thresholdMax = Math.max(0, ...(thresholds ?? []).map((t) => t.value));
   const data = alignSeries(lines);
@@ -69,7 +93,11 @@ export function TimeChart({ title, lines, unit, thresholds, height = 180, testId
     <div className="chart-card">
       <h3>{title}</h3>
       {note && <p className="small muted chart-note">{note}</p>}
-      {empty ? <p className="muted small chart-empty">No data in this window yet.</p> : <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} xRange={xRange} />}
+      {empty ? (
+        <p className="muted small chart-empty">No data in this window yet.</p>
+      ) : (
+        <Chart options={options} data={data} height={height} thresholds={thresholds} label={title} testId={testId} xRange={xRange} />
+      )}
     </div>
   );
 }

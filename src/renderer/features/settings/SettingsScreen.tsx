@@ -93,7 +93,10 @@ function HealthTable({ report }: { report: HealthReport }) {
   return (
     <>
       <p>
-        Overall <Badge tone={HEALTH_TONE[report.status]}>{report.status}</Badge> <span className="muted small">version {report.version} · {istDateTime(report.timestamp)}</span>
+        Overall <Badge tone={HEALTH_TONE[report.status]}>{report.status}</Badge>{' '}
+        <span className="muted small">
+          version {report.version} · {istDateTime(report.timestamp)}
+        </span>
       </p>
       <table className="table">
         <thead>

@@ -35,7 +35,12 @@ function CapacityBars({ view }: { view: CapacityView }) {
           {account.connections.map((c) => (
             <div key={c.index} className="capacity-line sub">
               <span className="small muted">connection {c.index + 1}</span>
-              <ProgressBar done={c.used} total={view.perConnection} label={`Connection ${c.index + 1} of ${account.account}`} tone={toneOf(c.used, view.perConnection)} />
+              <ProgressBar
+                done={c.used}
+                total={view.perConnection}
+                label={`Connection ${c.index + 1} of ${account.account}`}
+                tone={toneOf(c.used, view.perConnection)}
+              />
               <span className="mono small">
                 {fmtInt(c.used)} / {fmtInt(view.perConnection)}
               </span>

@@ -18,7 +18,11 @@ export function SubscribeForm() {
   const subscribe = useSubscribe();
   const resolve = useResolveTradingsymbols();
   const parsed = parseInstruments(text);
-  const last = text.split(/[\s,]+/).filter(Boolean).pop() ?? '';
+  const last =
+    text
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .pop() ?? '';
   const typing = /[a-z]/i.test(last) ? last.toUpperCase() : '';
   const suggestions = useInstrumentSuggestions(useDebounced(typing));
   const outcome = subscribe.data;
@@ -53,7 +57,8 @@ export function SubscribeForm() {
         <datalist id="instrument-suggestions">
           {(suggestions.data ?? []).map((r) => (
             <option key={r.token} value={text.slice(0, text.length - last.length) + r.tradingsymbol}>
-              {r.token} · {r.type}{r.expiry ? ` · ${r.expiry}` : ''}
+              {r.token} · {r.type}
+              {r.expiry ? ` · ${r.expiry}` : ''}
             </option>
           ))}
         </datalist>
@@ -80,14 +85,26 @@ export function UnsubscribeDialog({ tokens, onClose }: { tokens: number[]; onClo
   const unsubscribe = useUnsubscribe();
   const result = unsubscribe.data;
   return (
-    <Dialog title={`Unsubscribe ${tokens.length} instrument${tokens.length === 1 ? '' : 's'}?`} open onClose={() => onClose(Boolean(result))} labelId="unsub-title">
+    <Dialog
+      title={`Unsubscribe ${tokens.length} instrument${tokens.length === 1 ? '' : 's'}?`}
+      open
+      onClose={() => onClose(Boolean(result))}
+      labelId="unsub-title"
+    >
       <p>The ticker stops streaming them; chains and external clients that use them will go stale until they subscribe again.</p>
-      <p className="mono small wrap">{tokens.slice(0, 40).join(', ')}{tokens.length > 40 ? ` … +${tokens.length - 40}` : ''}</p>
+      <p className="mono small wrap">
+        {tokens.slice(0, 40).join(', ')}
+        {tokens.length > 40 ? ` … +${tokens.length - 40}` : ''}
+      </p>
       <InlineError error={unsubscribe.error} />
       {result && (
         <p role="status">
           Removed {result.removed.length}
-          {result.failed.length > 0 && `, ${result.failed.length} failed: ${result.failed.slice(0, 5).map((f) => `${f.token} (${f.reason})`).join(', ')}`}
+          {result.failed.length > 0 &&
+            `, ${result.failed.length} failed: ${result.failed
+              .slice(0, 5)
+              .map((f) => `${f.token} (${f.reason})`)
+              .join(', ')}`}
         </p>
       )}
       <div className="dialog-actions">

@@ -47,7 +47,14 @@ export function SubscriptionsScreen() {
     <div className="screen" data-screen="subscriptions">
       <div className="state-counts" role="group" aria-label="Subscriptions by state (click to filter)" data-testid="state-counts">
         {BUCKETS.map((b) => (
-          <button key={b} type="button" className={`count-card tone-${BUCKET_TONE[b]}`} aria-pressed={bucket === b} onClick={() => setBucket(b)} data-bucket={b}>
+          <button
+            key={b}
+            type="button"
+            className={`count-card tone-${BUCKET_TONE[b]}`}
+            aria-pressed={bucket === b}
+            onClick={() => setBucket(b)}
+            data-bucket={b}
+          >
             <span className="count-value">{list.data ? fmtInt(counts[b]) : '–'}</span>
             <span className="count-label">{BUCKET_LABEL[b]}</span>
           </button>
@@ -66,7 +73,13 @@ export function SubscriptionsScreen() {
         <div className="toolbar">
           <label className="inline-field grow">
             <span>Search</span>
-            <input type="search" value={search} placeholder="tradingsymbol, token or underlying" onChange={(e) => setSearch(e.target.value)} aria-label="Search subscriptions" />
+            <input
+              type="search"
+              value={search}
+              placeholder="tradingsymbol, token or underlying"
+              onChange={(e) => setSearch(e.target.value)}
+              aria-label="Search subscriptions"
+            />
           </label>
           <label className="check">
             <input type="checkbox" checked={grouped} onChange={(e) => setGrouped(e.target.checked)} /> Group by underlying and expiry
@@ -172,7 +185,8 @@ function SubscriptionTable(props: {
             {group.counts && (
               <tr className="group-row">
                 <th scope="colgroup" colSpan={COLUMNS.length + 1}>
-                  {group.label} <span className="muted small">
+                  {group.label}{' '}
+                  <span className="muted small">
                     {fmtInt(group.counts.all)} · {fmtInt(group.counts.active)} active
                     {group.counts.pending > 0 && ` · ${fmtInt(group.counts.pending)} pending`}
                     {group.counts.failing > 0 && ` · ${fmtInt(group.counts.failing)} failing`}
@@ -210,12 +224,26 @@ function Row({ row, now, selected, onToggle }: { row: SubscriptionRow; now: numb
               <span className="muted">{row.lastTickAt ? 'subscribed' : 'subscribed, waiting for the first tick'}</span>
             ) : null}
             {row.nextRetryAt && retryIn !== null && (
-              <span className="muted"> · next attempt {retryIn > 0 ? `in ${fmtDuration(retryIn / 1000)} (${istTime(row.nextRetryAt)} IST)` : `due since ${istTime(row.nextRetryAt)} IST`}</span>
+              <span className="muted">
+                {' '}
+                · next attempt{' '}
+                {retryIn > 0 ? `in ${fmtDuration(retryIn / 1000)} (${istTime(row.nextRetryAt)} IST)` : `due since ${istTime(row.nextRetryAt)} IST`}
+              </span>
             )}
           </div>
         )}
       </td>
-      <td className="small">{row.owners.length === 0 ? <span className="muted">none</span> : row.owners.map((o) => <span key={o} className="chip">{o}</span>)}</td>
+      <td className="small">
+        {row.owners.length === 0 ? (
+          <span className="muted">none</span>
+        ) : (
+          row.owners.map((o) => (
+            <span key={o} className="chip">
+              {o}
+            </span>
+          ))
+        )}
+      </td>
       <td className="num small">{row.lastTickAt ? fmtAge(ageMs(row.lastTickAt, now)) : fmtAge(row.lastTickAgeMs)}</td>
       <td className="small">{row.mode}</td>
       <td className="small">{row.account}</td>

@@ -13,7 +13,10 @@ export function stateCounts(rows: SubscriptionRow[]): Record<StateBucket, number
   return counts;
 }
 
-export const inBucket = (bucket: StateBucket) => (row: SubscriptionRow): boolean => bucket === 'all' || bucketOf(row.state) === bucket;
+export const inBucket =
+  (bucket: StateBucket) =>
+  (row: SubscriptionRow): boolean =>
+    bucket === 'all' || bucketOf(row.state) === bucket;
 
 export type SortKey = 'instrument' | 'state' | 'owner' | 'lastTick' | 'attempts';
 export interface Sort {
@@ -33,7 +36,7 @@ const STATE_ORDER: Record<SubscriptionState, number> = { failed: 0, backing_off:
 
 /** Age of the last tick at `now`; a row that never ticked sorts as the oldest. */
 const tickAge = (row: SubscriptionRow, now: number): number =>
-  row.lastTickAt ? now - Date.parse(row.lastTickAt) : row.lastTickAgeMs ?? Number.POSITIVE_INFINITY;
+  row.lastTickAt ? now - Date.parse(row.lastTickAt) : (row.lastTickAgeMs ?? Number.POSITIVE_INFINITY);
 
 export function sortRows(rows: SubscriptionRow[], sort: Sort, now: number): SubscriptionRow[] {
   const compare: Record<SortKey, (a: SubscriptionRow, b: SubscriptionRow) => number> = {
