@@ -1,0 +1,48 @@
+// bench:fullload's probe, loaded into the headless console's processes with NODE_OPTIONS=--import <this file>.
+// NODE_OPTIONS reaches both processes of the headless console, and the probe does a different job in each:
+//  - the PARENT (the relay front, which serves the window; spawned without an IPC channel): measures its own
+//    event-loop delay (perf_hooks.monitorEventLoopDelay) and CPU (process.cpuUsage). On SIGUSR2 it writes what it
+//    measured since the previous SIGUSR2 (or since it loaded) as JSON to PROBE_REPORT_FILE, then starts over;
+//    `seq` counts the reports so the bench knows a new one landed.
+//  - the CORE child (forked by the parent with an IPC channel, so process.send exists): runs on the bench's
+//    shifted clock, PROBE_CLOCK_OFFSET_MS ahead of the real one, as the in-process console does through
+//    startApp's clock option. The core's clock is Date.now (shared/clock.ts systemClock), so shifting Date.now
+//    shifts it; PGlite's WASM takes its time from Date.now too, so clock_timestamp() in a PGlite market store
+//    inside the core is on the shifted clock as well (the bench accounts for that when it reads bar write times).
+// Plain JavaScript: NODE_OPTIONS imports it into the built console, which runs without a TypeScript loader.
+import { renameSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+const offset = Number(process.env.PROBE_CLOCK_OFFSET_MS ?? 0);
+const reportFile = process.env.PROBE_REPORT_FILE;
+
+if (process.send) {
+  if (Number.isFinite(offset) && offset !== 0) {
+    const realNow = Date.now.bind(Date);
+    Date.now = () => realNow() + offset;
+  }
+} else if (reportFile) {
+  const eld = monitorEventLoopDelay({ resolution: 10 });
+  eld.enable();
+  let cpu0 = process.cpuUsage();
+  let t0 = performance.now();
+  let seq = 0;
+  process.on('SIGUSR2', () => {
+    const cpu = process.cpuUsage(cpu0);
+    const report = {
+      seq: ++seq,
+      pid: process.pid,
+      eldP50Ms: eld.percentile(50) / 1e6,
+      eldP99Ms: eld.percentile(99) / 1e6,
+      eldMaxMs: eld.max / 1e6,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      wallSeconds: (performance.now() - t0) / 1000,
+    };
+    // Written aside and renamed: the bench never reads half a report.
+    writeFileSync(`${reportFile}.tmp`, JSON.stringify(report));
+    renameSync(`${reportFile}.tmp`, reportFile);
+    eld.reset();
+    cpu0 = process.cpuUsage();
+    t0 = performance.now();
+  });
+}
