@@ -38,7 +38,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startApp, type RunningApp } from '../src/main/app/app';
 import { fromIstWallClock } from '../src/main/calendar';
 import { loadConfig } from '../src/main/config/load';
@@ -159,6 +159,11 @@ interface Measured {
   /** CPU of the core's process when it is another one (the relay), else null. */
   coreCpuSeconds: number | null;
   wallSeconds: number;
+  /** Share of the window the loop spent working (not waiting), 0-1. */
+  eventLoopUtilization: number;
+  gcCount: number;
+  gcTotalMs: number;
+  gcMaxMs: number;
 }
 
 /** What the run needs of the console, whichever way it runs. */
@@ -185,6 +190,15 @@ async function inProcessWindow(env: Record<string, string>): Promise<WindowProce
   const eld = monitorEventLoopDelay({ resolution: 10 });
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
+  let elu0 = performance.eventLoopUtilization();
+  let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  });
   let stopped: Promise<void> | null = null;
   return {
     kind: 'in-process',
@@ -199,12 +213,16 @@ async function inProcessWindow(env: Record<string, string>): Promise<WindowProce
     startMeasuring() {
       eld.reset();
       eld.enable();
+      gc = { count: 0, totalMs: 0, maxMs: 0 };
+      gcObserver.observe({ entryTypes: ['gc'] });
       cpu0 = process.cpuUsage();
       t0 = performance.now();
+      elu0 = performance.eventLoopUtilization();
       return Promise.resolve();
     },
     stopMeasuring() {
       eld.disable();
+      gcObserver.disconnect();
       const cpu = process.cpuUsage(cpu0);
       return Promise.resolve({
         eldP50Ms: eld.percentile(50) / 1e6,
@@ -213,6 +231,10 @@ async function inProcessWindow(env: Record<string, string>): Promise<WindowProce
         cpuSeconds: (cpu.user + cpu.system) / 1e6,
         coreCpuSeconds: null,
         wallSeconds: (performance.now() - t0) / 1000,
+        eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization,
+        gcCount: gc.count,
+        gcTotalMs: gc.totalMs,
+        gcMaxMs: gc.maxMs,
       });
     },
     stop: () => (stopped ??= app.stop()),
@@ -225,31 +247,16 @@ function promValue(text: string, name: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
-/** The relay: the headless console from the build; the probe measures its parent, which serves the window. */
-async function relayWindow(env: Record<string, string>, home: string): Promise<WindowProcess> {
-  const probe = join(here, 'support/window-probe.mjs');
-  const reportFile = join(home, 'probe-report.json');
-  const console_ = await spawnConsole({
-    home,
-    keepHome: true,
-    env: {
-      ...env,
-      STRIKEDESK_LOG_LEVEL: 'warn',
-      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${pathToFileURL(probe).href}`.trim(),
-      PROBE_REPORT_FILE: reportFile,
-      PROBE_CLOCK_OFFSET_MS: String(CLOCK_OFFSET_MS),
-    },
-  });
-  const parentPid = console_.pid;
-  const corePids = () => processTree(parentPid).filter((p) => p !== parentPid);
-  const coreCpu = () => corePids().reduce((sum, p) => sum + procCpuSeconds(p), 0);
+type ProbeReport = Omit<Measured, 'coreCpuSeconds'>;
+
+/** Asks a probed process (support/window-probe.mjs) for what it measured since the last ask, and to start over. */
+function probeReporter(pid: number, reportFile: string, output: () => string): () => Promise<ProbeReport> {
   let seq = 0;
-  /** Asks the probe for what it measured since the last ask (and to start over). */
-  const report = async (): Promise<Omit<Measured, 'coreCpuSeconds'>> => {
-    process.kill(parentPid, 'SIGUSR2');
+  return async () => {
+    process.kill(pid, 'SIGUSR2');
     for (let i = 0; i < 100; i++) {
       if (existsSync(reportFile)) {
-        const r = JSON.parse(readFileSync(reportFile, 'utf8')) as Omit<Measured, 'coreCpuSeconds'> & { seq: number };
+        const r = JSON.parse(readFileSync(reportFile, 'utf8')) as ProbeReport & { seq: number };
         if (r.seq > seq) {
           seq = r.seq;
           return r;
@@ -257,8 +264,41 @@ async function relayWindow(env: Record<string, string>, home: string): Promise<W
       }
       await sleep(50);
     }
-    throw new Error(`the window probe did not report (NODE_OPTIONS --import ${probe}); console output:\n${console_.output().slice(-2000)}`);
+    throw new Error(`the probe in process ${pid} did not report (NODE_OPTIONS --import window-probe.mjs):\n${output()}`);
   };
+}
+
+const PROBE_URL = pathToFileURL(join(here, 'support/window-probe.mjs')).href;
+
+/**
+ * The idle control: a bare node process with only the probe in it, measured over the same window as the console.
+ * Its event-loop delay is the machine's scheduling noise (2 shared cores): the floor under any process's figure.
+ */
+async function idleControl(dir: string): Promise<{ report: () => Promise<ProbeReport>; stop(): void }> {
+  const reportFile = join(dir, 'idle-probe-report.json');
+  const child = spawn(process.execPath, ['--import', PROBE_URL, '-e', 'setInterval(() => undefined, 1 << 30)'], { stdio: 'ignore', env: { ...process.env, PROBE_REPORT_FILE: reportFile } });
+  await sleep(500); // the probe's SIGUSR2 handler is installed once node has loaded it
+  return { report: probeReporter(child.pid as number, reportFile, () => ''), stop: () => void child.kill('SIGTERM') };
+}
+
+/** The relay: the headless console from the build; the probe measures its parent, which serves the window. */
+async function relayWindow(env: Record<string, string>, home: string): Promise<WindowProcess> {
+  const reportFile = join(home, 'probe-report.json');
+  const console_ = await spawnConsole({
+    home,
+    keepHome: true,
+    env: {
+      ...env,
+      STRIKEDESK_LOG_LEVEL: 'warn',
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${PROBE_URL}`.trim(),
+      PROBE_REPORT_FILE: reportFile,
+      PROBE_CLOCK_OFFSET_MS: String(CLOCK_OFFSET_MS),
+    },
+  });
+  const parentPid = console_.pid;
+  const corePids = () => processTree(parentPid).filter((p) => p !== parentPid);
+  const coreCpu = () => corePids().reduce((sum, p) => sum + procCpuSeconds(p), 0);
+  const report = probeReporter(parentPid, reportFile, () => console_.output().slice(-2000));
   let core0 = 0;
   let stopped: Promise<void> | null = null;
   const stop = () => (stopped ??= console_.stop());
@@ -406,6 +446,8 @@ interface VariantResult {
   kind: WindowProcess['kind'];
   bootSeconds: number;
   m: Measured;
+  /** The idle control process over the same window. */
+  idle: ProbeReport;
   sent: number;
   taken: number;
   ticksPerSecond: number;
@@ -422,6 +464,7 @@ interface VariantResult {
 async function runVariant(kind: WindowProcess['kind'], measureMs: number, ticker: TickerSide): Promise<VariantResult> {
   const home = mkdtempSync(join(tmpdir(), `sd-fullload-${kind}-`));
   let win: WindowProcess | null = null;
+  const control = await idleControl(home);
   try {
     await prepareStore(home);
     const env: Record<string, string> = {
@@ -483,6 +526,7 @@ async function runVariant(kind: WindowProcess['kind'], measureMs: number, ticker
     const events0 = push.events();
     const dtCpu0 = procCpuSeconds(ticker.pid);
     const measureFrom = shiftedClock.now();
+    await control.report();
     await w.startMeasuring();
     let lastLog = performance.now();
     const started = performance.now();
@@ -495,6 +539,7 @@ async function runVariant(kind: WindowProcess['kind'], measureMs: number, ticker
       }
     }
     const m = await w.stopMeasuring();
+    const idle = await control.report();
     const measureTo = shiftedClock.now();
     const inAtEnd = (await w.ingest()).ticks;
     const pushEvents = push.events() - events0;
@@ -515,6 +560,7 @@ async function runVariant(kind: WindowProcess['kind'], measureMs: number, ticker
       kind,
       bootSeconds,
       m,
+      idle,
       sent: end.sent - start.sent,
       taken: end.taken - start.taken,
       ticksPerSecond: (inAtEnd - start.taken) / m.wallSeconds,
@@ -528,6 +574,7 @@ async function runVariant(kind: WindowProcess['kind'], measureMs: number, ticker
       pushEvents,
     };
   } finally {
+    control.stop();
     await win?.stop().catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }
@@ -543,7 +590,9 @@ function describe(r: VariantResult, idleP99: number): void {
   console.log(`  ticks: devticker published ${r.sent}, console took in ${r.taken}; dropped ${r.sent - r.taken}`);
   console.log(`  ingest: ${JSON.stringify(r.ingest.more ? { parseErrors: r.ingest.more.parseErrors, mockSkipped: r.ingest.more.mockSkipped, outsideSession: r.ingest.more.outsideSession, lateDropped: r.ingest.more.lateDropped, droppedBars: r.ingest.more.droppedBars, barsWritten: r.ingest.more.barsWritten, writeFailures: r.ingest.more.writeFailures, instruments: r.ingest.more.instruments, lastFlushLatencyMs: r.ingest.more.lastFlushLatencyMs } : { parseErrors: r.ingest.parseErrors, mockSkipped: r.ingest.mockSkipped, droppedBars: r.ingest.droppedBars, barsWritten: r.ingest.barsWritten, queueDepth: r.ingest.queueDepth })}`);
   console.log(`  bars: ${r.lags.length} minutes closed in the window; per minute last write after the minute's end (ms): ${r.lags.map((l) => `${new Date(l.bucket).toISOString().slice(11, 16)} ${l.lagMs} (${l.rows} rows)`).join(', ')}`);
-  console.log(`  event-loop delay in the process serving the window (${where}): p50 ${m.eldP50Ms.toFixed(2)} ms, p99 ${m.eldP99Ms.toFixed(2)} ms, max ${m.eldMaxMs.toFixed(1)} ms; idle baseline p99 ${idleP99.toFixed(2)} ms (x${(m.eldP99Ms / idleP99).toFixed(1)})`);
+  console.log(`  event-loop delay in the process serving the window (${where}): p50 ${m.eldP50Ms.toFixed(2)} ms, p99 ${m.eldP99Ms.toFixed(2)} ms, max ${m.eldMaxMs.toFixed(1)} ms (resolution 10 ms: each sample includes the 10 ms timer interval)`);
+  console.log(`    the loop busy ${(m.eventLoopUtilization * 100).toFixed(1)}% of the window; GC ${m.gcCount} pauses, ${m.gcTotalMs.toFixed(0)} ms in all, longest ${m.gcMaxMs.toFixed(1)} ms`);
+  console.log(`    idle control process over the same window: p50 ${r.idle.eldP50Ms.toFixed(2)} ms, p99 ${r.idle.eldP99Ms.toFixed(2)} ms, max ${r.idle.eldMaxMs.toFixed(1)} ms (window process p99 x${(m.eldP99Ms / r.idle.eldP99Ms).toFixed(2)} of it); this process idle before the run: p99 ${idleP99.toFixed(2)} ms`);
   const windowCores = m.cpuSeconds / m.wallSeconds;
   const cpuLine = `  CPU at ${r.ticksPerSecond.toFixed(0)} ticks/s: window process ${(windowCores * 100).toFixed(1)}% of a core = ${per1000(m.cpuSeconds, r).toFixed(1)}% per 1000 ticks/s`;
   const coreLine = m.coreCpuSeconds === null ? ' (the core is the same process)' : `; core process ${((m.coreCpuSeconds / m.wallSeconds) * 100).toFixed(1)}% = ${per1000(m.coreCpuSeconds, r).toFixed(1)}% per 1000 ticks/s`;

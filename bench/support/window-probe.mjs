@@ -3,7 +3,9 @@
 //  - the PARENT (the relay front, which serves the window; spawned without an IPC channel): measures its own
 //    event-loop delay (perf_hooks.monitorEventLoopDelay) and CPU (process.cpuUsage). On SIGUSR2 it writes what it
 //    measured since the previous SIGUSR2 (or since it loaded) as JSON to PROBE_REPORT_FILE, then starts over;
-//    `seq` counts the reports so the bench knows a new one landed.
+//    `seq` counts the reports so the bench knows a new one landed. With its event-loop utilisation and GC pauses,
+//    to tell a loop busy with work from one waiting for a CPU. Loaded into a bare `node` (nothing else running)
+//    it is the bench's idle control: the machine's scheduling noise over the same window.
 //  - the CORE child (forked by the parent with an IPC channel, so process.send exists): runs on the bench's
 //    shifted clock, PROBE_CLOCK_OFFSET_MS ahead of the real one, as the in-process console does through
 //    startApp's clock option. The core's clock is Date.now (shared/clock.ts systemClock), so shifting Date.now
@@ -11,7 +13,7 @@
 //    inside the core is on the shifted clock as well (the bench accounts for that when it reads bar write times).
 // Plain JavaScript: NODE_OPTIONS imports it into the built console, which runs without a TypeScript loader.
 import { renameSync, writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 const offset = Number(process.env.PROBE_CLOCK_OFFSET_MS ?? 0);
 const reportFile = process.env.PROBE_REPORT_FILE;
@@ -26,6 +28,17 @@ if (process.send) {
   eld.enable();
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
+  let elu0 = performance.eventLoopUtilization();
+  // Where a long delay comes from: the loop's own work (utilisation), garbage collection, or neither (the process
+  // was runnable but not running: CPU contention on the machine).
+  let gc = { count: 0, totalMs: 0, maxMs: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += e.duration;
+      gc.maxMs = Math.max(gc.maxMs, e.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
   let seq = 0;
   process.on('SIGUSR2', () => {
     const cpu = process.cpuUsage(cpu0);
@@ -37,6 +50,10 @@ if (process.send) {
       eldMaxMs: eld.max / 1e6,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
       wallSeconds: (performance.now() - t0) / 1000,
+      eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization,
+      gcCount: gc.count,
+      gcTotalMs: gc.totalMs,
+      gcMaxMs: gc.maxMs,
     };
     // Written aside and renamed: the bench never reads half a report.
     writeFileSync(`${reportFile}.tmp`, JSON.stringify(report));
@@ -44,5 +61,7 @@ if (process.send) {
     eld.reset();
     cpu0 = process.cpuUsage();
     t0 = performance.now();
+    elu0 = performance.eventLoopUtilization();
+    gc = { count: 0, totalMs: 0, maxMs: 0 };
   });
 }
