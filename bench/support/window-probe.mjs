@@ -13,10 +13,13 @@
 //    inside the core is on the shifted clock as well (the bench accounts for that when it reads bar write times).
 // Plain JavaScript: NODE_OPTIONS imports it into the built console, which runs without a TypeScript loader.
 import { renameSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 
 const offset = Number(process.env.PROBE_CLOCK_OFFSET_MS ?? 0);
 const reportFile = process.env.PROBE_REPORT_FILE;
+// Diagnostics: a V8 CPU profile of the window's process per report window (--cpu-prof is refused in NODE_OPTIONS).
+const profileFile = process.env.PROBE_CPU_PROFILE;
 
 if (process.send) {
   if (Number.isFinite(offset) && offset !== 0) {
@@ -40,7 +43,18 @@ if (process.send) {
     }
   }).observe({ entryTypes: ['gc'] });
   let seq = 0;
+  const profiler = profileFile ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    profiler.post('Profiler.enable', () => profiler.post('Profiler.start'));
+  }
   process.on('SIGUSR2', () => {
+    if (profiler) {
+      profiler.post('Profiler.stop', (err, result) => {
+        if (!err) writeFileSync(`${profileFile}.${seq}.cpuprofile`, JSON.stringify(result.profile));
+        profiler.post('Profiler.start');
+      });
+    }
     const cpu = process.cpuUsage(cpu0);
     const report = {
       seq: ++seq,
