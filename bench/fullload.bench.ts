@@ -278,7 +278,11 @@ const PROBE_URL = pathToFileURL(join(here, 'support/window-probe.mjs')).href;
 async function idleControl(dir: string): Promise<{ report: () => Promise<ProbeReport>; stop(): void }> {
   const reportFile = join(dir, 'idle-probe-report.json');
   const child = spawn(process.execPath, ['--import', PROBE_URL, '-e', 'setInterval(() => undefined, 1 << 30)'], { stdio: 'ignore', env: { ...process.env, PROBE_REPORT_FILE: reportFile } });
-  await sleep(500); // the probe's SIGUSR2 handler is installed once node has loaded it
+  // The probe writes report 0 once its SIGUSR2 handler is in place (before that, the signal would end the process).
+  for (let i = 0; !existsSync(reportFile); i++) {
+    if (i >= 200 || child.exitCode !== null) throw new Error('the idle control process did not start its probe');
+    await sleep(50);
+  }
   return { report: probeReporter(child.pid as number, reportFile, () => ''), stop: () => void child.kill('SIGTERM') };
 }
 

@@ -78,4 +78,7 @@ if (process.send) {
     elu0 = performance.eventLoopUtilization();
     gc = { count: 0, totalMs: 0, maxMs: 0 };
   });
+  // Report 0, before any measurement: the handler is in place (SIGUSR2 sent earlier would end the process).
+  writeFileSync(`${reportFile}.tmp`, JSON.stringify({ seq: 0, pid: process.pid }));
+  renameSync(`${reportFile}.tmp`, reportFile);
 }
