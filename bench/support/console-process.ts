@@ -45,7 +45,17 @@ export async function spawnConsole(options: SpawnConsoleOptions = {}): Promise<C
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   // Embedded defaults unless the caller sets them: no outside ticker, database, Redis or fixed token.
-  for (const k of ['TICKER_URL', 'DATABASE_URL', 'REDIS_URL', 'STRIKEDESK_API_TOKEN', 'STRIKEDESK_HOME', 'STRIKEDESK_PORT', 'STRIKEDESK_CONFIG', 'STRIKEDESK_INSTRUMENTS']) delete env[k];
+  for (const k of [
+    'TICKER_URL',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'STRIKEDESK_API_TOKEN',
+    'STRIKEDESK_HOME',
+    'STRIKEDESK_PORT',
+    'STRIKEDESK_CONFIG',
+    'STRIKEDESK_INSTRUMENTS',
+  ])
+    delete env[k];
   Object.assign(env, { STRIKEDESK_DEVTICKER_PORT: '0', STRIKEDESK_DEVTICKER_CLOCK: 'always-open', STRIKEDESK_LOG_LEVEL: 'warn' }, options.env ?? {});
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, [entry, '--port', '0', '--home', home], { env, stdio: ['ignore', 'pipe', 'pipe'] });

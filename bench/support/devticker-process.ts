@@ -8,6 +8,10 @@ const offset = Number(process.env.DEVTICKER_OFFSET_MS ?? 0);
 const options = JSON.parse(process.env.DEVTICKER_OPTIONS ?? '{}') as DevTickerOptions;
 const dt = await startDevTicker({ ...options, clock: { now: () => Date.now() + offset } });
 process.stdout.write(`devticker ${dt.url}\n`);
-const stop = () => void dt.close().then(() => process.exit(0), () => process.exit(1));
+const stop = () =>
+  void dt.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);

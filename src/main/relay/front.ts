@@ -27,7 +27,17 @@ const BODY_TIMEOUT_MS = 10_000;
 const KEEP_ALIVE_MS = 15_000;
 const CHANNEL_SET = new Set<string>(CHANNELS);
 // Hop-by-hop headers belong to one connection, not to the forwarded message.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
 
 export interface FrontOptions {
   host: string;
