@@ -146,8 +146,12 @@ test('stopping the console freezes the chain unmistakably, in the right words (r
   await expect(frozen).toHaveAttribute('data-state', 'unreachable');
   await expect(frozen).toContainText(/Console unreachable: frozen since \d\d:\d\d:\d\d IST/);
   await expect(body).toHaveClass(/frozen/);
-  const opacity = await page.evaluate<number>(`Number(getComputedStyle(document.querySelector('.chain-body.frozen .expiry-grid')).opacity)`);
-  expect(opacity).toBeLessThan(0.7);
+  // Frozen reads as greyed, not faded: colour drained from the grid, bars dimmed, text kept at readable contrast.
+  const look = await page.evaluate<{ filter: string; barOpacity: number }>(
+    `(() => { const bar = document.querySelector('.chain-body.frozen .expiry-grid .bar'); return { filter: getComputedStyle(document.querySelector('.chain-body.frozen .expiry-grid')).filter, barOpacity: bar ? Number(getComputedStyle(bar).opacity) : 0 }; })()`,
+  );
+  expect(look.filter).toMatch(/grayscale\(0\.[5-9]/);
+  expect(look.barOpacity).toBeLessThan(0.7);
   await expect(page.getByTestId('connection')).toContainText('console unreachable');
   await expect(page.getByTestId('connection-banner')).toHaveAttribute('data-state', 'unreachable');
   await expect(page.getByTestId('fill-status')).toContainText('Not live');
