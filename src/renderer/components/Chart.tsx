@@ -79,9 +79,12 @@ const TAG_GAP_PX = 4;
 export const thresholdTag = (t: Threshold): string => t.tag ?? String(Number.isInteger(t.value) ? t.value : Number(t.value.toFixed(2)));
 
 /** Width of the right gutter that holds the threshold tags: the widest tag plus its gap, at least 36 px. */
+let measure: CanvasRenderingContext2D | null | undefined;
 export function gutterWidth(thresholds: Threshold[]): number {
   if (!thresholds.length) return 0;
-  const ctx = document.createElement('canvas').getContext('2d');
+  // One off-screen context for every chart and render (Metrics re-renders on each refetch).
+  if (measure === undefined) measure = document.createElement('canvas').getContext('2d');
+  const ctx = measure;
   if (!ctx) return 64;
   ctx.font = `${TAG_FONT_PX}px system-ui, sans-serif`;
   return Math.max(36, Math.ceil(Math.max(...thresholds.map((t) => ctx.measureText(thresholdTag(t)).width))) + 2 * TAG_GAP_PX + 2);
