@@ -98,6 +98,12 @@ export interface TagBox {
   h: number;
 }
 
+/** The call and put colours follow the theme (darker on the light theme, so a gutter tag stays readable). */
+function themedColor(color: string, css: CSSStyleDeclaration | null): string {
+  const name = color === CHART_COLORS.call ? '--call' : color === CHART_COLORS.put ? '--put' : null;
+  return (name && css?.getPropertyValue(name).trim()) || color;
+}
+
 /**
  * Threshold lines: a dashed line across the plot and a short tag ("95%") in the right gutter at the line's height.
  * The gutter is padding outside the plot, so a tag can never sit on a plotted line; the full words ("alert below
@@ -120,8 +126,9 @@ function thresholdPlugin(current: () => Threshold[], holder: HTMLElement): uPlot
           ctx.canvas.height - half,
         );
         const boxes: TagBox[] = [];
+        const css = shown.length ? getComputedStyle(document.documentElement) : null;
         shown.forEach(({ t, y }, i) => {
-          const color = t.color ?? CHART_COLORS.amber;
+          const color = themedColor(t.color ?? CHART_COLORS.amber, css);
           ctx.save();
           ctx.strokeStyle = color;
           ctx.setLineDash([6 * dpr, 4 * dpr]);
@@ -221,7 +228,11 @@ export function Chart({ options, data, height, thresholds, label, testId, xRange
         <ul className="threshold-legend" aria-label={`${label}: thresholds`} data-testid={testId ? `${testId}-thresholds` : undefined}>
           {shown.map((t) => (
             <li key={`${t.label}|${t.value}`}>
-              <span className="threshold-swatch" style={{ borderTopColor: t.color ?? CHART_COLORS.amber }} aria-hidden="true" />
+              <span
+                className={`threshold-swatch${t.color === CHART_COLORS.call ? ' call' : t.color === CHART_COLORS.put ? ' put' : ''}`}
+                style={t.color === CHART_COLORS.call || t.color === CHART_COLORS.put ? undefined : { borderTopColor: t.color ?? CHART_COLORS.amber }}
+                aria-hidden="true"
+              />
               {t.label}
             </li>
           ))}
