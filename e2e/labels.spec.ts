@@ -22,29 +22,36 @@ interface Box {
 }
 
 /** Ladder geometry, read in the page: per row, each cell's label box and bar box (as painted, transforms included). */
-async function ladderBoxes(page: Page) {
-  return page.evaluate(() => {
-    const box = (el: Element | null) => {
+interface LadderRow {
+  strike: string;
+  cells: { kind: 'oi' | 'chg'; wall: boolean; cell: Box | null; label: Box | null; bar: Box | null }[];
+}
+
+/** Ladder geometry, read in the page: per row, each cell's label box and bar box (as painted, transforms included). */
+async function ladderBoxes(page: Page): Promise<LadderRow[]> {
+  // A string, like the other specs' page scripts: the e2e project is typed without the DOM library.
+  return page.evaluate<LadderRow[]>(`(() => {
+    const box = (el) => {
       if (!el) return null;
       const r = el.getBoundingClientRect();
       return r.width > 0 && r.height > 0 ? { x: r.left, y: r.top, w: r.width, h: r.height } : null;
     };
-    const inView = (r: DOMRect) => r.bottom > 0 && r.top < innerHeight;
+    const inView = (r) => r.bottom > 0 && r.top < innerHeight;
     return [...document.querySelectorAll('[data-screen="chain"] .ladder-body .ladder-row')]
       .filter((row) => inView(row.getBoundingClientRect()))
       .map((row) => ({
-        strike: (row as HTMLElement).dataset.strike ?? '',
+        strike: row.dataset.strike ?? '',
         cells: [...row.querySelectorAll('.bar-cell, .chg-cell')]
           .filter((c) => getComputedStyle(c).display !== 'none')
           .map((c) => ({
             kind: c.classList.contains('bar-cell') ? 'oi' : 'chg',
-            wall: (c as HTMLElement).dataset.wall !== undefined,
+            wall: c.dataset.wall !== undefined,
             cell: box(c),
             label: box(c.querySelector('.bar-label, .chg-label')),
             bar: box(c.querySelector('.bar')),
           })),
       }));
-  });
+  })()`);
 }
 
 const intersects = (a: Box, b: Box, slack = 0.5): boolean =>
@@ -116,16 +123,18 @@ test('Metrics: threshold tags sit right of the plot, their words in a legend, no
       await expect(chart).toBeVisible({ timeout: 60_000 });
       // The plugin records where it drew each tag (CSS px, relative to the canvas) after every draw.
       await expect.poll(async () => JSON.parse((await chart.getAttribute('data-threshold-tags')) ?? '[]').length, { timeout: 30_000 }).toBeGreaterThan(0);
-      const geo = await chart.evaluate((el) => {
-        const canvas = el.querySelector('canvas')!.getBoundingClientRect();
-        const over = el.querySelector('.u-over')!.getBoundingClientRect();
-        const tags = JSON.parse(el.dataset.thresholdTags ?? '[]') as { x: number; y: number; w: number; h: number }[];
+      // A page script as a string (no DOM types in the e2e project).
+      const geo = (await page.evaluate(`(() => {
+        const el = document.querySelector('[data-testid="${id}"]');
+        const canvas = el.querySelector('canvas').getBoundingClientRect();
+        const over = el.querySelector('.u-over').getBoundingClientRect();
+        const tags = JSON.parse(el.dataset.thresholdTags ?? '[]');
         return {
           plot: { x: over.left, y: over.top, w: over.width, h: over.height },
           canvas: { x: canvas.left, y: canvas.top, w: canvas.width, h: canvas.height },
           tags: tags.map((t) => ({ x: canvas.left + t.x, y: canvas.top + t.y, w: t.w, h: t.h })),
         };
-      });
+      })()`)) as { plot: Box; canvas: Box; tags: Box[] };
       const where = `${id} at ${size.width}x${size.height}`;
       for (const tag of geo.tags) {
         // Right of the plot area, where uPlot draws no series, and still on the canvas.
