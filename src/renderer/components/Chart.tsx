@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useTheme } from '../app/theme';
+import { spreadTags } from './chartLabels';
 
 export interface Threshold {
   value: number;
@@ -11,6 +12,8 @@ export interface Threshold {
   scale?: string;
   /** Which side is bad, for the dashed line's colour hint. */
   color?: string;
+  /** The short text drawn in the right gutter at the line ("95%"); the level itself when absent. */
+  tag?: string;
 }
 
 export const CHART_COLORS = {
@@ -70,32 +73,83 @@ export const istAxisValues = (_u: uPlot, splits: number[]): string[] => {
   });
 };
 
-/** Reads the thresholds on every draw, so editing them needs a redraw, not a rebuild. */
-function thresholdPlugin(current: () => Threshold[]): uPlot.Plugin {
+const TAG_FONT_PX = 11;
+const TAG_GAP_PX = 4;
+/** The tag's default text: the level itself, short enough for the gutter; the full words go in the legend. */
+export const thresholdTag = (t: Threshold): string => t.tag ?? String(Number.isInteger(t.value) ? t.value : Number(t.value.toFixed(2)));
+
+/** Width of the right gutter that holds the threshold tags: the widest tag plus its gap, at least 36 px. */
+let measure: CanvasRenderingContext2D | null | undefined;
+export function gutterWidth(thresholds: Threshold[]): number {
+  if (!thresholds.length) return 0;
+  // One off-screen context for every chart and render (Metrics re-renders on each refetch).
+  if (measure === undefined) measure = document.createElement('canvas').getContext('2d');
+  const ctx = measure;
+  if (!ctx) return 64;
+  ctx.font = `${TAG_FONT_PX}px system-ui, sans-serif`;
+  return Math.max(36, Math.ceil(Math.max(...thresholds.map((t) => ctx.measureText(thresholdTag(t)).width))) + 2 * TAG_GAP_PX + 2);
+}
+
+/** A tag's box in CSS pixels, relative to the chart's canvas (what the e2e overlap check reads). */
+export interface TagBox {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+/** The call and put colours follow the theme (darker on the light theme, so a gutter tag stays readable). */
+function themedColor(color: string, css: CSSStyleDeclaration | null): string {
+  const name = color === CHART_COLORS.call ? '--call' : color === CHART_COLORS.put ? '--put' : null;
+  return (name && css?.getPropertyValue(name).trim()) || color;
+}
+
+/**
+ * Threshold lines: a dashed line across the plot and a short tag ("95%") in the right gutter at the line's height.
+ * The gutter is padding outside the plot, so a tag can never sit on a plotted line; the full words ("alert below
+ * 95%") are in the legend under the chart. Reads the thresholds on every draw, so editing them needs a redraw.
+ */
+function thresholdPlugin(current: () => Threshold[], holder: HTMLElement): uPlot.Plugin {
   return {
     hooks: {
       draw: (u) => {
         const { ctx, bbox } = u;
-        for (const t of current()) {
-          const y = u.valToPos(t.value, t.scale ?? 'y', true);
-          if (!Number.isFinite(y) || y < bbox.top || y > bbox.top + bbox.height) continue;
+        const dpr = devicePixelRatio;
+        const shown = current()
+          .map((t) => ({ t, y: u.valToPos(t.value, t.scale ?? 'y', true) }))
+          .filter(({ y }) => Number.isFinite(y) && y >= bbox.top && y <= bbox.top + bbox.height);
+        const half = (TAG_FONT_PX / 2 + 1) * dpr;
+        const tagYs = spreadTags(
+          shown.map((s) => s.y),
+          (TAG_FONT_PX + 3) * dpr,
+          half,
+          ctx.canvas.height - half,
+        );
+        const boxes: TagBox[] = [];
+        const css = shown.length ? getComputedStyle(document.documentElement) : null;
+        shown.forEach(({ t, y }, i) => {
+          const color = themedColor(t.color ?? CHART_COLORS.amber, css);
           ctx.save();
-          ctx.strokeStyle = t.color ?? CHART_COLORS.amber;
-          ctx.setLineDash([6 * devicePixelRatio, 4 * devicePixelRatio]);
-          ctx.lineWidth = 1.5 * devicePixelRatio;
+          ctx.strokeStyle = color;
+          ctx.setLineDash([6 * dpr, 4 * dpr]);
+          ctx.lineWidth = 1.5 * dpr;
           ctx.beginPath();
           ctx.moveTo(bbox.left, y);
           ctx.lineTo(bbox.left + bbox.width, y);
           ctx.stroke();
           ctx.setLineDash([]);
-          ctx.fillStyle = t.color ?? CHART_COLORS.amber;
-          ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-          ctx.textAlign = 'right';
-          // Above the line, unless that would leave the plot (a threshold near the top of the scale).
-          const labelY = y - 16 * devicePixelRatio < bbox.top ? y + 14 * devicePixelRatio : y - 4 * devicePixelRatio;
-          ctx.fillText(t.label, bbox.left + bbox.width - 4 * devicePixelRatio, labelY);
+          ctx.fillStyle = color;
+          ctx.font = `${TAG_FONT_PX * dpr}px system-ui, sans-serif`;
+          ctx.textAlign = 'left';
+          ctx.textBaseline = 'middle';
+          const text = thresholdTag(t);
+          const x = bbox.left + bbox.width + TAG_GAP_PX * dpr;
+          ctx.fillText(text, x, tagYs[i]);
+          const w = ctx.measureText(text).width;
+          boxes.push({ x: x / dpr, y: tagYs[i] / dpr - TAG_FONT_PX / 2, w: w / dpr, h: TAG_FONT_PX });
           ctx.restore();
-        }
+        });
+        holder.dataset.thresholdTags = JSON.stringify(boxes);
       },
     },
   };
@@ -120,6 +174,9 @@ export function Chart({ options, data, height, thresholds, label, testId, xRange
   const latest = useRef(data);
   const thresholdsRef = useRef<Threshold[]>(thresholds ?? []);
   const rangeRef = useRef<[number, number] | null>(xRange ?? null);
+  const shown = thresholds ?? [];
+  // Rebuilt only when the widest tag needs a different gutter, not on every threshold edit.
+  const gutter = gutterWidth(shown);
 
   useEffect(() => {
     latest.current = data;
@@ -130,9 +187,11 @@ export function Chart({ options, data, height, thresholds, label, testId, xRange
   useEffect(() => {
     const el = holder.current;
     if (!el) return;
-    const plugin = thresholdPlugin(() => thresholdsRef.current);
+    const plugin = thresholdPlugin(() => thresholdsRef.current, el);
+    // A chart with thresholds keeps a right gutter for their tags, outside the plot.
+    const padding: uPlot.Padding | undefined = gutter > 0 ? [null, gutter, null, null] : options.padding;
     const chart = new uPlot(
-      { ...options, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] },
+      { ...options, padding, axes: themedAxes(options.axes), width: Math.max(200, el.clientWidth), height, plugins: [...(options.plugins ?? []), plugin] },
       latest.current,
       el,
     );
@@ -148,7 +207,7 @@ export function Chart({ options, data, height, thresholds, label, testId, xRange
       chart.destroy();
       plot.current = null;
     };
-  }, [options, height, theme]);
+  }, [options, height, theme, gutter]);
 
   const [xMin, xMax] = xRange ?? [null, null];
   useEffect(() => {
@@ -162,5 +221,23 @@ export function Chart({ options, data, height, thresholds, label, testId, xRange
     plot.current?.redraw(false, false);
   }, [thresholds]);
 
-  return <div ref={holder} className="chart" role="img" aria-label={label} data-testid={testId} />;
+  return (
+    <>
+      <div ref={holder} className="chart" role="img" aria-label={label} data-testid={testId} />
+      {shown.length > 0 && (
+        <ul className="threshold-legend" aria-label={`${label}: thresholds`} data-testid={testId ? `${testId}-thresholds` : undefined}>
+          {shown.map((t) => (
+            <li key={`${t.label}|${t.value}`}>
+              <span
+                className={`threshold-swatch${t.color === CHART_COLORS.call ? ' call' : t.color === CHART_COLORS.put ? ' put' : ''}`}
+                style={t.color === CHART_COLORS.call || t.color === CHART_COLORS.put ? undefined : { borderTopColor: t.color ?? CHART_COLORS.amber }}
+                aria-hidden="true"
+              />
+              {t.label}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
 }

@@ -3,6 +3,7 @@
 import { useMemo } from 'react';
 import uPlot from 'uplot';
 import { Chart, CHART_COLORS, darkAxis } from '../../components/Chart';
+import { labelEvery } from '../../components/chartLabels';
 
 export interface Bar {
   label: string;
@@ -21,14 +22,20 @@ export function histogramBars(buckets: { le: number; count: number }[], total: n
 }
 
 function histogramOptions(_shapeKey: string, names: string[]): Omit<uPlot.Options, 'width' | 'height'> {
-  const every = Math.max(1, Math.ceil(names.length / 10));
   const bars = uPlot.paths.bars?.({ size: [0.75, 40] });
   return {
     legend: { show: false },
     cursor: { show: false },
     scales: { x: { time: false, range: (_u, min, max) => [min - 0.6, max + 0.6] } },
     axes: [
-      darkAxis({ splits: () => names.map((_n, i) => i), values: (_u, splits) => splits.map((i) => (i % every === 0 ? (names[i] ?? '') : '')) }),
+      darkAxis({
+        splits: () => names.map((_n, i) => i),
+        values: (u, splits) => {
+          // Thinned by the plot's width, so at 1024 px (two charts a row) the labels still never overlap.
+          const every = labelEvery(names.length, u.bbox.width / devicePixelRatio || u.width);
+          return splits.map((i) => (i % every === 0 ? (names[i] ?? '') : ''));
+        },
+      }),
       darkAxis({ label: 'instruments', size: 56 }),
     ],
     series: [
@@ -49,8 +56,9 @@ export function Histogram({ title, buckets, threshold, total }: { title: string;
         shapeKey,
         bars.map((b) => b.label),
       ),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [shapeKey],
-  ); // eslint-disable-line react-hooks/exhaustive-deps
+  );
   const data: uPlot.AlignedData = [bars.map((_b, i) => i), bars.map((b) => (b.late ? null : b.count)), bars.map((b) => (b.late ? b.count : null))];
   const late = bars.filter((b) => b.late).reduce((a, b) => a + b.count, 0);
   return (

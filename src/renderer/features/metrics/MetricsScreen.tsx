@@ -107,7 +107,7 @@ function MetricsBody({ m, minutes, slowDataFiring }: { m: MetricsSummary; minute
           title="Auto-subscribe success rate"
           unit="%"
           lines={[{ label: 'success', points: m.autoSubscribe.series, color: CHART_COLORS.put, map: toPercent }]}
-          thresholds={[{ value: minSuccess, label: `alert below ${minSuccess.toFixed(0)}%`, color: CHART_COLORS.call }]}
+          thresholds={[{ value: minSuccess, label: `alert below ${minSuccess.toFixed(0)}%`, tag: `${minSuccess.toFixed(0)}%`, color: CHART_COLORS.call }]}
           testId="chart-success"
           window={m.window}
           stepSeconds={m.stepSeconds}
@@ -118,7 +118,9 @@ function MetricsBody({ m, minutes, slowDataFiring }: { m: MetricsSummary; minute
           title="Time to data"
           unit="s"
           lines={[{ label: 'worst per step', points: m.timeToData.series, color: CHART_COLORS.accent }]}
-          thresholds={[{ value: t.timeToDataSeconds, label: `alert above ${t.timeToDataSeconds} s`, color: CHART_COLORS.call }]}
+          thresholds={[
+            { value: t.timeToDataSeconds, label: `alert above ${t.timeToDataSeconds} s`, tag: `${t.timeToDataSeconds} s`, color: CHART_COLORS.call },
+          ]}
           testId="chart-ttd"
           window={m.window}
           stepSeconds={m.stepSeconds}
@@ -132,7 +134,18 @@ function MetricsBody({ m, minutes, slowDataFiring }: { m: MetricsSummary; minute
             { label: 'instruments', points: m.backfill.seriesInstruments, color: CHART_COLORS.violet },
             { label: 'requests', points: m.backfill.seriesRequests, color: CHART_COLORS.amber },
           ]}
-          thresholds={cycle ? [{ value: cycle.minimumRequests, label: `minimum requests last cycle: ${cycle.minimumRequests}`, color: CHART_COLORS.put }] : []}
+          thresholds={
+            cycle
+              ? [
+                  {
+                    value: cycle.minimumRequests,
+                    label: `minimum requests last cycle: ${cycle.minimumRequests}`,
+                    tag: `min ${cycle.minimumRequests}`,
+                    color: CHART_COLORS.put,
+                  },
+                ]
+              : []
+          }
           testId="chart-backfill"
           window={m.window}
           stepSeconds={m.stepSeconds}
@@ -141,7 +154,14 @@ function MetricsBody({ m, minutes, slowDataFiring }: { m: MetricsSummary; minute
           title="Subscription API calls per hour"
           unit="calls"
           lines={[{ label: 'calls in the trailing hour', points: m.subscriptionCalls.seriesPerHour, color: CHART_COLORS.accent }]}
-          thresholds={[{ value: t.subscriptionCallsPerHour, label: `alert above ${fmtInt(t.subscriptionCallsPerHour)}/h`, color: CHART_COLORS.call }]}
+          thresholds={[
+            {
+              value: t.subscriptionCallsPerHour,
+              label: `alert above ${fmtInt(t.subscriptionCallsPerHour)}/h`,
+              tag: `${fmtInt(t.subscriptionCallsPerHour)}/h`,
+              color: CHART_COLORS.call,
+            },
+          ]}
           testId="chart-calls"
           window={m.window}
           stepSeconds={m.stepSeconds}
