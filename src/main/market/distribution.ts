@@ -282,7 +282,7 @@ async function lastValuesBefore(
  * bars before `to` summed directly (an index-only scan of fo_strike_bars_by_bucket, migration 0005). Which one is
  * decided in the statement from the day's first and last bar (two index probes); the other branch never runs.
  */
-async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; day: string; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
+export async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; day: string; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   const bars = `FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date`;
   const sums = 'count(call_volume) AS cn, sum(call_volume) AS cv, count(put_volume) AS pn, sum(put_volume) AS pv';
   const rows = await db.query<{ strike: number; cn: number; cv: string | number | null; pn: number; pv: string | number | null }>(
