@@ -10,8 +10,10 @@
 // The IST day of a bucket is its UTC instant + 5:30 (IST has no DST), with no time-zone database needed.
 // The triggers are created before the table is filled, under a lock that holds writers off until the migration
 // commits, so no write falls between the fill and the first trigger.
-// TimescaleDB before 2.18 refuses transition tables on hypertables: app.ts's enableTimescale then leaves the bar table
-// a plain table (it already tolerates a refusal).
+// TimescaleDB: a bar table that is already a hypertable gets a row-level twin of the triggers (see below); on a plain
+// table, enableTimescale (app.ts) later either converts it (TimescaleDB releases with timescale/timescaledb#6901 accept
+// transition tables on hypertables) or is
+// refused and leaves it a plain table, which it already tolerates.
 const istDay = (col: string) => `((${col} AT TIME ZONE 'UTC') + interval '330 minutes')::date`;
 const signed = (table: string, sign: '' | '-') => `
       SELECT symbol, expiry, ${istDay('bucket')} AS ist_day, strike,
@@ -29,6 +31,15 @@ const apply = (rows: string) => `
     ON CONFLICT (symbol, expiry, ist_day, strike) DO UPDATE SET
       call_volume = d.call_volume + EXCLUDED.call_volume, call_minutes = d.call_minutes + EXCLUDED.call_minutes,
       put_volume = d.put_volume + EXCLUDED.put_volume, put_minutes = d.put_minutes + EXCLUDED.put_minutes;`;
+
+// One row's (signed) contribution, for the row-level twin below.
+const rowApply = (row: 'OLD' | 'NEW', sign: '' | '-') => `INSERT INTO fo_strike_day_volume AS d (symbol, expiry, ist_day, strike, call_volume, call_minutes, put_volume, put_minutes)
+        VALUES (${row}.symbol, ${row}.expiry, ${istDay(`${row}.bucket`)}, ${row}.strike,
+                ${sign}coalesce(${row}.call_volume, 0), ${sign}(${row}.call_volume IS NOT NULL)::int,
+                ${sign}coalesce(${row}.put_volume, 0), ${sign}(${row}.put_volume IS NOT NULL)::int)
+        ON CONFLICT (symbol, expiry, ist_day, strike) DO UPDATE SET
+          call_volume = d.call_volume + EXCLUDED.call_volume, call_minutes = d.call_minutes + EXCLUDED.call_minutes,
+          put_volume = d.put_volume + EXCLUDED.put_volume, put_minutes = d.put_minutes + EXCLUDED.put_minutes;`;
 
 export default {
   version: 6,
@@ -66,13 +77,38 @@ export default {
       RETURN NULL;
     END $fn$;
 
+    -- A row-level twin for a bar table that is already a TimescaleDB hypertable: older TimescaleDB releases accept a
+    -- transition-table trigger there but then fail every insert, which would stop the writer. Slower per row, same sums.
+    CREATE FUNCTION fo_strike_day_volume_row() RETURNS trigger LANGUAGE plpgsql AS $fn$
+    BEGIN
+      IF TG_OP <> 'INSERT' AND OLD.timeframe = 1 AND (OLD.call_volume IS NOT NULL OR OLD.put_volume IS NOT NULL) THEN
+        ${rowApply('OLD', '-')}
+      END IF;
+      IF TG_OP <> 'DELETE' AND NEW.timeframe = 1 AND (NEW.call_volume IS NOT NULL OR NEW.put_volume IS NOT NULL) THEN
+        ${rowApply('NEW', '')}
+      END IF;
+      RETURN NULL;
+    END $fn$;
+
     -- One trigger per event: PostgreSQL allows transition tables only on single-event triggers.
-    CREATE TRIGGER fo_strike_day_volume_insert AFTER INSERT ON fo_strike_bars
-      REFERENCING NEW TABLE AS new_bars FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_insert();
-    CREATE TRIGGER fo_strike_day_volume_update AFTER UPDATE ON fo_strike_bars
-      REFERENCING OLD TABLE AS old_bars NEW TABLE AS new_bars FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_update();
-    CREATE TRIGGER fo_strike_day_volume_delete AFTER DELETE ON fo_strike_bars
-      REFERENCING OLD TABLE AS old_bars FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_delete();
+    DO $do$
+    DECLARE hypertable boolean := false;
+    BEGIN
+      IF to_regclass('_timescaledb_catalog.hypertable') IS NOT NULL THEN
+        EXECUTE $q$SELECT EXISTS (SELECT 1 FROM _timescaledb_catalog.hypertable WHERE table_name = 'fo_strike_bars')$q$ INTO hypertable;
+      END IF;
+      IF hypertable THEN
+        CREATE TRIGGER fo_strike_day_volume_row AFTER INSERT OR UPDATE OR DELETE ON fo_strike_bars
+          FOR EACH ROW EXECUTE FUNCTION fo_strike_day_volume_row();
+      ELSE
+        CREATE TRIGGER fo_strike_day_volume_insert AFTER INSERT ON fo_strike_bars
+          REFERENCING NEW TABLE AS new_bars FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_insert();
+        CREATE TRIGGER fo_strike_day_volume_update AFTER UPDATE ON fo_strike_bars
+          REFERENCING OLD TABLE AS old_bars NEW TABLE AS new_bars FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_update();
+        CREATE TRIGGER fo_strike_day_volume_delete AFTER DELETE ON fo_strike_bars
+          REFERENCING OLD TABLE AS old_bars FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_delete();
+      END IF;
+    END $do$;
     CREATE TRIGGER fo_strike_day_volume_truncate AFTER TRUNCATE ON fo_strike_bars
       FOR EACH STATEMENT EXECUTE FUNCTION fo_strike_day_volume_truncate();
 
