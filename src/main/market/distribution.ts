@@ -290,11 +290,14 @@ export async function dayVolumes(db: Queryable, q: { symbol: string; expiry: str
        SELECT (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket ASC LIMIT 1) AS first_bar,
               (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket DESC LIMIT 1) AS last_bar),
      how AS MATERIALIZED (
-       SELECT last_bar IS NULL OR last_bar < $4::timestamptz OR last_bar - $4::timestamptz < $4::timestamptz - first_bar AS by_day FROM span)
+       SELECT last_bar IS NULL OR last_bar < $4::timestamptz OR last_bar - $4::timestamptz < $4::timestamptz - first_bar AS by_day FROM span),
+     -- Summed once, whatever the join (PGlite never analyzes the day table: a nested loop over a grouped subquery
+     -- re-read its sorted input per strike).
+     tail AS MATERIALIZED (SELECT strike, ${sums} ${bars} AND bucket >= $4::timestamptz AND bucket < $5::timestamptz GROUP BY strike)
      SELECT d.strike, d.call_minutes - coalesce(t.cn, 0) AS cn, d.call_volume - coalesce(t.cv, 0) AS cv,
             d.put_minutes - coalesce(t.pn, 0) AS pn, d.put_volume - coalesce(t.pv, 0) AS pv
      FROM fo_strike_day_volume d
-     LEFT JOIN (SELECT strike, ${sums} ${bars} AND bucket >= $4::timestamptz AND bucket < $5::timestamptz GROUP BY strike) t ON t.strike = d.strike
+     LEFT JOIN tail t ON t.strike = d.strike
      WHERE d.symbol = $1 AND d.expiry = $2::date AND d.ist_day = $6::date AND (SELECT by_day FROM how)
      UNION ALL
      SELECT strike, ${sums} ${bars} AND bucket >= $3::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)

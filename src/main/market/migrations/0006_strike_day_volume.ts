@@ -118,5 +118,7 @@ export default {
     FROM fo_strike_bars WHERE timeframe = 1
     GROUP BY 1, 2, 3, 4
     HAVING count(call_volume) > 0 OR count(put_volume) > 0;
+    -- PGlite has no autovacuum: without statistics the planner takes the table for empty.
+    ANALYZE fo_strike_day_volume;
   `,
 };
