@@ -71,7 +71,9 @@ function countAccessible(dir: string): number {
 
 /** What a cluster is, apart from its data: its settings, databases and roles. */
 async function clusterShape(db: MarketDb) {
-  const settings = await db.query<{ name: string; setting: string }>('SELECT name, setting FROM pg_settings ORDER BY name');
+  // plpgsql.* settings exist once the session has loaded plpgsql (a migration's trigger function does): a property of
+  // the session, not of the cluster.
+  const settings = await db.query<{ name: string; setting: string }>("SELECT name, setting FROM pg_settings WHERE name NOT LIKE 'plpgsql.%' ORDER BY name");
   const databases = await db.query('SELECT datname, pg_encoding_to_char(encoding) AS encoding, datcollate, datctype FROM pg_database ORDER BY datname');
   const roles = await db.query('SELECT rolname, rolsuper FROM pg_roles ORDER BY rolname');
   const catalog = await db.query('SELECT count(*)::int AS n FROM pg_class');

@@ -21,7 +21,7 @@
 // - is_stale: bars expected at the reference instant (now, or T) and the bucket ended more than 2 x timeframe before
 //   it. A leg is stale when its own last bar ended more than 2 x timeframe before the bucket end.
 import type { ChainCoverage, ExpirySeries, OiChangeBasis, StrikeLeg, Timeframe } from '../../shared/api';
-import { daysBetween, istDate, istInstant } from '../calendar';
+import { addDays, daysBetween, istDate, istInstant } from '../calendar';
 import type { Queryable } from './db';
 
 export const TIMEFRAME_MINUTES: Readonly<Record<Timeframe, 1 | 5 | 15>> = { '1min': 1, '5min': 5, '15min': 15 };
@@ -274,18 +274,37 @@ async function lastValuesBefore(
 }
 
 /**
- * Per strike and side: the sum of the known 1-minute volumes in [from, to); null when none is known. Every strike of
- * the expiry is needed (pcr_volume is expiry-wide): an index-only scan of the day's range of fo_strike_bars_by_bucket,
- * which carries strike and both volumes (migration 0005).
+ * Per strike and side: the sum of the known 1-minute volumes of IST day `day` before `to`; null when none is known.
+ * Every strike of the expiry is needed (pcr_volume is expiry-wide). fo_strike_day_volume (migration 0006, kept by
+ * triggers on fo_strike_bars) holds each strike's whole-day sum and count of minutes with a volume; the answer is
+ * either that minus the bars at or after `to` (the latest bucket: usually none, a probe of the day row per strike),
+ * or, when the day's bars reach further past `to` than they started before it (an `at=` early in a past day), the
+ * bars before `to` summed directly (an index-only scan of fo_strike_bars_by_bucket, migration 0005). Which one is
+ * decided in the statement from the day's first and last bar (two index probes); the other branch never runs.
  */
-async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; from: number; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
-  const rows = await db.query<{ strike: number; cv: string | number | null; pv: string | number | null }>(
-    `SELECT strike, sum(call_volume) AS cv, sum(put_volume) AS pv FROM fo_strike_bars
-     WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND bucket >= $3::timestamptz AND bucket < $4::timestamptz
+export async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; day: string; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
+  const bars = `FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date`;
+  const sums = 'count(call_volume) AS cn, sum(call_volume) AS cv, count(put_volume) AS pn, sum(put_volume) AS pv';
+  const rows = await db.query<{ strike: number; cn: number; cv: string | number | null; pn: number; pv: string | number | null }>(
+    `WITH span AS MATERIALIZED (
+       SELECT (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket ASC LIMIT 1) AS first_bar,
+              (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket DESC LIMIT 1) AS last_bar),
+     how AS MATERIALIZED (
+       SELECT last_bar IS NULL OR last_bar < $4::timestamptz OR last_bar - $4::timestamptz < $4::timestamptz - first_bar AS by_day FROM span),
+     -- Summed once, whatever the join (PGlite never analyzes the day table: a nested loop over a grouped subquery
+     -- re-read its sorted input per strike).
+     tail AS MATERIALIZED (SELECT strike, ${sums} ${bars} AND bucket >= $4::timestamptz AND bucket < $5::timestamptz GROUP BY strike)
+     SELECT d.strike, d.call_minutes - coalesce(t.cn, 0) AS cn, d.call_volume - coalesce(t.cv, 0) AS cv,
+            d.put_minutes - coalesce(t.pn, 0) AS pn, d.put_volume - coalesce(t.pv, 0) AS pv
+     FROM fo_strike_day_volume d
+     LEFT JOIN tail t ON t.strike = d.strike
+     WHERE d.symbol = $1 AND d.expiry = $2::date AND d.ist_day = $6::date AND (SELECT by_day FROM how)
+     UNION ALL
+     SELECT strike, ${sums} ${bars} AND bucket >= $3::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)
      GROUP BY strike`,
-    [q.symbol, q.expiry, iso(q.from), iso(q.to)],
+    [q.symbol, q.expiry, iso(istInstant(q.day)), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day],
   );
-  return new Map(rows.map((r) => [Number(r.strike), { CE: numOrNull(r.cv), PE: numOrNull(r.pv) }]));
+  return new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }]));
 }
 
 /** Start of each leg's last 1-minute bar before `before` (within the look-back). */
@@ -479,7 +498,7 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
             Object.assign(prevClose, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'close', before: dayStart }));
           })(),
           (async () => {
-            dayVol = await dayVolumes(db, { symbol: input.symbol, expiry: chain.expiry, from: dayStart, to: end });
+            dayVol = await dayVolumes(db, { symbol: input.symbol, expiry: chain.expiry, day, to: end });
           })(),
           (async () => {
             if (input.timeframe !== '1min') {

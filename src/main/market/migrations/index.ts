@@ -4,6 +4,7 @@ import m0002 from './0002_backfill_coverage';
 import m0003 from './0003_greek_tick_counts';
 import m0004 from './0004_rate_budget';
 import m0005 from './0005_distribution_indexes';
+import m0006 from './0006_strike_day_volume';
 
 export interface MarketMigration {
   version: number;
@@ -11,4 +12,4 @@ export interface MarketMigration {
   up: string;
 }
 
-export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0003, m0004, m0005];
+export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
