@@ -59,8 +59,14 @@ const side = (p: 'call' | 'put', quiet: string, token: string) => {
     on(`100000 + ((${k} * 7919 + ei * 131 + $3 * 17 + m * 3) % 50000)`), // oi
     on(`(${k} * 31 + m * 7 + $3) % 500`), // volume
     ...['0', '0.5', '-0.5', '0.1'].map((d) => on(`greatest(0.05, 600 - ${k} * 6 + ((m * 13 + $3 * 7) % 40) + ${d})`)), // o h l c
-    on(`0.12 + ${k} * 0.001`), on(p === 'call' ? `1 - s / 100.0` : `-(s / 100.0)`), on('0.0004'), on('-3.5'), on('11.2'),
-    on(`1 + (m + s) % 20`), on(`'live'`), on('true'),
+    on(`0.12 + ${k} * 0.001`),
+    on(p === 'call' ? `1 - s / 100.0` : `-(s / 100.0)`),
+    on('0.0004'),
+    on('-3.5'),
+    on('11.2'),
+    on(`1 + (m + s) % 20`),
+    on(`'live'`),
+    on('true'),
   ].join(', ');
 };
 const SIDE_COLS = ['token', 'oi', 'volume', 'open', 'high', 'low', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source', 'complete'];
@@ -97,7 +103,9 @@ async function load(db: MarketDb, days: string[], backend: string): Promise<numb
   await db.exec('VACUUM ANALYZE fo_strike_bars');
   await db.exec('VACUUM ANALYZE instrument_bars');
   const [{ n }] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM fo_strike_bars');
-  console.log(`  [${backend}] ${n.toLocaleString('en')} strike-bar rows (${(2 * n).toLocaleString('en')} legs) in ${((t1 - t0) / 1000).toFixed(1)} s + indexes ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  console.log(
+    `  [${backend}] ${n.toLocaleString('en')} strike-bar rows (${(2 * n).toLocaleString('en')} legs) in ${((t1 - t0) / 1000).toFixed(1)} s + indexes ${((performance.now() - t1) / 1000).toFixed(1)} s`,
+  );
   return n;
 }
 
@@ -124,7 +132,10 @@ async function request(impl: Impl, db: Queryable, q: { now: number; at?: number 
     symbol: SYMBOL,
     timeframe: '1min',
     expiries: EXPIRIES.map((expiry, ei) => ({
-      expiry, strikes, atm, step: STEP,
+      expiry,
+      strikes,
+      atm,
+      step: STEP,
       tokens: new Map(strikes.flatMap((k, s) => (['CE', 'PE'] as const).map((side) => [current.legKey(k, side), tokenOf(ei, s, side)] as [string, number]))),
     })),
     at: q.at,
@@ -216,7 +227,13 @@ async function openStore(backend: 'postgres' | 'pglite'): Promise<Store> {
   if (backend === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'sd-bench-query-'));
     const db = await openMarketDb({ pgliteDir: join(dir, 'market') });
-    return { db, close: async () => { await db.close(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      db,
+      close: async () => {
+        await db.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   let adminUrl = process.env.DATABASE_URL;
   let stop = () => undefined as void;
@@ -254,7 +271,8 @@ async function openStore(backend: 'postgres' | 'pglite'): Promise<Store> {
   };
 }
 
-const fmt = (m: { p50: number; p95: number; max: number; n: number }) => `p50 ${m.p50.toFixed(1)} ms  p95 ${m.p95.toFixed(1)} ms  max ${m.max.toFixed(1)} ms  (${m.n} requests)`;
+const fmt = (m: { p50: number; p95: number; max: number; n: number }) =>
+  `p50 ${m.p50.toFixed(1)} ms  p95 ${m.p95.toFixed(1)} ms  max ${m.max.toFixed(1)} ms  (${m.n} requests)`;
 
 async function run(backend: 'postgres' | 'pglite'): Promise<string[]> {
   console.log(`\n[${backend}]`);
@@ -286,7 +304,8 @@ async function run(backend: 'postgres' | 'pglite'): Promise<string[]> {
     await db.exec('VACUUM ANALYZE fo_strike_bars');
 
     for (const [name, q] of Object.entries(instants)) {
-      if (JSON.stringify(await request(current, db, q)) !== answers[name]) throw new Error(`${backend} ${name}: today's queries answer differently from main's`);
+      if (JSON.stringify(await request(current, db, q)) !== answers[name])
+        throw new Error(`${backend} ${name}: today's queries answer differently from main's`);
     }
     console.log(`  answers identical to the baseline's (latest and at=)`);
     for (const [name, q] of Object.entries(instants)) {
@@ -309,7 +328,9 @@ async function run(backend: 'postgres' | 'pglite'): Promise<string[]> {
   return targets;
 }
 
-console.log(`query benchmark: ${DAYS} trading days x ${MINUTES} minutes x ${EXPIRIES.length} expiries x ${STRIKES} strikes x 2 sides = ${(DAYS * MINUTES * EXPIRIES.length * STRIKES * 2).toLocaleString('en')} leg-minutes; ${ITERATIONS} requests after ${WARMUP} warm-up`);
+console.log(
+  `query benchmark: ${DAYS} trading days x ${MINUTES} minutes x ${EXPIRIES.length} expiries x ${STRIKES} strikes x 2 sides = ${(DAYS * MINUTES * EXPIRIES.length * STRIKES * 2).toLocaleString('en')} leg-minutes; ${ITERATIONS} requests after ${WARMUP} warm-up`,
+);
 const all: string[] = [];
 for (const backend of BACKENDS) all.push(...(await run(backend)));
 console.log('\nsummary');

@@ -42,10 +42,28 @@ function liveMinute(minute: number, complete: boolean): StrikeSideBar[] {
     for (const side of ['CE', 'PE'] as const) {
       const k = minute * 7 + s;
       bars.push({
-        symbol: 'NIFTY', expiry: EXPIRY, strike: 20_000 + s * 50, bucket: T0 + minute * M, side, token: 1_000_000 + s * 2 + (side === 'PE' ? 1 : 0),
-        oi: 50_000 + k, volume: complete ? 100 + (k % 50) : null, open: 100 + (k % 9), high: 110 + (k % 9), low: 95 + (k % 9), close: 104.5 + (k % 9),
-        iv: 0.12 + s / 1e4, delta: side === 'CE' ? 0.5 : -0.5, gamma: 0.001, theta: -3.2, vega: 7.1, ticks: 20 + (k % 11),
-        greekTicks: [20, 20, 19, 20, 18], underlyingClose: 25_000 + minute, source: 'live', complete,
+        symbol: 'NIFTY',
+        expiry: EXPIRY,
+        strike: 20_000 + s * 50,
+        bucket: T0 + minute * M,
+        side,
+        token: 1_000_000 + s * 2 + (side === 'PE' ? 1 : 0),
+        oi: 50_000 + k,
+        volume: complete ? 100 + (k % 50) : null,
+        open: 100 + (k % 9),
+        high: 110 + (k % 9),
+        low: 95 + (k % 9),
+        close: 104.5 + (k % 9),
+        iv: 0.12 + s / 1e4,
+        delta: side === 'CE' ? 0.5 : -0.5,
+        gamma: 0.001,
+        theta: -3.2,
+        vega: 7.1,
+        ticks: 20 + (k % 11),
+        greekTicks: [20, 20, 19, 20, 18],
+        underlyingClose: 25_000 + minute,
+        source: 'live',
+        complete,
       });
     }
   }
@@ -56,21 +74,70 @@ function backfillUnits(): FetchedChunk[][] {
   const units: FetchedChunk[][] = [];
   for (let s = 0; s < BACKFILL_STRIKES; s++) {
     const strike = 24_000 + s * 50;
-    units.push((['CE', 'PE'] as const).map((side) => {
-      const inst: PlannedInstrument = { token: 2_000_000 + s * 2 + (side === 'CE' ? 0 : 1), kind: 'option', symbol: 'NIFTY', tradingsymbol: `NIFTY25NOV${strike}${side}`, expiry: EXPIRY, strike, side };
-      const candles: HistoryCandle[] = Array.from({ length: BACKFILL_MINUTES }, (_, k) => ({
-        date: toIstOffsetString(T0 + k * M), open: 100 + k, high: 101 + k, low: 99 + k, close: 100.5 + k, volume: 1000 + k, oi: 50_000 + k * 3,
-        iv: 0.1 + k / 1e5, delta: side === 'CE' ? 0.5 : -0.5, gamma: 0.001, theta: -3, vega: 7, underlying: 25_000 + k,
-      }));
-      return { instrument: inst, gaps: [[T0, T0 + BACKFILL_MINUTES * M]], from: T0, to: T0 + BACKFILL_MINUTES * M, candles, hadFailures: false } satisfies FetchedChunk;
-    }));
+    units.push(
+      (['CE', 'PE'] as const).map((side) => {
+        const inst: PlannedInstrument = {
+          token: 2_000_000 + s * 2 + (side === 'CE' ? 0 : 1),
+          kind: 'option',
+          symbol: 'NIFTY',
+          tradingsymbol: `NIFTY25NOV${strike}${side}`,
+          expiry: EXPIRY,
+          strike,
+          side,
+        };
+        const candles: HistoryCandle[] = Array.from({ length: BACKFILL_MINUTES }, (_, k) => ({
+          date: toIstOffsetString(T0 + k * M),
+          open: 100 + k,
+          high: 101 + k,
+          low: 99 + k,
+          close: 100.5 + k,
+          volume: 1000 + k,
+          oi: 50_000 + k * 3,
+          iv: 0.1 + k / 1e5,
+          delta: side === 'CE' ? 0.5 : -0.5,
+          gamma: 0.001,
+          theta: -3,
+          vega: 7,
+          underlying: 25_000 + k,
+        }));
+        return {
+          instrument: inst,
+          gaps: [[T0, T0 + BACKFILL_MINUTES * M]],
+          from: T0,
+          to: T0 + BACKFILL_MINUTES * M,
+          candles,
+          hadFailures: false,
+        } satisfies FetchedChunk;
+      }),
+    );
   }
   return units;
 }
 
 // ---------- row by row: the same merge rules, one statement per side row ----------
 
-const SIDE_COLS = ['token', 'oi', 'volume', 'open', 'high', 'low', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source', 'complete', 'iv_n', 'delta_n', 'gamma_n', 'theta_n', 'vega_n'];
+const SIDE_COLS = [
+  'token',
+  'oi',
+  'volume',
+  'open',
+  'high',
+  'low',
+  'close',
+  'iv',
+  'delta',
+  'gamma',
+  'theta',
+  'vega',
+  'ticks',
+  'source',
+  'complete',
+  'iv_n',
+  'delta_n',
+  'gamma_n',
+  'theta_n',
+  'vega_n',
+];
 const rowStatement = (p: 'call' | 'put') => `
   INSERT INTO fo_strike_bars AS b (timeframe, symbol, expiry, strike, bucket, underlying_close, ${SIDE_COLS.map((c) => `${p}_${c}`).join(', ')}, updated_at)
   VALUES (1, $1, $2, $3, $4, $5, ${SIDE_COLS.map((_, i) => `$${i + 6}`).join(', ')}, now())
@@ -84,8 +151,27 @@ async function rowByRow(db: MarketDb, bars: readonly StrikeSideBar[]): Promise<v
   const int = (v: number | null) => (v === null ? null : Math.round(v));
   for (const b of bars) {
     await db.query(ROW[b.side], [
-      b.symbol, b.expiry, b.strike, new Date(b.bucket).toISOString(), b.underlyingClose, b.token, int(b.oi), int(b.volume), b.open, b.high, b.low, b.close,
-      b.iv, b.delta, b.gamma, b.theta, b.vega, int(b.ticks), b.source, b.complete, ...[0, 1, 2, 3, 4].map((i) => int(b.greekTicks?.[i] ?? null)),
+      b.symbol,
+      b.expiry,
+      b.strike,
+      new Date(b.bucket).toISOString(),
+      b.underlyingClose,
+      b.token,
+      int(b.oi),
+      int(b.volume),
+      b.open,
+      b.high,
+      b.low,
+      b.close,
+      b.iv,
+      b.delta,
+      b.gamma,
+      b.theta,
+      b.vega,
+      int(b.ticks),
+      b.source,
+      b.complete,
+      ...[0, 1, 2, 3, 4].map((i) => int(b.greekTicks?.[i] ?? null)),
     ]);
   }
 }
@@ -93,7 +179,12 @@ async function rowByRow(db: MarketDb, bars: readonly StrikeSideBar[]): Promise<v
 /** The backfill writer's rows for a unit, as side bars (the same conversion writeUnit makes). */
 async function backfillRowByRow(db: MarketDb, units: FetchedChunk[][]): Promise<void> {
   const { strikeSideBar } = await import('../src/main/backfill/writer');
-  for (const unit of units) for (const c of unit) await rowByRow(db, c.candles.map((k) => strikeSideBar(c.instrument, Date.parse(k.date), k)));
+  for (const unit of units)
+    for (const c of unit)
+      await rowByRow(
+        db,
+        c.candles.map((k) => strikeSideBar(c.instrument, Date.parse(k.date), k)),
+      );
 }
 
 const CONTENT = `SELECT md5(string_agg(t::text, '|' ORDER BY strike, bucket)) AS h, count(*)::int AS n FROM (
@@ -135,8 +226,12 @@ async function shape(t: TestMarketDb, name: string, rows: number, batch: () => P
   const ratio = median(rowMs) / median(batchMs);
   const rate = (ms: number) => Math.round(rows / (ms / 1000)).toLocaleString('en');
   console.log(`  ${name}: ${rows.toLocaleString('en')} side rows each way, ${ROUNDS} interleaved rounds, identical contents`);
-  console.log(`    batched      median ${median(batchMs).toFixed(0).padStart(6)} ms  ${rate(median(batchMs)).padStart(9)} rows/s  (rounds ${batchMs.map((m) => m.toFixed(0)).join(', ')} ms)`);
-  console.log(`    row by row   median ${median(rowMs).toFixed(0).padStart(6)} ms  ${rate(median(rowMs)).padStart(9)} rows/s  (rounds ${rowMs.map((m) => m.toFixed(0)).join(', ')} ms)`);
+  console.log(
+    `    batched      median ${median(batchMs).toFixed(0).padStart(6)} ms  ${rate(median(batchMs)).padStart(9)} rows/s  (rounds ${batchMs.map((m) => m.toFixed(0)).join(', ')} ms)`,
+  );
+  console.log(
+    `    row by row   median ${median(rowMs).toFixed(0).padStart(6)} ms  ${rate(median(rowMs)).padStart(9)} rows/s  (rounds ${rowMs.map((m) => m.toFixed(0)).join(', ')} ms)`,
+  );
   console.log(`    ratio        ${ratio.toFixed(1)}x median vs median (best vs best ${(Math.min(...rowMs) / Math.min(...batchMs)).toFixed(1)}x)`);
   return `target writer_${name}_${t.name}: ${ratio >= TARGET ? 'met' : 'NOT met'} (${ratio.toFixed(1)}x vs >= ${TARGET}x row by row, median of ${ROUNDS} rounds)`;
 }
@@ -166,12 +261,30 @@ async function run(backend: 'pglite' | 'postgres'): Promise<string[]> {
     // Warm-up: plans and caches of both writers.
     await upsertStrikeSides(t.db, live[0]);
     await rowByRow(t.db, live[0].slice(0, 50));
-    targets.push(await shape(t, 'live', live.reduce((n, b) => n + b.length, 0),
-      async () => { for (const b of live) await upsertStrikeSides(t.db, b); },
-      async () => { for (const b of live) await rowByRow(t.db, b); }));
-    targets.push(await shape(t, 'backfill', units.reduce((n, u) => n + u.reduce((k, c) => k + c.candles.length, 0), 0),
-      async () => { for (const u of units) await writeUnit(t.db, coverage, u); },
-      () => backfillRowByRow(t.db, units)));
+    targets.push(
+      await shape(
+        t,
+        'live',
+        live.reduce((n, b) => n + b.length, 0),
+        async () => {
+          for (const b of live) await upsertStrikeSides(t.db, b);
+        },
+        async () => {
+          for (const b of live) await rowByRow(t.db, b);
+        },
+      ),
+    );
+    targets.push(
+      await shape(
+        t,
+        'backfill',
+        units.reduce((n, u) => n + u.reduce((k, c) => k + c.candles.length, 0), 0),
+        async () => {
+          for (const u of units) await writeUnit(t.db, coverage, u);
+        },
+        () => backfillRowByRow(t.db, units),
+      ),
+    );
   } finally {
     await t.close();
     stop();
@@ -179,7 +292,9 @@ async function run(backend: 'pglite' | 'postgres'): Promise<string[]> {
   return targets;
 }
 
-console.log(`writer benchmark: live ${STRIKES} strikes x 2 sides x ${MINUTES} minutes (partial, then complete), backfill ${BACKFILL_STRIKES} strikes x 2 sides x ${BACKFILL_MINUTES} minutes (one session per strike)`);
+console.log(
+  `writer benchmark: live ${STRIKES} strikes x 2 sides x ${MINUTES} minutes (partial, then complete), backfill ${BACKFILL_STRIKES} strikes x 2 sides x ${BACKFILL_MINUTES} minutes (one session per strike)`,
+);
 const all: string[] = [];
 for (const backend of BACKENDS) all.push(...(await run(backend)));
 console.log('\nsummary');

@@ -56,11 +56,49 @@ export interface InstrumentBar {
 }
 
 const GREEKS = ['iv', 'delta', 'gamma', 'theta', 'vega'] as const;
-const SIDE_VALUE_COLUMNS = ['token', 'oi', 'volume', 'open', 'high', 'low', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source', 'complete', 'iv_n', 'delta_n', 'gamma_n', 'theta_n', 'vega_n'] as const;
+const SIDE_VALUE_COLUMNS = [
+  'token',
+  'oi',
+  'volume',
+  'open',
+  'high',
+  'low',
+  'close',
+  'iv',
+  'delta',
+  'gamma',
+  'theta',
+  'vega',
+  'ticks',
+  'source',
+  'complete',
+  'iv_n',
+  'delta_n',
+  'gamma_n',
+  'theta_n',
+  'vega_n',
+] as const;
 const SIDE_TYPES: Record<(typeof SIDE_VALUE_COLUMNS)[number], string> = {
-  token: 'int8', oi: 'int8', volume: 'int8', open: 'float8', high: 'float8', low: 'float8', close: 'float8',
-  iv: 'float8', delta: 'float8', gamma: 'float8', theta: 'float8', vega: 'float8', ticks: 'int4', source: 'text', complete: 'bool',
-  iv_n: 'int4', delta_n: 'int4', gamma_n: 'int4', theta_n: 'int4', vega_n: 'int4',
+  token: 'int8',
+  oi: 'int8',
+  volume: 'int8',
+  open: 'float8',
+  high: 'float8',
+  low: 'float8',
+  close: 'float8',
+  iv: 'float8',
+  delta: 'float8',
+  gamma: 'float8',
+  theta: 'float8',
+  vega: 'float8',
+  ticks: 'int4',
+  source: 'text',
+  complete: 'bool',
+  iv_n: 'int4',
+  delta_n: 'int4',
+  gamma_n: 'int4',
+  theta_n: 'int4',
+  vega_n: 'int4',
 };
 
 const toIso = (ms: number) => new Date(ms).toISOString();
@@ -69,7 +107,14 @@ const intOrNull = (v: number | null | undefined) => (v === null || v === undefin
 
 function sideStatement(prefix: 'call' | 'put'): string {
   const cols = SIDE_VALUE_COLUMNS.map((c) => `${prefix}_${c}`);
-  const unnestArgs = ['$1::text[]', '$2::date[]', '$3::float8[]', '$4::timestamptz[]', '$5::float8[]', ...SIDE_VALUE_COLUMNS.map((c, i) => `$${i + 6}::${SIDE_TYPES[c]}[]`)];
+  const unnestArgs = [
+    '$1::text[]',
+    '$2::date[]',
+    '$3::float8[]',
+    '$4::timestamptz[]',
+    '$5::float8[]',
+    ...SIDE_VALUE_COLUMNS.map((c, i) => `$${i + 6}::${SIDE_TYPES[c]}[]`),
+  ];
   const names = ['symbol', 'expiry', 'strike', 'bucket', 'underlying_close', ...SIDE_VALUE_COLUMNS.map((c) => `v_${c}`)];
   return `
     INSERT INTO fo_strike_bars AS b (timeframe, symbol, expiry, strike, bucket, underlying_close, ${cols.join(', ')}, updated_at)
@@ -176,7 +221,10 @@ export async function upsertStrikeSides(db: Queryable, bars: readonly StrikeSide
   for (const side of ['CE', 'PE'] as const) {
     const rows = [...bySide[side].values()];
     if (rows.length === 0) continue;
-    const result = await db.query<{ n: number }>(`WITH w AS (${STATEMENTS[side]} RETURNING 1) SELECT count(*)::int AS n FROM w`, [...keyValues(rows), ...sideValues(rows)]);
+    const result = await db.query<{ n: number }>(`WITH w AS (${STATEMENTS[side]} RETURNING 1) SELECT count(*)::int AS n FROM w`, [
+      ...keyValues(rows),
+      ...sideValues(rows),
+    ]);
     written += result[0]?.n ?? 0;
   }
   return written;

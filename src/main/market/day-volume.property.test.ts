@@ -43,12 +43,36 @@ const step: fc.Arbitrary<Write> = fc.oneof(
 );
 
 const toBar = (b: SideBar): StrikeSideBar => ({
-  symbol: 'NIFTY', expiry: b.expiry, strike: b.strike, bucket: b.bucket, side: b.side, token: 1000 + STRIKES.indexOf(b.strike) * 2 + (b.side === 'PE' ? 1 : 0),
-  oi: b.oi, volume: b.volume, open: 10, high: 12, low: 9, close: 11, iv: 0.14, delta: 0.5, gamma: 0.001, theta: -5, vega: 10,
-  ticks: 3, underlyingClose: b.underlyingClose, source: b.source, complete: b.complete,
+  symbol: 'NIFTY',
+  expiry: b.expiry,
+  strike: b.strike,
+  bucket: b.bucket,
+  side: b.side,
+  token: 1000 + STRIKES.indexOf(b.strike) * 2 + (b.side === 'PE' ? 1 : 0),
+  oi: b.oi,
+  volume: b.volume,
+  open: 10,
+  high: 12,
+  low: 9,
+  close: 11,
+  iv: 0.14,
+  delta: 0.5,
+  gamma: 0.001,
+  theta: -5,
+  vega: 10,
+  ticks: 3,
+  underlyingClose: b.underlyingClose,
+  source: b.source,
+  complete: b.complete,
 });
 
-interface BarRow { expiry: string; strike: number; bucket: Date; call_volume: number | null; put_volume: number | null }
+interface BarRow {
+  expiry: string;
+  strike: number;
+  bucket: Date;
+  call_volume: number | null;
+  put_volume: number | null;
+}
 type Sums = Map<string, { cv: number; cn: number; pv: number; pn: number }>;
 
 /** The day sums from the 1-minute bars, the IST day computed here; `before` limits each day to minutes before it. */
@@ -96,14 +120,22 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
         await t.db.exec('TRUNCATE fo_strike_bars');
         for (const s of steps) {
           if (s.kind === 'write') await upsertStrikeSides(t.db, s.bars.map(toBar));
-          else if (s.kind === 'rollup') await refreshRollups(t.db, 'NIFTY', MINUTES[0], MINUTES[MINUTES.length - 1] + 60_000, MINUTES[MINUTES.length - 1] + 3_600_000);
+          else if (s.kind === 'rollup')
+            await refreshRollups(t.db, 'NIFTY', MINUTES[0], MINUTES[MINUTES.length - 1] + 60_000, MINUTES[MINUTES.length - 1] + 3_600_000);
           else if (s.kind === 'delete') await t.db.query('DELETE FROM fo_strike_bars WHERE strike = $1', [s.strike]);
           else await t.db.exec('TRUNCATE fo_strike_bars');
         }
         const bars = await t.db.query<BarRow>('SELECT expiry::text AS expiry, strike, bucket, call_volume, put_volume FROM fo_strike_bars WHERE timeframe = 1');
         const expected = sumBars(bars);
-        const stored = await t.db.query<{ expiry: string; ist_day: string; strike: number; call_volume: number; call_minutes: number; put_volume: number; put_minutes: number }>(
-          'SELECT expiry::text AS expiry, ist_day::text AS ist_day, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_day_volume');
+        const stored = await t.db.query<{
+          expiry: string;
+          ist_day: string;
+          strike: number;
+          call_volume: number;
+          call_minutes: number;
+          put_volume: number;
+          put_minutes: number;
+        }>('SELECT expiry::text AS expiry, ist_day::text AS ist_day, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_day_volume');
         const got: Sums = new Map();
         // Rows whose counts fell to 0 stand for no known volume (a null day volume): the same as no row.
         for (const r of stored) {
@@ -111,7 +143,12 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
             expect([Number(r.call_volume), Number(r.put_volume)]).toEqual([0, 0]);
             continue;
           }
-          got.set(`${r.expiry}|${r.ist_day}|${Number(r.strike)}`, { cv: Number(r.call_volume), cn: Number(r.call_minutes), pv: Number(r.put_volume), pn: Number(r.put_minutes) });
+          got.set(`${r.expiry}|${r.ist_day}|${Number(r.strike)}`, {
+            cv: Number(r.call_volume),
+            cn: Number(r.call_minutes),
+            pv: Number(r.put_volume),
+            pn: Number(r.put_minutes),
+          });
         }
         expect(got).toEqual(expected);
 
@@ -138,16 +175,24 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
   it.runIf(triggers === 'statement')('migration 0006 fills the day table from the bars already stored', async () => {
     const fresh = await createTestMarketDb(backend, { migrate: false });
     try {
-      await migrateMarket(fresh.db, MARKET_MIGRATIONS.filter((m) => m.version < 6));
+      await migrateMarket(
+        fresh.db,
+        MARKET_MIGRATIONS.filter((m) => m.version < 6),
+      );
       const bars = [
         { strike: 24_500, bucket: MINUTES[0], side: 'CE' as const, volume: 7 },
         { strike: 24_500, bucket: MINUTES[1], side: 'CE' as const, volume: 5 },
         { strike: 24_500, bucket: MINUTES[1], side: 'PE' as const, volume: null },
         { strike: 24_550, bucket: MINUTES[7], side: 'PE' as const, volume: 9 },
       ];
-      await upsertStrikeSides(fresh.db, bars.map((b) => toBar({ ...b, expiry: EXPIRIES[0], oi: 1, source: 'live', complete: true, underlyingClose: 24_510 })));
+      await upsertStrikeSides(
+        fresh.db,
+        bars.map((b) => toBar({ ...b, expiry: EXPIRIES[0], oi: 1, source: 'live', complete: true, underlyingClose: 24_510 })),
+      );
       await migrateMarket(fresh.db);
-      const rows = await fresh.db.query('SELECT ist_day::text AS ist_day, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_day_volume ORDER BY ist_day, strike');
+      const rows = await fresh.db.query(
+        'SELECT ist_day::text AS ist_day, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_day_volume ORDER BY ist_day, strike',
+      );
       expect(rows).toEqual([
         { ist_day: '2025-11-04', strike: 24_500, call_volume: 12, call_minutes: 2, put_volume: 0, put_minutes: 0 },
         { ist_day: '2025-11-05', strike: 24_550, call_volume: 0, call_minutes: 0, put_volume: 9, put_minutes: 1 },

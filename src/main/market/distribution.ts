@@ -124,7 +124,10 @@ export function pcr(call: readonly (number | null)[], put: readonly (number | nu
   const c = known(call);
   const p = known(put);
   if (c.length === 0 || p.length === 0) return null;
-  return ratio(p.reduce((s, x) => s + x, 0), c.reduce((s, x) => s + x, 0));
+  return ratio(
+    p.reduce((s, x) => s + x, 0),
+    c.reduce((s, x) => s + x, 0),
+  );
 }
 
 /** Bucket end (exclusive) more than 2 x timeframe before the reference instant, while bars are expected. */
@@ -209,7 +212,16 @@ const LEG_COLUMNS = ['token', 'oi', 'volume', 'close', 'iv', 'delta', 'gamma', '
  */
 export async function legsAsOfSides(
   db: Queryable,
-  q: { symbol: string; timeframe: Timeframe; expiry: string; strikes?: readonly number[]; sides: readonly Side[]; atOrBefore: number; notBefore: number; first?: boolean },
+  q: {
+    symbol: string;
+    timeframe: Timeframe;
+    expiry: string;
+    strikes?: readonly number[];
+    sides: readonly Side[];
+    atOrBefore: number;
+    notBefore: number;
+    first?: boolean;
+  },
 ): Promise<Record<Side, Map<number, LegBar>>> {
   const out: Record<Side, Map<number, LegBar>> = { CE: new Map(), PE: new Map() };
   if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return out;
@@ -238,8 +250,18 @@ export async function legsAsOfSides(
       if (r[`${p}_bucket`] === null || r[`${p}_bucket`] === undefined) continue;
       const v = (c: string) => numOrNull(r[`${p}_${c}`]);
       out[side].set(Number(r.strike), {
-        strike: Number(r.strike), bucket: toMs(r[`${p}_bucket`] as Date), token: v('token'), oi: v('oi'), volume: v('volume'), close: v('close'),
-        iv: v('iv'), delta: v('delta'), gamma: v('gamma'), theta: v('theta'), vega: v('vega'), ticks: v('ticks'),
+        strike: Number(r.strike),
+        bucket: toMs(r[`${p}_bucket`] as Date),
+        token: v('token'),
+        oi: v('oi'),
+        volume: v('volume'),
+        close: v('close'),
+        iv: v('iv'),
+        delta: v('delta'),
+        gamma: v('gamma'),
+        theta: v('theta'),
+        vega: v('vega'),
+        ticks: v('ticks'),
         source: (r[`${p}_source`] as LegBar['source']) ?? null,
       });
     }
@@ -282,7 +304,10 @@ async function lastValuesBefore(
  * bars before `to` summed directly (an index-only scan of fo_strike_bars_by_bucket, migration 0005). Which one is
  * decided in the statement from the day's first and last bar (two index probes); the other branch never runs.
  */
-export async function dayVolumes(db: Queryable, q: { symbol: string; expiry: string; day: string; to: number }): Promise<Map<number, { CE: number | null; PE: number | null }>> {
+export async function dayVolumes(
+  db: Queryable,
+  q: { symbol: string; expiry: string; day: string; to: number },
+): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   const bars = `FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date`;
   const sums = 'count(call_volume) AS cn, sum(call_volume) AS cv, count(put_volume) AS pn, sum(put_volume) AS pv';
   const rows = await db.query<{ strike: number; cn: number; cv: string | number | null; pn: number; pv: string | number | null }>(
@@ -350,7 +375,10 @@ export interface UnderlyingPrice {
  * The latest underlying price at or before a time: the index's own 1-minute bars, else the underlying_close the
  * strike bars carry, whichever is newer. Looks back one week at most.
  */
-export async function latestUnderlyingPrice(db: Queryable, q: { symbol: string; indexToken: number | null; atOrBefore?: number; now: number }): Promise<UnderlyingPrice | null> {
+export async function latestUnderlyingPrice(
+  db: Queryable,
+  q: { symbol: string; indexToken: number | null; atOrBefore?: number; now: number },
+): Promise<UnderlyingPrice | null> {
   const until = new Date(q.atOrBefore ?? q.now + 60_000).toISOString();
   const since = new Date((q.atOrBefore ?? q.now) - 7 * 24 * HOUR_MS).toISOString();
   const candidates: UnderlyingPrice[] = [];
@@ -428,10 +456,16 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
   // The reference instant: T for an `at` answer (nothing below depends on the wall clock then), else now.
   const ref = input.at ?? input.now;
   const endBy = input.includePartial ? (input.at ?? Number.POSITIVE_INFINITY) : Math.min(input.at ?? settledBy, settledBy);
-  const buckets = await latestBuckets(db, input.symbol, input.timeframe, input.expiries.map((e) => e.expiry), {
-    endBy: Number.isFinite(endBy) ? endBy : input.now + span,
-    startBy: input.now,
-  });
+  const buckets = await latestBuckets(
+    db,
+    input.symbol,
+    input.timeframe,
+    input.expiries.map((e) => e.expiry),
+    {
+      endBy: Number.isFinite(endBy) ? endBy : input.now + span,
+      startBy: input.now,
+    },
+  );
   const today = istDate(ref);
   const sides = input.sides ?? { call: true, put: true };
   const basisAsked: OiChangeBasis = input.oiChangeBasis ?? 'one_hour_earlier';
@@ -475,22 +509,31 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
         await Promise.all([
           (async () => {
             const found = await today;
-            await Promise.all(SIDES.map(async (side) => {
-              legs[side] = new Map(found[side]);
-              const missing = wanted(side)?.filter((k) => !legs[side].has(k));
-              if (!missing || missing.length > 0) {
-                const earlierDays = await legsAsOf(db, { ...common, side, strikes: missing, atOrBefore: dayStart - 1, notBefore: bucket - AS_OF_LOOKBACK_MS });
-                for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
-              }
-            }));
+            await Promise.all(
+              SIDES.map(async (side) => {
+                legs[side] = new Map(found[side]);
+                const missing = wanted(side)?.filter((k) => !legs[side].has(k));
+                if (!missing || missing.length > 0) {
+                  const earlierDays = await legsAsOf(db, {
+                    ...common,
+                    side,
+                    strikes: missing,
+                    atOrBefore: dayStart - 1,
+                    notBefore: bucket - AS_OF_LOOKBACK_MS,
+                  });
+                  for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
+                }
+              }),
+            );
           })(),
           (async () => {
             if (basis === 'previous_close') {
               Object.assign(basisOi, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'oi', before: dayStart }));
             } else {
-              const ref = basis === 'one_hour_earlier'
-                ? await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
-                : await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket, notBefore: dayStart, first: true });
+              const ref =
+                basis === 'one_hour_earlier'
+                  ? await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
+                  : await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket, notBefore: dayStart, first: true });
               for (const side of SIDES) for (const [k, b] of ref[side]) if (b.oi !== null) basisOi[side].set(k, b.oi);
             }
           })(),
@@ -576,16 +619,17 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
       }
       const listedStrikes = [...new Set(universe.map((l) => l.strike))];
       const pending = input.at === undefined ? universe.filter((l) => !legs[l.side].has(l.strike) && input.legState(l.token) === 'pending').length : 0;
-      const coverage: ChainCoverage = bucket === null
-        ? { ...emptyCoverage(), strikes_listed: listedStrikes.length, legs_listed: universe.length, legs_pending: pending }
-        : {
-            strikes_listed: listedStrikes.length,
-            strikes_with_data: painRows.size,
-            legs_listed: universe.length,
-            legs_with_data: withData.length,
-            legs_pending: pending,
-            complete: universe.length > 0 && withData.length === universe.length,
-          };
+      const coverage: ChainCoverage =
+        bucket === null
+          ? { ...emptyCoverage(), strikes_listed: listedStrikes.length, legs_listed: universe.length, legs_pending: pending }
+          : {
+              strikes_listed: listedStrikes.length,
+              strikes_with_data: painRows.size,
+              legs_listed: universe.length,
+              legs_with_data: withData.length,
+              legs_pending: pending,
+              complete: universe.length > 0 && withData.length === universe.length,
+            };
 
       const call = strikes.map((k) => leg(k, 'CE'));
       const put = strikes.map((k) => leg(k, 'PE'));

@@ -33,7 +33,10 @@ const apply = (rows: string) => `
       put_volume = d.put_volume + EXCLUDED.put_volume, put_minutes = d.put_minutes + EXCLUDED.put_minutes;`;
 
 // One row's (signed) contribution, for the row-level twin below.
-const rowApply = (row: 'OLD' | 'NEW', sign: '' | '-') => `INSERT INTO fo_strike_day_volume AS d (symbol, expiry, ist_day, strike, call_volume, call_minutes, put_volume, put_minutes)
+const rowApply = (
+  row: 'OLD' | 'NEW',
+  sign: '' | '-',
+) => `INSERT INTO fo_strike_day_volume AS d (symbol, expiry, ist_day, strike, call_volume, call_minutes, put_volume, put_minutes)
         VALUES (${row}.symbol, ${row}.expiry, ${istDay(`${row}.bucket`)}, ${row}.strike,
                 ${sign}coalesce(${row}.call_volume, 0), ${sign}(${row}.call_volume IS NOT NULL)::int,
                 ${sign}coalesce(${row}.put_volume, 0), ${sign}(${row}.put_volume IS NOT NULL)::int)
