@@ -220,7 +220,28 @@ describe('PGlite market store from the build template', () => {
       await expect(unpackPgliteTemplate(bad, probe)).rejects.toThrow(`the PGlite template ${bad} is not a whole gzip file`);
       const notTar = join(work, 'not-a-tar.tar.gz');
       writeFileSync(notTar, gzipSync(Buffer.alloc(4096, 'x')));
-      await expect(unpackPgliteTemplate(notTar, probe)).rejects.toThrow(`the PGlite template ${notTar} is not a usable cluster archive: no ustar header`);
+      await expect(unpackPgliteTemplate(notTar, probe)).rejects.toThrow(`the PGlite template ${notTar} is not a usable cluster archive: TAR_ENTRY_INVALID`);
+      // A tar cut mid-file inside a whole gzip stream (the gzip layer is fine, the archive is not).
+      const cut = join(work, 'cut.tar.gz');
+      writeFileSync(cut, gzipSync(Buffer.concat([tarHeader('PG_VERSION', 3000), Buffer.alloc(1000, 0x31)])));
+      await expect(unpackPgliteTemplate(cut, probe)).rejects.toThrow(`the PGlite template ${cut} is not a usable cluster archive`);
+      // Links and other entry types are refused, not skipped, even when the rest would make a cluster.
+      const linked = join(work, 'linked.tar.gz');
+      const link = tarHeader('PG_VERSION', 0, '2');
+      link.write('/etc/passwd', 157, 'latin1'); // linkname
+      link.fill(0x20, 148, 156);
+      let sum = 0;
+      for (const b of link) sum += b;
+      link.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+      writeFileSync(linked, gzipSync(Buffer.concat([link, Buffer.alloc(1024)])));
+      await expect(unpackPgliteTemplate(linked, probe)).rejects.toThrow('entry PG_VERSION is neither a file nor a directory (type SymbolicLink)');
+      const fifo = join(work, 'fifo.tar.gz');
+      writeFileSync(fifo, gzipSync(Buffer.concat([tarHeader('base/pipe', 0, '6'), Buffer.alloc(1024)])));
+      await expect(unpackPgliteTemplate(fifo, probe)).rejects.toThrow('entry base/pipe is neither a file nor a directory (type FIFO)');
+      // A rooted name is the cluster's root (PGlite's own format); climbing out of it is refused.
+      const rootedEscape = join(work, 'rooted-escape.tar.gz');
+      writeFileSync(rootedEscape, gzipSync(Buffer.concat([tarHeader('/base/../../outside', 0), Buffer.alloc(1024)])));
+      await expect(unpackPgliteTemplate(rootedEscape, probe)).rejects.toThrow('leaves the directory');
       const escaping = join(work, 'escaping.tar.gz');
       writeFileSync(escaping, gzipSync(Buffer.concat([tarHeader('../outside', 0), Buffer.alloc(1024)])));
       await expect(unpackPgliteTemplate(escaping, probe)).rejects.toThrow('entry ../outside leaves the directory');

@@ -5,141 +5,87 @@
 // start (bench:memory: ~85 MB more steady RSS than a restart). Streaming it to disk here keeps the first start at a
 // restart's cost: PGlite then opens an existing cluster. It also makes the first start atomic: the cluster is unpacked
 // beside the directory and renamed into place whole, so a crash mid-way never leaves half a cluster with a PG_VERSION.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join, normalize, sep } from 'node:path';
-import { createReadStream } from 'node:fs';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-
-const BLOCK = 512;
+//
+// The archive is read by node-tar (`tar`), not by hand: its `strict` mode turns every warning (a bad checksum, a
+// truncated archive, an entry with `..` or an absolute path, an unsupported type) into an error, so a damaged or
+// hostile archive is refused whole rather than unpacked with entries quietly skipped.
+import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { Unpack, type ReadEntry } from 'tar';
 
 /** The staging directories of `dir` (a previous start that crashed mid-unpack leaves one). */
 const stagingPrefix = (dir: string) => `${basename(dir)}.unpacking-`;
 
-/** A NUL-terminated text field of a tar header. */
-const text = (header: Buffer, from: number, length: number) => {
-  const field = header.subarray(from, from + length);
-  const end = field.indexOf(0);
-  return field.toString('latin1', 0, end === -1 ? length : end);
-};
+/** node-tar's codes for a stream that is not a whole gzip file (minizlib passes zlib's codes through). */
+const GZIP_CODES = new Set(['Z_BUF_ERROR', 'Z_DATA_ERROR', 'Z_STREAM_ERROR', 'Z_NEED_DICT', 'Z_MEM_ERROR']);
 
-const octal = (header: Buffer, from: number, length: number) => {
-  const value = text(header, from, length).trim();
-  return value === '' ? 0 : parseInt(value, 8);
-};
-
-/** Unsigned sum of the header with its checksum field read as spaces (POSIX ustar). */
-function checksumOk(header: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i];
-  return sum === octal(header, 148, 8);
+/** Why an entry may not be unpacked into the market store, or null when it may (a plain file or directory, inside). */
+function refusal(path: string, entry: ReadEntry): string | null {
+  if (entry.type !== 'File' && entry.type !== 'Directory')
+    return `entry ${path} is neither a file nor a directory (type ${entry.type})`;
+  // node-tar refuses these too (strict: '..' and absolute paths are errors); said here in the trade's words first.
+  if (path === '' || isAbsolute(path) || path.split(/[\\/]/).includes('..')) return `entry ${path} leaves the directory`;
+  return null;
 }
 
 /**
- * A Writable that unpacks a ustar stream into `root`: directories 0700, regular files 0600 (the market store's
- * private modes from the start), nothing else accepted, no path outside `root`.
+ * Unpacks `template` (a tar.gz) into the empty directory `root`: directories 0700, regular files 0600 (the market
+ * store's private modes from the start, whatever the archive says), nothing else accepted, no path outside `root`.
+ * Resolves with the number of entries once every file is written and closed.
  */
-class TarUnpacker extends Writable {
-  private pending = Buffer.alloc(0);
-  private file: { fd: number; left: number; padding: number } | null = null;
-  private skip = 0;
-  private ended = false;
-  entries = 0;
-
-  constructor(
-    private readonly root: string,
-    private readonly source: string,
-  ) {
-    super();
-  }
-
-  private fail(why: string): never {
-    throw new Error(`the PGlite template ${this.source} is not a usable cluster archive: ${why}`);
-  }
-
-  private target(name: string): string {
-    const relative = normalize(name.replace(/^\/+/, ''));
-    if (relative === '.' || relative === '') return this.root;
-    if (relative.split(sep).includes('..')) this.fail(`entry ${name} leaves the directory`);
-    return join(this.root, relative);
-  }
-
-  private consume(chunk: Buffer): void {
-    let data = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    while (data.length > 0) {
-      if (this.file) {
-        const n = Math.min(this.file.left, data.length);
-        if (n > 0) writeSync(this.file.fd, data, 0, n);
-        this.file.left -= n;
-        data = data.subarray(n);
-        if (this.file.left === 0) {
-          closeSync(this.file.fd);
-          this.skip = this.file.padding;
-          this.file = null;
+function unpackInto(template: string, root: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let entries = 0;
+    let settled = false;
+    const source = createReadStream(template);
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      source.destroy();
+      unpack.abort(err);
+      reject(err);
+    };
+    const unpack = new Unpack({
+      cwd: root,
+      strict: true,
+      preservePaths: false,
+      preserveOwner: false,
+      noMtime: true,
+      dmode: 0o700,
+      fmode: 0o600,
+      filter: (path, stat) => {
+        const entry = stat as ReadEntry; // an Unpack's filter is given the archive's entries
+        // PGlite's dumpDataDir names every entry from the cluster's root ("/pg_wal/..."): that root is `root`.
+        // node-tar would strip the slash with a warning, which strict mode makes an error; the rooted name is the
+        // format here, so it is made relative first, and what is left must stay inside.
+        entry.path = path.replace(/^\/+/, '');
+        if (entry.path === '' && entry.type === 'Directory') return false; // the root itself: the staging directory
+        const why = refusal(entry.path, entry);
+        if (why) {
+          fail(new Error(`the PGlite template ${template} is not a usable cluster archive: ${why}`));
+          return false;
         }
-        continue;
-      }
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, data.length);
-        this.skip -= n;
-        data = data.subarray(n);
-        continue;
-      }
-      if (this.ended) return; // the zero blocks and padding after the end marker
-      if (data.length < BLOCK) {
-        this.pending = Buffer.from(data);
-        return;
-      }
-      const header = data.subarray(0, BLOCK);
-      data = data.subarray(BLOCK);
-      if (header.every((b) => b === 0)) {
-        this.ended = true;
-        continue;
-      }
-      if (text(header, 257, 5) !== 'ustar') this.fail('no ustar header');
-      if (!checksumOk(header)) this.fail('a header checksum is wrong');
-      const prefix = text(header, 345, 155);
-      const name = prefix ? `${prefix}/${text(header, 0, 100)}` : text(header, 0, 100);
-      const size = octal(header, 124, 12);
-      const type = String.fromCharCode(header[156] || 0x30);
-      const path = this.target(name);
-      if (type === '5') {
-        mkdirSync(path, { recursive: true, mode: 0o700 });
-      } else if (type === '0') {
-        mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-        const fd = openSync(path, 'wx', 0o600);
-        const padding = (BLOCK - (size % BLOCK)) % BLOCK;
-        if (size === 0) closeSync(fd);
-        else this.file = { fd, left: size, padding };
-      } else {
-        this.fail(`entry ${name} is neither a file nor a directory (type ${type})`);
-      }
-      this.entries++;
-    }
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    try {
-      this.consume(chunk);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  }
-
-  override _final(done: (err?: Error | null) => void): void {
-    if (this.file || this.pending.length > 0 || !this.ended)
-      done(new Error(`the PGlite template ${this.source} is not a usable cluster archive: it ends mid-entry`));
-    else done();
-  }
-
-  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    if (this.file) closeSync(this.file.fd);
-    this.file = null;
-    done(err);
-  }
+        // The archive's own modes are not trusted: the store is private from the first byte written.
+        entry.mode = entry.type === 'Directory' ? 0o700 : 0o600;
+        entries++;
+        return true;
+      },
+    });
+    unpack.on('error', (err: Error & { code?: string; tarCode?: string }) => {
+      if (GZIP_CODES.has(err.code ?? ''))
+        fail(new Error(`the PGlite template ${template} is not a whole gzip file: ${err.message}`, { cause: err }));
+      else if (err.message.includes(template)) fail(err);
+      else fail(new Error(`the PGlite template ${template} is not a usable cluster archive: ${err.message}`, { cause: err }));
+    });
+    // 'close' comes after the last entry's file is written and closed (not at the end of the input).
+    unpack.on('close', () => {
+      if (settled) return;
+      settled = true;
+      resolve(entries);
+    });
+    source.on('error', (err) => fail(new Error(`the PGlite template ${template} could not be read: ${err.message}`, { cause: err })));
+    source.pipe(unpack);
+  });
 }
 
 /**
@@ -154,20 +100,14 @@ export async function unpackPgliteTemplate(template: string, dir: string): Promi
   const staging = join(parent, `${stagingPrefix(dir)}${process.pid}`);
   mkdirSync(staging, { mode: 0o700 });
   try {
-    const unpacker = new TarUnpacker(staging, template);
-    try {
-      await pipeline(createReadStream(template), createGunzip(), unpacker);
-    } catch (err) {
-      const message = (err as Error).message;
-      throw new Error(message.includes(template) ? message : `the PGlite template ${template} is not a whole gzip file: ${message}`, { cause: err });
-    }
+    const entries = await unpackInto(template, staging);
     if (!existsSync(join(staging, 'PG_VERSION'))) throw new Error(`the PGlite template ${template} holds no cluster (no PG_VERSION)`);
     if (existsSync(dir)) {
       if (readdirSync(dir).length > 0) throw new Error(`the market store directory ${dir} is no longer empty`);
       rmdirSync(dir);
     }
     renameSync(staging, dir);
-    return unpacker.entries;
+    return entries;
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
