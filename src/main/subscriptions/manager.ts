@@ -124,6 +124,11 @@ export class SubscriptionManager {
       judgeStreaming: () => this.hold.judge(),
       send: (item) => mutations.send(item),
       settled: () => this.waits.recheck(),
+      onError: (err, item) =>
+        logger?.error(
+          { err: err instanceof Error ? err.message : String(err), instrument: item?.token, op: item?.op },
+          'subscription mutation failed unexpectedly',
+        ),
     });
     this.waits = new DataWaits({
       signals: opts.signals,

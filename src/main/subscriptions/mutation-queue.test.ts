@@ -149,4 +149,58 @@ describe('MutationQueue', () => {
     await settle();
     expect(sent).toEqual([]);
   });
+
+  it('settles a mutation whose send throws with the error, reports it, and goes on with the next', async () => {
+    const errors: string[] = [];
+    const failing = new MutationQueue({
+      scheduler: time,
+      stop: stop.signal,
+      etaMs,
+      held: () => false,
+      judgeStreaming: () => undefined,
+      send: async (item) => {
+        sent.push(`+${item.token}`);
+        if (item.token === 81) throw new Error('state store: database is locked');
+        return null;
+      },
+      settled: () => undefined,
+      onError: (err, item) => errors.push(`${item?.token}: ${(err as Error).message}`),
+    });
+    const broken = outcomeOf(failing.enqueue(81, 'subscribe', 0, 'request'));
+    const next = outcomeOf(failing.enqueue(82, 'subscribe', 1, 'request'));
+    failing.kick();
+    expect(await broken).toBe('internal error: state store: database is locked');
+    expect(await next).toBeNull();
+    expect(sent).toEqual(['+81', '+82']);
+    expect(errors).toEqual(['81: state store: database is locked']);
+  });
+
+  it('a throw outside a send ends the run, reported, without an unhandled rejection; the next kick runs again', async () => {
+    const errors: unknown[] = [];
+    let judgeFails = true;
+    const judged = new MutationQueue({
+      scheduler: time,
+      stop: stop.signal,
+      etaMs,
+      held: () => false,
+      judgeStreaming: () => {
+        if (judgeFails) throw new Error('streaming verdict unavailable');
+      },
+      send: async (item) => {
+        sent.push(`+${item.token}`);
+        return null;
+      },
+      settled: () => undefined,
+      onError: (err, item) => errors.push([(err as Error).message, item]),
+    });
+    const waiting = outcomeOf(judged.enqueue(91, 'subscribe', 0, 'request'));
+    judged.kick();
+    await settle();
+    expect(errors).toEqual([['streaming verdict unavailable', null]]);
+    expect(sent).toEqual([]);
+    judgeFails = false;
+    judged.kick();
+    expect(await waiting).toBeNull();
+    expect(sent).toEqual(['+91']);
+  });
 });

@@ -42,6 +42,8 @@ export interface MutationQueueDeps {
   send(item: Mutation): Promise<MutationResult>;
   /** After each mutation settles: what waits on the queue looks again. */
   settled(): void;
+  /** A send that threw instead of answering (a store write failing, say): reported, its waiters settled, the queue goes on. */
+  onError?(err: unknown, item: Mutation | null): void;
 }
 
 export class MutationQueue {
@@ -130,11 +132,25 @@ export class MutationQueue {
   kick(): void {
     if (this.working || this.deps.stop.aborted) return;
     this.working = true;
-    void this.work().finally(() => {
-      this.working = false;
-      if (this.items.size && !this.deps.stop.aborted && this.ordered().some((q) => (q.op === 'subscribe' && !this.deps.held()) || q.why === 'manual'))
-        this.kick();
-    });
+    // work() settles every failure of a send itself; the catch is the net under the limiter and the streaming judge,
+    // so a throw there ends this run (reported) rather than becoming an unhandled rejection that takes the core down.
+    // A run that failed is not restarted from here (it would fail again at once, in a loop): the next kick is.
+    let failed = false;
+    void this.work()
+      .catch((err: unknown) => {
+        failed = true;
+        this.deps.onError?.(err, null);
+      })
+      .finally(() => {
+        this.working = false;
+        if (
+          !failed &&
+          this.items.size &&
+          !this.deps.stop.aborted &&
+          this.ordered().some((q) => (q.op === 'subscribe' && !this.deps.held()) || q.why === 'manual')
+        )
+          this.kick();
+      });
   }
 
   /** Settles every waiting mutation with 'stopped' (the worker ends on the stop signal). */
@@ -166,7 +182,14 @@ export class MutationQueue {
       this.items.delete(item.token);
       this.current = item;
       try {
-        const error = await this.deps.send(item);
+        let error: MutationResult;
+        try {
+          error = await this.deps.send(item);
+        } catch (err) {
+          // A send should answer, not throw; one that throws must not leave its waiters hanging nor stop the worker.
+          this.deps.onError?.(err, item);
+          error = `internal error: ${err instanceof Error ? err.message : String(err)}`;
+        }
         if (error !== 'requeued') for (const done of item.done) done(error);
       } finally {
         this.current = null;
