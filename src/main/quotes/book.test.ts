@@ -34,6 +34,20 @@ describe('the latest-tick book on the real service’s messages', () => {
     expect(book.quote(13238786)).toMatchObject({ tradingsymbol: 'NIFTY25NOVFUT', ltp: 25601.2, depth: null });
   });
 
+  it('a tick time ahead of the console clock, zero or missing is the receive time (the ingest rule)', () => {
+    const receivedAt = Date.UTC(2025, 10, 4, 6, 52, 40);
+    const own = new TickBook(() => receivedAt);
+    const tick = (token: number, ts: string) => `{"token": ${token}, "price": 100.5${ts}}`;
+    own.hold(tick(1, ', "ts": 1762239170')); // 10 s ahead
+    own.hold(tick(2, ', "ts": 0'));
+    own.hold(tick(3, ''));
+    own.hold(tick(4, ', "ts": 1762239163')); // 3 s ahead: within the skew the ingest accepts
+    own.hold(tick(5, ', "ts": 1762239154000')); // milliseconds
+    expect([1, 2, 3].map((t) => own.quote(t).at)).toEqual(Array(3).fill(new Date(receivedAt).toISOString()));
+    expect(own.quote(4).at).toBe(new Date(1762239163 * 1000).toISOString());
+    expect(own.quote(5).at).toBe(new Date(1762239154000).toISOString());
+  });
+
   it('an instrument never seen has nothing', () => {
     expect(book.quote(1)).toMatchObject({ token: 1, ltp: null, at: null, depth: null });
   });

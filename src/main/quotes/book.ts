@@ -5,6 +5,7 @@
 import type { ChainQuote, InstrumentQuote, QuoteDepthLevel } from '../../shared/api';
 import type { DepthLevel, FeedBus, OptionTickMessage } from '../../shared/feed';
 import { CHANNEL_OPTIONS } from '../../shared/feed';
+import { tickTime } from '../ingest/parse';
 
 const TOKEN = /"token":\s*(\d+)/;
 /** A runaway subscription list must not grow memory without bound. */
@@ -63,14 +64,15 @@ export function quoteOf(token: number, held: HeldTick | undefined): InstrumentQu
     return empty;
   }
   const ltp = finite(m.price) && m.price > 0 ? m.price : null;
-  // ts: epoch seconds (milliseconds recognised); missing or absurd: when the console received it.
-  const tsMs = finite(m.ts) ? (m.ts > 1e12 ? m.ts : m.ts * 1000) : held.receivedAt;
+  // The tick time by the ingest's one rule (docs/ticker-contract.md, quirk 2): epoch seconds, milliseconds
+  // recognised; missing, unreadable or more than 5 s ahead of the console's clock: when the console received it.
+  const tsMs = tickTime(m.ts, held.receivedAt).ms;
   const { depth, rescaled } = readDepth(m.depth, ltp);
   return {
     token,
     tradingsymbol: typeof m.tradingsymbol === 'string' ? m.tradingsymbol : null,
     ltp,
-    at: new Date(Number.isFinite(tsMs) ? tsMs : held.receivedAt).toISOString(),
+    at: new Date(tsMs).toISOString(),
     depth,
     depthRescaled: rescaled,
     totalBuyQuantity: finite(m.total_buy_quantity) ? m.total_buy_quantity : null,
