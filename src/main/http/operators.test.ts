@@ -1,5 +1,6 @@
 // Named operator tokens: parsing names the bad entry (never echoing a token), the config loader names the setting,
 // and the HTTP server records the operator's name as the actor.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, ConfigError } from '../config/load';
 import { silentLogger } from '../log';
@@ -68,6 +69,17 @@ describe('OperatorTokens', () => {
     expect(ops.actorFor(`${T1}x`)).toBeNull();
     expect(ops.actorFor('')).toBeNull();
     expect(ops.actorFor(null)).toBeNull();
+  });
+
+  it('names the holder of exactly the presented token, whatever its length or characters', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'binary', minLength: 24, maxLength: 40 }), (presented, token) => {
+        const ops = new OperatorTokens({ name: 'os:carol', token: 'c'.repeat(32) }, [{ name: 'alice', token }]);
+        const expected = presented === token ? 'alice' : presented === 'c'.repeat(32) ? 'os:carol' : null;
+        expect(ops.actorFor(presented)).toBe(presented === '' ? null : expected);
+        expect(ops.actorFor(token)).toBe('alice');
+      }),
+    );
   });
 });
 

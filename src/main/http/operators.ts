@@ -1,15 +1,17 @@
 // Who a presented API token belongs to: the console's own token (its OS user) or a named operator token
 // (STRIKEDESK_API_TOKENS, parsed in config/operators.ts). The actor recorded in audit rows is that name.
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NamedToken } from '../config/operators';
 
 export type { NamedToken };
 
-const same = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
+const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
+
+/**
+ * Constant time whatever the lengths: both sides are hashed first, so neither an early return on a length mismatch
+ * nor timingSafeEqual's own length check tells a caller how long a token is.
+ */
+const same = (a: string, b: string): boolean => timingSafeEqual(digest(a), digest(b)) && a === b;
 
 /** Who a presented token belongs to. Every token is compared (constant time each), whichever matches. */
 export class OperatorTokens {
