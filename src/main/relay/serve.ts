@@ -51,7 +51,9 @@ export function serveCore(port: CorePort, options: ServeCoreOptions): CoreServer
   };
 
   const start = (request: StartRequest) => {
-    if (starting) return;
+    // One start per process, and none once a stop was asked for (the process is on its way out: a start now would
+    // open the stores and take the home's lock under an exit).
+    if (starting || stopping) return;
     starting = options.start(request).then(
       (core) => {
         running = core;
