@@ -150,6 +150,11 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
         if (String(answer.headers.connection ?? '').toLowerCase() === 'close') headers.connection = 'close';
         res.writeHead(answer.statusCode ?? 502, headers);
         answer.pipe(res);
+        // A core that dies mid-answer: pipe() does not end the client's response on a source closed early, so the
+        // client would wait for the rest until its own time-out. Cut it instead: the client sees the answer broke.
+        answer.on('close', () => {
+          if (!answer.complete) res.destroy();
+        });
       },
     );
     upstream.on('error', (err) => {
