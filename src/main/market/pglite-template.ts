@@ -21,8 +21,7 @@ const GZIP_CODES = new Set(['Z_BUF_ERROR', 'Z_DATA_ERROR', 'Z_STREAM_ERROR', 'Z_
 
 /** Why an entry may not be unpacked into the market store, or null when it may (a plain file or directory, inside). */
 function refusal(path: string, entry: ReadEntry): string | null {
-  if (entry.type !== 'File' && entry.type !== 'Directory')
-    return `entry ${path} is neither a file nor a directory (type ${entry.type})`;
+  if (entry.type !== 'File' && entry.type !== 'Directory') return `entry ${path} is neither a file nor a directory (type ${entry.type})`;
   // node-tar refuses these too (strict: '..' and absolute paths are errors); said here in the trade's words first.
   if (path === '' || isAbsolute(path) || path.split(/[\\/]/).includes('..')) return `entry ${path} leaves the directory`;
   return null;
@@ -72,8 +71,7 @@ function unpackInto(template: string, root: string): Promise<number> {
       },
     });
     unpack.on('error', (err: Error & { code?: string; tarCode?: string }) => {
-      if (GZIP_CODES.has(err.code ?? ''))
-        fail(new Error(`the PGlite template ${template} is not a whole gzip file: ${err.message}`, { cause: err }));
+      if (GZIP_CODES.has(err.code ?? '')) fail(new Error(`the PGlite template ${template} is not a whole gzip file: ${err.message}`, { cause: err }));
       else if (err.message.includes(template)) fail(err);
       else fail(new Error(`the PGlite template ${template} is not a usable cluster archive: ${err.message}`, { cause: err }));
     });
