@@ -560,7 +560,11 @@ export const alertThresholdsRequest = z.object({
 export interface SettingsView {
   webhook: {
     url: string;
-    secret: string;
+    /**
+     * The HMAC secret, for the console's owner only (the OS user: the window, or the console's own token). A named
+     * operator token (STRIKEDESK_API_TOKENS) gets null: the secret lets its holder forge subscription events.
+     */
+    secret: string | null;
     secretSource: 'env' | 'config' | 'generated';
     acceptPlainHeader: boolean;
     toleranceSeconds: number;

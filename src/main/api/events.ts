@@ -20,12 +20,18 @@ export interface SettingsSources {
 export function eventHandlers(src: SettingsSources): Pick<Handlers, 'events:list' | 'settings:get'> {
   return {
     'events:list': (req) => src.intake.list(req.limit),
-    'settings:get': (): SettingsView => ({
-      webhook: src.intake.webhookInfo(src.webhookBaseUrl()),
-      intake: { redis: Boolean(src.config.redisUrl), pollIntervalSeconds: src.config.pollIntervalSeconds },
-      ticker: { url: redactUrl(src.ticker.url) ?? '', embedded: src.ticker.embedded },
-      market: { backend: src.market.backend, timescale: src.market.timescale },
-      dataDir: src.config.home,
-    }),
+    'settings:get': (_req, ctx): SettingsView => {
+      const webhook = src.intake.webhookInfo(src.webhookBaseUrl());
+      return {
+        webhook: { ...webhook, secret: isConsoleOwner(ctx.actor) ? webhook.secret : null },
+        intake: { redis: Boolean(src.config.redisUrl), pollIntervalSeconds: src.config.pollIntervalSeconds },
+        ticker: { url: redactUrl(src.ticker.url) ?? '', embedded: src.ticker.embedded },
+        market: { backend: src.market.backend, timescale: src.market.timescale },
+        dataDir: src.config.home,
+      };
+    },
   };
 }
+
+/** The OS user who runs the console (the window, or its own API token); named operator tokens are not owners. */
+const isConsoleOwner = (actor: string): boolean => actor.startsWith('os:');

@@ -23,7 +23,7 @@ describe('backfill in the console', () => {
     const chain = await registry.chain('NIFTY', expiry);
     const leg = chain[Math.floor(chain.length / 2)];
     const settings = await call<SettingsView>('settings:get');
-    const res = await postEvent(app.url, { body: planBody(leg.token, 'created', new Date().toISOString()), secret: settings.webhook.secret });
+    const res = await postEvent(app.url, { body: planBody(leg.token, 'created', new Date().toISOString()), secret: settings.webhook.secret ?? '' });
     expect(res.status).toBe(202);
     const event = await vi.waitFor(
       async () => {

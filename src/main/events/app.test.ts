@@ -6,10 +6,11 @@ import { startTestConsole, type TestConsole } from '../../testing/console';
 import { planBody, postEvent } from './testing/support';
 
 let app: TestConsole;
+const ALICE_TOKEN = 'alice-operator-token-0123456789abcdef';
 const call = <T>(channel: string, body?: unknown): Promise<T> => app.call<T>(channel, body);
 
 beforeAll(async () => {
-  app = await startTestConsole({ name: 'events-app' });
+  app = await startTestConsole({ name: 'events-app', env: { STRIKEDESK_API_TOKENS: `alice:${ALICE_TOKEN}` } });
 }, 90_000);
 afterAll(async () => app?.close());
 
@@ -24,14 +25,27 @@ describe('event intake in the console', () => {
       toleranceSeconds: 300,
       acceptPlainHeader: false,
     });
-    expect(settings.webhook.secret.length).toBeGreaterThanOrEqual(40);
+    expect(settings.webhook.secret?.length).toBeGreaterThanOrEqual(40);
     expect(settings.intake).toEqual({ redis: false, pollIntervalSeconds: 3600 });
     expect(settings.ticker.embedded).toBe(true);
     expect(settings.dataDir).toBe(app.home);
   });
 
+  it('withholds the webhook secret from a named operator token (it could forge events), not the rest', async () => {
+    const res = await fetch(`${app.url}/api/settings:get`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ALICE_TOKEN}` },
+      body: '{}',
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { ok: true; value: SettingsView };
+    expect(body.value.webhook.secret).toBeNull();
+    expect(body.value.webhook.url).toBe(settings.webhook.url);
+    expect(body.value.webhook.secretSource).toBe('generated');
+  });
+
   it('accepts a delivery signed with that secret and lists it with its outcome', async () => {
-    const res = await postEvent(app.url, { body: planBody(13660418, 'created', '2025-11-04T09:15:00Z'), secret: settings.webhook.secret });
+    const res = await postEvent(app.url, { body: planBody(13660418, 'created', '2025-11-04T09:15:00Z'), secret: settings.webhook.secret ?? '' });
     expect(res.status).toBe(202);
     const event = await vi.waitFor(
       async () => {

@@ -33,7 +33,13 @@ function SettingsList({ view }: { view: SettingsView }) {
       <dd className="mono">{view.webhook.url}</dd>
       <dt>Webhook secret</dt>
       <dd>
-        <Secret value={view.webhook.secret} />
+        {view.webhook.secret === null ? (
+          <span className="muted" data-testid="webhook-secret-withheld">
+            withheld from named operator tokens: ask the console&rsquo;s owner
+          </span>
+        ) : (
+          <Secret value={view.webhook.secret} />
+        )}
         <span className="muted small"> from {view.webhook.secretSource}</span>
       </dd>
       <dt>Plain X-Webhook-Secret header</dt>
