@@ -84,6 +84,16 @@ describe('backoff policy', () => {
     expect(backoffDelay({ ...p, jitter: { spread: 0.2 } }, 50, () => 0.999999)).toBe(72_000);
   });
 
+  it('never gives a negative delay, whatever spread a policy names (clamped to [0, 1])', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -5, max: 5, noNaN: true }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (spread, r) => {
+        const d = backoffDelay({ baseMs: 1000, maxMs: 8000, jitter: { spread } }, 3, () => r);
+        expect(d).toBeGreaterThanOrEqual(0);
+        expect(d).toBeLessThanOrEqual(16_000);
+      }),
+    );
+  });
+
   it('treats a negative or fractional retry as its whole, non-negative part', () => {
     expect(backoffDelay({ baseMs: 200, maxMs: 10_000 }, -3)).toBe(200);
     expect(backoffDelay({ baseMs: 200, maxMs: 10_000 }, 2.7)).toBe(800);

@@ -37,5 +37,7 @@ export function backoffDelay(policy: BackoffPolicy, retry: number, random: () =>
   const r = random();
   if (jitter === 'full') return Math.round(r * ceiling);
   if (jitter === 'equal') return Math.round(ceiling / 2 + (r * ceiling) / 2);
-  return Math.round(ceiling * (1 - jitter.spread + 2 * jitter.spread * r));
+  // A spread outside [0, 1] would give negative delays: clamp it (the policies in the code use 0.2).
+  const spread = Math.min(1, Math.max(0, jitter.spread));
+  return Math.round(ceiling * (1 - spread + 2 * spread * r));
 }

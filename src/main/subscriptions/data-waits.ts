@@ -64,6 +64,8 @@ export class DataWaits {
         if (remaining.delete(token)) check();
       });
       this.waits.add(check);
+      // An already-aborted signal never fires 'abort': finish now instead of waiting out the deadline.
+      if (signal?.aborted) return finish();
       signal?.addEventListener('abort', finish, { once: true });
       scheduler.sleep(deadline - scheduler.now(), AbortSignal.any([timer.signal, this.deps.stop])).then(finish, finish);
       check();
