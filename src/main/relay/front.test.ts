@@ -35,6 +35,18 @@ function get(url: string): Promise<{ status: number; ended: 'complete' | 'broken
 }
 
 describe('the headless front forwarding to the core', () => {
+  it('answers 503 with Retry-After while the core is still starting, instead of holding the request', async () => {
+    front = await startFront({
+      host: '127.0.0.1',
+      port: 0,
+      core: { call: async () => ({ ok: true, value: null }), subscribe: () => () => undefined },
+    });
+    const early = await fetch(`${front.url}/internal/health`);
+    expect(early.status).toBe(503);
+    expect(early.headers.get('retry-after')).toBe('2');
+    expect(((await early.json()) as { detail: string }).detail).toMatch(/starting/);
+  });
+
   it('breaks off the client’s answer when the core breaks off its own', async () => {
     upstream = createServer((req, res) => {
       if (req.url === '/metrics') {

@@ -83,8 +83,6 @@ function forwardableHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 export async function startFront(options: FrontOptions): Promise<RunningFront> {
   let target: FrontTarget | null = null;
-  let attached: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (attached = resolve));
   let guard: RequestGuard | null = null;
   // Keep-alive connections to the core: forwarding costs no new handshake per request.
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -171,8 +169,13 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
   const url = (req: IncomingMessage) => (req.url ?? '/').split('?')[0];
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    await ready;
-    const current = target as FrontTarget;
+    // The front listens before the core is up (the core needs its address). A request in that window is told to come
+    // back, not held: a first start can take seconds and a held connection looks like a hung console.
+    if (!target) {
+      sendJson(res, 503, { detail: 'the console core is starting; retry shortly' }, { 'Retry-After': '2' });
+      return;
+    }
+    const current = target;
     const method = (req.method ?? 'GET').toUpperCase();
     let parsed: URL;
     try {
@@ -229,7 +232,6 @@ export async function startFront(options: FrontOptions): Promise<RunningFront> {
     attach(next) {
       target = next;
       operators = new OperatorTokens({ name: options.apiTokenName ?? 'api-token', token: next.apiToken }, options.namedTokens);
-      attached();
     },
     close: () =>
       new Promise<void>((resolve) => {
