@@ -48,7 +48,7 @@ export function useGateObserver<T>(ref: RefObject<Element | null>, gate: BlockGa
         gate.visible = inView;
         if (inView && !was) redraw();
       },
-      { rootMargin: '300px 0px' },
+      { rootMargin: '120px 0px' },
     );
     observer.observe(el);
     return () => {
