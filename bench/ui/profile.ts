@@ -58,6 +58,14 @@ try {
   }
   process.stdout.write(`long tasks: ${long.map((t) => ((t.dur as number) / 1000).toFixed(0)).join(', ')} ms; outermost events inside them (ms total):\n`);
   for (const [name, us] of [...inLong.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stdout.write(`  ${(us / 1000).toFixed(1).padStart(7)} ms  ${name}\n`);
+  // Layouts: how many objects each one had to visit.
+  const layouts = xs.filter((e) => e.name === 'Layout' && (e.dur as number) > 2000) as unknown as { dur: number; args: { beginData?: { dirtyObjects?: number; totalObjects?: number; partialLayout?: boolean } } }[];
+  process.stdout.write(
+    `layouts over 2 ms: ${layouts
+      .slice(0, 12)
+      .map((l) => `${(l.dur / 1000).toFixed(0)} ms (${l.args.beginData?.dirtyObjects}/${l.args.beginData?.totalObjects}${l.args.beginData?.partialLayout ? ' partial' : ''})`)
+      .join(', ')}\n`,
+  );
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);
   process.stdout.write(`${table ? 'table' : 'ladder'}: ${updates} updates; main-thread self time per update by event\n`);
   for (const [name, us] of rows) process.stdout.write(`  ${(us / 1000 / Math.max(1, updates)).toFixed(1).padStart(7)} ms  ${name}\n`);

@@ -13,7 +13,7 @@ export interface BlockGate<T> {
 }
 
 /** Rows per block: small enough that a block in view costs little, large enough to keep observers few. */
-export const BLOCK_ROWS = 8;
+export const BLOCK_ROWS = 6;
 
 export function chunk<T>(items: T[], size = BLOCK_ROWS): T[][] {
   const out: T[][] = [];
@@ -48,7 +48,7 @@ export function useGateObserver<T>(ref: RefObject<Element | null>, gate: BlockGa
         gate.visible = inView;
         if (inView && !was) redraw();
       },
-      { rootMargin: '120px 0px' },
+      { rootMargin: '44px 0px' },
     );
     observer.observe(el);
     return () => {
