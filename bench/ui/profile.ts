@@ -27,13 +27,23 @@ try {
   await page.waitForTimeout(6000);
   const updates = server.requests() - before;
   const buf = await browser.stopTracing();
-  type E = { name: string; ph: string; pid: number; tid: number; ts: number; dur?: number; args?: { name?: string; data?: { functionName?: string; url?: string } } };
+  type E = {
+    name: string;
+    ph: string;
+    pid: number;
+    tid: number;
+    ts: number;
+    dur?: number;
+    args?: { name?: string; data?: { functionName?: string; url?: string } };
+  };
   const events = (JSON.parse(buf.toString()) as { traceEvents: E[] }).traceEvents;
   const mains = new Set(events.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
   const counts = new Map<string, number>();
   for (const e of events) if (e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`)) counts.set(`${e.pid}:${e.tid}`, (counts.get(`${e.pid}:${e.tid}`) ?? 0) + 1);
   const main = [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
-  const xs = events.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main && typeof e.dur === 'number').sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+  const xs = events
+    .filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main && typeof e.dur === 'number')
+    .sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
   // Self time: each event's duration minus its children's.
   const self = new Map<string, number>();
   const stack: { end: number; name: string; child: number; dur: number }[] = [];
@@ -53,17 +63,26 @@ try {
   const inLong = new Map<string, number>();
   for (const t of long) {
     const inner = xs.filter((e) => e !== t && e.ts >= t.ts && e.ts + (e.dur as number) <= t.ts + (t.dur as number) && e.name !== t.name);
-    for (const e of inner.filter((x) => !inner.some((y) => y !== x && y.ts <= x.ts && y.ts + (y.dur as number) >= x.ts + (x.dur as number) && (y.dur as number) > (x.dur as number))))
+    for (const e of inner.filter(
+      (x) => !inner.some((y) => y !== x && y.ts <= x.ts && y.ts + (y.dur as number) >= x.ts + (x.dur as number) && (y.dur as number) > (x.dur as number)),
+    ))
       inLong.set(e.name, (inLong.get(e.name) ?? 0) + (e.dur as number));
   }
   process.stdout.write(`long tasks: ${long.map((t) => ((t.dur as number) / 1000).toFixed(0)).join(', ')} ms; outermost events inside them (ms total):\n`);
-  for (const [name, us] of [...inLong.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) process.stdout.write(`  ${(us / 1000).toFixed(1).padStart(7)} ms  ${name}\n`);
+  for (const [name, us] of [...inLong.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12))
+    process.stdout.write(`  ${(us / 1000).toFixed(1).padStart(7)} ms  ${name}\n`);
   // Layouts: how many objects each one had to visit.
-  const layouts = xs.filter((e) => e.name === 'Layout' && (e.dur as number) > 2000) as unknown as { dur: number; args: { beginData?: { dirtyObjects?: number; totalObjects?: number; partialLayout?: boolean } } }[];
+  const layouts = xs.filter((e) => e.name === 'Layout' && (e.dur as number) > 2000) as unknown as {
+    dur: number;
+    args: { beginData?: { dirtyObjects?: number; totalObjects?: number; partialLayout?: boolean } };
+  }[];
   process.stdout.write(
     `layouts over 2 ms: ${layouts
       .slice(0, 12)
-      .map((l) => `${(l.dur / 1000).toFixed(0)} ms (${l.args.beginData?.dirtyObjects}/${l.args.beginData?.totalObjects}${l.args.beginData?.partialLayout ? ' partial' : ''})`)
+      .map(
+        (l) =>
+          `${(l.dur / 1000).toFixed(0)} ms (${l.args.beginData?.dirtyObjects}/${l.args.beginData?.totalObjects}${l.args.beginData?.partialLayout ? ' partial' : ''})`,
+      )
       .join(', ')}\n`,
   );
   const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 25);

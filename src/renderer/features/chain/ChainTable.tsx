@@ -108,19 +108,17 @@ export function ChainTable(props: {
           </tr>
         </thead>
         {chunk(
-          props.rows.map(
-            (row, i): RowProps => ({
-              row,
-              columns,
-              putColumns,
-              atm: row.strike === props.series.atm_strike,
-              centred: row.strike === props.centerStrike,
-              atmStrike: props.series.atm_strike,
-              spotBefore: spotAt === i ? props.spot : null,
-              ageKey: Math.floor(props.now / 1000),
-              onStrike: props.onStrike,
-            }),
-          ),
+          props.rows.map((row, i): RowProps => ({
+            row,
+            columns,
+            putColumns,
+            atm: row.strike === props.series.atm_strike,
+            centred: row.strike === props.centerStrike,
+            atmStrike: props.series.atm_strike,
+            spotBefore: spotAt === i ? props.spot : null,
+            ageKey: Math.floor(props.now / 1000),
+            onStrike: props.onStrike,
+          })),
         ).map((items) => (
           <TableBlock key={items[0].row.strike} items={items} gate={gate(items[0].row.strike, items)} />
         ))}
@@ -170,39 +168,37 @@ function sameMarks(a: RowProps, b: RowProps): boolean {
   );
 }
 
-const sameRowProps = (a: RowProps, b: RowProps): boolean => sameMarks(a, b) && sameLeg(a.row.call, b.row.call) && sameLeg(a.row.put, b.row.put) && a.ageKey === b.ageKey;
+const sameRowProps = (a: RowProps, b: RowProps): boolean =>
+  sameMarks(a, b) && sameLeg(a.row.call, b.row.call) && sameLeg(a.row.put, b.row.put) && a.ageKey === b.ageKey;
 
-const TableRow = memo(
-  function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, ageKey, onStrike }: RowProps) {
-    const now = ageKey * 1000;
-    const itmCall = atmStrike !== null && row.strike < atmStrike;
-    const itmPut = atmStrike !== null && row.strike > atmStrike;
-    return (
-      <>
-        {spotBefore !== null && (
-          <tr className="spot-row">
-            <td colSpan={columns.length * 2 + 1}>spot {fmtPrice(spotBefore)}</td>
-          </tr>
-        )}
-        <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
-          {columns.map((c) => (
-            <LegCell key={`c-${c.key}`} leg={row.call} column={c} itm={itmCall} now={now} />
-          ))}
-          <td className="strike-cell">
-            <button type="button" className="strike" onClick={() => onStrike(row.strike)} title="Open this strike’s detail (OI over time, both legs)">
-              {fmtInt(row.strike)}
-            </button>
-            {atm && <span className="tag tag-atm">ATM</span>}
-          </td>
-          {putColumns.map((c) => (
-            <LegCell key={`p-${c.key}`} leg={row.put} column={c} itm={itmPut} now={now} />
-          ))}
+const TableRow = memo(function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, ageKey, onStrike }: RowProps) {
+  const now = ageKey * 1000;
+  const itmCall = atmStrike !== null && row.strike < atmStrike;
+  const itmPut = atmStrike !== null && row.strike > atmStrike;
+  return (
+    <>
+      {spotBefore !== null && (
+        <tr className="spot-row">
+          <td colSpan={columns.length * 2 + 1}>spot {fmtPrice(spotBefore)}</td>
         </tr>
-      </>
-    );
-  },
-  sameRowProps,
-);
+      )}
+      <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
+        {columns.map((c) => (
+          <LegCell key={`c-${c.key}`} leg={row.call} column={c} itm={itmCall} now={now} />
+        ))}
+        <td className="strike-cell">
+          <button type="button" className="strike" onClick={() => onStrike(row.strike)} title="Open this strike’s detail (OI over time, both legs)">
+            {fmtInt(row.strike)}
+          </button>
+          {atm && <span className="tag tag-atm">ATM</span>}
+        </td>
+        {putColumns.map((c) => (
+          <LegCell key={`p-${c.key}`} leg={row.put} column={c} itm={itmPut} now={now} />
+        ))}
+      </tr>
+    </>
+  );
+}, sameRowProps);
 
 function LegCell({ leg, column, itm, now }: { leg: StrikeLeg | null; column: Column; itm: boolean; now: number }) {
   if (!leg) return <td className={`num${itm ? ' itm' : ''}`} />;

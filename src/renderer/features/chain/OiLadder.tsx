@@ -47,24 +47,22 @@ export function OiLadder(props: {
       </div>
       <div className="ladder-body" role="rowgroup">
         {chunk(
-          rows.map(
-            (row, i): LadderRowProps => ({
-              row,
-              spotHere: spotAt === i ? props.spot : null,
-              atm: row.strike === series.atm_strike,
-              maxPain: row.strike === series.max_pain_strike,
-              centre: row.strike === props.centerStrike,
-              itmCall: series.atm_strike !== null && row.strike < series.atm_strike,
-              itmPut: series.atm_strike !== null && row.strike > series.atm_strike,
-              callWall: props.walls.call.has(row.strike),
-              putWall: props.walls.put.has(row.strike),
-              maxOi: scale.oi,
-              maxChange: scale.change,
-              callAge: fmtShortAge(legAgeMs(row.call, props.now)),
-              putAge: fmtShortAge(legAgeMs(row.put, props.now)),
-              onStrike: props.onStrike,
-            }),
-          ),
+          rows.map((row, i): LadderRowProps => ({
+            row,
+            spotHere: spotAt === i ? props.spot : null,
+            atm: row.strike === series.atm_strike,
+            maxPain: row.strike === series.max_pain_strike,
+            centre: row.strike === props.centerStrike,
+            itmCall: series.atm_strike !== null && row.strike < series.atm_strike,
+            itmPut: series.atm_strike !== null && row.strike > series.atm_strike,
+            callWall: props.walls.call.has(row.strike),
+            putWall: props.walls.put.has(row.strike),
+            maxOi: scale.oi,
+            maxChange: scale.change,
+            callAge: fmtShortAge(legAgeMs(row.call, props.now)),
+            putAge: fmtShortAge(legAgeMs(row.put, props.now)),
+            onStrike: props.onStrike,
+          })),
         ).map((items) => (
           <LadderBlock key={items[0].row.strike} items={items} gate={gate(items[0].row.strike, items)} />
         ))}
