@@ -1,17 +1,27 @@
 // The screens under load. (1) A chain of 3 expiries x 101 strikes whose data changes every second, pushed the way
-// main pushes (chain:changed over SSE, then a refetch): frame times from requestAnimationFrame deltas and long
-// tasks, against the same chain idle (the baseline). The chain data comes from a synthetic server so the figure is
-// the renderer's, not the backend's. (2) First paint of the real headless console, against a minimal page.
+// main pushes (chain:changed over SSE, then a refetch), against the same chain idle (the baseline). The chain data
+// comes from a synthetic server so the figure is the renderer's, not the backend's. (2) First paint of the real
+// headless console, against a minimal page.
+//
+// What "p95 frame under 16 ms" means here: the p95 of the FRAME COST, the main-thread time spent producing each
+// frame, read from a Chromium trace (see trace.ts): a frame runs from one requestAnimationFrame callback to the
+// next, and its cost is the time the page's main thread spent in tasks (script, style, layout, paint, commit) in
+// that span. The interval between rAF callbacks cannot go below one vsync (16.7 ms at 60 Hz) even on an idle page,
+// so it is not the target; it is still printed (the rAF line: intervals, dropped frames = intervals over 1.5
+// vsync, long tasks from the Long Tasks API) next to the per-update main-thread cost (Performance.getMetrics).
+// Second target: no update produces a task over 50 ms (the longest top-level task in the trace while updating).
 import { resolve } from 'node:path';
 import type { CDPSession, Page } from '@playwright/test';
 import { expect, test } from '@playwright/test';
 import { startConsole } from '../../e2e/support/console';
 import { fmtStats, measureFrames, percentile } from './frames';
 import { startSyntheticServer } from './synthetic-server';
+import { fmtCost, traceFrameCost } from './trace';
 import { Targets } from '../targets';
 
 const FRAME_P95_TARGET_MS = 16;
 const FIRST_PAINT_TARGET_MS = 500;
+const LONG_TASK_MS = 50;
 
 const MEASURE_MS = Number(process.env.BENCH_UI_SECONDS ?? 12) * 1000;
 const outDir = resolve(process.env.STRIKEDESK_OUT_DIR ?? 'out');
@@ -52,13 +62,15 @@ test('chain of 3 expiries x 100 strikes updating every second', async ({ page })
     await openWideChain(page, server.url);
 
     const idleStart = await threadMetrics(cdp);
-    const idle = await measureFrames(page, MEASURE_MS);
+    const browser = page.context().browser();
+    if (!browser) throw new Error('bench:ui needs a browser it can trace');
+    const { result: idle, cost: idleCost } = await traceFrameCost(browser, page, () => measureFrames(page, MEASURE_MS));
     const idleEnd = await threadMetrics(cdp);
     const idlePerSecond = (idleEnd.TaskDuration - idleStart.TaskDuration) / (MEASURE_MS / 1000);
     server.setPushing(true);
     const before = server.requests();
     const liveStart = await threadMetrics(cdp);
-    const live = await measureFrames(page, MEASURE_MS);
+    const { result: live, cost: liveCost } = await traceFrameCost(browser, page, () => measureFrames(page, MEASURE_MS));
     const updates = server.requests() - before;
     const liveEnd = await threadMetrics(cdp);
     const workPerUpdate = (liveEnd.TaskDuration - liveStart.TaskDuration) / Math.max(1, updates);
@@ -67,7 +79,7 @@ test('chain of 3 expiries x 100 strikes updating every second', async ({ page })
     await expect(page.locator('table.chain-table')).toHaveCount(3);
     const beforeTable = server.requests();
     const tableStart = await threadMetrics(cdp);
-    const table = await measureFrames(page, MEASURE_MS);
+    const { result: table, cost: tableCost } = await traceFrameCost(browser, page, () => measureFrames(page, MEASURE_MS));
     const tableUpdates = server.requests() - beforeTable;
     const tableEnd = await threadMetrics(cdp);
     const tableWork = (tableEnd.TaskDuration - tableStart.TaskDuration) / Math.max(1, tableUpdates);
@@ -80,18 +92,24 @@ test('chain of 3 expiries x 100 strikes updating every second', async ({ page })
         `  idle chain (baseline):      ${fmtStats(idle)}; main thread ${idlePerSecond.toFixed(1)} ms per second (${split(idleStart, idleEnd, MEASURE_MS / 1000)})`,
         `  OI ladder, 1 update/s:      ${fmtStats(live)}; ${updates} updates, main thread ${workPerUpdate.toFixed(1)} ms per update (${split(liveStart, liveEnd, Math.max(1, updates))})`,
         `  LTP/volume table, 1 upd/s:  ${fmtStats(table)}; ${tableUpdates} updates, main thread ${tableWork.toFixed(1)} ms per update (${split(tableStart, tableEnd, Math.max(1, tableUpdates))})`,
-        `  p95 frame time: ${live.p95.toFixed(1)} ms (ladder), ${table.p95.toFixed(1)} ms (table); ratio to idle ${(live.p95 / idle.p95).toFixed(2)}x / ${(table.p95 / idle.p95).toFixed(2)}x`,
+        `  rAF intervals (>= one vsync by construction): p95 ${live.p95.toFixed(1)} ms (ladder), ${table.p95.toFixed(1)} ms (table)`,
+        `  idle chain frame cost:      ${fmtCost(idleCost)}`,
+        `  OI ladder frame cost:       ${fmtCost(liveCost)}`,
+        `  LTP/volume frame cost:      ${fmtCost(tableCost)}`,
+        `  p95 frame cost: ${liveCost.p95.toFixed(1)} ms (ladder), ${tableCost.p95.toFixed(1)} ms (table); ratio to idle ${(liveCost.p95 / Math.max(0.1, idleCost.p95)).toFixed(2)}x / ${(tableCost.p95 / Math.max(0.1, idleCost.p95)).toFixed(2)}x`,
         '',
       ].join('\n'),
     );
     const targets = new Targets();
-    targets.below('ui p95 frame, OI ladder 3 x 101 strikes updating 1/s', Number(live.p95.toFixed(1)), FRAME_P95_TARGET_MS, ' ms');
-    targets.below('ui p95 frame, LTP/volume table 3 x 101 strikes updating 1/s', Number(table.p95.toFixed(1)), FRAME_P95_TARGET_MS, ' ms');
+    targets.below('ui p95 frame cost, OI ladder 3 x 101 strikes updating 1/s', Number(liveCost.p95.toFixed(1)), FRAME_P95_TARGET_MS, ' ms');
+    targets.below('ui p95 frame cost, LTP/volume table 3 x 101 strikes updating 1/s', Number(tableCost.p95.toFixed(1)), FRAME_P95_TARGET_MS, ' ms');
+    targets.atMost('ui longest task per update, OI ladder', Number(liveCost.maxTask.toFixed(1)), LONG_TASK_MS, ' ms');
+    targets.atMost('ui longest task per update, LTP/volume table', Number(tableCost.maxTask.toFixed(1)), LONG_TASK_MS, ' ms');
     targets.print((l) => process.stdout.write(`${l}\n`));
     expect(updates).toBeGreaterThanOrEqual(Math.floor(MEASURE_MS / 1000) - 2);
-    // One 60 Hz interval is 16.7 ms; a p95 at the interval means no dropped frames in 95% of them.
-    expect(live.p95).toBeLessThan(17.5);
-    expect(table.p95).toBeLessThan(17.5);
+    // The trace must have seen the frames the rAF loop drew, or the frame cost measured nothing.
+    expect(liveCost.frames).toBeGreaterThan(live.frames / 2);
+    expect(tableCost.frames).toBeGreaterThan(table.frames / 2);
   } finally {
     await server.close();
   }

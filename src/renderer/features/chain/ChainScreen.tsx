@@ -56,6 +56,8 @@ export function ChainScreen() {
   // Each second's chain renders at background priority, in slices between frames, so a 3 x 100-strike update
   // does not block scrolling or typing; the panels below are memoized on it.
   const chain = useDeferredValue(distribution.data);
+  // The ages' clock at the same background priority, so its tick and an update commit together when they meet.
+  const shownNow = useDeferredValue(now);
 
   const liveness = chainLiveness({
     connection,
@@ -184,7 +186,7 @@ export function ChainScreen() {
                 spot={chain.metadata.underlying_price}
                 timeframe={chain.timeframe}
                 centerStrike={centerStrike}
-                now={now}
+                now={shownNow}
                 onStrike={onStrike}
                 basisAsked={basis}
               />

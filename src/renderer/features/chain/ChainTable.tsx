@@ -1,11 +1,12 @@
 // The chain as Kite's table: call columns, strike, put columns mirrored. Two column sets: LTP / volume (with day
 // and bar volume labelled, LTP change and each leg's last-trade age) and greeks (fixed decimals, units in the header:
 // theta in rupees per calendar day, vega in rupees per volatility point). OI, its change and volume are in lakh.
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import type { ExpirySeries, StrikeLeg } from '../../../shared/api';
 import { fmtChange, fmtGreekOf, fmtInt, fmtIv, fmtL, fmtPrice, fmtShortAge, fmtSignedL } from '../../format/numbers';
 import type { ChainView } from './ChainControls';
 import { legAgeMs, sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
+import { blockUnchanged, chunk, useGateObserver, useGates, type BlockGate } from './offscreen';
 
 interface Column {
   key: string;
@@ -48,6 +49,9 @@ const GREEK_COLUMNS: Column[] = [
   { key: 'vega', label: 'ν ₹/vol pt', title: 'vega, rupees per volatility point', cell: (l) => fmtGreekOf('vega', l.vega) },
 ];
 
+const LTP_PUT_COLUMNS = [...LTP_COLUMNS].reverse();
+const GREEK_PUT_COLUMNS = [...GREEK_COLUMNS].reverse();
+
 export function ChainTable(props: {
   series: ExpirySeries;
   rows: StrikeRow[];
@@ -58,11 +62,23 @@ export function ChainTable(props: {
   onStrike: (strike: number) => void;
 }) {
   const columns = props.view === 'greeks' ? GREEK_COLUMNS : LTP_COLUMNS;
-  const putColumns = [...columns].reverse();
+  // The same array each update, so the rows' memo sees the columns unchanged.
+  const putColumns = props.view === 'greeks' ? GREEK_PUT_COLUMNS : LTP_PUT_COLUMNS;
+  const gate = useGates<RowProps>();
   const spotAt = spotRowIndex(props.rows, props.spot);
   return (
     <div className="chain-table-wrap" tabIndex={0} role="region" aria-label={`Chain table, ${props.series.expiry}`}>
-      <table className="table chain-table">
+      <table className={`table chain-table table-${props.view}`}>
+        {/* Fixed column widths (table-layout: fixed): a changed figure then never re-lays out the whole table. */}
+        <colgroup>
+          {columns.map((c) => (
+            <col key={`c-${c.key}`} className={`w-${c.key}`} />
+          ))}
+          <col className="w-strike" />
+          {putColumns.map((c) => (
+            <col key={`p-${c.key}`} className={`w-${c.key}`} />
+          ))}
+        </colgroup>
         <thead>
           <tr>
             <th colSpan={columns.length} className="side-head call">
@@ -91,22 +107,21 @@ export function ChainTable(props: {
             ))}
           </tr>
         </thead>
-        <tbody>
-          {props.rows.map((row, i) => (
-            <TableRow
-              key={row.strike}
-              row={row}
-              columns={columns}
-              putColumns={putColumns}
-              atm={row.strike === props.series.atm_strike}
-              centred={row.strike === props.centerStrike}
-              atmStrike={props.series.atm_strike}
-              spotBefore={spotAt === i ? props.spot : null}
-              ageKey={Math.floor(props.now / 1000)}
-              onStrike={props.onStrike}
-            />
-          ))}
-        </tbody>
+        {chunk(
+          props.rows.map((row, i): RowProps => ({
+            row,
+            columns,
+            putColumns,
+            atm: row.strike === props.series.atm_strike,
+            centred: row.strike === props.centerStrike,
+            atmStrike: props.series.atm_strike,
+            spotBefore: spotAt === i ? props.spot : null,
+            ageKey: Math.floor(props.now / 1000),
+            onStrike: props.onStrike,
+          })),
+        ).map((items) => (
+          <TableBlock key={items[0].row.strike} items={items} gate={gate(items[0].row.strike, items)} />
+        ))}
       </table>
     </div>
   );
@@ -125,47 +140,65 @@ interface RowProps {
   onStrike: (strike: number) => void;
 }
 
-const TableRow = memo(
-  function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, ageKey, onStrike }: RowProps) {
-    const now = ageKey * 1000;
-    const itmCall = atmStrike !== null && row.strike < atmStrike;
-    const itmPut = atmStrike !== null && row.strike > atmStrike;
+/** A few strikes in their own tbody, skipping value-only updates while out of view (see offscreen.ts). */
+const TableBlock = memo(
+  function TableBlock({ gate }: { items: RowProps[]; gate: BlockGate<RowProps> }) {
+    const ref = useRef<HTMLTableSectionElement>(null);
+    useGateObserver(ref, gate);
     return (
-      <>
-        {spotBefore !== null && (
-          <tr className="spot-row">
-            <td colSpan={columns.length * 2 + 1}>spot {fmtPrice(spotBefore)}</td>
-          </tr>
-        )}
-        <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
-          {columns.map((c) => (
-            <LegCell key={`c-${c.key}`} leg={row.call} column={c} itm={itmCall} now={now} />
-          ))}
-          <td className="strike-cell">
-            <button type="button" className="strike" onClick={() => onStrike(row.strike)} title="Open this strike’s detail (OI over time, both legs)">
-              {fmtInt(row.strike)}
-            </button>
-            {atm && <span className="tag tag-atm">ATM</span>}
-          </td>
-          {putColumns.map((c) => (
-            <LegCell key={`p-${c.key}`} leg={row.put} column={c} itm={itmPut} now={now} />
-          ))}
-        </tr>
-      </>
+      <tbody ref={ref}>
+        {gate.latest.map((p) => (
+          <TableRow key={p.row.strike} {...p} />
+        ))}
+      </tbody>
     );
   },
-  (a, b) =>
+  (a, b) => blockUnchanged(a, b, sameRowProps, sameMarks),
+);
+
+function sameMarks(a: RowProps, b: RowProps): boolean {
+  return (
     a.row.strike === b.row.strike &&
-    sameLeg(a.row.call, b.row.call) &&
-    sameLeg(a.row.put, b.row.put) &&
     a.columns === b.columns &&
     a.atm === b.atm &&
     a.centred === b.centred &&
     a.atmStrike === b.atmStrike &&
     a.spotBefore === b.spotBefore &&
-    a.ageKey === b.ageKey &&
-    a.onStrike === b.onStrike,
-);
+    a.onStrike === b.onStrike
+  );
+}
+
+const sameRowProps = (a: RowProps, b: RowProps): boolean =>
+  sameMarks(a, b) && sameLeg(a.row.call, b.row.call) && sameLeg(a.row.put, b.row.put) && a.ageKey === b.ageKey;
+
+const TableRow = memo(function TableRow({ row, columns, putColumns, atm, centred, atmStrike, spotBefore, ageKey, onStrike }: RowProps) {
+  const now = ageKey * 1000;
+  const itmCall = atmStrike !== null && row.strike < atmStrike;
+  const itmPut = atmStrike !== null && row.strike > atmStrike;
+  return (
+    <>
+      {spotBefore !== null && (
+        <tr className="spot-row">
+          <td colSpan={columns.length * 2 + 1}>spot {fmtPrice(spotBefore)}</td>
+        </tr>
+      )}
+      <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
+        {columns.map((c) => (
+          <LegCell key={`c-${c.key}`} leg={row.call} column={c} itm={itmCall} now={now} />
+        ))}
+        <td className="strike-cell">
+          <button type="button" className="strike" onClick={() => onStrike(row.strike)} title="Open this strike’s detail (OI over time, both legs)">
+            {fmtInt(row.strike)}
+          </button>
+          {atm && <span className="tag tag-atm">ATM</span>}
+        </td>
+        {putColumns.map((c) => (
+          <LegCell key={`p-${c.key}`} leg={row.put} column={c} itm={itmPut} now={now} />
+        ))}
+      </tr>
+    </>
+  );
+}, sameRowProps);
 
 function LegCell({ leg, column, itm, now }: { leg: StrikeLeg | null; column: Column; itm: boolean; now: number }) {
   if (!leg) return <td className={`num${itm ? ' itm' : ''}`} />;

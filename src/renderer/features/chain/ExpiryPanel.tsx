@@ -1,7 +1,7 @@
 // One expiry of the chain. Its header strip carries what Sensibull and Opstra put above the chain: days to expiry,
 // PCR by OI and by volume, max pain and ATM IV (expiry-wide, marked partial with the coverage while the chain is
 // not complete), the bar shown and a stale mark; then the ladder or table and its legend.
-import { memo } from 'react';
+import { memo, useCallback } from 'react';
 import type { ExpirySeries, OiChangeBasis, Timeframe } from '../../../shared/api';
 import { Badge } from '../../components/Bits';
 import { fmtFixed, fmtInt } from '../../format/numbers';
@@ -29,7 +29,9 @@ export const ExpiryPanel = memo(function ExpiryPanel(props: {
   const walls = oiWalls(series);
   const partial = aggregatesPartial(series);
   const coverage = coverageOf(series);
-  const onStrike = (strike: number) => props.onStrike(series.expiry, strike);
+  // Stable across updates: every row's memo compares it, so a fresh closure here would redraw every row.
+  const { onStrike: pickStrike } = props;
+  const onStrike = useCallback((strike: number) => pickStrike(series.expiry, strike), [pickStrike, series.expiry]);
   const partialTitle = `Expiry-wide figures over ${coverageText(series)}${series.partial ? '; the bar is still filling' : ''}`;
   return (
     <section

@@ -2,11 +2,12 @@
 // The change in OI has its own column of lighter bars on the outside, hatched with a ▼ where OI is unwinding; every
 // OI figure is in lakh. The two biggest walls each side are outlined, ATM highlighted, max pain marked, spot drawn
 // between strikes, and each leg's last-trade age sits at the edge. Clicking a strike opens its detail.
-import { memo } from 'react';
+import { memo, useRef } from 'react';
 import type { ExpirySeries, StrikeLeg } from '../../../shared/api';
 import { fmtInt, fmtL, fmtPrice, fmtShortAge, fmtSignedL, isNum } from '../../format/numbers';
 import { istTime } from '../../format/time';
 import { legAgeMs, oiScale, sameLeg, spotRowIndex, type StrikeRow } from './chainModel';
+import { blockUnchanged, chunk, useGateObserver, useGates, type BlockGate } from './offscreen';
 
 export function OiLadder(props: {
   series: ExpirySeries;
@@ -20,6 +21,7 @@ export function OiLadder(props: {
   const { series, rows } = props;
   const scale = oiScale(series);
   const spotAt = spotRowIndex(rows, props.spot);
+  const gate = useGates<LadderRowProps>();
   return (
     <div className="ladder" role="table" aria-label={`Open interest by strike, ${series.expiry}, in lakh`}>
       <div className="ladder-row ladder-head" role="row">
@@ -44,24 +46,25 @@ export function OiLadder(props: {
         </span>
       </div>
       <div className="ladder-body" role="rowgroup">
-        {rows.map((row, i) => (
-          <LadderFragment
-            key={row.strike}
-            row={row}
-            spotHere={spotAt === i ? props.spot : null}
-            atm={row.strike === series.atm_strike}
-            maxPain={row.strike === series.max_pain_strike}
-            centre={row.strike === props.centerStrike}
-            itmCall={series.atm_strike !== null && row.strike < series.atm_strike}
-            itmPut={series.atm_strike !== null && row.strike > series.atm_strike}
-            callWall={props.walls.call.has(row.strike)}
-            putWall={props.walls.put.has(row.strike)}
-            maxOi={scale.oi}
-            maxChange={scale.change}
-            callAge={fmtShortAge(legAgeMs(row.call, props.now))}
-            putAge={fmtShortAge(legAgeMs(row.put, props.now))}
-            onStrike={props.onStrike}
-          />
+        {chunk(
+          rows.map((row, i): LadderRowProps => ({
+            row,
+            spotHere: spotAt === i ? props.spot : null,
+            atm: row.strike === series.atm_strike,
+            maxPain: row.strike === series.max_pain_strike,
+            centre: row.strike === props.centerStrike,
+            itmCall: series.atm_strike !== null && row.strike < series.atm_strike,
+            itmPut: series.atm_strike !== null && row.strike > series.atm_strike,
+            callWall: props.walls.call.has(row.strike),
+            putWall: props.walls.put.has(row.strike),
+            maxOi: scale.oi,
+            maxChange: scale.change,
+            callAge: fmtShortAge(legAgeMs(row.call, props.now)),
+            putAge: fmtShortAge(legAgeMs(row.put, props.now)),
+            onStrike: props.onStrike,
+          })),
+        ).map((items) => (
+          <LadderBlock key={items[0].row.strike} items={items} gate={gate(items[0].row.strike, items)} />
         ))}
         {spotAt === rows.length && <SpotLine spot={props.spot} />}
       </div>
@@ -92,6 +95,41 @@ interface LadderRowProps {
   callAge: string;
   putAge: string;
   onStrike: (strike: number) => void;
+}
+
+interface BlockProps {
+  items: LadderRowProps[];
+  gate: BlockGate<LadderRowProps>;
+}
+
+/** A few rows that skip value-only updates while out of view (see offscreen.ts). */
+const LadderBlock = memo(
+  function LadderBlock({ gate }: BlockProps) {
+    const ref = useRef<HTMLDivElement>(null);
+    useGateObserver(ref, gate);
+    return (
+      <div ref={ref} className="ladder-block" role="none">
+        {gate.latest.map((p) => (
+          <LadderFragment key={p.row.strike} {...p} />
+        ))}
+      </div>
+    );
+  },
+  (a, b) => blockUnchanged(a, b, sameRow, sameMarks),
+);
+
+/** What must stay right even out of view: the marks selectors and the centring look for. */
+function sameMarks(a: LadderRowProps, b: LadderRowProps): boolean {
+  return (
+    a.row.strike === b.row.strike &&
+    a.spotHere === b.spotHere &&
+    a.atm === b.atm &&
+    a.maxPain === b.maxPain &&
+    a.centre === b.centre &&
+    a.callWall === b.callWall &&
+    a.putWall === b.putWall &&
+    a.onStrike === b.onStrike
+  );
 }
 
 const LadderFragment = memo(function LadderFragment(p: LadderRowProps) {
