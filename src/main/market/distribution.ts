@@ -206,9 +206,12 @@ const prefixOf = (side: Side) => (side === 'CE' ? 'call' : 'put');
 const LEG_COLUMNS = ['token', 'oi', 'volume', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source'] as const;
 
 /**
- * legsAsOf for several sides in one statement (one round trip): per strike, one probe of the primary key
- * (timeframe, symbol, expiry, strike, bucket) per side, from the bound inwards, stopping at the first bar of the side.
- * A DISTINCT ON over the range read and sorted every bar of the day (or of the ten-day look-back) for every strike.
+ * legsAsOf for several sides in one statement (one round trip). Latest bars: first the expiry's latest bucket in the
+ * range (the anchor: one backward probe of fo_strike_bars_by_bucket, migration 0005) and its rows (one range read);
+ * a leg with a bar there has its latest bar there (no strike of the expiry has a later one in the range). Only the
+ * legs without one (a quiet strike) are probed on the primary key (timeframe, symbol, expiry, strike, bucket) from the
+ * bound inwards. First bars (`first`): one probe per strike and side. A DISTINCT ON over the range read and sorted
+ * every bar of the day (or of the ten-day look-back) for every strike; a probe per leg cost ~4 index pages each.
  */
 export async function legsAsOfSides(
   db: Queryable,
@@ -227,19 +230,38 @@ export async function legsAsOfSides(
   if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return out;
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
   if (q.strikes) params.push(q.strikes);
+  const anchored = !q.first;
   const lateral = (side: Side) => {
     const p = prefixOf(side);
-    return `LEFT JOIN LATERAL (
-       SELECT bucket AS ${p}_bucket, ${LEG_COLUMNS.map((c) => `${p}_${c}`).join(', ')}
+    const cols = LEG_COLUMNS.map((c) => `${p}_${c}`).join(', ');
+    const probe = `SELECT bucket AS ${p}_bucket, ${cols}
        FROM fo_strike_bars
        WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
          AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
-       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1) ${p} ON true`;
+       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1`;
+    // The anchor row's side when it has one, else the probe (never started once the first arm gave the row).
+    return anchored
+      ? `LEFT JOIN LATERAL (
+       SELECT a.bucket AS ${p}_bucket, ${LEG_COLUMNS.map((c) => `a.${p}_${c}`).join(', ')} WHERE a.${p}_token IS NOT NULL
+       UNION ALL (${probe})
+       LIMIT 1) ${p} ON true`
+      : `LEFT JOIN LATERAL (${probe}) ${p} ON true`;
   };
+  const with_ = [
+    q.strikes ? '' : expiryStrikes.replace(/^WITH RECURSIVE /, ''),
+    anchored
+      ? `anchor AS MATERIALIZED (
+       SELECT bucket FROM fo_strike_bars WHERE symbol = $2 AND timeframe = $1 AND expiry = $3::date
+         AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz ORDER BY bucket DESC LIMIT 1),
+     anchor_rows AS MATERIALIZED (
+       SELECT * FROM fo_strike_bars WHERE symbol = $2 AND timeframe = $1 AND expiry = $3::date AND bucket = (SELECT bucket FROM anchor))`
+      : '',
+  ].filter((w) => w !== '');
   const rows = await db.query<Record<string, unknown>>(
-    `${q.strikes ? '' : expiryStrikes}
+    `${with_.length > 0 ? `WITH RECURSIVE ${with_.join(',\n     ')}` : ''}
      SELECT k.strike, ${q.sides.map((side) => `${prefixOf(side)}.*`).join(', ')}
      FROM ${q.strikes ? '(SELECT DISTINCT unnest($6::float8[]) AS strike) k' : 'k'}
+     ${anchored ? 'LEFT JOIN anchor_rows a ON a.strike = k.strike' : ''}
      ${q.sides.map(lateral).join('\n     ')}
      WHERE k.strike IS NOT NULL`,
     params,
@@ -270,22 +292,30 @@ export async function legsAsOfSides(
 }
 
 /** The last known value of one column per strike and side before an instant (previous close: OI or price). */
-async function lastValuesBefore(
+export async function lastValuesBefore(
   db: Queryable,
   q: { symbol: string; expiry: string; strikes: readonly number[]; column: 'oi' | 'close'; before: number },
 ): Promise<Record<Side, Map<number, number>>> {
   const out: Record<Side, Map<number, number>> = { CE: new Map(), PE: new Map() };
   if (q.strikes.length === 0) return out;
-  // Per strike and side, one backward probe of the primary key to the first bar with the value.
+  // The expiry's last bucket before the instant (the previous session's close) and its rows; a leg with the value
+  // there has its last value there. Only the others get a backward probe of the primary key per strike and side.
   const lastOf = (side: Side) => {
     const col = `${prefixOf(side)}_${q.column}`;
-    return `(SELECT ${col} FROM fo_strike_bars
-       WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
+    return `coalesce(a.${col}, (SELECT ${col} FROM fo_strike_bars
+       WHERE a.${col} IS NULL AND timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
          AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
-       ORDER BY bucket DESC LIMIT 1)`;
+       ORDER BY bucket DESC LIMIT 1))`;
   };
   const rows = await db.query<{ strike: number; c: number | null; p: number | null }>(
-    `SELECT k.strike, ${lastOf('CE')} AS c, ${lastOf('PE')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k`,
+    `WITH anchor AS MATERIALIZED (
+       SELECT bucket FROM fo_strike_bars WHERE symbol = $1 AND timeframe = 1 AND expiry = $2::date
+         AND bucket < $4::timestamptz AND bucket >= $5::timestamptz ORDER BY bucket DESC LIMIT 1),
+     anchor_rows AS MATERIALIZED (
+       SELECT strike, call_${q.column}, put_${q.column} FROM fo_strike_bars
+       WHERE symbol = $1 AND timeframe = 1 AND expiry = $2::date AND bucket = (SELECT bucket FROM anchor))
+     SELECT k.strike, ${lastOf('CE')} AS c, ${lastOf('PE')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k
+     LEFT JOIN anchor_rows a ON a.strike = k.strike`,
     [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
   );
   for (const r of rows) {
