@@ -478,18 +478,21 @@ export async function latestUnderlyingPrice(
   const until = new Date(q.atOrBefore ?? q.now + 60_000).toISOString();
   const since = new Date((q.atOrBefore ?? q.now) - 7 * 24 * HOUR_MS).toISOString();
   const candidates: UnderlyingPrice[] = [];
-  if (q.indexToken !== null) {
-    const [row] = await db.query<{ close: number; bucket: Date }>(
-      `SELECT close, bucket FROM instrument_bars WHERE timeframe = 1 AND token = $1 AND close IS NOT NULL AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
+  const first = (rows: Record<string, unknown>[]) => rows[0];
+  // Both lookups in one round trip.
+  const [row, bar] = await runTogether<[Record<string, unknown> | undefined, Record<string, unknown> | undefined]>(db, [
+    q.indexToken === null
+      ? nothing(undefined)
+      : {
+          sql: `SELECT close, bucket FROM instrument_bars WHERE timeframe = 1 AND token = $1 AND close IS NOT NULL AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
        ORDER BY bucket DESC LIMIT 1`,
-      [q.indexToken, until, since],
-    );
-    if (row) candidates.push({ price: Number(row.close), at: toMs(row.bucket), source: 'index' });
-  }
-  // Per expiry of the symbol (skipping along (symbol, timeframe, expiry, bucket), one probe each), its newest bar
-  // with a price, then the newest of those: ordering the whole week's bars of every expiry by bucket read them all.
-  const [bar] = await db.query<{ underlying_close: number; bucket: Date }>(
-    `WITH RECURSIVE e(expiry) AS (
+          params: [q.indexToken, until, since],
+          read: first,
+        },
+    // Per expiry of the symbol (skipping along (symbol, timeframe, expiry, bucket), one probe each), its newest bar
+    // with a price, then the newest of those: ordering the whole week's bars of every expiry by bucket read them all.
+    {
+      sql: `WITH RECURSIVE e(expiry) AS (
        (SELECT expiry FROM fo_strike_bars WHERE symbol = $1 AND timeframe = 1 ORDER BY expiry LIMIT 1)
        UNION ALL
        SELECT (SELECT f.expiry FROM fo_strike_bars f WHERE f.symbol = $1 AND f.timeframe = 1 AND f.expiry > e.expiry ORDER BY f.expiry LIMIT 1)
@@ -501,9 +504,12 @@ export async function latestUnderlyingPrice(
          AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
        ORDER BY bucket DESC LIMIT 1) b
      ORDER BY b.bucket DESC LIMIT 1`,
-    [q.symbol, until, since],
-  );
-  if (bar) candidates.push({ price: Number(bar.underlying_close), at: toMs(bar.bucket), source: 'strike_bars' });
+      params: [q.symbol, until, since],
+      read: first,
+    },
+  ]);
+  if (row) candidates.push({ price: Number(row.close), at: toMs(row.bucket as string), source: 'index' });
+  if (bar) candidates.push({ price: Number(bar.underlying_close), at: toMs(bar.bucket as string), source: 'strike_bars' });
   candidates.sort((a, b) => b.at - a.at || (a.source === 'index' ? -1 : 1));
   return candidates[0] ?? null;
 }
