@@ -151,6 +151,39 @@ const toMs = (v: Date | string | number): number => (v instanceof Date ? v.getTi
 const iso = (ms: number) => new Date(ms).toISOString();
 const numOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
+/** One statement and how to read its rows; an empty `sql` needs no query (its answer is known: read([])). */
+interface Statement<T> {
+  sql: string;
+  params: unknown[];
+  read(rows: Record<string, unknown>[]): T;
+}
+const mapRead = <T, U>(st: Statement<T>, f: (t: T) => U): Statement<U> => ({ ...st, read: (rows) => f(st.read(rows)) });
+const nothing = <T>(answer: T): Statement<T> => ({ sql: '', params: [], read: () => answer });
+const run = async <T>(db: Queryable, st: Statement<T>): Promise<T> => st.read(st.sql === '' ? [] : await db.query<Record<string, unknown>>(st.sql, st.params));
+
+/**
+ * Several statements in ONE round trip: each one's rows come back as a JSON array in its own column (json_agg keeps
+ * the subquery's row order). Each round trip costs a parse, a plan and a wake-up of both ends (PGlite serves one
+ * statement at a time), more than the probes themselves once those are few. JSON carries the same values: numbers as
+ * their text form, timestamps as ISO text with an offset (read back by toMs).
+ */
+async function runTogether<T extends unknown[]>(db: Queryable, statements: { [K in keyof T]: Statement<T[K]> }): Promise<T> {
+  const params: unknown[] = [];
+  const columns: string[] = [];
+  const parts = statements as readonly Statement<unknown>[];
+  parts.forEach((st, i) => {
+    if (st.sql === '') return;
+    const offset = params.length;
+    params.push(...st.params);
+    // Renumber the statement's placeholders after the ones before it ($n never appears otherwise in these texts).
+    const sql = st.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+    columns.push(`(SELECT coalesce(json_agg(s), '[]'::json) FROM (${sql}) s) AS r${i}`);
+  });
+  const [row] = columns.length === 0 ? [{} as Record<string, unknown>] : await db.query<Record<string, unknown>>(`SELECT ${columns.join(',\n  ')}`, params);
+  const asRows = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>[];
+  return parts.map((st, i) => st.read(st.sql === '' ? [] : asRows(row[`r${i}`]))) as T;
+}
+
 /**
  * The bucket answered per expiry: the latest bucket with data whose end is at or before `endBy` and whose start is
  * at or before `startBy`.
@@ -206,12 +239,29 @@ const prefixOf = (side: Side) => (side === 'CE' ? 'call' : 'put');
 const LEG_COLUMNS = ['token', 'oi', 'volume', 'close', 'iv', 'delta', 'gamma', 'theta', 'vega', 'ticks', 'source'] as const;
 
 /**
- * legsAsOf for several sides in one statement (one round trip): per strike, one probe of the primary key
- * (timeframe, symbol, expiry, strike, bucket) per side, from the bound inwards, stopping at the first bar of the side.
- * A DISTINCT ON over the range read and sorted every bar of the day (or of the ten-day look-back) for every strike.
+ * legsAsOf for several sides in one statement (one round trip). Latest bars: first the expiry's latest bucket in the
+ * range (the anchor: one backward probe of fo_strike_bars_by_bucket, migration 0005) and its rows (one range read);
+ * a leg with a bar there has its latest bar there (no strike of the expiry has a later one in the range). Only the
+ * legs without one (a quiet strike) are probed on the primary key (timeframe, symbol, expiry, strike, bucket) from the
+ * bound inwards. First bars (`first`): one probe per strike and side. A DISTINCT ON over the range read and sorted
+ * every bar of the day (or of the ten-day look-back) for every strike; a probe per leg cost ~4 index pages each.
  */
-export async function legsAsOfSides(
-  db: Queryable,
+export async function legsAsOfSides(db: Queryable, q: LegsQuery): Promise<Record<Side, Map<number, LegBar>>> {
+  return run(db, legsAsOfSidesStatement(q));
+}
+
+interface LegsQuery {
+  symbol: string;
+  timeframe: Timeframe;
+  expiry: string;
+  strikes?: readonly number[];
+  sides: readonly Side[];
+  atOrBefore: number;
+  notBefore: number;
+  first?: boolean;
+}
+
+function legsAsOfSidesStatement(
   q: {
     symbol: string;
     timeframe: Timeframe;
@@ -222,28 +272,45 @@ export async function legsAsOfSides(
     notBefore: number;
     first?: boolean;
   },
-): Promise<Record<Side, Map<number, LegBar>>> {
+): Statement<Record<Side, Map<number, LegBar>>> {
   const out: Record<Side, Map<number, LegBar>> = { CE: new Map(), PE: new Map() };
-  if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return out;
+  if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return nothing(out);
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
   if (q.strikes) params.push(q.strikes);
+  const anchored = !q.first;
   const lateral = (side: Side) => {
     const p = prefixOf(side);
-    return `LEFT JOIN LATERAL (
-       SELECT bucket AS ${p}_bucket, ${LEG_COLUMNS.map((c) => `${p}_${c}`).join(', ')}
+    const cols = LEG_COLUMNS.map((c) => `${p}_${c}`).join(', ');
+    const probe = `SELECT bucket AS ${p}_bucket, ${cols}
        FROM fo_strike_bars
        WHERE timeframe = $1 AND symbol = $2 AND expiry = $3::date AND strike = k.strike
          AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz AND ${p}_token IS NOT NULL
-       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1) ${p} ON true`;
+       ORDER BY bucket ${q.first ? 'ASC' : 'DESC'} LIMIT 1`;
+    // The anchor row's side when it has one, else the probe (never started once the first arm gave the row).
+    return anchored
+      ? `LEFT JOIN LATERAL (
+       SELECT a.bucket AS ${p}_bucket, ${LEG_COLUMNS.map((c) => `a.${p}_${c}`).join(', ')} WHERE a.${p}_token IS NOT NULL
+       UNION ALL (${probe})
+       LIMIT 1) ${p} ON true`
+      : `LEFT JOIN LATERAL (${probe}) ${p} ON true`;
   };
-  const rows = await db.query<Record<string, unknown>>(
-    `${q.strikes ? '' : expiryStrikes}
+  const with_ = [
+    q.strikes ? '' : expiryStrikes.replace(/^WITH RECURSIVE /, ''),
+    anchored
+      ? `anchor AS MATERIALIZED (
+       SELECT bucket FROM fo_strike_bars WHERE symbol = $2 AND timeframe = $1 AND expiry = $3::date
+         AND bucket >= $4::timestamptz AND bucket <= $5::timestamptz ORDER BY bucket DESC LIMIT 1),
+     anchor_rows AS MATERIALIZED (
+       SELECT * FROM fo_strike_bars WHERE symbol = $2 AND timeframe = $1 AND expiry = $3::date AND bucket = (SELECT bucket FROM anchor))`
+      : '',
+  ].filter((w) => w !== '');
+  const sql = `${with_.length > 0 ? `WITH RECURSIVE ${with_.join(',\n     ')}` : ''}
      SELECT k.strike, ${q.sides.map((side) => `${prefixOf(side)}.*`).join(', ')}
      FROM ${q.strikes ? '(SELECT DISTINCT unnest($6::float8[]) AS strike) k' : 'k'}
+     ${anchored ? 'LEFT JOIN anchor_rows a ON a.strike = k.strike' : ''}
      ${q.sides.map(lateral).join('\n     ')}
-     WHERE k.strike IS NOT NULL`,
-    params,
-  );
+     WHERE k.strike IS NOT NULL`;
+  const read = (rows: Record<string, unknown>[]) => {
   for (const r of rows) {
     for (const side of q.sides) {
       const p = prefixOf(side);
@@ -267,32 +334,53 @@ export async function legsAsOfSides(
     }
   }
   return out;
+  };
+  return { sql, params, read };
 }
 
 /** The last known value of one column per strike and side before an instant (previous close: OI or price). */
-async function lastValuesBefore(
-  db: Queryable,
-  q: { symbol: string; expiry: string; strikes: readonly number[]; column: 'oi' | 'close'; before: number },
-): Promise<Record<Side, Map<number, number>>> {
+export async function lastValuesBefore(db: Queryable, q: LastValuesQuery): Promise<Record<Side, Map<number, number>>> {
+  return run(db, lastValuesBeforeStatement(q));
+}
+
+interface LastValuesQuery {
+  symbol: string;
+  expiry: string;
+  strikes: readonly number[];
+  column: 'oi' | 'close';
+  before: number;
+}
+
+function lastValuesBeforeStatement(q: LastValuesQuery): Statement<Record<Side, Map<number, number>>> {
   const out: Record<Side, Map<number, number>> = { CE: new Map(), PE: new Map() };
-  if (q.strikes.length === 0) return out;
-  // Per strike and side, one backward probe of the primary key to the first bar with the value.
+  if (q.strikes.length === 0) return nothing(out);
+  // The expiry's last bucket before the instant (the previous session's close) and its rows; a leg with the value
+  // there has its last value there. Only the others get a backward probe of the primary key per strike and side.
   const lastOf = (side: Side) => {
     const col = `${prefixOf(side)}_${q.column}`;
-    return `(SELECT ${col} FROM fo_strike_bars
-       WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
+    return `coalesce(a.${col}, (SELECT ${col} FROM fo_strike_bars
+       WHERE a.${col} IS NULL AND timeframe = 1 AND symbol = $1 AND expiry = $2::date AND strike = k.strike
          AND bucket < $4::timestamptz AND bucket >= $5::timestamptz AND ${col} IS NOT NULL
-       ORDER BY bucket DESC LIMIT 1)`;
+       ORDER BY bucket DESC LIMIT 1))`;
   };
-  const rows = await db.query<{ strike: number; c: number | null; p: number | null }>(
-    `SELECT k.strike, ${lastOf('CE')} AS c, ${lastOf('PE')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k`,
-    [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
-  );
-  for (const r of rows) {
-    if (r.c !== null) out.CE.set(Number(r.strike), Number(r.c));
-    if (r.p !== null) out.PE.set(Number(r.strike), Number(r.p));
-  }
-  return out;
+  return {
+    sql: `WITH anchor AS MATERIALIZED (
+       SELECT bucket FROM fo_strike_bars WHERE symbol = $1 AND timeframe = 1 AND expiry = $2::date
+         AND bucket < $4::timestamptz AND bucket >= $5::timestamptz ORDER BY bucket DESC LIMIT 1),
+     anchor_rows AS MATERIALIZED (
+       SELECT strike, call_${q.column}, put_${q.column} FROM fo_strike_bars
+       WHERE symbol = $1 AND timeframe = 1 AND expiry = $2::date AND bucket = (SELECT bucket FROM anchor))
+     SELECT k.strike, ${lastOf('CE')} AS c, ${lastOf('PE')} AS p FROM (SELECT DISTINCT unnest($3::float8[]) AS strike) k
+     LEFT JOIN anchor_rows a ON a.strike = k.strike`,
+    params: [q.symbol, q.expiry, q.strikes, iso(q.before), iso(q.before - AS_OF_LOOKBACK_MS)],
+    read: (rows) => {
+      for (const r of rows) {
+        if (r.c !== null && r.c !== undefined) out.CE.set(Number(r.strike), Number(r.c));
+        if (r.p !== null && r.p !== undefined) out.PE.set(Number(r.strike), Number(r.p));
+      }
+      return out;
+    },
+  };
 }
 
 /**
@@ -304,14 +392,22 @@ async function lastValuesBefore(
  * bars before `to` summed directly (an index-only scan of fo_strike_bars_by_bucket, migration 0005). Which one is
  * decided in the statement from the day's first and last bar (two index probes); the other branch never runs.
  */
-export async function dayVolumes(
-  db: Queryable,
-  q: { symbol: string; expiry: string; day: string; to: number },
-): Promise<Map<number, { CE: number | null; PE: number | null }>> {
+export async function dayVolumes(db: Queryable, q: DayVolumeQuery): Promise<Map<number, { CE: number | null; PE: number | null }>> {
+  return run(db, dayVolumesStatement(q));
+}
+
+interface DayVolumeQuery {
+  symbol: string;
+  expiry: string;
+  day: string;
+  to: number;
+}
+
+function dayVolumesStatement(q: DayVolumeQuery): Statement<Map<number, { CE: number | null; PE: number | null }>> {
   const bars = `FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date`;
   const sums = 'count(call_volume) AS cn, sum(call_volume) AS cv, count(put_volume) AS pn, sum(put_volume) AS pv';
-  const rows = await db.query<{ strike: number; cn: number; cv: string | number | null; pn: number; pv: string | number | null }>(
-    `WITH span AS MATERIALIZED (
+  return {
+    sql: `WITH span AS MATERIALIZED (
        SELECT (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket ASC LIMIT 1) AS first_bar,
               (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket DESC LIMIT 1) AS last_bar),
      how AS MATERIALIZED (
@@ -327,9 +423,9 @@ export async function dayVolumes(
      UNION ALL
      SELECT strike, ${sums} ${bars} AND bucket >= $3::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)
      GROUP BY strike`,
-    [q.symbol, q.expiry, iso(istInstant(q.day)), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day],
-  );
-  return new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }]));
+    params: [q.symbol, q.expiry, iso(istInstant(q.day)), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day],
+    read: (rows) => new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }])),
+  };
 }
 
 /** Start of each leg's last 1-minute bar before `before` (within the look-back). */
@@ -382,18 +478,21 @@ export async function latestUnderlyingPrice(
   const until = new Date(q.atOrBefore ?? q.now + 60_000).toISOString();
   const since = new Date((q.atOrBefore ?? q.now) - 7 * 24 * HOUR_MS).toISOString();
   const candidates: UnderlyingPrice[] = [];
-  if (q.indexToken !== null) {
-    const [row] = await db.query<{ close: number; bucket: Date }>(
-      `SELECT close, bucket FROM instrument_bars WHERE timeframe = 1 AND token = $1 AND close IS NOT NULL AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
+  const first = (rows: Record<string, unknown>[]) => rows[0];
+  // Both lookups in one round trip.
+  const [row, bar] = await runTogether<[Record<string, unknown> | undefined, Record<string, unknown> | undefined]>(db, [
+    q.indexToken === null
+      ? nothing(undefined)
+      : {
+          sql: `SELECT close, bucket FROM instrument_bars WHERE timeframe = 1 AND token = $1 AND close IS NOT NULL AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
        ORDER BY bucket DESC LIMIT 1`,
-      [q.indexToken, until, since],
-    );
-    if (row) candidates.push({ price: Number(row.close), at: toMs(row.bucket), source: 'index' });
-  }
-  // Per expiry of the symbol (skipping along (symbol, timeframe, expiry, bucket), one probe each), its newest bar
-  // with a price, then the newest of those: ordering the whole week's bars of every expiry by bucket read them all.
-  const [bar] = await db.query<{ underlying_close: number; bucket: Date }>(
-    `WITH RECURSIVE e(expiry) AS (
+          params: [q.indexToken, until, since],
+          read: first,
+        },
+    // Per expiry of the symbol (skipping along (symbol, timeframe, expiry, bucket), one probe each), its newest bar
+    // with a price, then the newest of those: ordering the whole week's bars of every expiry by bucket read them all.
+    {
+      sql: `WITH RECURSIVE e(expiry) AS (
        (SELECT expiry FROM fo_strike_bars WHERE symbol = $1 AND timeframe = 1 ORDER BY expiry LIMIT 1)
        UNION ALL
        SELECT (SELECT f.expiry FROM fo_strike_bars f WHERE f.symbol = $1 AND f.timeframe = 1 AND f.expiry > e.expiry ORDER BY f.expiry LIMIT 1)
@@ -405,9 +504,12 @@ export async function latestUnderlyingPrice(
          AND bucket <= $2::timestamptz AND bucket >= $3::timestamptz
        ORDER BY bucket DESC LIMIT 1) b
      ORDER BY b.bucket DESC LIMIT 1`,
-    [q.symbol, until, since],
-  );
-  if (bar) candidates.push({ price: Number(bar.underlying_close), at: toMs(bar.bucket), source: 'strike_bars' });
+      params: [q.symbol, until, since],
+      read: first,
+    },
+  ]);
+  if (row) candidates.push({ price: Number(row.close), at: toMs(row.bucket as string), source: 'index' });
+  if (bar) candidates.push({ price: Number(bar.underlying_close), at: toMs(bar.bucket as string), source: 'strike_bars' });
   candidates.sort((a, b) => b.at - a.at || (a.source === 'index' ? -1 : 1));
   return candidates[0] ?? null;
 }
@@ -505,44 +607,47 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
         // probed; without it, every strike with bars.
         const wanted = (side: Side) => (listed ? [...new Set(listed.filter((l) => l.side === side).map((l) => l.strike))] : undefined);
         const used = listed ? [...new Set([...(wanted('CE') ?? []), ...(wanted('PE') ?? []), ...strikes])] : undefined;
-        const today = legsAsOfSides(db, { ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart });
-        await Promise.all([
-          (async () => {
-            const found = await today;
-            await Promise.all(
-              SIDES.map(async (side) => {
-                legs[side] = new Map(found[side]);
-                const missing = wanted(side)?.filter((k) => !legs[side].has(k));
-                if (!missing || missing.length > 0) {
-                  const earlierDays = await legsAsOf(db, {
-                    ...common,
-                    side,
-                    strikes: missing,
-                    atOrBefore: dayStart - 1,
-                    notBefore: bucket - AS_OF_LOOKBACK_MS,
-                  });
-                  for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
-                }
-              }),
-            );
-          })(),
-          (async () => {
-            if (basis === 'previous_close') {
-              Object.assign(basisOi, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'oi', before: dayStart }));
-            } else {
-              const ref =
+        // Today's legs, the oi_change basis, the previous close and the day volumes in one round trip; then, only
+        // when some leg has no bar today, its standing bar of earlier days and its last minute.
+        const basisStatement: Statement<Record<Side, Map<number, number>>> =
+          basis === 'previous_close'
+            ? lastValuesBeforeStatement({ symbol: input.symbol, expiry: chain.expiry, strikes, column: 'oi', before: dayStart })
+            : mapRead(
                 basis === 'one_hour_earlier'
-                  ? await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
-                  : await legsAsOfSides(db, { ...common, strikes, sides: SIDES, atOrBefore: bucket, notBefore: dayStart, first: true });
-              for (const side of SIDES) for (const [k, b] of ref[side]) if (b.oi !== null) basisOi[side].set(k, b.oi);
+                  ? legsAsOfSidesStatement({ ...common, strikes, sides: SIDES, atOrBefore: bucket - HOUR_MS, notBefore: dayStart })
+                  : legsAsOfSidesStatement({ ...common, strikes, sides: SIDES, atOrBefore: bucket, notBefore: dayStart, first: true }),
+                (ref) => {
+                  const oi: Record<Side, Map<number, number>> = { CE: new Map(), PE: new Map() };
+                  for (const side of SIDES) for (const [k, b] of ref[side]) if (b.oi !== null) oi[side].set(k, b.oi);
+                  return oi;
+                },
+              );
+        const [found, basisFound, prevFound, dayFound] = await runTogether<
+          [Record<Side, Map<number, LegBar>>, Record<Side, Map<number, number>>, Record<Side, Map<number, number>>, Map<number, { CE: number | null; PE: number | null }>]
+        >(db, [
+          legsAsOfSidesStatement({ ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart }),
+          basisStatement,
+          lastValuesBeforeStatement({ symbol: input.symbol, expiry: chain.expiry, strikes, column: 'close', before: dayStart }),
+          dayVolumesStatement({ symbol: input.symbol, expiry: chain.expiry, day, to: end }),
+        ]);
+        Object.assign(basisOi, basisFound);
+        Object.assign(prevClose, prevFound);
+        dayVol = dayFound;
+        await Promise.all([
+          ...SIDES.map(async (side) => {
+            legs[side] = new Map(found[side]);
+            const missing = wanted(side)?.filter((k) => !legs[side].has(k));
+            if (!missing || missing.length > 0) {
+              const earlierDays = await legsAsOf(db, {
+                ...common,
+                side,
+                strikes: missing,
+                atOrBefore: dayStart - 1,
+                notBefore: bucket - AS_OF_LOOKBACK_MS,
+              });
+              for (const [k, b] of earlierDays) if (!legs[side].has(k)) legs[side].set(k, b);
             }
-          })(),
-          (async () => {
-            Object.assign(prevClose, await lastValuesBefore(db, { symbol: input.symbol, expiry: chain.expiry, strikes, column: 'close', before: dayStart }));
-          })(),
-          (async () => {
-            dayVol = await dayVolumes(db, { symbol: input.symbol, expiry: chain.expiry, day, to: end });
-          })(),
+          }),
           (async () => {
             if (input.timeframe !== '1min') {
               lastMinute = await lastMinutes(db, { symbol: input.symbol, expiry: chain.expiry, strikes, before: end });
@@ -551,7 +656,6 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
             // On the 1-minute timeframe a leg's bar of today IS its last minute before the bucket end (both are its
             // latest 1-minute bar with the side's token at or before the bucket, and today's is within the
             // look-back): only the legs without one are looked up.
-            const found = await today;
             const rest = new Set<number>();
             for (const k of strikes) {
               for (const side of SIDES) {
