@@ -261,18 +261,16 @@ interface LegsQuery {
   first?: boolean;
 }
 
-function legsAsOfSidesStatement(
-  q: {
-    symbol: string;
-    timeframe: Timeframe;
-    expiry: string;
-    strikes?: readonly number[];
-    sides: readonly Side[];
-    atOrBefore: number;
-    notBefore: number;
-    first?: boolean;
-  },
-): Statement<Record<Side, Map<number, LegBar>>> {
+function legsAsOfSidesStatement(q: {
+  symbol: string;
+  timeframe: Timeframe;
+  expiry: string;
+  strikes?: readonly number[];
+  sides: readonly Side[];
+  atOrBefore: number;
+  notBefore: number;
+  first?: boolean;
+}): Statement<Record<Side, Map<number, LegBar>>> {
   const out: Record<Side, Map<number, LegBar>> = { CE: new Map(), PE: new Map() };
   if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return nothing(out);
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
@@ -311,29 +309,29 @@ function legsAsOfSidesStatement(
      ${q.sides.map(lateral).join('\n     ')}
      WHERE k.strike IS NOT NULL`;
   const read = (rows: Record<string, unknown>[]) => {
-  for (const r of rows) {
-    for (const side of q.sides) {
-      const p = prefixOf(side);
-      if (r[`${p}_bucket`] === null || r[`${p}_bucket`] === undefined) continue;
-      const v = (c: string) => numOrNull(r[`${p}_${c}`]);
-      out[side].set(Number(r.strike), {
-        strike: Number(r.strike),
-        bucket: toMs(r[`${p}_bucket`] as Date),
-        token: v('token'),
-        oi: v('oi'),
-        volume: v('volume'),
-        close: v('close'),
-        iv: v('iv'),
-        delta: v('delta'),
-        gamma: v('gamma'),
-        theta: v('theta'),
-        vega: v('vega'),
-        ticks: v('ticks'),
-        source: (r[`${p}_source`] as LegBar['source']) ?? null,
-      });
+    for (const r of rows) {
+      for (const side of q.sides) {
+        const p = prefixOf(side);
+        if (r[`${p}_bucket`] === null || r[`${p}_bucket`] === undefined) continue;
+        const v = (c: string) => numOrNull(r[`${p}_${c}`]);
+        out[side].set(Number(r.strike), {
+          strike: Number(r.strike),
+          bucket: toMs(r[`${p}_bucket`] as Date),
+          token: v('token'),
+          oi: v('oi'),
+          volume: v('volume'),
+          close: v('close'),
+          iv: v('iv'),
+          delta: v('delta'),
+          gamma: v('gamma'),
+          theta: v('theta'),
+          vega: v('vega'),
+          ticks: v('ticks'),
+          source: (r[`${p}_source`] as LegBar['source']) ?? null,
+        });
+      }
     }
-  }
-  return out;
+    return out;
   };
   return { sql, params, read };
 }
@@ -424,7 +422,8 @@ function dayVolumesStatement(q: DayVolumeQuery): Statement<Map<number, { CE: num
      SELECT strike, ${sums} ${bars} AND bucket >= $3::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)
      GROUP BY strike`,
     params: [q.symbol, q.expiry, iso(istInstant(q.day)), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day],
-    read: (rows) => new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }])),
+    read: (rows) =>
+      new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }])),
   };
 }
 
@@ -623,7 +622,12 @@ export async function distributionSeries(db: Queryable, input: DistributionInput
                 },
               );
         const [found, basisFound, prevFound, dayFound] = await runTogether<
-          [Record<Side, Map<number, LegBar>>, Record<Side, Map<number, number>>, Record<Side, Map<number, number>>, Map<number, { CE: number | null; PE: number | null }>]
+          [
+            Record<Side, Map<number, LegBar>>,
+            Record<Side, Map<number, number>>,
+            Record<Side, Map<number, number>>,
+            Map<number, { CE: number | null; PE: number | null }>,
+          ]
         >(db, [
           legsAsOfSidesStatement({ ...common, sides: SIDES, strikes: used, atOrBefore: bucket, notBefore: dayStart }),
           basisStatement,
