@@ -380,7 +380,9 @@ describe('webhook: configuration and dependencies', () => {
       market: { backend: 'pglite', timescale: false },
       ticker: { url: 'http://127.0.0.1:8080', embedded: true },
     });
-    const settings = await handlers['settings:get']({}, { actor: 'test' });
+    // A named operator gets everything but the secret (it would let them forge events); the OS user gets it.
+    expect((await handlers['settings:get']({}, { actor: 'alice' })).webhook.secret).toBeNull();
+    const settings = await handlers['settings:get']({}, { actor: 'os:tester' });
     expect(settings.webhook).toEqual({
       url: `${g.url}/internal/subscription-events`,
       secret,
