@@ -16,8 +16,13 @@ interface ParentPortLike {
 
 /** The parent port when this process is an Electron utility process, else null. */
 export function utilityParentPort(): ParentPortLike | null {
-  return ((process as unknown as { parentPort?: ParentPortLike }).parentPort ?? null) as ParentPortLike | null;
+  // Electron adds process.parentPort only in a utility process; checked by shape, so plain Node gets null.
+  const candidate: unknown = Reflect.get(process, 'parentPort');
+  return isParentPort(candidate) ? candidate : null;
 }
+
+const isParentPort = (value: unknown): value is ParentPortLike =>
+  typeof value === 'object' && value !== null && 'once' in value && typeof value.once === 'function';
 
 export function utilityCorePort(parent: ParentPortLike): CorePort {
   const listeners = new Set<(message: ToCore) => void>();
