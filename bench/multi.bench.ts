@@ -2,6 +2,8 @@
 // share one throwaway PostgreSQL 15 and one devticker over real HTTP. Each console reaches the devticker through a
 // recording proxy of its own, which logs every request (console, method, route, arrival time, status): the
 // devticker's own sim counters keep timestamps for /history only, and per console is what the duplicate check needs.
+// The proxies run in a child process of their own (support/recording-proxy.ts), so an arrival is stamped when it
+// reaches them, not when the consoles' shared event loop in this process gets round to it.
 //
 // Load, from all three at once, for PHASE_SECONDS: an open chain screen (GET /fo/strike-distribution every 5 s, a
 // different underlying per console, so each one needs its own POSTs), an immediate backfill of a wide chain of its
@@ -26,10 +28,10 @@
 // history fetches (a token fetched by two consoles) = 0; duplicate backfill jobs = 0 (counted in the three consoles'
 // jobs tables: a token whose history chunks sit in jobs of two consoles); scheduled-cycle leaders = 1; the killed
 // console's job done under another owner.
-import { execFile } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,6 +46,7 @@ import pg from 'pg';
 import { PostgresBudget } from '../src/main/ticker/shared-budget';
 import Database from 'better-sqlite3';
 import { spawnConsole, valueOf, type ConsoleProcess } from './support/console-process';
+import type { Arrival, ProxyAnswer, ProxyRequest } from './support/recording-proxy';
 import { Targets } from './targets';
 
 const PHASE_MS = Number(process.env.PHASE_SECONDS ?? 75) * 1000;
@@ -54,51 +57,37 @@ const SYMBOLS = ['NIFTY', 'BANKNIFTY', 'FINNIFTY'];
 const CHAIN_POLL_MS = 5_000;
 const KILL = process.env.KILL !== '0';
 const KILL_SYMBOL = 'MIDCPNIFTY';
+const HERE = dirname(fileURLToPath(import.meta.url));
 
-interface Arrival {
-  console: number;
-  method: string;
-  route: string;
-  token: number | null;
-  at: number;
-  status: number;
-}
-
-/** A transparent HTTP proxy in front of the devticker that logs every request as it arrives. */
-async function recordingProxy(target: string, consoleIndex: number, log: Arrival[]): Promise<{ url: string; close(): Promise<void> }> {
-  const upstream = new URL(target);
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const at = Date.now();
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    const route = url.pathname.startsWith('/subscriptions/') ? '/subscriptions/{token}' : url.pathname;
-    const token = url.searchParams.get('instrument_token');
-    const entry: Arrival = { console: consoleIndex, method: req.method ?? 'GET', route, token: token === null ? null : Number(token), at, status: 0 };
-    log.push(entry);
-    // The devticker answers 421 to a Host that is not its own address: forward with the upstream's Host.
-    const out = httpRequest(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (answer) => {
-        entry.status = answer.statusCode ?? 0;
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on('error', (err) => {
-      entry.status = -1;
-      res.writeHead(502, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ detail: `proxy: ${err.message}` }));
+/**
+ * The recording proxies, one per console, in a child process (support/recording-proxy.ts: the wire stamp must not
+ * share the judged consoles' event loop).
+ */
+async function recordingProxies(target: string, count: number): Promise<{ urls: string[]; clear(): Promise<void>; dump(): Promise<Arrival[]>; close(): void }> {
+  const child = fork(join(HERE, 'support', 'recording-proxy.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T extends ProxyAnswer['type']>(type: T): Promise<Extract<ProxyAnswer, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (m: ProxyAnswer) => {
+        if (m.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(m as Extract<ProxyAnswer, { type: T }>);
+      };
+      const onExit = (code: number | null) => reject(new Error(`the recording proxies exited (${code}) before answering '${type}'`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
     });
-    req.pipe(out);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  const ask = <T extends ProxyAnswer['type']>(request: ProxyRequest, type: T) => {
+    const answer = next(type);
+    child.send(request);
+    return answer;
+  };
+  const { urls } = await ask({ type: 'start', target, count }, 'ready');
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    urls,
+    clear: async () => void (await ask({ type: 'clear' }, 'cleared')),
+    dump: async () => (await ask({ type: 'dump' }, 'log')).entries,
+    close: () => void child.kill('SIGTERM'),
   };
 }
 
@@ -357,9 +346,8 @@ async function killedConsoleResumes(killable: ConsoleProcess, env: Record<string
 async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): Promise<PhaseResult> {
   const databaseUrl = await pgCluster.database();
   const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', instrumentsRoute: true });
-  const log: Arrival[] = [];
   const withKill = KILL && name === 'shared';
-  const proxies = await Promise.all([...SYMBOLS, ...(withKill ? [KILL_SYMBOL] : [])].map((_, i) => recordingProxy(dt.url, i, log)));
+  const proxy = await recordingProxies(dt.url, SYMBOLS.length + (withKill ? 1 : 0));
   let killable: ConsoleProcess | null = null;
   let killEnv: Record<string, string> = {};
   const homes: string[] = [];
@@ -375,7 +363,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
         STRIKEDESK_HOME: home,
         STRIKEDESK_PORT: '0',
         DATABASE_URL: databaseUrl,
-        TICKER_URL: proxies[i].url,
+        TICKER_URL: proxy.urls[i],
         STRIKEDESK_INSTRUMENTS: `${dt.url}/instruments`,
         STRIKEDESK_POLL_INTERVAL: '3600',
         STRIKEDESK_BACKFILL_INTERVAL: '1440',
@@ -389,7 +377,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       homes.push(home);
       killEnv = {
         DATABASE_URL: databaseUrl,
-        TICKER_URL: proxies[SYMBOLS.length].url,
+        TICKER_URL: proxy.urls[SYMBOLS.length],
         STRIKEDESK_INSTRUMENTS: `${dt.url}/instruments`,
         STRIKEDESK_POLL_INTERVAL: '3600',
         STRIKEDESK_BACKFILL_INTERVAL: '1440',
@@ -414,7 +402,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       await admin.exec('DROP TABLE ticker_rate_budget');
     }
     const startedAt = Date.now();
-    log.length = 0;
+    await proxy.clear();
     dt.sim.resetCounters();
 
     // Chain screens: each console its own underlying, polled like an open screen.
@@ -490,6 +478,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
           )
         : [];
     await admin.close();
+    const log = await proxy.dump();
     if (process.env.DUMP) writeFileSync(`${process.env.DUMP}.${name}.json`, JSON.stringify(log.map((a) => ({ ...a, at: a.at - startedAt }))));
     const budgetModes = apps.map((app) => {
       const b = app.context.ticker?.stats().budget;
@@ -546,7 +535,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
   } finally {
     for (const app of apps) await app.stop().catch(() => undefined);
     await (killable as ConsoleProcess | null)?.stop().catch(() => undefined);
-    for (const p of proxies) await p.close();
+    proxy.close();
     await dt.close();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 // figures. Two instants: `latest` (just after the last session's close: the whole day's bars are summed for the day
 // volume, the worst case) and `at` (a historical instant mid-session, 15 days back).
 // Baseline in the same run, on the same data: main's queries (bench/baseline/distribution-main.ts) on main's schema
-// (migrations 0001-0004); then migrations 0005-0006 are applied (timed) and today's queries measured. Both must give the
+// (migrations 0001-0004); then migrations 0005-0007 are applied (timed) and today's queries measured. Both must give the
 // same answers (checked). Targets: p95 < 20 ms on PostgreSQL, < 40 ms on PGlite.
 //   npm run bench:query                 BENCH_QUERY_DAYS=30 (trading days of bars), ITERATIONS=200, BACKENDS=postgres,pglite
 //   DATABASE_URL=postgres://...         use that cluster (a new database in it); without it a throwaway PostgreSQL 15
@@ -300,7 +300,9 @@ async function run(backend: 'postgres' | 'pglite'): Promise<string[]> {
 
     const m0 = performance.now();
     await migrateMarket(db);
-    console.log(`  migrations 0005-0006 (covering index, running day volume) on ${DAYS} days of bars: ${((performance.now() - m0) / 1000).toFixed(1)} s`);
+    console.log(
+      `  migrations 0005-0007 (covering index, running day and quarter-hour volumes) on ${DAYS} days of bars: ${((performance.now() - m0) / 1000).toFixed(1)} s`,
+    );
     await db.exec('VACUUM ANALYZE fo_strike_bars');
 
     for (const [name, q] of Object.entries(instants)) {
@@ -319,8 +321,8 @@ async function run(backend: 'postgres' | 'pglite'): Promise<string[]> {
     }
     console.log('\n  plans (EXPLAIN (ANALYZE, BUFFERS)), latest request:');
     await plans(db, current, instants.latest, true);
-    console.log(`\n  plans, at= request (statements that differ in shape only by their bounds are the same plans):`);
-    await plans(db, current, instants.at, false);
+    console.log(`\n  plans (EXPLAIN (ANALYZE, BUFFERS)), at= request:`);
+    await plans(db, current, instants.at, true);
     for (const t of targets) console.log(t);
   } finally {
     await store.close();

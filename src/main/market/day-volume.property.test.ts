@@ -1,8 +1,10 @@
-// Migration 0006's running day volume (fo_strike_day_volume, kept by triggers on fo_strike_bars) against the bars
-// themselves: after random writes through the bar writer (both sides, merge rules, backfill corrections, volumes
-// that become unknown), roll-ups, deletes and a truncate, the day table equals the 1-minute bars' sums per IST day,
-// computed here independently (bars read back, IST day in JS); and the distribution's day volume as of any instant
-// equals the brute sum of the day's minutes before it, through both of its read paths.
+// Migrations 0006 and 0007's running volumes (fo_strike_day_volume per IST day, fo_strike_slice_volume per quarter
+// hour, both kept by triggers on fo_strike_bars) against the bars themselves: after random writes through the bar
+// writer (both sides, merge rules, backfill corrections, volumes that become unknown), roll-ups, deletes and a
+// truncate, each table equals the 1-minute bars' sums per IST day and per quarter hour, computed here independently
+// (bars read back, IST day and quarter hour in JS); and the distribution's day volume as of any instant (every
+// minute's end, the minute itself, quarter-hour boundaries) equals the brute sum of the day's minutes before it,
+// through both of its read paths.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { istDate, istInstant } from '../calendar';
@@ -96,6 +98,53 @@ function sumBars(rows: readonly BarRow[], before?: number): Sums {
   return out;
 }
 
+/** The quarter-hour sums from the 1-minute bars (slice start as epoch ms). */
+function sumSlices(rows: readonly BarRow[]): Sums {
+  const out: Sums = new Map();
+  for (const r of rows) {
+    const t = r.bucket.getTime();
+    const key = `${r.expiry}|${t - (t % 900_000)}|${Number(r.strike)}`;
+    const s = out.get(key) ?? { cv: 0, cn: 0, pv: 0, pn: 0 };
+    if (r.call_volume !== null) {
+      s.cv += Number(r.call_volume);
+      s.cn++;
+    }
+    if (r.put_volume !== null) {
+      s.pv += Number(r.put_volume);
+      s.pn++;
+    }
+    out.set(key, s);
+  }
+  for (const [k, s] of out) if (s.cn === 0 && s.pn === 0) out.delete(k);
+  return out;
+}
+
+/** Stored rows as Sums; rows whose counts fell to 0 stand for no known volume (the same as no row). */
+function storedSums(rows: readonly Record<string, unknown>[], key: (r: Record<string, unknown>) => string): Sums {
+  const got: Sums = new Map();
+  for (const r of rows) {
+    if (Number(r.call_minutes) === 0 && Number(r.put_minutes) === 0) {
+      expect([Number(r.call_volume), Number(r.put_volume)]).toEqual([0, 0]);
+      continue;
+    }
+    got.set(key(r), { cv: Number(r.call_volume), cn: Number(r.call_minutes), pv: Number(r.put_volume), pn: Number(r.put_minutes) });
+  }
+  return got;
+}
+
+// The day volume is asked as of each minute's end (the distribution's bucket end), each minute's start, and quarter
+// hours (a slice boundary exactly).
+const AS_OF = [
+  ...new Set([
+    ...MINUTES.flatMap((m) => [m, m + 60_000]),
+    istInstant('2025-11-04', 9, 30),
+    istInstant('2025-11-04', 12, 30),
+    istInstant('2025-11-04', 12, 45),
+    istInstant('2025-11-05', 9, 30),
+    istInstant('2025-11-05', 11, 0),
+  ]),
+];
+
 // The statement-level triggers, and the row-level twin the migration installs on a TimescaleDB hypertable (swapped in
 // here on a plain table: same function, same sums).
 const ROW_TWIN = `
@@ -103,7 +152,12 @@ const ROW_TWIN = `
   DROP TRIGGER fo_strike_day_volume_update ON fo_strike_bars;
   DROP TRIGGER fo_strike_day_volume_delete ON fo_strike_bars;
   CREATE TRIGGER fo_strike_day_volume_row AFTER INSERT OR UPDATE OR DELETE ON fo_strike_bars
-    FOR EACH ROW EXECUTE FUNCTION fo_strike_day_volume_row();`;
+    FOR EACH ROW EXECUTE FUNCTION fo_strike_day_volume_row();
+  DROP TRIGGER fo_strike_slice_volume_insert ON fo_strike_bars;
+  DROP TRIGGER fo_strike_slice_volume_update ON fo_strike_bars;
+  DROP TRIGGER fo_strike_slice_volume_delete ON fo_strike_bars;
+  CREATE TRIGGER fo_strike_slice_volume_row AFTER INSERT OR UPDATE OR DELETE ON fo_strike_bars
+    FOR EACH ROW EXECUTE FUNCTION fo_strike_slice_volume_row();`;
 const cases = testBackends().flatMap((backend) => (['statement', 'row'] as const).map((triggers) => [backend, triggers] as const));
 
 describe.each(cases)('running day volume on %s, %s-level triggers', (backend, triggers) => {
@@ -114,7 +168,7 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
   });
   afterAll(async () => t?.close());
 
-  it('the day table equals the sum of the 1-minute bars per IST day after any writes, and the as-of day volume too', async () => {
+  it('the day and quarter-hour tables equal the sums of the 1-minute bars after any writes, and the as-of day volume too', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
         await t.db.exec('TRUNCATE fo_strike_bars');
@@ -127,36 +181,19 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
         }
         const bars = await t.db.query<BarRow>('SELECT expiry::text AS expiry, strike, bucket, call_volume, put_volume FROM fo_strike_bars WHERE timeframe = 1');
         const expected = sumBars(bars);
-        const stored = await t.db.query<{
-          expiry: string;
-          ist_day: string;
-          strike: number;
-          call_volume: number;
-          call_minutes: number;
-          put_volume: number;
-          put_minutes: number;
-        }>('SELECT expiry::text AS expiry, ist_day::text AS ist_day, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_day_volume');
-        const got: Sums = new Map();
-        // Rows whose counts fell to 0 stand for no known volume (a null day volume): the same as no row.
-        for (const r of stored) {
-          if (Number(r.call_minutes) === 0 && Number(r.put_minutes) === 0) {
-            expect([Number(r.call_volume), Number(r.put_volume)]).toEqual([0, 0]);
-            continue;
-          }
-          got.set(`${r.expiry}|${r.ist_day}|${Number(r.strike)}`, {
-            cv: Number(r.call_volume),
-            cn: Number(r.call_minutes),
-            pv: Number(r.put_volume),
-            pn: Number(r.put_minutes),
-          });
-        }
-        expect(got).toEqual(expected);
+        const days = await t.db.query(
+          'SELECT expiry::text AS expiry, ist_day::text AS ist_day, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_day_volume',
+        );
+        expect(storedSums(days, (r) => `${String(r.expiry)}|${String(r.ist_day)}|${Number(r.strike)}`)).toEqual(expected);
+        const slices = await t.db.query(
+          'SELECT expiry::text AS expiry, slice, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_slice_volume',
+        );
+        expect(storedSums(slices, (r) => `${String(r.expiry)}|${(r.slice as Date).getTime()}|${Number(r.strike)}`)).toEqual(sumSlices(bars));
 
-        // As of the end of every minute (the distribution's bucket end), per expiry: early in a day the bars before
-        // it are summed, late the day row less the bars after it.
-        for (const asOf of MINUTES) {
-          const to = asOf + 60_000;
-          const day = istDate(asOf);
+        // Per expiry: with no bar at or after the instant the day row, else the quarter hours before it plus the
+        // minutes of its own quarter hour.
+        for (const to of AS_OF) {
+          const day = istDate(to - 1);
           const upTo = sumBars(bars, to);
           for (const expiry of EXPIRIES) {
             const answer = await dayVolumes(t.db, { symbol: 'NIFTY', expiry, day, to });
@@ -172,7 +209,7 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
     );
   }, 180_000);
 
-  it.runIf(triggers === 'statement')('migration 0006 fills the day table from the bars already stored', async () => {
+  it.runIf(triggers === 'statement')('migrations 0006 and 0007 fill the day and quarter-hour tables from the bars already stored', async () => {
     const fresh = await createTestMarketDb(backend, { migrate: false });
     try {
       await migrateMarket(
@@ -196,6 +233,14 @@ describe.each(cases)('running day volume on %s, %s-level triggers', (backend, tr
       expect(rows).toEqual([
         { ist_day: '2025-11-04', strike: 24_500, call_volume: 12, call_minutes: 2, put_volume: 0, put_minutes: 0 },
         { ist_day: '2025-11-05', strike: 24_550, call_volume: 0, call_minutes: 0, put_volume: 9, put_minutes: 1 },
+      ]);
+      // MINUTES[0] and [1] (09:15, 09:16 IST) share the 09:15 quarter hour; MINUTES[7] is 00:00 IST the next day.
+      const slices = await fresh.db.query<{ slice: Date; strike: number; call_volume: number; call_minutes: number; put_volume: number; put_minutes: number }>(
+        'SELECT slice, strike, call_volume, call_minutes, put_volume, put_minutes FROM fo_strike_slice_volume ORDER BY slice, strike',
+      );
+      expect(slices.map((r) => ({ ...r, slice: r.slice.getTime() }))).toEqual([
+        { slice: istInstant('2025-11-04', 9, 15), strike: 24_500, call_volume: 12, call_minutes: 2, put_volume: 0, put_minutes: 0 },
+        { slice: istInstant('2025-11-05', 0, 0), strike: 24_550, call_volume: 0, call_minutes: 0, put_volume: 9, put_minutes: 1 },
       ]);
     } finally {
       await fresh.close();

@@ -383,12 +383,12 @@ function lastValuesBeforeStatement(q: LastValuesQuery): Statement<Record<Side, M
 
 /**
  * Per strike and side: the sum of the known 1-minute volumes of IST day `day` before `to`; null when none is known.
- * Every strike of the expiry is needed (pcr_volume is expiry-wide). fo_strike_day_volume (migration 0006, kept by
- * triggers on fo_strike_bars) holds each strike's whole-day sum and count of minutes with a volume; the answer is
- * either that minus the bars at or after `to` (the latest bucket: usually none, a probe of the day row per strike),
- * or, when the day's bars reach further past `to` than they started before it (an `at=` early in a past day), the
- * bars before `to` summed directly (an index-only scan of fo_strike_bars_by_bucket, migration 0005). Which one is
- * decided in the statement from the day's first and last bar (two index probes); the other branch never runs.
+ * Every strike of the expiry is needed (pcr_volume is expiry-wide). Two running sums kept by triggers on
+ * fo_strike_bars answer it: when no bar of the day lies at or after `to` (the latest bucket, one index probe
+ * decides), the day total (fo_strike_day_volume, migration 0006: one row per strike); otherwise (an `at=` inside a
+ * past day) the quarter hours before `to`'s own (fo_strike_slice_volume, migration 0007: at most 25 rows per strike)
+ * plus the 1-minute bars from that quarter hour's start up to `to` (at most 14 per strike, an index-only scan of
+ * fo_strike_bars_by_bucket, migration 0005). The branch not taken never runs (a one-time filter).
  */
 export async function dayVolumes(db: Queryable, q: DayVolumeQuery): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   return run(db, dayVolumesStatement(q));
@@ -401,27 +401,30 @@ interface DayVolumeQuery {
   to: number;
 }
 
+/** The quarter hours of fo_strike_slice_volume (migration 0007), aligned to UTC and so to IST. */
+const SLICE_MS = 15 * MINUTE_MS;
+
 function dayVolumesStatement(q: DayVolumeQuery): Statement<Map<number, { CE: number | null; PE: number | null }>> {
   const bars = `FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date`;
-  const sums = 'count(call_volume) AS cn, sum(call_volume) AS cv, count(put_volume) AS pn, sum(put_volume) AS pv';
+  const dayStart = istInstant(q.day);
+  const sliceStart = Math.max(dayStart, Math.floor(q.to / SLICE_MS) * SLICE_MS);
   return {
-    sql: `WITH span AS MATERIALIZED (
-       SELECT (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket ASC LIMIT 1) AS first_bar,
-              (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket DESC LIMIT 1) AS last_bar),
-     how AS MATERIALIZED (
-       SELECT last_bar IS NULL OR last_bar < $4::timestamptz OR last_bar - $4::timestamptz < $4::timestamptz - first_bar AS by_day FROM span),
-     -- Summed once, whatever the join (PGlite never analyzes the day table: a nested loop over a grouped subquery
-     -- re-read its sorted input per strike).
-     tail AS MATERIALIZED (SELECT strike, ${sums} ${bars} AND bucket >= $4::timestamptz AND bucket < $5::timestamptz GROUP BY strike)
-     SELECT d.strike, d.call_minutes - coalesce(t.cn, 0) AS cn, d.call_volume - coalesce(t.cv, 0) AS cv,
-            d.put_minutes - coalesce(t.pn, 0) AS pn, d.put_volume - coalesce(t.pv, 0) AS pv
-     FROM fo_strike_day_volume d
-     LEFT JOIN tail t ON t.strike = d.strike
-     WHERE d.symbol = $1 AND d.expiry = $2::date AND d.ist_day = $6::date AND (SELECT by_day FROM how)
+    sql: `WITH how AS MATERIALIZED (
+       SELECT NOT EXISTS (SELECT 1 ${bars} AND bucket >= $4::timestamptz AND bucket < $5::timestamptz) AS by_day)
+     SELECT strike, call_minutes AS cn, call_volume AS cv, put_minutes AS pn, put_volume AS pv
+     FROM fo_strike_day_volume
+     WHERE symbol = $1 AND expiry = $2::date AND ist_day = $6::date AND (SELECT by_day FROM how)
      UNION ALL
-     SELECT strike, ${sums} ${bars} AND bucket >= $3::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)
+     SELECT strike, sum(cn), sum(cv), sum(pn), sum(pv) FROM (
+       SELECT strike, call_minutes AS cn, call_volume AS cv, put_minutes AS pn, put_volume AS pv
+       FROM fo_strike_slice_volume
+       WHERE symbol = $1 AND expiry = $2::date AND slice >= $3::timestamptz AND slice < $7::timestamptz AND NOT (SELECT by_day FROM how)
+       UNION ALL
+       SELECT strike, count(call_volume), coalesce(sum(call_volume), 0), count(put_volume), coalesce(sum(put_volume), 0)
+       ${bars} AND bucket >= $7::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)
+       GROUP BY strike) parts
      GROUP BY strike`,
-    params: [q.symbol, q.expiry, iso(istInstant(q.day)), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day],
+    params: [q.symbol, q.expiry, iso(dayStart), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day, iso(sliceStart)],
     read: (rows) =>
       new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }])),
   };

@@ -5,6 +5,7 @@ import m0003 from './0003_greek_tick_counts';
 import m0004 from './0004_rate_budget';
 import m0005 from './0005_distribution_indexes';
 import m0006 from './0006_strike_day_volume';
+import m0007 from './0007_strike_slice_volume';
 
 export interface MarketMigration {
   version: number;
@@ -12,4 +13,4 @@ export interface MarketMigration {
   up: string;
 }
 
-export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006];
+export const MARKET_MIGRATIONS: readonly MarketMigration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
