@@ -77,12 +77,12 @@ interface BarRow {
 }
 type Sums = Map<string, { cv: number; cn: number; pv: number; pn: number }>;
 
-/** The day sums from the 1-minute bars, the IST day computed here; `before` limits each day to minutes before it. */
-function sumBars(rows: readonly BarRow[], before?: number): Sums {
+/** Sums of the 1-minute bars grouped by `keyOf` (a day, a quarter hour); `before` drops the minutes at or after it. */
+function sumBy(rows: readonly BarRow[], keyOf: (r: BarRow) => string, before?: number): Sums {
   const out: Sums = new Map();
   for (const r of rows) {
     if (before !== undefined && r.bucket.getTime() >= before) continue;
-    const key = `${r.expiry}|${istDate(r.bucket.getTime())}|${Number(r.strike)}`;
+    const key = keyOf(r);
     const s = out.get(key) ?? { cv: 0, cn: 0, pv: 0, pn: 0 };
     if (r.call_volume !== null) {
       s.cv += Number(r.call_volume);
@@ -97,27 +97,10 @@ function sumBars(rows: readonly BarRow[], before?: number): Sums {
   for (const [k, s] of out) if (s.cn === 0 && s.pn === 0) out.delete(k);
   return out;
 }
-
-/** The quarter-hour sums from the 1-minute bars (slice start as epoch ms). */
-function sumSlices(rows: readonly BarRow[]): Sums {
-  const out: Sums = new Map();
-  for (const r of rows) {
-    const t = r.bucket.getTime();
-    const key = `${r.expiry}|${t - (t % 900_000)}|${Number(r.strike)}`;
-    const s = out.get(key) ?? { cv: 0, cn: 0, pv: 0, pn: 0 };
-    if (r.call_volume !== null) {
-      s.cv += Number(r.call_volume);
-      s.cn++;
-    }
-    if (r.put_volume !== null) {
-      s.pv += Number(r.put_volume);
-      s.pn++;
-    }
-    out.set(key, s);
-  }
-  for (const [k, s] of out) if (s.cn === 0 && s.pn === 0) out.delete(k);
-  return out;
-}
+/** Per IST day, the IST day computed here. */
+const sumBars = (rows: readonly BarRow[], before?: number) => sumBy(rows, (r) => `${r.expiry}|${istDate(r.bucket.getTime())}|${Number(r.strike)}`, before);
+/** Per quarter hour (slice start as epoch ms). */
+const sumSlices = (rows: readonly BarRow[]) => sumBy(rows, (r) => `${r.expiry}|${r.bucket.getTime() - (r.bucket.getTime() % 900_000)}|${Number(r.strike)}`);
 
 /** Stored rows as Sums; rows whose counts fell to 0 stand for no known volume (the same as no row). */
 function storedSums(rows: readonly Record<string, unknown>[], key: (r: Record<string, unknown>) => string): Sums {
