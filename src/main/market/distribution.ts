@@ -384,11 +384,15 @@ function lastValuesBeforeStatement(q: LastValuesQuery): Statement<Record<Side, M
 /**
  * Per strike and side: the sum of the known 1-minute volumes of IST day `day` before `to`; null when none is known.
  * Every strike of the expiry is needed (pcr_volume is expiry-wide). Two running sums kept by triggers on
- * fo_strike_bars answer it: when no bar of the day lies at or after `to` (the latest bucket, one index probe
- * decides), the day total (fo_strike_day_volume, migration 0006: one row per strike); otherwise (an `at=` inside a
- * past day) the quarter hours before `to`'s own (fo_strike_slice_volume, migration 0007: at most 25 rows per strike)
- * plus the 1-minute bars from that quarter hour's start up to `to` (at most 14 per strike, an index-only scan of
- * fo_strike_bars_by_bucket, migration 0005). The branch not taken never runs (a one-time filter).
+ * fo_strike_bars answer it without summing the day's bars: the day total (fo_strike_day_volume, migration 0006: one
+ * row per strike) and quarter hours (fo_strike_slice_volume, migration 0007: at most 25 a day per strike). With `to`
+ * nearer the day's last bar than its first (the latest bucket of a live or closed day, an afternoon `at=`):
+ *   day total - the quarter hours from the one after `to`'s - the 1-minute bars from `to` to that quarter hour;
+ * else (a morning `at=`):
+ *   the quarter hours before `to`'s own + the 1-minute bars from its start up to `to`.
+ * Either reads one day row, at most 12 quarter hours and at most 14 minutes per strike (the minutes through
+ * fo_strike_bars_by_bucket, migration 0005, index only). The choice is made in the statement from the day's first
+ * and last bar (two index probes); the branch not taken never runs (a one-time filter).
  */
 export async function dayVolumes(db: Queryable, q: DayVolumeQuery): Promise<Map<number, { CE: number | null; PE: number | null }>> {
   return run(db, dayVolumesStatement(q));
@@ -406,25 +410,36 @@ const SLICE_MS = 15 * MINUTE_MS;
 
 function dayVolumesStatement(q: DayVolumeQuery): Statement<Map<number, { CE: number | null; PE: number | null }>> {
   const bars = `FROM fo_strike_bars WHERE timeframe = 1 AND symbol = $1 AND expiry = $2::date`;
+  const slices = `FROM fo_strike_slice_volume WHERE symbol = $1 AND expiry = $2::date`;
+  const minutes = (from: string, to: string, sign: '' | '-') =>
+    `SELECT strike, ${sign}count(call_volume), ${sign}coalesce(sum(call_volume), 0), ${sign}count(put_volume), ${sign}coalesce(sum(put_volume), 0)
+       ${bars} AND bucket >= ${from}::timestamptz AND bucket < ${to}::timestamptz`;
   const dayStart = istInstant(q.day);
-  const sliceStart = Math.max(dayStart, Math.floor(q.to / SLICE_MS) * SLICE_MS);
+  const dayEnd = istInstant(addDays(q.day, 1));
+  // $7: the start of `to`'s quarter hour; $8: the end of it (= $7 when `to` is on a boundary). Both inside the day.
+  const sliceDown = Math.max(dayStart, Math.floor(q.to / SLICE_MS) * SLICE_MS);
+  const sliceUp = Math.min(dayEnd, Math.ceil(q.to / SLICE_MS) * SLICE_MS);
   return {
-    sql: `WITH how AS MATERIALIZED (
-       SELECT NOT EXISTS (SELECT 1 ${bars} AND bucket >= $4::timestamptz AND bucket < $5::timestamptz) AS by_day)
-     SELECT strike, call_minutes AS cn, call_volume AS cv, put_minutes AS pn, put_volume AS pv
-     FROM fo_strike_day_volume
-     WHERE symbol = $1 AND expiry = $2::date AND ist_day = $6::date AND (SELECT by_day FROM how)
-     UNION ALL
-     SELECT strike, sum(cn), sum(cv), sum(pn), sum(pv) FROM (
+    sql: `WITH span AS MATERIALIZED (
+       SELECT (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket ASC LIMIT 1) AS first_bar,
+              (SELECT bucket ${bars} AND bucket >= $3::timestamptz AND bucket < $5::timestamptz ORDER BY bucket DESC LIMIT 1) AS last_bar),
+     how AS MATERIALIZED (
+       SELECT last_bar IS NULL OR last_bar - $4::timestamptz < $4::timestamptz - first_bar AS late FROM span)
+     SELECT strike, sum(cn) AS cn, sum(cv) AS cv, sum(pn) AS pn, sum(pv) AS pv FROM (
        SELECT strike, call_minutes AS cn, call_volume AS cv, put_minutes AS pn, put_volume AS pv
-       FROM fo_strike_slice_volume
-       WHERE symbol = $1 AND expiry = $2::date AND slice >= $3::timestamptz AND slice < $7::timestamptz AND NOT (SELECT by_day FROM how)
+       FROM fo_strike_day_volume WHERE symbol = $1 AND expiry = $2::date AND ist_day = $6::date AND (SELECT late FROM how)
        UNION ALL
-       SELECT strike, count(call_volume), coalesce(sum(call_volume), 0), count(put_volume), coalesce(sum(put_volume), 0)
-       ${bars} AND bucket >= $7::timestamptz AND bucket < $4::timestamptz AND NOT (SELECT by_day FROM how)
-       GROUP BY strike) parts
+       SELECT strike, -call_minutes, -call_volume, -put_minutes, -put_volume
+       ${slices} AND slice >= $8::timestamptz AND slice < $5::timestamptz AND (SELECT late FROM how)
+       UNION ALL
+       ${minutes('$4', '$8', '-')} AND (SELECT late FROM how) GROUP BY strike
+       UNION ALL
+       SELECT strike, call_minutes, call_volume, put_minutes, put_volume
+       ${slices} AND slice >= $3::timestamptz AND slice < $7::timestamptz AND NOT (SELECT late FROM how)
+       UNION ALL
+       ${minutes('$7', '$4', '')} AND NOT (SELECT late FROM how) GROUP BY strike) parts
      GROUP BY strike`,
-    params: [q.symbol, q.expiry, iso(dayStart), iso(q.to), iso(istInstant(addDays(q.day, 1))), q.day, iso(sliceStart)],
+    params: [q.symbol, q.expiry, iso(dayStart), iso(q.to), iso(dayEnd), q.day, iso(sliceDown), iso(sliceUp)],
     read: (rows) =>
       new Map(rows.map((r) => [Number(r.strike), { CE: Number(r.cn) > 0 ? numOrNull(r.cv) : null, PE: Number(r.pn) > 0 ? numOrNull(r.pv) : null }])),
   };
