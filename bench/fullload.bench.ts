@@ -50,6 +50,7 @@ import { openMarketDb, type MarketDb } from '../src/main/market/db';
 import { migrateMarket } from '../src/main/market/migrate';
 import type { StrikeDistribution } from '../src/shared/api';
 import { processTree, spawnConsole } from './support/console-process';
+import { startRedisServer } from './support/redis-server';
 import { Targets } from './targets';
 
 const MEASURE_MS = Number(process.env.FULLLOAD_SECONDS ?? 300) * 1000;
@@ -404,14 +405,8 @@ interface TickerSide {
 }
 
 async function startTickerSide(): Promise<TickerSide> {
-  const redisPort = await freePort();
-  const redisDir = mkdtempSync(join(tmpdir(), 'sd-fullload-redis-'));
-  const redis: ChildProcess = spawn(
-    '/usr/bin/redis-server',
-    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir],
-    { stdio: 'ignore' },
-  );
-  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const redis = await startRedisServer('fullload');
+  const redisUrl = redis.url;
   const port = await freePort();
   const dt: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(here, 'support/devticker-process.ts')], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -462,12 +457,8 @@ async function startTickerSide(): Promise<TickerSide> {
     },
     async stop() {
       dt.kill('SIGTERM');
-      redis.kill('SIGTERM');
-      await Promise.all([
-        new Promise((r) => (dt.exitCode !== null ? r(null) : dt.once('exit', r))),
-        new Promise((r) => (redis.exitCode !== null ? r(null) : redis.once('exit', r))),
-      ]);
-      rmSync(redisDir, { recursive: true, force: true });
+      await new Promise((r) => (dt.exitCode !== null ? r(null) : dt.once('exit', r)));
+      await redis.stop();
     },
   };
 }

@@ -1,5 +1,5 @@
 // bench:multi — several consoles, one budget. Three complete consoles (startApp, each with its own home directory)
-// share one throwaway PostgreSQL 15 and one devticker over real HTTP. Each console reaches the devticker through a
+// share one throwaway PostgreSQL 15, one Redis (ticks and events, REDIS_URL) and one devticker over real HTTP. Each console reaches the devticker through a
 // recording proxy of its own, which logs every request (console, method, route, arrival time, status): the
 // devticker's own sim counters keep timestamps for /history only, and per console is what the duplicate check needs.
 // The proxies run in a child process of their own (support/recording-proxy.ts), so an arrival is stamped when it
@@ -46,6 +46,7 @@ import pg from 'pg';
 import { PostgresBudget } from '../src/main/ticker/shared-budget';
 import Database from 'better-sqlite3';
 import { spawnConsole, valueOf, type ConsoleProcess } from './support/console-process';
+import { startRedisServer } from './support/redis-server';
 import type { Arrival, ProxyAnswer, ProxyRequest } from './support/recording-proxy';
 import { Targets } from './targets';
 
@@ -345,7 +346,10 @@ async function killedConsoleResumes(killable: ConsoleProcess, env: Record<string
 
 async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): Promise<PhaseResult> {
   const databaseUrl = await pgCluster.database();
-  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', instrumentsRoute: true });
+  // One Redis for the phase, as a deployment has: the devticker publishes ticks and events there and every console
+  // reads them (the budgets themselves are shared through PostgreSQL: src/main/ticker/shared-budget.ts says why).
+  const redis = await startRedisServer(`multi-${name}`);
+  const dt: DevTicker = await startDevTicker({ host: '127.0.0.1', port: 0, clockMode: 'always-open', instrumentsRoute: true, redisUrl: redis.url });
   const withKill = KILL && name === 'shared';
   const proxy = await recordingProxies(dt.url, SYMBOLS.length + (withKill ? 1 : 0));
   let killable: ConsoleProcess | null = null;
@@ -368,6 +372,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
         STRIKEDESK_POLL_INTERVAL: '3600',
         STRIKEDESK_BACKFILL_INTERVAL: '1440',
         STRIKEDESK_BACKFILL_LOOKBACK: '30',
+        REDIS_URL: redis.url,
         STRIKEDESK_LOG_LEVEL: 'silent',
       };
       apps.push(await startApp(loadConfig({ env, argv: [] }), { env }));
@@ -382,6 +387,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
         STRIKEDESK_POLL_INTERVAL: '3600',
         STRIKEDESK_BACKFILL_INTERVAL: '1440',
         STRIKEDESK_BACKFILL_LOOKBACK: '30',
+        REDIS_URL: redis.url,
         STRIKEDESK_LOG_LEVEL: 'warn',
       };
       killable = await spawnConsole({ env: killEnv, home, keepHome: true });
@@ -537,6 +543,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     await (killable as ConsoleProcess | null)?.stop().catch(() => undefined);
     proxy.close();
     await dt.close();
+    await redis.stop();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   }
 }
