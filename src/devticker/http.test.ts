@@ -526,8 +526,14 @@ describe('GET /history', () => {
     });
     // the fourth waits for a token (1/3 s of the fake clock), then is answered 200
     await vi.waitFor(() => expect(dt.sim.counters().historyQueued).toBe(1));
+    // The queued call polls the clock (src/devticker/http.ts waitUntil) and reads it again only after deciding to
+    // wait on: two reads after the advance prove it saw 300 ms and did not let the call go.
+    let reads = 0;
+    const now = clock.now.bind(clock);
+    const spy = vi.spyOn(clock, 'now').mockImplementation(() => (reads++, now()));
     clock.advance(300);
-    await new Promise((r) => setTimeout(r, 100)); // the limiter polls the clock every 25 ms; let it see 300 ms
+    await vi.waitFor(() => expect(reads).toBeGreaterThanOrEqual(2));
+    spy.mockRestore();
     expect(settled).toBe(false);
     clock.advance(34);
     const r = await fourth;
