@@ -213,6 +213,8 @@ interface PhaseResult {
   leaders: number;
   backfillDone: number;
   budgetModes: string[];
+  /** Ticks each console took in from the Redis feed over the phase. */
+  ticksIn: number[];
   devtickerMaxHistory1s: number;
   /** From the store's own grant log (shared phase): the most history grants in any 1 s, and POST grants in 60 s. */
   storeMaxHistory1s: number | null;
@@ -486,6 +488,10 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
     await admin.close();
     const log = await proxy.dump();
     if (process.env.DUMP) writeFileSync(`${process.env.DUMP}.${name}.json`, JSON.stringify(log.map((a) => ({ ...a, at: a.at - startedAt }))));
+    const ticksIn = apps.map((app) => {
+      const s = app.context.ingestor?.stats();
+      return s ? s.optionTicks + s.underlyingTicks : 0;
+    });
     const budgetModes = apps.map((app) => {
       const b = app.context.ticker?.stats().budget;
       return b ? `${b.mode}${b.failures ? ` (${b.failures} store failures)` : ''}${b.restamped ? ` (${b.restamped} restamped)` : ''}` : '?';
@@ -518,6 +524,7 @@ async function runPhase(name: 'shared' | 'baseline', pgCluster: TestPostgres): P
       leaders,
       backfillDone,
       budgetModes,
+      ticksIn,
       devtickerMaxHistory1s: maxInWindow(dtHistory, 1_000),
       storeMaxHistory1s:
         name === 'shared'
@@ -578,7 +585,7 @@ try {
     const r = await runPhase(phase, pgCluster);
     results.push(r);
     console.log(
-      `${r.name.padEnd(8)} (${((Date.now() - started) / 1000).toFixed(0)} s, budgets: ${r.budgetModes.join('/')}): ` +
+      `${r.name.padEnd(8)} (${((Date.now() - started) / 1000).toFixed(0)} s, budgets: ${r.budgetModes.join('/')}, ticks in from Redis: ${r.ticksIn.join('/')}): ` +
         `max /history in 1 s ${r.maxHistory1s} (devticker's log, stamped when it answers: ${r.devtickerMaxHistory1s}), ${r.historyCalls} history calls (${r.historyAnswered} answered, ${r.historyTurnedAway} turned away by Kite); ` +
         `max POST in 60 s ${r.maxPost60s}, ${r.posts} POSTs (${r.postsAccepted} accepted, ${r.posts429} answered 429); ${r.deletes} DELETEs; ` +
         (r.storeMaxHistory1s === null
