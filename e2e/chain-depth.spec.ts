@@ -85,6 +85,43 @@ test('the header strip shows the nearest future; subscribed, its LTP and basis a
   await saveScreen(page, 'chain-future', { fullPage: false });
 });
 
+// The table views are ARIA tables of grid rows (not <table>, for the frame budget): headers named, a strike row of
+// call columns, the strike, put columns; the ATM row marked; no serious or critical axe violation in either theme.
+test('the LTP / volume and greeks tables read as tables: headers, rows, cells, no serious axe violation', async ({ page }) => {
+  test.setTimeout(240_000);
+  const panel = await openChainWithData(page);
+  for (const [button, name, cells] of [
+    ['LTP / Volume', /^LTP and volume/, 17],
+    ['Greeks', /^Greeks/, 13],
+  ] as const) {
+    await page.getByRole('button', { name: button, exact: true }).click();
+    const table = panel.getByRole('table', { name });
+    await expect(table).toBeVisible();
+    await expect(table.getByRole('columnheader', { name: 'Strike' })).toBeVisible();
+    const atm = table.locator('.ct-row.atm[data-strike]');
+    await expect(atm).toHaveCount(1);
+    await expect(atm.getByRole('cell')).toHaveCount(cells);
+    await expect(atm.getByRole('cell').nth((cells - 1) / 2)).toContainText('ATM');
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
+      const result = await new AxeBuilder({ page }).include('[data-testid="chain-body"]').analyze();
+      const serious = result.violations
+        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map(
+          (v) =>
+            `${button} ${scheme} ${v.id}: ${v.nodes
+              .slice(0, 3)
+              .map((n) => `${n.target.join(' ')} (${n.failureSummary ?? ''})`)
+              .join(' | ')}`,
+        );
+      expect(serious).toEqual([]);
+    }
+    await saveScreen(page, `chain-table-${button === 'Greeks' ? 'greeks' : 'ltp'}`, { fullPage: false });
+  }
+  await page.getByRole('button', { name: 'OI', exact: true }).click();
+});
+
 // Last in this file: it stops the console. A frozen chain is greyed but its last numbers stay readable: no serious
 // or critical axe violation (contrast) in either theme.
 test('a frozen chain stays readable: greyed, not faded below contrast', async ({ page }) => {

@@ -99,10 +99,13 @@ test('an unsubscribed NIFTY chain fills in as data arrives', async ({ page }) =>
 
   // Greeks table.
   await page.getByRole('button', { name: 'Greeks' }).click();
-  await expect(panel.locator('table.chain-table')).toBeVisible();
-  await expect(panel.locator('table.chain-table thead')).toContainText('Δ');
-  await expect(panel.locator('table.chain-table thead')).toContainText('Θ ₹/day');
-  await expect(panel.locator('table.chain-table thead')).toContainText('ν ₹/vol pt');
+  const greeks = panel.getByRole('table', { name: /^Greeks/ });
+  await expect(greeks).toBeVisible();
+  await expect(greeks.getByRole('columnheader', { name: 'Δ' }).first()).toBeVisible();
+  await expect(greeks.getByRole('columnheader', { name: 'Θ ₹/day' }).first()).toBeVisible();
+  await expect(greeks.getByRole('columnheader', { name: 'ν ₹/vol pt' }).first()).toBeVisible();
+  // Every strike row has the call columns, the strike and the put columns.
+  await expect(greeks.locator('.ct-row[data-strike]').first().getByRole('cell')).toHaveCount(13);
   await saveScreen(page, 'chain-greeks');
 
   // A second expiry side by side.

@@ -76,7 +76,7 @@ test('chain of 3 expiries x 100 strikes updating every second', async ({ page })
     const workPerUpdate = (liveEnd.TaskDuration - liveStart.TaskDuration) / Math.max(1, updates);
 
     await page.getByRole('button', { name: 'LTP / Volume' }).click();
-    await expect(page.locator('table.chain-table')).toHaveCount(3);
+    await expect(page.getByRole('table', { name: /^LTP and volume/ })).toHaveCount(3);
     const beforeTable = server.requests();
     const tableStart = await threadMetrics(cdp);
     const { result: table, cost: tableCost } = await traceFrameCost(browser, page, () => measureFrames(page, MEASURE_MS));

@@ -1,7 +1,10 @@
 // The chain as Kite's table: call columns, strike, put columns mirrored. Two column sets: LTP / volume (with day
 // and bar volume labelled, LTP change and each leg's last-trade age) and greeks (fixed decimals, units in the header:
 // theta in rupees per calendar day, vega in rupees per volatility point). OI, its change and volume are in lakh.
-import { memo, useRef } from 'react';
+// Built as an ARIA table of grid rows, not <table>: a row of fixed height with size and layout containment is its own
+// relayout boundary, and rows out of view skip style, layout and paint (content-visibility), as in the ladder. Table
+// cells can be neither, so a <table> restyled, laid out and painted every visible cell on each update (bench:ui).
+import { memo, useRef, type CSSProperties } from 'react';
 import type { ExpirySeries, StrikeLeg } from '../../../shared/api';
 import { fmtChange, fmtGreekOf, fmtInt, fmtIv, fmtL, fmtPrice, fmtShortAge, fmtSignedL } from '../../format/numbers';
 import type { ChainView } from './ChainControls';
@@ -10,6 +13,8 @@ import { blockUnchanged, chunk, useGateObserver, useGates, type BlockGate } from
 
 interface Column {
   key: string;
+  /** Width in px at the table's minimum; wider screens share the extra space in proportion. */
+  width: number;
   label: string;
   title: string;
   cell: (leg: StrikeLeg, now: number) => string;
@@ -19,34 +24,36 @@ interface Column {
 const signTone = (v: number | null) => (v === null ? '' : v > 0 ? 'up' : v < 0 ? 'down' : '');
 
 const LTP_COLUMNS: Column[] = [
-  { key: 'age', label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
-  { key: 'oi', label: 'OI (L)', title: 'open interest, lakh', cell: (l) => fmtL(l.oi) },
+  { key: 'age', width: 40, label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
+  { key: 'oi', width: 68, label: 'OI (L)', title: 'open interest, lakh', cell: (l) => fmtL(l.oi) },
   {
     key: 'doi',
+    width: 68,
     label: 'ΔOI (L)',
     title: 'change in OI against the chosen basis, lakh',
     cell: (l) => fmtSignedL(l.oi_change),
     tone: (l) => signTone(l.oi_change),
   },
-  { key: 'dvol', label: 'Day vol (L)', title: 'volume traded today up to this bar, lakh', cell: (l) => fmtL(l.day_volume) },
-  { key: 'bvol', label: 'Bar vol', title: 'volume traded in this one bar', cell: (l) => fmtInt(l.volume) },
-  { key: 'iv', label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
+  { key: 'dvol', width: 76, label: 'Day vol (L)', title: 'volume traded today up to this bar, lakh', cell: (l) => fmtL(l.day_volume) },
+  { key: 'bvol', width: 68, label: 'Bar vol', title: 'volume traded in this one bar', cell: (l) => fmtInt(l.volume) },
+  { key: 'iv', width: 50, label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
   {
     key: 'chg',
+    width: 112,
     label: 'Chg (%)',
     title: 'LTP change against the previous close',
     cell: (l) => fmtChange(l.ltp_change, l.ltp_change_pct),
     tone: (l) => signTone(l.ltp_change),
   },
-  { key: 'ltp', label: 'LTP', title: 'last traded price', cell: (l) => fmtPrice(l.ltp) },
+  { key: 'ltp', width: 64, label: 'LTP', title: 'last traded price', cell: (l) => fmtPrice(l.ltp) },
 ];
 const GREEK_COLUMNS: Column[] = [
-  { key: 'age', label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
-  { key: 'iv', label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
-  { key: 'delta', label: 'Δ', title: 'delta', cell: (l) => fmtGreekOf('delta', l.delta) },
-  { key: 'gamma', label: 'Γ', title: 'gamma, per point of the underlying', cell: (l) => fmtGreekOf('gamma', l.gamma) },
-  { key: 'theta', label: 'Θ ₹/day', title: 'theta, rupees per calendar day', cell: (l) => fmtGreekOf('theta', l.theta) },
-  { key: 'vega', label: 'ν ₹/vol pt', title: 'vega, rupees per volatility point', cell: (l) => fmtGreekOf('vega', l.vega) },
+  { key: 'age', width: 40, label: 'Age', title: 'time since the last trade', cell: (l, now) => fmtShortAge(legAgeMs(l, now)) },
+  { key: 'iv', width: 50, label: 'IV %', title: 'implied volatility, percent', cell: (l) => fmtIv(l.iv) },
+  { key: 'delta', width: 68, label: 'Δ', title: 'delta', cell: (l) => fmtGreekOf('delta', l.delta) },
+  { key: 'gamma', width: 68, label: 'Γ', title: 'gamma, per point of the underlying', cell: (l) => fmtGreekOf('gamma', l.gamma) },
+  { key: 'theta', width: 68, label: 'Θ ₹/day', title: 'theta, rupees per calendar day', cell: (l) => fmtGreekOf('theta', l.theta) },
+  { key: 'vega', width: 76, label: 'ν ₹/vol pt', title: 'vega, rupees per volatility point', cell: (l) => fmtGreekOf('vega', l.vega) },
 ];
 
 const LTP_PUT_COLUMNS = [...LTP_COLUMNS].reverse();
@@ -66,66 +73,68 @@ export function ChainTable(props: {
   const putColumns = props.view === 'greeks' ? GREEK_PUT_COLUMNS : LTP_PUT_COLUMNS;
   const gate = useGates<RowProps>();
   const spotAt = spotRowIndex(props.rows, props.spot);
+  const template = [...columns.map((c) => c.width), STRIKE_WIDTH, ...putColumns.map((c) => c.width)].map((w) => `minmax(${w}px, ${w}fr)`).join(' ');
+  const minWidth = [...columns, ...putColumns].reduce((n, c) => n + c.width, STRIKE_WIDTH);
   return (
     <div className="chain-table-wrap" tabIndex={0} role="region" aria-label={`Chain table, ${props.series.expiry}`}>
-      <table className={`table chain-table table-${props.view}`}>
-        {/* Fixed column widths (table-layout: fixed): a changed figure then never re-lays out the whole table. */}
-        <colgroup>
-          {columns.map((c) => (
-            <col key={`c-${c.key}`} className={`w-${c.key}`} />
-          ))}
-          <col className="w-strike" />
-          {putColumns.map((c) => (
-            <col key={`p-${c.key}`} className={`w-${c.key}`} />
-          ))}
-        </colgroup>
-        <thead>
-          <tr>
-            <th colSpan={columns.length} className="side-head call">
+      <div
+        className={`chain-table table-${props.view}`}
+        role="table"
+        aria-label={`${props.view === 'greeks' ? 'Greeks' : 'LTP and volume'}, ${props.series.expiry}`}
+        style={{ '--ct-cols': template, minWidth } as CSSProperties}
+      >
+        <div className="ct-head" role="rowgroup">
+          <div className="ct-row ct-sides" role="row">
+            <span role="columnheader" className="side-head call" aria-colspan={columns.length} style={{ gridColumn: `span ${columns.length}` }}>
               Calls
-            </th>
-            <th scope="col" className="center small">
+            </span>
+            <span role="columnheader" className="center small">
               {props.view === 'greeks' ? 'greeks' : 'lakh'}
-            </th>
-            <th colSpan={columns.length} className="side-head put">
+            </span>
+            <span role="columnheader" className="side-head put" aria-colspan={columns.length} style={{ gridColumn: `span ${columns.length}` }}>
               Puts
-            </th>
-          </tr>
-          <tr>
+            </span>
+          </div>
+          <div className="ct-row" role="row">
             {columns.map((c) => (
-              <th key={`c-${c.key}`} scope="col" title={`Call ${c.title}`} className="num">
+              <span key={`c-${c.key}`} role="columnheader" title={`Call ${c.title}`} className="num">
                 {c.label}
-              </th>
+              </span>
             ))}
-            <th scope="col" className="center">
+            <span role="columnheader" className="center">
               Strike
-            </th>
+            </span>
             {putColumns.map((c) => (
-              <th key={`p-${c.key}`} scope="col" title={`Put ${c.title}`} className="num">
+              <span key={`p-${c.key}`} role="columnheader" title={`Put ${c.title}`} className="num">
                 {c.label}
-              </th>
+              </span>
             ))}
-          </tr>
-        </thead>
-        {chunk(
-          props.rows.map((row, i): RowProps => ({
-            row,
-            columns,
-            putColumns,
-            atm: row.strike === props.series.atm_strike,
-            centred: row.strike === props.centerStrike,
-            atmStrike: props.series.atm_strike,
-            spotBefore: spotAt === i ? props.spot : null,
-            ageKey: Math.floor(props.now / 1000),
-            onStrike: props.onStrike,
-          })),
-        ).map((items) => (
-          <TableBlock key={items[0].row.strike} items={items} gate={gate(items[0].row.strike, items)} />
-        ))}
-      </table>
+          </div>
+        </div>
+        <div className="ct-body" role="rowgroup">
+          {chunk(
+            props.rows.map((row, i): RowProps => ({
+              row,
+              columns,
+              putColumns,
+              atm: row.strike === props.series.atm_strike,
+              centred: row.strike === props.centerStrike,
+              atmStrike: props.series.atm_strike,
+              spotBefore: spotAt === i ? props.spot : null,
+              ageKey: Math.floor(props.now / 1000),
+              onStrike: props.onStrike,
+            })),
+          ).map((items) => (
+            <TableBlock key={items[0].row.strike} items={items} gate={gate(items[0].row.strike, items)} />
+          ))}
+        </div>
+      </div>
     </div>
   );
 }
+
+/** The strike column's width at the table's minimum. */
+const STRIKE_WIDTH = 96;
 
 interface RowProps {
   row: StrikeRow;
@@ -140,17 +149,17 @@ interface RowProps {
   onStrike: (strike: number) => void;
 }
 
-/** A few strikes in their own tbody, skipping value-only updates while out of view (see offscreen.ts). */
+/** A few strikes in their own block, skipping value-only updates while out of view (see offscreen.ts). */
 const TableBlock = memo(
   function TableBlock({ gate }: { items: RowProps[]; gate: BlockGate<RowProps> }) {
-    const ref = useRef<HTMLTableSectionElement>(null);
+    const ref = useRef<HTMLDivElement>(null);
     useGateObserver(ref, gate);
     return (
-      <tbody ref={ref}>
+      <div ref={ref} className="ct-block" role="none">
         {gate.latest.map((p) => (
           <TableRow key={p.row.strike} {...p} />
         ))}
-      </tbody>
+      </div>
     );
   },
   (a, b) => blockUnchanged(a, b, sameRowProps, sameMarks),
@@ -178,37 +187,42 @@ const TableRow = memo(function TableRow({ row, columns, putColumns, atm, centred
   return (
     <>
       {spotBefore !== null && (
-        <tr className="spot-row">
-          <td colSpan={columns.length * 2 + 1}>spot {fmtPrice(spotBefore)}</td>
-        </tr>
+        <div className="ct-spot" role="row" aria-label="Underlying price">
+          <span role="cell">spot {fmtPrice(spotBefore)}</span>
+        </div>
       )}
-      <tr className={`${atm ? 'atm' : ''}${centred ? ' centred' : ''}`.trim() || undefined} data-strike={row.strike}>
+      <div className={`ct-row${atm ? ' atm' : ''}${centred ? ' centred' : ''}`} role="row" data-strike={row.strike}>
         {columns.map((c) => (
           <LegCell key={`c-${c.key}`} leg={row.call} column={c} itm={itmCall} now={now} />
         ))}
-        <td className="strike-cell">
+        <span role="cell" className="strike-cell">
           <button type="button" className="strike" onClick={() => onStrike(row.strike)} title="Open this strike’s detail (OI over time, both legs)">
             {fmtInt(row.strike)}
           </button>
           {atm && <span className="tag tag-atm">ATM</span>}
-        </td>
+        </span>
         {putColumns.map((c) => (
           <LegCell key={`p-${c.key}`} leg={row.put} column={c} itm={itmPut} now={now} />
         ))}
-      </tr>
+      </div>
     </>
   );
 }, sameRowProps);
 
 function LegCell({ leg, column, itm, now }: { leg: StrikeLeg | null; column: Column; itm: boolean; now: number }) {
-  if (!leg) return <td className={`num${itm ? ' itm' : ''}`} />;
+  if (!leg) return <span role="cell" className={`num${itm ? ' itm' : ''}`} />;
   const cls = `num${itm ? ' itm' : ''}${leg.illiquid ? ' illiquid' : ''}${leg.stale ? ' stale' : ''} state-${leg.state} col-${column.key} ${column.tone?.(leg) ?? ''}`;
-  if (leg.state === 'pending' && leg.ltp === null && leg.oi === null) return <td className={cls}>…</td>;
+  if (leg.state === 'pending' && leg.ltp === null && leg.oi === null)
+    return (
+      <span role="cell" className={cls}>
+        …
+      </span>
+    );
   const mark = column.key === 'ltp' && leg.illiquid ? '◌ ' : column.key === 'ltp' && leg.stale ? '‖ ' : '';
   return (
-    <td className={cls}>
+    <span role="cell" className={cls}>
       {mark}
       {column.cell(leg, now)}
-    </td>
+    </span>
   );
 }
