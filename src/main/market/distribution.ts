@@ -261,16 +261,7 @@ interface LegsQuery {
   first?: boolean;
 }
 
-function legsAsOfSidesStatement(q: {
-  symbol: string;
-  timeframe: Timeframe;
-  expiry: string;
-  strikes?: readonly number[];
-  sides: readonly Side[];
-  atOrBefore: number;
-  notBefore: number;
-  first?: boolean;
-}): Statement<Record<Side, Map<number, LegBar>>> {
+function legsAsOfSidesStatement(q: LegsQuery): Statement<Record<Side, Map<number, LegBar>>> {
   const out: Record<Side, Map<number, LegBar>> = { CE: new Map(), PE: new Map() };
   if ((q.strikes && q.strikes.length === 0) || q.notBefore > q.atOrBefore || q.sides.length === 0) return nothing(out);
   const params: unknown[] = [TIMEFRAME_MINUTES[q.timeframe], q.symbol, q.expiry, iso(q.notBefore), iso(q.atOrBefore)];
