@@ -37,7 +37,6 @@
 //   FULLLOAD_CPU_PROFILE=/tmp/front   a V8 CPU profile of the relay's window process over the measured window
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -52,6 +51,7 @@ import type { StrikeDistribution } from '../src/shared/api';
 import { processTree, spawnConsole } from './support/console-process';
 import { startRedisServer } from './support/redis-server';
 import { Targets } from './targets';
+import { freePort } from './support/free-port';
 
 const MEASURE_MS = Number(process.env.FULLLOAD_SECONDS ?? 300) * 1000;
 const BASELINE_MS = Number(process.env.BASELINE_SECONDS ?? MEASURE_MS / 1000) * 1000;
@@ -75,15 +75,6 @@ const ELD_RESOLUTION_MS = 10;
 const loopDelayMs = (sampleNs: number) => Math.max(0, sampleNs / 1e6 - ELD_RESOLUTION_MS);
 const here = dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 function procCpuSeconds(pid: number): number {

@@ -26,12 +26,12 @@
 //   VARIANTS=embedded,restart,postgres,external-ticker   which variants (default all four; restart needs embedded)
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './support/free-port';
 import { buildDir, spawnConsole, treeMemory, valueOf, type ConsoleProcess } from './support/console-process';
 import { Targets } from './targets';
 
@@ -45,15 +45,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mb = (kb: number) => kb / 1024;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 interface Sample {
   at: number;

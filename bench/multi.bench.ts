@@ -31,7 +31,6 @@
 import { execFile, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +48,7 @@ import { spawnConsole, valueOf, type ConsoleProcess } from './support/console-pr
 import { startRedisServer } from './support/redis-server';
 import type { Arrival, ProxyAnswer, ProxyRequest } from './support/recording-proxy';
 import { Targets } from './targets';
+import { freePort } from './support/free-port';
 
 const PHASE_MS = Number(process.env.PHASE_SECONDS ?? 75) * 1000;
 const STRIKE_RANGE = Number(process.env.STRIKE_RANGE ?? 4);
@@ -155,12 +155,7 @@ async function startPostgres(): Promise<TestPostgres> {
   let dir: string | null = null;
   if (!admin) {
     dir = mkdtempSync(join(tmpdir(), 'sd-multi-pg-'));
-    const port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
+    const port = await freePort();
     admin = (await run('bash', [script, 'start', dir, String(port)], { timeout: 60_000 })).stdout.trim();
   }
   const adminUrl = admin;

@@ -13,7 +13,6 @@
 //                                       is started with scripts/throwaway-postgres.sh and stopped after
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -23,6 +22,7 @@ import * as current from '../src/main/market/distribution';
 import { migrateMarket } from '../src/main/market/migrate';
 import { MARKET_MIGRATIONS } from '../src/main/market/migrations';
 import * as baseline from './baseline/distribution-main';
+import { freePort } from './support/free-port';
 
 const DAYS = Number(process.env.BENCH_QUERY_DAYS ?? 30);
 const ITERATIONS = Number(process.env.ITERATIONS ?? 200);
@@ -206,17 +206,6 @@ async function plans(db: MarketDb, impl: Impl, q: { now: number; at?: number }, 
 }
 
 // ---------- backends ----------
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 interface Store {
   db: MarketDb;

@@ -11,7 +11,6 @@
 //                               BACKENDS=pglite,postgres
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoverageStore } from '../src/main/backfill/coverage-store';
@@ -22,6 +21,7 @@ import { upsertStrikeSides, type StrikeSideBar } from '../src/main/market/bars';
 import type { MarketDb } from '../src/main/market/db';
 import { createTestMarketDb, type TestMarketDb } from '../src/main/market/testing/db';
 import type { HistoryCandle } from '../src/main/ticker/types';
+import { freePort } from './support/free-port';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const MINUTES = Number(process.env.MINUTES ?? 10);
@@ -193,17 +193,6 @@ const CONTENT = `SELECT md5(string_agg(t::text, '|' ORDER BY strike, bucket)) AS
 // ---------- rounds ----------
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function shape(t: TestMarketDb, name: string, rows: number, batch: () => Promise<void>, single: () => Promise<void>): Promise<string> {
   const clean = () => t.db.exec('TRUNCATE fo_strike_bars, backfill_windows');
