@@ -21,6 +21,22 @@ async function openChainWithData(page: Page) {
   return panel;
 }
 
+/** The chain's serious or critical axe violations in one colour scheme, each with its first nodes and why. */
+async function seriousChainViolations(page: Page, scheme: 'light' | 'dark', label: string): Promise<string[]> {
+  await page.emulateMedia({ colorScheme: scheme });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
+  const result = await new AxeBuilder({ page }).include('[data-testid="chain-body"]').analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${label} ${scheme} ${v.id}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => `${n.target.join(' ')} (${n.failureSummary ?? ''})`)
+          .join(' | ')}`,
+    );
+}
+
 test('a live strike shows five levels of depth at the premium’s scale', async ({ page }) => {
   test.setTimeout(240_000);
   const panel = await openChainWithData(page);
@@ -102,21 +118,7 @@ test('the LTP / volume and greeks tables read as tables: headers, rows, cells, n
     await expect(atm).toHaveCount(1);
     await expect(atm.getByRole('cell')).toHaveCount(cells);
     await expect(atm.getByRole('cell').nth((cells - 1) / 2)).toContainText('ATM');
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
-      const result = await new AxeBuilder({ page }).include('[data-testid="chain-body"]').analyze();
-      const serious = result.violations
-        .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map(
-          (v) =>
-            `${button} ${scheme} ${v.id}: ${v.nodes
-              .slice(0, 3)
-              .map((n) => `${n.target.join(' ')} (${n.failureSummary ?? ''})`)
-              .join(' | ')}`,
-        );
-      expect(serious).toEqual([]);
-    }
+    for (const scheme of ['light', 'dark'] as const) expect(await seriousChainViolations(page, scheme, button)).toEqual([]);
     await saveScreen(page, `chain-table-${button === 'Greeks' ? 'greeks' : 'ltp'}`, { fullPage: false });
   }
   await page.getByRole('button', { name: 'OI', exact: true }).click();
@@ -131,19 +133,7 @@ test('a frozen chain stays readable: greyed, not faded below contrast', async ({
   await expect(page.getByTestId('chain-frozen')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('chain-body')).toHaveClass(/frozen/);
   for (const scheme of ['light', 'dark'] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    await expect(page.locator('html')).toHaveAttribute('data-theme', scheme);
-    const result = await new AxeBuilder({ page }).include('[data-testid="chain-body"]').analyze();
-    const serious = result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map(
-        (v) =>
-          `${scheme} ${v.id}: ${v.nodes
-            .slice(0, 3)
-            .map((n) => n.target.join(' '))
-            .join(' | ')}`,
-      );
-    expect(serious).toEqual([]);
+    expect(await seriousChainViolations(page, scheme, 'frozen')).toEqual([]);
     await saveScreen(page, `chain-frozen-${scheme}`, { fullPage: false });
   }
 });
